@@ -1,0 +1,225 @@
+//! `dsplay check <history>`: read a history file, check it, and say what was found.
+
+use super::checker::{check, CheckResult, Counterexample, Verdict};
+use super::history::{History, Value};
+use super::import::{parse_history, Format};
+use super::model::{Model, ModelKind};
+use serde_json::json;
+use std::io::Read;
+use std::path::Path;
+
+/// The largest history file the CLI reads, in bytes.
+pub const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What `dsplay check` prints and what it found.
+#[derive(Clone, Debug)]
+pub struct CliReport {
+    /// The text to print (human or JSON).
+    pub text: String,
+    /// The verdict, so the caller can choose an exit status.
+    pub verdict: Verdict,
+    pub result: CheckResult,
+}
+
+/// Checks the history in `path` and returns the text to print, or an error message naming the
+/// bad input. `initial` sets a register's starting value (unwritten, nil, without it).
+pub fn run_cli(
+    path: &Path,
+    format: Format,
+    model: ModelKind,
+    initial: Option<String>,
+    json: bool,
+) -> Result<String, String> {
+    run_cli_report(path, format, model, initial, json).map(|report| report.text)
+}
+
+/// [`run_cli`], also returning the verdict and the full result.
+pub fn run_cli_report(
+    path: &Path,
+    format: Format,
+    model: ModelKind,
+    initial: Option<String>,
+    json: bool,
+) -> Result<CliReport, String> {
+    let stopwatch = Stopwatch::start();
+    let shown = path.display();
+    let text = read_input(path)?;
+    let history = parse_history(&text, format).map_err(|error| format!("{shown}: {error}"))?;
+    let model = Model::new(model, initial.map(Value::from));
+    let result = check(&history, &model).map_err(|error| format!("{shown}: {error}"))?;
+    let elapsed_ms = stopwatch.elapsed_ms();
+    let text = if json {
+        render_json(&history, &model, format, &result, elapsed_ms)
+    } else {
+        render_text(&history, &model, &result, elapsed_ms)
+    };
+    Ok(CliReport {
+        text,
+        verdict: result.verdict,
+        result,
+    })
+}
+
+fn read_input(path: &Path) -> Result<String, String> {
+    let shown = path.display();
+    let file =
+        std::fs::File::open(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| format!("cannot read {shown}: {error}"))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(format!(
+            "{shown} is larger than the limit of {MAX_INPUT_BYTES} bytes"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let at = error.utf8_error().valid_up_to();
+        format!("{shown} is not UTF-8 text (bad byte at offset {at})")
+    })
+}
+
+/// Wall time for the report. Measured only natively: `std::time::Instant` panics in wasm, and
+/// the checker itself never reads a clock.
+struct Stopwatch {
+    #[cfg(not(target_arch = "wasm32"))]
+    started: std::time::Instant,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Stopwatch {
+            #[cfg(not(target_arch = "wasm32"))]
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn elapsed_ms(&self) -> Option<f64> {
+        #[cfg(not(target_arch = "wasm32"))]
+        return Some(self.started.elapsed().as_secs_f64() * 1e3);
+        #[cfg(target_arch = "wasm32")]
+        return None;
+    }
+}
+
+fn render_json(
+    history: &History,
+    model: &Model,
+    format: Format,
+    result: &CheckResult,
+    elapsed_ms: Option<f64>,
+) -> String {
+    // Three decimals (microseconds) are as much as a wall-clock reading means.
+    let elapsed_ms = elapsed_ms.map(|ms| (ms * 1e3).round() / 1e3);
+    let mut report = json!({
+        "linearizable": result.is_linearizable(),
+        "verdict": result.verdict,
+        "operations": result.operations,
+        "partitions": result.partitions,
+        "steps": result.steps,
+        "elapsed_ms": elapsed_ms,
+        "model": model.kind,
+        "format": format.name(),
+    });
+    if let Some(counterexample) = &result.counterexample {
+        report["longest_prefix"] = json!(counterexample.longest_prefix.len());
+        report["longest_prefix_order"] = json!(counterexample.longest_prefix);
+        report["state_after_prefix"] = json!(counterexample.state_after_prefix);
+        report["key"] = json!(counterexample.key);
+        report["witness"] = witness_json(history, counterexample.offending_op);
+    }
+    if let Some(stopped) = result.stopped {
+        report["reason"] = json!(stopped.describe());
+    }
+    // Serialising a `serde_json::Value` cannot fail; fall back to compact output regardless.
+    serde_json::to_string_pretty(&report).unwrap_or_else(|_| report.to_string())
+}
+
+/// The operation that cannot be placed: its fields, its index and a description.
+fn witness_json(history: &History, index: usize) -> serde_json::Value {
+    let Some(operation) = history.operations.get(index) else {
+        return json!({ "index": index });
+    };
+    let mut witness = serde_json::to_value(operation).unwrap_or_else(|_| json!({}));
+    witness["index"] = json!(index);
+    witness["description"] = json!(operation.describe());
+    witness
+}
+
+fn render_text(
+    history: &History,
+    model: &Model,
+    result: &CheckResult,
+    elapsed_ms: Option<f64>,
+) -> String {
+    let keys = match model.kind {
+        ModelKind::Kv => format!(
+            " on {} {}",
+            result.partitions,
+            plural(result.partitions, "key")
+        ),
+        ModelKind::Register | ModelKind::CasRegister => String::new(),
+    };
+    let elapsed = elapsed_ms.map_or(String::new(), |ms| format!(" in {ms:.1} ms"));
+    let summary = format!(
+        "{} {}{keys} checked{elapsed} ({} search {})",
+        result.operations,
+        plural(result.operations, "operation"),
+        result.steps,
+        plural(result.steps as usize, "step"),
+    );
+    match (result.verdict, &result.counterexample) {
+        (Verdict::Linearizable, _) => format!("linearizable: {summary}\n"),
+        (Verdict::NotLinearizable, Some(counterexample)) => {
+            let explanation = explain(history, model, counterexample);
+            format!("NOT linearizable: {summary}\n{explanation}")
+        }
+        _ => {
+            let reason = result
+                .stopped
+                .map_or("the search stopped", |stopped| stopped.describe());
+            format!("unknown: {reason} before a verdict; {summary}\n")
+        }
+    }
+}
+
+fn explain(history: &History, model: &Model, counterexample: &Counterexample) -> String {
+    let prefix_len = counterexample.longest_prefix.len();
+    let (object, value) = match (&counterexample.key, &counterexample.state_after_prefix) {
+        (Some(key), Some(value)) => (format!("key {key:?}"), format!("holds {value:?}")),
+        (Some(key), None) => (format!("key {key:?}"), "is empty".to_owned()),
+        (None, Some(value)) => ("the register".to_owned(), format!("holds {value}")),
+        (None, None) => ("the register".to_owned(), "is unwritten (nil)".to_owned()),
+    };
+    let start = match (&model.initial, &counterexample.key) {
+        (Some(initial), None) => format!(" (starting from {initial})"),
+        _ => String::new(),
+    };
+    let mut text = format!(
+        "The longest linearizable prefix{start} has {prefix_len} {}; after it {object} {value}.\n",
+        plural(prefix_len, "operation"),
+    );
+    let index = counterexample.offending_op;
+    if let Some(op) = history.operations.get(index) {
+        let returned = op.return_us.map_or("never returned".to_owned(), |us| {
+            format!("returned at {us} us")
+        });
+        text.push_str(&format!(
+            "Operation {index} (id {}) cannot be placed after it: client {} {}, called at {} us, \
+             {returned}.\n",
+            op.id,
+            op.client,
+            op.describe(),
+            op.call_us,
+        ));
+    }
+    text
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        noun.to_owned()
+    } else {
+        format!("{noun}s")
+    }
+}

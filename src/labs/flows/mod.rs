@@ -1,0 +1,134 @@
+//! The flows lab: clients send requests to servers, servers reply after a processing delay.
+//!
+//! The smallest lab that exercises every part of the engine: client processes with timeouts,
+//! servers with timers and a bounded pool of workers (so queues build up under load), and the
+//! network between them. It grows into the message-flows lab of the curriculum.
+
+mod properties;
+pub mod protocol;
+mod view;
+
+pub use protocol::{Flows, FlowsMsg, Op, Reply};
+
+use super::{validate_ops, world_config, Lab, ParamKind, ParamSpec, Preset, Sim};
+use crate::scenario::Scenario;
+use crate::sim::time::{parse_duration, Duration};
+use crate::sim::{Run, World};
+
+pub static PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: "clients",
+        label: "Clients",
+        help: "How many client processes send requests",
+        kind: ParamKind::Int { min: 0, max: 32 },
+        default: "2",
+    },
+    ParamSpec {
+        key: "think",
+        label: "Think time",
+        help: "Pause between a client's requests",
+        kind: ParamKind::Duration {
+            min_us: 0,
+            max_us: 60_000_000,
+        },
+        default: "200ms",
+    },
+    ParamSpec {
+        key: "proc",
+        label: "Processing time",
+        help: "How long a server works on one request",
+        kind: ParamKind::DurationRange {
+            min_us: 0,
+            max_us: 10_000_000,
+        },
+        default: "5..20ms",
+    },
+    ParamSpec {
+        key: "workers",
+        label: "Workers per server",
+        help: "Requests a server works on at once; the rest wait in its queue",
+        kind: ParamKind::Int { min: 1, max: 64 },
+        default: "4",
+    },
+    ParamSpec {
+        key: "timeout",
+        label: "Client timeout",
+        help: "A client gives up after this long; the outcome is then unknown",
+        kind: ParamKind::Duration {
+            min_us: 1_000,
+            max_us: 60_000_000,
+        },
+        default: "1s",
+    },
+];
+
+pub static PRESETS: &[Preset] = &[
+    Preset {
+        name: "Steady traffic",
+        description: "Two clients, three servers, a healthy network",
+        link: "#/flows?n=3&seed=1&lat=20..80ms&loss=0%&dup=0%",
+    },
+    Preset {
+        name: "Lossy network",
+        description: "10% loss: watch requests time out and outcomes become unknown",
+        link: "#/flows?n=3&seed=3&lat=20..80ms&loss=10%&dup=0%&clients=4",
+    },
+    Preset {
+        name: "Server crash",
+        description: "Server 0 crashes at 2 s and comes back at 5 s",
+        link: "#/flows?n=3&seed=5&lat=20..80ms&loss=0%&dup=0%&clients=3&s=2s:crash:0;5s:restart:0",
+    },
+];
+
+pub static LAB: Lab = Lab {
+    id: "flows",
+    title: "Request and response",
+    summary: "Clients send requests over the network; servers answer after a processing delay.",
+    nodes_min: 1,
+    nodes_max: 16,
+    nodes_default: 3,
+    params: PARAMS,
+    presets: PRESETS,
+    build,
+};
+
+fn dur(s: &Scenario, key: &str) -> Result<u64, String> {
+    parse_duration(s.param(key).unwrap_or("0ms"))
+}
+
+fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
+    let (proc_min_us, proc_max_us) = super::parse_range(s.param("proc").unwrap_or("5..20ms"))?;
+    let workers: u32 = s
+        .param("workers")
+        .unwrap_or("4")
+        .parse()
+        .map_err(|_| "bad workers")?;
+    let clients: u32 = s
+        .param("clients")
+        .unwrap_or("2")
+        .parse()
+        .map_err(|_| "bad clients")?;
+    let proto = Flows {
+        proc_min_us,
+        proc_max_us,
+        workers,
+        clients,
+    };
+    validate_ops(&proto, s)?;
+    let mut cfg = world_config(s);
+    cfg.clients = clients;
+    cfg.client_think = crate::sim::Dist::Constant {
+        us: dur(s, "think")?,
+    };
+    cfg.client_timeout = Duration(dur(s, "timeout")?);
+    if let Some(c) = s.script.iter().find_map(|c| match &c.action {
+        crate::sim::Action::ClientOp { client, .. } if *client >= clients => Some(*client),
+        _ => None,
+    }) {
+        return Err(format!(
+            "the script names client {c}, but there are {clients} clients"
+        ));
+    }
+    let world = World::new(proto, cfg, properties::all());
+    Ok(Box::new(Run::new(world, s.script.clone())))
+}

@@ -1,0 +1,73 @@
+//! What must hold in the flows lab.
+
+use super::protocol::Flows;
+use crate::sim::property::{PropKind, Property, Verdict};
+use crate::sim::time::Duration;
+use crate::sim::trace::OutcomeKind;
+use crate::sim::world::World;
+
+pub fn all() -> Vec<Property<Flows>> {
+    vec![
+        Property {
+            name: "workers_bounded",
+            description: "No server works on more requests at once than it has workers",
+            kind: PropKind::Always,
+            check: workers_bounded,
+        },
+        Property {
+            name: "replies_match_requests",
+            description: "Every successful reply answers the request its client sent",
+            kind: PropKind::Always,
+            check: replies_match_requests,
+        },
+        Property {
+            name: "clients_progress",
+            description: "While some server is up and reachable, a request succeeds within 5 s",
+            kind: PropKind::Eventually {
+                within: Duration::from_secs(5),
+            },
+            check: clients_progress,
+        },
+    ]
+}
+
+fn workers_bounded(w: &World<Flows>) -> Verdict {
+    let cap = w.proto.workers as usize;
+    w.nodes
+        .iter()
+        .all(|n| n.state.in_service.len() <= cap)
+        .into()
+}
+
+// Each completion is checked in the step that makes it, so looking at the latest is enough.
+fn replies_match_requests(w: &World<Flows>) -> Verdict {
+    match w.last_completed() {
+        Some(h) if h.outcome == Some(OutcomeKind::Ok) => h
+            .reply
+            .as_ref()
+            .is_some_and(|r| r.value == h.op.value)
+            .into(),
+        _ => Verdict::Holds,
+    }
+}
+
+fn clients_progress(w: &World<Flows>) -> Verdict {
+    let clients = w.cfg.clients;
+    let n = w.n();
+    // Checked after every step: the common case (no cuts) must not loop over every pair.
+    let reachable = if w.net.cut.is_empty() {
+        (0..n).any(|s| w.is_up(s))
+    } else {
+        (0..clients).any(|c| {
+            (0..n).any(|s| w.is_up(s) && w.net.connected(n + c, s) && w.net.connected(s, n + c))
+        })
+    };
+    if clients == 0 || !reachable {
+        return Verdict::NotApplicable;
+    }
+    match w.last_completed() {
+        None if w.history().is_empty() => Verdict::NotApplicable,
+        Some(h) if h.outcome == Some(OutcomeKind::Ok) => Verdict::Holds,
+        _ => Verdict::Pending,
+    }
+}

@@ -1,0 +1,254 @@
+//! Servers that answer requests after a processing delay.
+//!
+//! A request arrives; if a worker is free the server starts on it at once and arms a timer for
+//! the processing time (a range the engine samples); otherwise it waits in a FIFO queue. When
+//! the timer fires the server replies and takes the next request from the queue. Nothing is
+//! durable: a crashed server forgets its queue, and the clients waiting on it time out.
+
+use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol};
+use crate::sim::rng::Rng;
+use crate::sim::time::Duration;
+use std::collections::VecDeque;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flows {
+    pub proc_min_us: u64,
+    pub proc_max_us: u64,
+    pub workers: u32,
+    pub clients: u32,
+}
+
+/// Servers do not talk to each other in this lab.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FlowsMsg {}
+
+impl MessageInfo for FlowsMsg {
+    fn kind(&self) -> &'static str {
+        match *self {}
+    }
+    fn summary(&self) -> String {
+        match *self {}
+    }
+}
+
+/// A request carries a number; the reply echoes it, so a mixed-up reply is detectable.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Op {
+    pub value: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Reply {
+    pub value: u64,
+}
+
+/// The processing timer of one request.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Work {
+    pub client: u32,
+    pub request_id: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerState {
+    /// Requests being worked on.
+    pub in_service: Vec<ClientRequest<Op>>,
+    /// Requests waiting for a worker.
+    pub queue: VecDeque<ClientRequest<Op>>,
+    /// Replies sent since the last restart.
+    pub served: u64,
+}
+
+impl Flows {
+    fn start_work(&self, st: &mut ServerState, req: ClientRequest<Op>, out: &mut Out<Self>) {
+        let timer = Work {
+            client: req.client,
+            request_id: req.request_id,
+        };
+        out.set_timer(
+            timer,
+            Duration(self.proc_min_us),
+            Duration(self.proc_max_us),
+        );
+        st.in_service.push(req);
+    }
+}
+
+impl Protocol for Flows {
+    type Msg = FlowsMsg;
+    type Timer = Work;
+    type State = ServerState;
+    type Op = Op;
+    type Reply = Reply;
+
+    fn init(&self, _id: NodeId, _n: u32) -> ServerState {
+        ServerState::default()
+    }
+
+    fn on_start(&self, _st: &mut ServerState, _ctx: &Ctx, _out: &mut Out<Self>) {}
+
+    fn on_message(
+        &self,
+        _st: &mut ServerState,
+        _ctx: &Ctx,
+        _from: NodeId,
+        msg: FlowsMsg,
+        _out: &mut Out<Self>,
+    ) {
+        match msg {}
+    }
+
+    fn on_timer(&self, st: &mut ServerState, _ctx: &Ctx, timer: Work, out: &mut Out<Self>) {
+        let Some(i) = st
+            .in_service
+            .iter()
+            .position(|r| r.client == timer.client && r.request_id == timer.request_id)
+        else {
+            return;
+        };
+        let req = st.in_service.remove(i);
+        out.reply(
+            &req,
+            Reply {
+                value: req.op.value,
+            },
+        );
+        st.served += 1;
+        if let Some(next) = st.queue.pop_front() {
+            self.start_work(st, next, out);
+        }
+    }
+
+    fn on_client(
+        &self,
+        st: &mut ServerState,
+        _ctx: &Ctx,
+        req: ClientRequest<Op>,
+        out: &mut Out<Self>,
+    ) {
+        if (st.in_service.len() as u32) < self.workers {
+            self.start_work(st, req, out);
+        } else {
+            st.queue.push_back(req);
+        }
+    }
+
+    fn next_op(&self, client: u32, seq: u64, _rng: &mut Rng) -> Option<Op> {
+        Some(Op {
+            value: (client as u64) << 32 | (seq & 0xffff_ffff),
+        })
+    }
+
+    fn parse_op(&self, text: &str) -> Result<Op, String> {
+        let v = text
+            .trim()
+            .strip_prefix("req")
+            .map(str::trim)
+            .unwrap_or(text.trim());
+        v.parse().map(|value| Op { value }).map_err(|_| {
+            format!(
+                "a flows operation is 'req N' with a whole number N, not '{}'",
+                text.chars().take(40).collect::<String>()
+            )
+        })
+    }
+
+    fn timer_name(&self, _timer: &Work) -> &'static str {
+        "processing done"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::process::Effect;
+    use crate::sim::time::Instant;
+
+    fn req(client: u32, id: u64) -> ClientRequest<Op> {
+        ClientRequest {
+            client,
+            request_id: id,
+            op: Op { value: id * 10 },
+        }
+    }
+
+    // A free worker starts at once: exactly one timer over the processing range.
+    #[test]
+    fn a_request_with_a_free_worker_arms_one_processing_timer() {
+        let p = Flows {
+            proc_min_us: 5,
+            proc_max_us: 20,
+            workers: 1,
+            clients: 1,
+        };
+        let mut st = p.init(0, 1);
+        let ctx = Ctx {
+            id: 0,
+            n: 1,
+            now: Instant(0),
+        };
+        let mut out = Out::default();
+        p.on_client(&mut st, &ctx, req(1, 7), &mut out);
+        assert_eq!(
+            out.effects,
+            vec![Effect::SetTimer {
+                timer: Work {
+                    client: 1,
+                    request_id: 7
+                },
+                min: Duration(5),
+                max: Duration(20)
+            }]
+        );
+    }
+
+    // With every worker busy the request waits, and starts when one finishes.
+    #[test]
+    fn a_busy_server_queues_and_serves_in_order() {
+        let p = Flows {
+            proc_min_us: 5,
+            proc_max_us: 5,
+            workers: 1,
+            clients: 2,
+        };
+        let mut st = p.init(0, 1);
+        let ctx = Ctx {
+            id: 0,
+            n: 1,
+            now: Instant(0),
+        };
+        let mut out = Out::default();
+        p.on_client(&mut st, &ctx, req(1, 1), &mut out);
+        p.on_client(&mut st, &ctx, req(2, 2), &mut out);
+        assert_eq!(st.queue.len(), 1);
+        out.effects.clear();
+        p.on_timer(
+            &mut st,
+            &ctx,
+            Work {
+                client: 1,
+                request_id: 1,
+            },
+            &mut out,
+        );
+        assert_eq!(
+            out.effects,
+            vec![
+                Effect::Reply {
+                    client: 1,
+                    request_id: 1,
+                    reply: Reply { value: 10 }
+                },
+                Effect::SetTimer {
+                    timer: Work {
+                        client: 2,
+                        request_id: 2
+                    },
+                    min: Duration(5),
+                    max: Duration(5)
+                },
+            ]
+        );
+        assert!(st.queue.is_empty());
+    }
+}

@@ -1,0 +1,44 @@
+//! How the flows lab looks.
+
+use super::protocol::Flows;
+use crate::labs::{Lab, LabProtocol};
+use crate::sim::world::World;
+use crate::viz::NodeView;
+
+impl LabProtocol for Flows {
+    fn lab() -> &'static Lab {
+        &super::LAB
+    }
+
+    fn properties() -> Vec<crate::sim::Property<Self>> {
+        super::properties::all()
+    }
+
+    fn node_view(&self, w: &World<Self>, id: u32) -> NodeView {
+        let st = w.state(id);
+        let busy = !st.in_service.is_empty();
+        NodeView {
+            id,
+            label: format!("S{id}"),
+            role: if !w.is_up(id) {
+                "crashed".into()
+            } else if busy {
+                "busy".into()
+            } else {
+                "idle".into()
+            },
+            role_class: if busy { 2 } else { 1 },
+            lines: vec![
+                format!("working on {} of {}", st.in_service.len(), self.workers),
+                format!("{} waiting", st.queue.len()),
+                format!("{} served", st.served),
+            ],
+            timer_fraction: None,
+            up: w.is_up(id),
+        }
+    }
+
+    fn op_text(&self, op: &super::Op) -> String {
+        format!("req {}", op.value)
+    }
+}

@@ -1,0 +1,481 @@
+//! The labs and their registry.
+//!
+//! A lab is a protocol ([`crate::sim::Protocol`]) plus what makes it teachable: parameters with
+//! ranges and defaults, properties, presets and a pure view. [`REGISTRY`] lists every lab; it
+//! feeds the UI's lab picker, the `dsplay labs` command and a test that runs every lab, so
+//! adding a lab here adds it everywhere.
+
+pub mod flows;
+pub mod raft;
+
+use crate::scenario::Scenario;
+use crate::sim::command::Action;
+use crate::sim::process::Protocol;
+use crate::sim::property::PropKind;
+use crate::sim::time::{format_us, parse_duration, Instant};
+use crate::sim::trace::{Counters, OutcomeKind, RecordKind};
+use crate::sim::world::{HistoryOp, StepInfo, World, WorldConfig};
+use crate::sim::Run;
+use crate::viz::{MsgView, NodeView, Panel};
+use serde::Serialize;
+
+/// What kind of value a lab parameter takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum ParamKind {
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Duration {
+        min_us: u64,
+        max_us: u64,
+    },
+    /// `150..300ms`.
+    DurationRange {
+        min_us: u64,
+        max_us: u64,
+    },
+    Bool,
+}
+
+/// One lab parameter: its link key, label, range and default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ParamSpec {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub kind: ParamKind,
+    pub default: &'static str,
+}
+
+impl ParamSpec {
+    /// Checks a value and returns its canonical text (so equal values give equal links).
+    pub fn canonical(&self, value: &str) -> Result<String, String> {
+        let key = self.key;
+        match self.kind {
+            ParamKind::Int { min, max } => {
+                let v: i64 = value.parse().map_err(|_| {
+                    format!("'{key}' must be a whole number, not '{}'", clip(value))
+                })?;
+                if v < min || v > max {
+                    return Err(format!("'{key}' must be between {min} and {max}, not {v}"));
+                }
+                Ok(v.to_string())
+            }
+            ParamKind::Duration { min_us, max_us } => {
+                let v = parse_duration(value).map_err(|e| format!("'{key}': {e}"))?;
+                if v < min_us || v > max_us {
+                    return Err(format!(
+                        "'{key}' must be between {} and {}",
+                        format_us(min_us),
+                        format_us(max_us)
+                    ));
+                }
+                Ok(format_us(v))
+            }
+            ParamKind::DurationRange { min_us, max_us } => {
+                let (lo, hi) = parse_range(value).map_err(|e| format!("'{key}': {e}"))?;
+                if lo < min_us || hi > max_us {
+                    return Err(format!(
+                        "'{key}' must lie between {} and {}",
+                        format_us(min_us),
+                        format_us(max_us)
+                    ));
+                }
+                Ok(crate::sim::net::Dist::Uniform {
+                    min_us: lo,
+                    max_us: hi,
+                }
+                .to_text())
+            }
+            ParamKind::Bool => match value {
+                "1" | "true" | "on" => Ok("1".into()),
+                "0" | "false" | "off" => Ok("0".into()),
+                _ => Err(format!("'{key}' must be 1 or 0, not '{}'", clip(value))),
+            },
+        }
+    }
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+/// Parses `150..300ms` (a bare lower bound takes the upper bound's unit).
+pub fn parse_range(value: &str) -> Result<(u64, u64), String> {
+    match crate::sim::net::Dist::parse(value)? {
+        crate::sim::net::Dist::Uniform { min_us, max_us } => Ok((min_us, max_us)),
+        crate::sim::net::Dist::Constant { us } => Ok((us, us)),
+        _ => Err(format!(
+            "'{}' is not a range such as 150..300ms",
+            clip(value)
+        )),
+    }
+}
+
+/// A named scenario a teacher can open with one click.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Preset {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// The link fragment, e.g. `#/raft?n=5&...`.
+    pub link: &'static str,
+}
+
+/// A registry entry.
+pub struct Lab {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub summary: &'static str,
+    pub nodes_min: u32,
+    pub nodes_max: u32,
+    pub nodes_default: u32,
+    pub params: &'static [ParamSpec],
+    pub presets: &'static [Preset],
+    /// Builds a running simulation from a validated scenario.
+    pub build: fn(&Scenario) -> Result<Box<dyn Sim>, String>,
+}
+
+impl Lab {
+    pub fn param(&self, key: &str) -> Option<&'static ParamSpec> {
+        self.params.iter().find(|p| p.key == key)
+    }
+}
+
+/// Every lab, in menu order.
+pub static REGISTRY: &[&Lab] = &[&flows::LAB, &raft::LAB];
+
+pub fn find(id: &str) -> Option<&'static Lab> {
+    REGISTRY.iter().copied().find(|l| l.id == id)
+}
+
+/// A property's status for reports and the UI.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PropReport {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub kind: PropKind,
+    pub holds: bool,
+    pub violations: u32,
+    pub first_violation_us: Option<u64>,
+}
+
+/// A trace record in lab-independent form, for the space-time diagram and inspectors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordView {
+    pub seq: u64,
+    pub at_us: u64,
+    /// `send`, `deliver`, `drop`, `duplicate`, `timer`, `crash`, `restart`, `invoke`,
+    /// `complete`, `note`, `command`, `violation`.
+    pub what: &'static str,
+    pub msg: Option<u64>,
+    pub from: Option<u32>,
+    pub to: Option<u32>,
+    pub node: Option<u32>,
+    /// For sends: the planned arrival (or the vanishing point if lost).
+    pub arrive_us: Option<u64>,
+    pub lost: bool,
+    /// Message kind, timer name, outcome, note text, command text, property name.
+    pub text: String,
+}
+
+/// A client operation in lab-independent form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OpView {
+    pub id: u64,
+    pub client: u32,
+    pub node: u32,
+    pub op: String,
+    pub invoke_us: u64,
+    pub complete_us: Option<u64>,
+    pub outcome: Option<OutcomeKind>,
+    pub reply: Option<String>,
+}
+
+/// A running lab, as the UI and the command line see it (object safe: labs differ in type).
+pub trait Sim {
+    fn lab(&self) -> &'static Lab;
+    fn n(&self) -> u32;
+    fn clients(&self) -> u32;
+    fn now(&self) -> Instant;
+    fn horizon(&self) -> Instant;
+    /// When the next event or command is due.
+    fn next_due(&self) -> Option<Instant>;
+    fn step(&mut self) -> Option<StepInfo>;
+    /// Runs to `t`; true if a property was violated on the way.
+    fn run_until(&mut self, t: Instant) -> bool;
+    fn seek(&mut self, t: Instant);
+    /// Records and applies an intervention at the current instant (a branch if in the past).
+    fn act(&mut self, action: Action) -> Result<(), String>;
+    fn script(&self) -> &[crate::sim::Command];
+    fn counters(&self) -> Counters;
+    fn trace_hash(&self) -> u64;
+    fn properties(&self) -> Vec<PropReport>;
+    fn nodes(&self) -> Vec<NodeView>;
+    fn in_flight(&self) -> Vec<MsgView>;
+    /// The key fields of a message still in flight or in the trace window.
+    fn describe_message(&self, id: u64) -> Option<String>;
+    fn records(&self) -> Vec<RecordView>;
+    fn records_since(&self, seq: u64) -> Vec<RecordView>;
+    fn panels(&self) -> Vec<Panel>;
+    fn history(&self) -> Vec<OpView>;
+    fn cut_links(&self) -> Vec<(u32, u32)>;
+    fn keyframes(&self) -> usize;
+}
+
+/// What a protocol adds to become a lab: its view, properties and workload setup.
+pub trait LabProtocol: Protocol {
+    fn lab() -> &'static Lab;
+    fn properties() -> Vec<crate::sim::Property<Self>>;
+    /// How one node looks.
+    fn node_view(&self, world: &World<Self>, id: u32) -> NodeView;
+    /// Panels beside the canvas.
+    fn panels(&self, _world: &World<Self>) -> Vec<Panel> {
+        Vec::new()
+    }
+    fn op_text(&self, op: &Self::Op) -> String {
+        format!("{op:?}")
+    }
+}
+
+/// Builds the engine configuration shared by every lab from a scenario.
+pub fn world_config(s: &Scenario) -> WorldConfig {
+    let mut cfg = WorldConfig::new(s.n, s.seed);
+    cfg.net = s.net.clone();
+    cfg
+}
+
+/// Checks that every scripted client operation parses for this protocol.
+pub fn validate_ops<P: Protocol>(proto: &P, s: &Scenario) -> Result<(), String> {
+    for c in &s.script {
+        if let Action::ClientOp { op, .. } = &c.action {
+            proto
+                .parse_op(op)
+                .map_err(|e| format!("command '{}': {e}", c.to_text()))?;
+        }
+    }
+    Ok(())
+}
+
+impl<P: LabProtocol> Sim for Run<P> {
+    fn lab(&self) -> &'static Lab {
+        P::lab()
+    }
+    fn n(&self) -> u32 {
+        self.world().n()
+    }
+    fn clients(&self) -> u32 {
+        self.world().cfg.clients
+    }
+    fn now(&self) -> Instant {
+        Run::now(self)
+    }
+    fn horizon(&self) -> Instant {
+        Run::horizon(self)
+    }
+    fn next_due(&self) -> Option<Instant> {
+        self.world().next_due_us(self.script()).map(Instant)
+    }
+    fn step(&mut self) -> Option<StepInfo> {
+        Run::step(self)
+    }
+    fn run_until(&mut self, t: Instant) -> bool {
+        Run::run_until(self, t)
+    }
+    fn seek(&mut self, t: Instant) {
+        Run::seek(self, t)
+    }
+    fn act(&mut self, action: Action) -> Result<(), String> {
+        let w = self.world();
+        let (n, clients) = (w.n(), w.cfg.clients);
+        if let Some(e) = action.endpoints().into_iter().find(|e| *e >= n + clients) {
+            return Err(format!("there is no node {e}"));
+        }
+        if let Action::ClientOp { client, op, .. } = &action {
+            if *client >= clients {
+                return Err(format!("there is no client {client}"));
+            }
+            w.proto.parse_op(op)?;
+        }
+        if self.script().len() >= crate::scenario::MAX_SCRIPT {
+            return Err(format!(
+                "the script is full ({} commands)",
+                crate::scenario::MAX_SCRIPT
+            ));
+        }
+        Run::act(self, action);
+        Ok(())
+    }
+    fn script(&self) -> &[crate::sim::Command] {
+        Run::script(self)
+    }
+    fn counters(&self) -> Counters {
+        self.world().counters()
+    }
+    fn trace_hash(&self) -> u64 {
+        self.world().trace_hash()
+    }
+    fn properties(&self) -> Vec<PropReport> {
+        let w = self.world();
+        w.property_defs()
+            .iter()
+            .zip(w.properties())
+            .map(|(d, s)| PropReport {
+                name: d.name,
+                description: d.description,
+                kind: d.kind,
+                holds: s.holds,
+                violations: s.violations,
+                first_violation_us: s.first_violation_us,
+            })
+            .collect()
+    }
+    fn nodes(&self) -> Vec<NodeView> {
+        let w = self.world();
+        (0..w.n()).map(|i| w.proto.node_view(w, i)).collect()
+    }
+    fn in_flight(&self) -> Vec<MsgView> {
+        self.world()
+            .flights()
+            .map(|f| MsgView {
+                id: f.id,
+                from: f.from,
+                to: f.to,
+                sent_us: f.sent_us,
+                arrive_us: f.arrive_us,
+                kind: f.wire.kind(),
+                lost: f.lost,
+            })
+            .collect()
+    }
+    fn describe_message(&self, id: u64) -> Option<String> {
+        let w = self.world();
+        if let Some(f) = w.flight(id) {
+            return Some(f.wire.summary());
+        }
+        w.trace.window().iter().find_map(|r| match &r.kind {
+            RecordKind::Send { msg, content, .. } if *msg == id => Some(content.summary()),
+            _ => None,
+        })
+    }
+    fn records(&self) -> Vec<RecordView> {
+        self.records_since(0)
+    }
+    fn records_since(&self, seq: u64) -> Vec<RecordView> {
+        let w = self.world();
+        let window = w.trace.window();
+        let start = window.partition_point(|r| r.seq < seq);
+        window.range(start..).map(|r| record_view(r)).collect()
+    }
+    fn panels(&self) -> Vec<Panel> {
+        let w = self.world();
+        w.proto.panels(w)
+    }
+    fn history(&self) -> Vec<OpView> {
+        let w = self.world();
+        w.history().iter().map(|h| op_view(&w.proto, h)).collect()
+    }
+    fn cut_links(&self) -> Vec<(u32, u32)> {
+        self.world().net.cut.iter().copied().collect()
+    }
+    fn keyframes(&self) -> usize {
+        self.keyframe_count()
+    }
+}
+
+fn op_view<P: LabProtocol>(p: &P, h: &HistoryOp<P::Op, P::Reply>) -> OpView {
+    OpView {
+        id: h.id,
+        client: h.client,
+        node: h.node,
+        op: p.op_text(&h.op),
+        invoke_us: h.invoke_us,
+        complete_us: h.complete_us,
+        outcome: h.outcome,
+        reply: h.reply.as_ref().map(|r| format!("{r:?}")),
+    }
+}
+
+fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
+    let mut v = RecordView {
+        seq: r.seq,
+        at_us: r.at_us,
+        what: "",
+        msg: None,
+        from: None,
+        to: None,
+        node: None,
+        arrive_us: None,
+        lost: false,
+        text: String::new(),
+    };
+    match &r.kind {
+        RecordKind::Send {
+            msg,
+            from,
+            to,
+            kind,
+            arrive_us,
+            lost,
+            ..
+        } => {
+            (v.what, v.msg, v.from, v.to, v.arrive_us, v.lost) = (
+                "send",
+                Some(*msg),
+                Some(*from),
+                Some(*to),
+                Some(*arrive_us),
+                *lost,
+            );
+            v.text = kind.to_string();
+        }
+        RecordKind::Deliver { msg, from, to } => {
+            (v.what, v.msg, v.from, v.to) = ("deliver", Some(*msg), Some(*from), Some(*to))
+        }
+        RecordKind::Drop {
+            msg,
+            from,
+            to,
+            reason,
+        } => {
+            (v.what, v.msg, v.from, v.to) = ("drop", Some(*msg), Some(*from), Some(*to));
+            v.text = format!("{reason:?}").to_lowercase();
+        }
+        RecordKind::Duplicate { msg, copy } => {
+            (v.what, v.msg) = ("duplicate", Some(*msg));
+            v.text = format!("copy #{copy}");
+        }
+        RecordKind::Timer { node, name } => {
+            (v.what, v.node, v.text) = ("timer", Some(*node), name.to_string())
+        }
+        RecordKind::Crash { node } => (v.what, v.node) = ("crash", Some(*node)),
+        RecordKind::Restart { node } => (v.what, v.node) = ("restart", Some(*node)),
+        RecordKind::Invoke { op, client, node } => {
+            (v.what, v.from, v.to, v.msg) = ("invoke", Some(*client), Some(*node), Some(*op));
+        }
+        RecordKind::Complete {
+            op,
+            client,
+            outcome,
+        } => {
+            (v.what, v.from, v.msg) = ("complete", Some(*client), Some(*op));
+            v.text = format!("{outcome:?}").to_lowercase();
+        }
+        RecordKind::Note { node, text } => {
+            (v.what, v.node, v.text) = ("note", Some(*node), text.clone())
+        }
+        RecordKind::Command { text } => (v.what, v.text) = ("command", text.clone()),
+        RecordKind::Violation { property } => {
+            (v.what, v.text) = ("violation", property.to_string())
+        }
+    }
+    v
+}
+
+/// Builds any lab's simulation from a scenario: looks the lab up and checks the scenario first.
+pub fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
+    let lab = find(&s.lab).ok_or_else(|| format!("unknown lab '{}'", s.lab))?;
+    s.validate().map_err(|e| e.to_string())?;
+    (lab.build)(s)
+}

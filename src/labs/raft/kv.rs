@@ -1,0 +1,198 @@
+//! The replicated state machine: a small key-value map.
+//!
+//! Operations are `put k v`, `get k` and `append k v` (append concatenates text, as the
+//! checker's key-value model does). Reads go through the log like writes, so every operation is
+//! linearizable. The map also keeps a session table, the last request id applied per client, so
+//! a request the network delivered twice is applied once (thesis section 6.3).
+
+use crate::sim::net::Endpoint;
+use crate::sim::rng::Rng;
+use std::collections::BTreeMap;
+
+/// A client operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KvOp {
+    Put { key: String, value: String },
+    Get { key: String },
+    Append { key: String, value: String },
+}
+
+impl KvOp {
+    /// The text form `parse` reads: `put x 1`, `get x`, `append x a`.
+    pub fn text(&self) -> String {
+        match self {
+            KvOp::Put { key, value } => format!("put {key} {value}"),
+            KvOp::Get { key } => format!("get {key}"),
+            KvOp::Append { key, value } => format!("append {key} {value}"),
+        }
+    }
+
+    /// A few characters for a log cell: `x=1`, `x?`, `x+=a`.
+    pub fn short(&self) -> String {
+        match self {
+            KvOp::Put { key, value } => format!("{key}={value}"),
+            KvOp::Get { key } => format!("{key}?"),
+            KvOp::Append { key, value } => format!("{key}+={value}"),
+        }
+    }
+
+    /// Parses `put k v`, `get k`, `append k v` (also `put k=v`). Total; errors say what is
+    /// expected.
+    pub fn parse(text: &str) -> Result<KvOp, String> {
+        let clip: String = text.chars().take(40).collect();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let bad = || {
+            format!("a Raft operation is 'put KEY VALUE', 'get KEY' or 'append KEY VALUE', not '{clip}'")
+        };
+        let word_ok = |w: &str| {
+            !w.is_empty() && w.len() <= 32 && w.chars().all(|c| c.is_ascii_graphic() && c != ';')
+        };
+        let (verb, rest) = words.split_first().ok_or_else(bad)?;
+        let (key, value) = match rest {
+            [k] if k.contains('=') && *verb != "get" => k
+                .split_once('=')
+                .map(|(a, b)| (a, Some(b)))
+                .ok_or_else(bad)?,
+            [k] => (*k, None),
+            [k, v] => (*k, Some(*v)),
+            _ => return Err(bad()),
+        };
+        if !word_ok(key) || value.is_some_and(|v| !word_ok(v)) {
+            return Err(bad());
+        }
+        let (key, value) = (key.to_string(), value.map(str::to_string));
+        match (verb.to_ascii_lowercase().as_str(), value) {
+            ("put", Some(value)) => Ok(KvOp::Put { key, value }),
+            ("append", Some(value)) => Ok(KvOp::Append { key, value }),
+            ("get", None) => Ok(KvOp::Get { key }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// Who asked for a command, so the leader can answer and the session table can deduplicate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub client: Endpoint,
+    pub request_id: u64,
+}
+
+/// What a log entry carries.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Cmd {
+    pub op: KvOp,
+    /// `None` for entries made outside a client request (tests, the election experiment).
+    pub origin: Option<Origin>,
+}
+
+impl Cmd {
+    pub fn internal(op: KvOp) -> Self {
+        Cmd { op, origin: None }
+    }
+}
+
+/// The state machine: the map and the session table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kv {
+    pub data: BTreeMap<String, String>,
+    /// Last request id applied per client endpoint.
+    pub sessions: BTreeMap<Endpoint, u64>,
+}
+
+/// The result of applying one command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Took effect; a `get` returns the value (`None`: the key is missing).
+    Done(Option<String>),
+    /// A request already applied (a network duplicate): no effect, no reply.
+    Duplicate,
+}
+
+impl Kv {
+    pub fn apply(&mut self, cmd: &Cmd) -> Applied {
+        if let Some(o) = cmd.origin {
+            match self.sessions.get(&o.client) {
+                Some(&last) if o.request_id <= last => return Applied::Duplicate,
+                _ => {
+                    self.sessions.insert(o.client, o.request_id);
+                }
+            }
+        }
+        match &cmd.op {
+            KvOp::Put { key, value } => {
+                self.data.insert(key.clone(), value.clone());
+                Applied::Done(None)
+            }
+            KvOp::Append { key, value } => {
+                self.data.entry(key.clone()).or_default().push_str(value);
+                Applied::Done(None)
+            }
+            KvOp::Get { key } => Applied::Done(self.data.get(key).cloned()),
+        }
+    }
+}
+
+/// The workload keys.
+pub const KEYS: [&str; 3] = ["x", "y", "z"];
+
+/// The `seq`-th operation of client `client`: 40% gets, 30% puts, 30% appends over a few keys.
+/// Values are unique tokens (`b7`: client 1, seventh operation) so a checker can tell every
+/// write apart, even inside a concatenated append.
+pub fn workload_op(client: u32, seq: u64, rng: &mut Rng) -> KvOp {
+    let key = KEYS[rng.index(KEYS.len())].to_string();
+    let letter = (b'a' + (client % 26) as u8) as char;
+    let value = format!("{letter}{seq}");
+    match rng.range_inclusive(0, 9) {
+        0..=3 => KvOp::Get { key },
+        4..=6 => KvOp::Put { key, value },
+        _ => KvOp::Append { key, value },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_parse_and_print_back() {
+        for t in ["put x 1", "get x", "append y ab"] {
+            assert_eq!(KvOp::parse(t).map(|o| o.text()), Ok(t.to_string()));
+        }
+        assert_eq!(
+            KvOp::parse("put x=3"),
+            Ok(KvOp::Put {
+                key: "x".into(),
+                value: "3".into()
+            })
+        );
+        for bad in [
+            "",
+            "put x",
+            "get",
+            "get x 1",
+            "del x",
+            "put x 1 2",
+            "put x;y 1",
+        ] {
+            assert!(KvOp::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_duplicated_request_is_applied_once() {
+        let mut kv = Kv::default();
+        let cmd = Cmd {
+            op: KvOp::Append {
+                key: "x".into(),
+                value: "a".into(),
+            },
+            origin: Some(Origin {
+                client: 5,
+                request_id: 3,
+            }),
+        };
+        assert_eq!(kv.apply(&cmd), Applied::Done(None));
+        assert_eq!(kv.apply(&cmd), Applied::Duplicate);
+        assert_eq!(kv.data.get("x").map(String::as_str), Some("a"));
+    }
+}

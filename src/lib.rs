@@ -1,0 +1,24 @@
+//! dsplay, the Distributed Systems Playground.
+//!
+//! The crate map, in the order a newcomer should read it:
+//!
+//! - [`sim`]: the deterministic engine. Virtual time, the seeded random streams, the network
+//!   model, the [`sim::Protocol`] trait every lab implements, the world that runs them, the
+//!   trace and its hash, interventions (commands) and keyframes for scrubbing. No browser, no
+//!   wall clock, no OS randomness.
+//! - [`scenario`]: what a run *is* (lab, parameters, seed, script, cursor) and its URL form.
+//!   Decoding a link is total and bounded.
+//! - [`labs`]: one folder per lab and the registry that lists them; each lab is a protocol,
+//!   its properties and a pure view.
+//! - [`check`]: client histories and the linearizability checker.
+//! - [`viz`]: the pure drawing model (layouts, shapes, colours) that the browser painter draws.
+//! - `ui` (feature `web` only): the Leptos shell, canvas painter, timeline and controls.
+
+pub mod check;
+pub mod labs;
+pub mod scenario;
+pub mod sim;
+pub mod viz;
+
+#[cfg(feature = "web")]
+pub mod ui;

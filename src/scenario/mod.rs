@@ -1,0 +1,241 @@
+//! What a run is: lab, parameters, seed, script of interventions and an optional cursor.
+//!
+//! A scenario is everything needed to reproduce a run exactly. It has a JSON form (serde, the
+//! same the `dsplay` tool reads and writes) and a URL-fragment form ([`link`]) that keeps the
+//! common parameters readable. Both are validated by [`Scenario::validate`]: bad input becomes a
+//! [`ScenarioError`] that names the problem.
+
+pub mod link;
+
+use crate::labs;
+use crate::sim::command::Command;
+use crate::sim::net::LinkParams;
+use crate::sim::time::MAX_DURATION_US;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The scenario format this release writes. Every earlier version keeps decoding.
+pub const FORMAT_VERSION: u32 = 1;
+/// The most commands a script may hold.
+pub const MAX_SCRIPT: usize = 2_000;
+/// The most nodes any lab may have.
+pub const MAX_NODES: u32 = 64;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub version: u32,
+    pub lab: String,
+    /// Number of nodes.
+    pub n: u32,
+    pub seed: u64,
+    /// The network settings every link starts with.
+    pub net: LinkParams,
+    /// The lab's own parameters, in canonical text form, keyed by their link keys.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    #[serde(default)]
+    pub script: Vec<Command>,
+    /// Where the run was paused, in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_us: Option<u64>,
+}
+
+/// Why a scenario or link was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError(pub String);
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ScenarioError {}
+
+impl From<String> for ScenarioError {
+    fn from(s: String) -> Self {
+        ScenarioError(s)
+    }
+}
+
+impl Scenario {
+    /// A lab's default scenario.
+    pub fn default_for(lab: &labs::Lab) -> Scenario {
+        Scenario {
+            version: FORMAT_VERSION,
+            lab: lab.id.to_string(),
+            n: lab.nodes_default,
+            seed: 1,
+            net: LinkParams::default(),
+            params: lab
+                .params
+                .iter()
+                .map(|p| {
+                    (
+                        p.key.to_string(),
+                        p.canonical(p.default)
+                            .unwrap_or_else(|_| p.default.to_string()),
+                    )
+                })
+                .collect(),
+            script: Vec::new(),
+            cursor_us: None,
+        }
+    }
+
+    /// The value of a lab parameter (the default if unset).
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params.get(key).map(String::as_str).or_else(|| {
+            labs::find(&self.lab)
+                .and_then(|l| l.param(key))
+                .map(|p| p.default)
+        })
+    }
+
+    /// Checks every field against the lab and the limits. Total.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        if self.version == 0 || self.version > FORMAT_VERSION {
+            return Err(ScenarioError(format!(
+                "unknown scenario version {} (this release reads 1 to {FORMAT_VERSION})",
+                self.version
+            )));
+        }
+        let lab = labs::find(&self.lab).ok_or_else(|| ScenarioError(unknown_lab(&self.lab)))?;
+        if self.n < lab.nodes_min || self.n > lab.nodes_max {
+            return Err(ScenarioError(format!(
+                "the {} lab takes {} to {} nodes, not {}",
+                lab.id, lab.nodes_min, lab.nodes_max, self.n
+            )));
+        }
+        self.net.latency.validate(0).map_err(ScenarioError)?;
+        for (what, ppm) in [
+            ("loss", self.net.loss_ppm),
+            ("duplication", self.net.dup_ppm),
+        ] {
+            if ppm > 1_000_000 {
+                return Err(ScenarioError(format!("{what} must be from 0% to 100%")));
+            }
+        }
+        for (k, v) in &self.params {
+            let spec = lab.param(k).ok_or_else(|| {
+                ScenarioError(format!("the {} lab has no parameter '{}'", lab.id, clip(k)))
+            })?;
+            spec.canonical(v).map_err(ScenarioError)?;
+        }
+        self.validate_script()?;
+        if self.cursor_us.is_some_and(|c| c > MAX_DURATION_US) {
+            return Err(ScenarioError("the cursor time is beyond 30 days".into()));
+        }
+        Ok(())
+    }
+
+    fn validate_script(&self) -> Result<(), ScenarioError> {
+        if self.script.len() > MAX_SCRIPT {
+            return Err(ScenarioError(format!(
+                "the script has {} commands; the limit is {MAX_SCRIPT}",
+                self.script.len()
+            )));
+        }
+        let mut last = 0;
+        for c in &self.script {
+            let text = c.to_text();
+            if c.at_us > MAX_DURATION_US {
+                return Err(ScenarioError(format!(
+                    "command '{}' is beyond 30 days",
+                    clip(&text)
+                )));
+            }
+            if c.at_us < last {
+                return Err(ScenarioError(format!(
+                    "command '{}' is out of time order",
+                    clip(&text)
+                )));
+            }
+            last = c.at_us;
+            // Nodes are 0..n and clients follow on the network (n..n+clients): network commands
+            // may name either; crash, restart and operations name nodes only.
+            let clients: u32 = self
+                .param("clients")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let nodes_only = matches!(
+                c.action,
+                crate::sim::Action::Crash { .. }
+                    | crate::sim::Action::Restart { .. }
+                    | crate::sim::Action::ClientOp { .. }
+            );
+            let limit = if nodes_only { self.n } else { self.n + clients };
+            if let Some(e) = c.action.endpoints().into_iter().find(|e| *e >= limit) {
+                return Err(ScenarioError(format!(
+                    "command '{}' names node {e}, but there are {} nodes{}",
+                    clip(&text),
+                    self.n,
+                    if nodes_only || clients == 0 {
+                        String::new()
+                    } else {
+                        format!(" and {clients} clients")
+                    }
+                )));
+            }
+            if let crate::sim::Action::ClientOp { client, .. } = &c.action {
+                let clients: u32 = self
+                    .param("clients")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                if *client >= clients {
+                    return Err(ScenarioError(format!(
+                        "command '{}' names client {client}, but there are {clients} clients",
+                        clip(&text)
+                    )));
+                }
+            }
+            if let crate::sim::Action::Set {
+                setting: crate::sim::NetSetting::Latency(d),
+                ..
+            } = &c.action
+            {
+                d.validate(0)
+                    .map_err(|e| ScenarioError(format!("command '{}': {e}", clip(&text))))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Reads the JSON form (at most 4 MiB), then validates it.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        if text.len() > 4 << 20 {
+            return Err(ScenarioError(
+                "the scenario file is larger than 4 MiB".into(),
+            ));
+        }
+        let s: Scenario = serde_json::from_str(text)
+            .map_err(|e| ScenarioError(format!("not a dsplay scenario: {e}")))?;
+        s.validate()?;
+        s.check_builds()?;
+        Ok(s)
+    }
+
+    /// Builds the lab once, which checks what only the lab knows (its client operations).
+    pub fn check_builds(&self) -> Result<(), ScenarioError> {
+        let lab = labs::find(&self.lab).ok_or_else(|| ScenarioError(unknown_lab(&self.lab)))?;
+        (lab.build)(self).map(|_| ()).map_err(ScenarioError)
+    }
+}
+
+pub(crate) fn unknown_lab(id: &str) -> String {
+    let known: Vec<&str> = labs::REGISTRY.iter().map(|l| l.id).collect();
+    format!("unknown lab '{}' (labs: {})", clip(id), known.join(", "))
+}
+
+pub(crate) fn clip(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,28 @@
+//! The deterministic simulation engine.
+//!
+//! A run is a function of (protocol configuration, world configuration, seed, script). Time is
+//! virtual ([`time`]), randomness comes from named streams of one seeded generator ([`rng`]),
+//! the network is data ([`net`]), protocols are pure state machines ([`process`]), the world
+//! runs them ([`world`]), interventions are commands ([`command`]), every happening is a trace
+//! record with a stable hash ([`trace`]), labs declare properties checked as the run goes
+//! ([`property`]), and [`keyframe`] makes seeking back in time cheap and exact.
+
+pub mod command;
+pub mod keyframe;
+pub mod net;
+pub mod process;
+pub mod property;
+pub mod rng;
+pub mod time;
+pub mod trace;
+pub mod world;
+
+pub use command::{Action, Command};
+pub use keyframe::Run;
+pub use net::{Dist, Endpoint, LinkParams, NetSetting};
+pub use process::{ClientRequest, Ctx, Effect, MessageInfo, NodeId, Out, Protocol, ReplyClass};
+pub use property::{PropKind, PropState, Property, Verdict};
+pub use rng::{Rng, Stream};
+pub use time::{Duration, Instant};
+pub use trace::{Counters, DropReason, OutcomeKind, Record, RecordKind, Trace};
+pub use world::{Flight, HistoryOp, StepInfo, Wire, WireOf, World, WorldConfig};

@@ -1,0 +1,344 @@
+//! The trace: every send, delivery, drop, duplicate, timer, crash, restart, client invocation
+//! and completion, note, command and property violation, numbered in order.
+//!
+//! The hash covers every record ever made through a canonical encoding (each integer mixed in as
+//! a 64-bit word, bytes by FNV-1a, lengths widened to 64 bits), so it is the same natively and in
+//! wasm. Memory stays bounded: only a window of recent records is kept, with counters for the
+//! rest.
+
+use super::net::Endpoint;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+
+/// A 64-bit hash over a canonical encoding (FNV-1a for bytes, a multiply-xorshift step per
+/// integer); `usize`/`isize` are widened so 32- and 64-bit targets agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StableHasher(u64);
+
+impl Default for StableHasher {
+    fn default() -> Self {
+        StableHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for StableHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+    // Whole integers are mixed a word at a time (the hot path); the result is still a pure
+    // function of the values, identical on every target.
+    fn write_u64(&mut self, i: u64) {
+        let h = (self.0 ^ i).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 29);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(i as u64);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(i as u64);
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.write_u64(i as u64);
+    }
+    fn write_i32(&mut self, i: i32) {
+        self.write_u64(i as i64 as u64);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.write_i64(i as i64);
+    }
+}
+
+/// Why a message did not arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// Lost by the link's loss probability.
+    Loss,
+    /// The link was cut (at send time or while in flight).
+    Cut,
+    /// The receiver was down when it arrived.
+    Crashed,
+    /// Dropped by an intervention.
+    Intervention,
+}
+
+/// How a client operation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    Ok,
+    Fail,
+    /// Timed out: may or may not have taken effect.
+    Unknown,
+}
+
+/// One trace record's content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordKind<M> {
+    Send {
+        msg: u64,
+        from: Endpoint,
+        to: Endpoint,
+        kind: &'static str,
+        arrive_us: u64,
+        lost: bool,
+        content: M,
+    },
+    Deliver {
+        msg: u64,
+        from: Endpoint,
+        to: Endpoint,
+    },
+    Drop {
+        msg: u64,
+        from: Endpoint,
+        to: Endpoint,
+        reason: DropReason,
+    },
+    Duplicate {
+        msg: u64,
+        copy: u64,
+    },
+    Timer {
+        node: u32,
+        name: &'static str,
+    },
+    Crash {
+        node: u32,
+    },
+    Restart {
+        node: u32,
+    },
+    Invoke {
+        op: u64,
+        client: Endpoint,
+        node: u32,
+    },
+    Complete {
+        op: u64,
+        client: Endpoint,
+        outcome: OutcomeKind,
+    },
+    Note {
+        node: u32,
+        text: String,
+    },
+    Command {
+        text: String,
+    },
+    Violation {
+        property: &'static str,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record<M> {
+    pub seq: u64,
+    pub at_us: u64,
+    pub kind: RecordKind<M>,
+}
+
+/// Counters over the whole run (not just the window).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    pub events: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub dropped: u64,
+    pub duplicated: u64,
+    pub timers: u64,
+    pub notes: u64,
+    pub violations: u64,
+}
+
+/// The bounded trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace<M> {
+    window: VecDeque<Record<M>>,
+    capacity: usize,
+    next_seq: u64,
+    hasher: StableHasher,
+    pub counters: Counters,
+}
+
+/// How many records the window keeps by default.
+pub const DEFAULT_WINDOW: usize = 4096;
+
+impl<M: Hash> Trace<M> {
+    pub fn new(capacity: usize) -> Self {
+        Trace {
+            window: VecDeque::with_capacity(capacity.min(1024)),
+            capacity: capacity.max(1),
+            next_seq: 0,
+            hasher: StableHasher::default(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Appends a record, folds it into the hash and counters, and returns its sequence number.
+    pub fn push(&mut self, at_us: u64, kind: RecordKind<M>) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.hash_record(seq, at_us, &kind);
+        let c = &mut self.counters;
+        match &kind {
+            RecordKind::Send { .. } => c.sent += 1,
+            RecordKind::Deliver { .. } => c.delivered += 1,
+            RecordKind::Drop { .. } => c.dropped += 1,
+            RecordKind::Duplicate { .. } => c.duplicated += 1,
+            RecordKind::Timer { .. } => c.timers += 1,
+            RecordKind::Note { .. } => c.notes += 1,
+            RecordKind::Violation { .. } => c.violations += 1,
+            _ => {}
+        }
+        if self.window.len() == self.capacity {
+            self.window.pop_front();
+        }
+        self.window.push_back(Record { seq, at_us, kind });
+        seq
+    }
+
+    fn hash_record(&mut self, seq: u64, at_us: u64, kind: &RecordKind<M>) {
+        let h = &mut self.hasher;
+        h.write_u64(seq);
+        h.write_u64(at_us);
+        match kind {
+            RecordKind::Send {
+                msg,
+                from,
+                to,
+                kind,
+                arrive_us,
+                lost,
+                content,
+            } => {
+                h.write_u8(1);
+                h.write_u64(*msg);
+                h.write_u32(*from);
+                h.write_u32(*to);
+                h.write(kind.as_bytes());
+                h.write_u64(*arrive_us);
+                h.write_u8(*lost as u8);
+                content.hash(h);
+            }
+            RecordKind::Deliver { msg, from, to } => {
+                h.write_u8(2);
+                h.write_u64(*msg);
+                h.write_u32(*from);
+                h.write_u32(*to);
+            }
+            RecordKind::Drop {
+                msg,
+                from,
+                to,
+                reason,
+            } => {
+                h.write_u8(3);
+                h.write_u64(*msg);
+                h.write_u32(*from);
+                h.write_u32(*to);
+                h.write_u8(*reason as u8);
+            }
+            RecordKind::Duplicate { msg, copy } => {
+                h.write_u8(4);
+                h.write_u64(*msg);
+                h.write_u64(*copy);
+            }
+            RecordKind::Timer { node, name } => {
+                h.write_u8(5);
+                h.write_u32(*node);
+                h.write(name.as_bytes());
+            }
+            RecordKind::Crash { node } => {
+                h.write_u8(6);
+                h.write_u32(*node);
+            }
+            RecordKind::Restart { node } => {
+                h.write_u8(7);
+                h.write_u32(*node);
+            }
+            RecordKind::Invoke { op, client, node } => {
+                h.write_u8(8);
+                h.write_u64(*op);
+                h.write_u32(*client);
+                h.write_u32(*node);
+            }
+            RecordKind::Complete {
+                op,
+                client,
+                outcome,
+            } => {
+                h.write_u8(9);
+                h.write_u64(*op);
+                h.write_u32(*client);
+                h.write_u8(*outcome as u8);
+            }
+            RecordKind::Note { node, text } => {
+                h.write_u8(10);
+                h.write_u32(*node);
+                h.write(text.as_bytes());
+            }
+            RecordKind::Command { text } => {
+                h.write_u8(11);
+                h.write(text.as_bytes());
+            }
+            RecordKind::Violation { property } => {
+                h.write_u8(12);
+                h.write(property.as_bytes());
+            }
+        }
+    }
+
+    /// The hash of every record so far.
+    pub fn hash(&self) -> u64 {
+        self.hasher.finish()
+    }
+
+    pub fn hash_hex(&self) -> String {
+        format!("{:016x}", self.hash())
+    }
+
+    /// The records still in the window, oldest first.
+    pub fn window(&self) -> &VecDeque<Record<M>> {
+        &self.window
+    }
+
+    pub fn len_total(&self) -> u64 {
+        self.next_seq
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_is_bounded_but_hash_covers_everything() {
+        let mut a: Trace<u8> = Trace::new(8);
+        let mut b: Trace<u8> = Trace::new(1000);
+        for i in 0..100 {
+            a.push(i, RecordKind::Crash { node: i as u32 });
+            b.push(i, RecordKind::Crash { node: i as u32 });
+        }
+        assert_eq!(a.window().len(), 8);
+        assert_eq!(a.hash(), b.hash());
+        assert_eq!(a.window().front().map(|r| r.seq), Some(92));
+        b.push(100, RecordKind::Crash { node: 0 });
+        assert_ne!(a.hash(), b.hash());
+    }
+}

@@ -1,0 +1,141 @@
+//! `window.dsplay`: a small hook for end-to-end tests and benchmarks. It reads the session
+//! (records, positions, hash, link) and can drive the transport the way the buttons do; it
+//! never bypasses the script, so anything it does is still in the link.
+
+use super::clock::Canvases;
+use super::Shell;
+use crate::labs;
+use crate::scenario::link;
+use crate::sim::time::Instant;
+use leptos::prelude::*;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+
+/// The scenario the in-browser engine benchmark runs (16 servers, 1% loss, busy clients).
+pub const BENCH_LINK: &str =
+    "#/flows?n=16&seed=1&lat=20..80ms&loss=1%&dup=0%&clients=32&think=10ms";
+
+fn to_js(v: serde_json::Value) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
+}
+
+fn set(obj: &js_sys::Object, name: &str, f: JsValue) {
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str(name), &f);
+}
+
+/// Installs `window.dsplay` (replacing any earlier one).
+pub fn install(shell: Shell, canvases: Canvases) {
+    let obj = js_sys::Object::new();
+    let state = Closure::<dyn Fn() -> JsValue>::new(move || {
+        to_js(
+            shell
+                .with(|s| {
+                    let sim = s.sim();
+                    json!({
+                        "lab": s.lab().id,
+                        "nowUs": s.now_us(),
+                        "horizonUs": s.horizon_us(),
+                        "traceHash": format!("{:016x}", sim.trace_hash()),
+                        "playing": s.playing,
+                        "speed": s.speed(),
+                        "n": sim.n(),
+                        "clients": sim.clients(),
+                        "inFlight": sim.in_flight().len(),
+                        "cutLinks": sim.cut_links(),
+                        "script": sim.script().iter().map(|c| c.to_text()).collect::<Vec<_>>(),
+                        "link": s.link(),
+                    })
+                })
+                .unwrap_or_default(),
+        )
+    });
+    set(&obj, "state", state.into_js_value());
+
+    let records = Closure::<dyn Fn() -> JsValue>::new(move || {
+        to_js(
+            shell
+                .with(|s| serde_json::to_value(s.records()).unwrap_or_default())
+                .unwrap_or_default(),
+        )
+    });
+    set(&obj, "records", records.into_js_value());
+
+    let positions = Closure::<dyn Fn() -> JsValue>::new(move || {
+        let Some(canvas) = canvases.topo.get_untracked() else {
+            return JsValue::NULL;
+        };
+        let r = canvas.get_bounding_client_rect();
+        let layout = shell.view.try_with_value(|v| v.layout.clone()).flatten();
+        let Some(l) = layout else {
+            return JsValue::NULL;
+        };
+        let pts = |v: &[crate::viz::scene::Pt]| {
+            v.iter()
+                .map(|p| json!({"x": p.x + r.left(), "y": p.y + r.top()}))
+                .collect::<Vec<_>>()
+        };
+        to_js(
+            json!({ "nodes": pts(&l.nodes), "clients": pts(&l.clients), "center": {"x": l.center.x + r.left(), "y": l.center.y + r.top()}, "radius": l.radius }),
+        )
+    });
+    set(&obj, "positions", positions.into_js_value());
+
+    let play = Closure::<dyn Fn(bool)>::new(move |on: bool| {
+        shell.update(|s| s.play(on));
+    });
+    set(&obj, "play", play.into_js_value());
+
+    let speed = Closure::<dyn Fn(f64)>::new(move |v: f64| {
+        let ix = crate::viz::session::SPEEDS
+            .iter()
+            .position(|s| *s >= v)
+            .unwrap_or(crate::viz::session::SPEEDS.len() - 1);
+        shell.update(|s| s.set_speed(ix));
+    });
+    set(&obj, "setSpeed", speed.into_js_value());
+
+    let bench = Closure::<dyn Fn(f64) -> JsValue>::new(bench_engine);
+    set(&obj, "benchEngine", bench.into_js_value());
+
+    let memory = Closure::<dyn Fn() -> JsValue>::new(|| {
+        let bytes = wasm_bindgen::memory()
+            .dyn_into::<js_sys::WebAssembly::Memory>()
+            .ok()
+            .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+            .map_or(0.0, |b| b.byte_length() as f64);
+        JsValue::from_f64(bytes)
+    });
+    set(&obj, "wasmMemoryBytes", memory.into_js_value());
+
+    let _ = js_sys::Reflect::set(&window(), &JsValue::from_str("dsplay"), &obj);
+}
+
+/// Runs the engine for `events` steps on [`BENCH_LINK`] and reports events per second.
+fn bench_engine(events: f64) -> JsValue {
+    let events = if events.is_finite() {
+        events.clamp(1.0, 1e9) as u64
+    } else {
+        1_000_000
+    };
+    let Ok(s) = link::decode(BENCH_LINK) else {
+        return JsValue::NULL;
+    };
+    let Ok(mut sim) = labs::build(&s) else {
+        return JsValue::NULL;
+    };
+    let perf = window().performance();
+    let t0 = perf.as_ref().map_or(0.0, |p| p.now());
+    let mut done = 0u64;
+    while done < events && sim.step().is_some() {
+        done += 1;
+    }
+    let ms = perf.as_ref().map_or(0.0, |p| p.now()) - t0;
+    let _ = sim.run_until(Instant(sim.now().0));
+    to_js(json!({
+        "events": done,
+        "ms": ms,
+        "eventsPerSec": if ms > 0.0 { done as f64 / ms * 1_000.0 } else { 0.0 },
+        "virtualUs": sim.now().0,
+        "traceHash": format!("{:016x}", sim.trace_hash()),
+    }))
+}

@@ -1,0 +1,134 @@
+//! The browser shell (feature `web`): a Leptos app around one [`Session`].
+//!
+//! The session (simulation, scenario, display clock) lives in a single owned container,
+//! [`Shell::session`]; components read it through coarse signals — [`Shell::frame`] is bumped
+//! on every animation frame that changed something, [`Shell::tick`] a few times a second and on
+//! every discrete change — never a signal per field. The animation-frame loop ([`clock`])
+//! advances the clock and paints the two canvases outside the reactive graph; effects only
+//! sync the outside world (the URL, the canvases' sizes).
+//!
+//! Files: [`app`] lays the page out; [`stage`] is the topology canvas (click, hover, drag to
+//! partition), [`diagram`] the space-time diagram, [`timeline`] the transport and scrub bar,
+//! [`side`] the inspector, controls, properties and lab panels, [`paint`] the thin canvas
+//! painter, [`keys`] the keyboard, [`hook`] the read-only `window.dsplay` hook for tests and
+//! benchmarks.
+
+pub mod app;
+pub mod clock;
+pub mod diagram;
+pub mod hook;
+pub mod keys;
+pub mod paint;
+pub mod side;
+pub mod stage;
+pub mod timeline;
+
+pub use app::App;
+
+use crate::sim::command::Action;
+use crate::viz::scene::{Layout, Pt};
+use crate::viz::session::Session;
+use crate::viz::spacetime::Segment;
+use leptos::prelude::*;
+
+/// What the canvases remember between frames: sizes, the last layout (for hit tests), the
+/// partition line being dragged, the diagram's message segments.
+#[derive(Default)]
+pub struct ViewState {
+    pub topo_size: (f64, f64),
+    pub diagram_size: (f64, f64),
+    pub layout: Option<Layout>,
+    pub drag: Option<(Pt, Pt)>,
+    pub segments: Vec<Segment>,
+    /// Repaint even if the session did not change (resize, hover, presenter mode).
+    pub dirty: bool,
+}
+
+/// The visible spans of the space-time diagram.
+pub const SPANS_US: [u64; 9] = [
+    100_000, 250_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 30_000_000, 60_000_000,
+];
+
+/// Everything the components share, handed out through context. All handles: `Copy`.
+#[derive(Clone, Copy)]
+pub struct Shell {
+    pub session: StoredValue<Session, LocalStorage>,
+    pub view: StoredValue<ViewState, LocalStorage>,
+    /// Bumped on every frame that changed something.
+    pub frame: RwSignal<u64>,
+    /// Bumped a few times a second while playing and on every discrete change.
+    pub tick: RwSignal<u64>,
+    /// A message for the user (a bad link, a refused intervention, a violation).
+    pub notice: RwSignal<Option<String>>,
+    pub presenter: RwSignal<bool>,
+    pub help: RwSignal<bool>,
+    /// Index into [`SPANS_US`].
+    pub span_ix: RwSignal<usize>,
+    /// Hover text and where to show it (CSS px within the stage).
+    pub tooltip: RwSignal<Option<(f64, f64, String)>>,
+    /// A node's menu (x, y, node).
+    pub menu: RwSignal<Option<(f64, f64, u32)>>,
+}
+
+impl Shell {
+    pub fn new(session: Session) -> Shell {
+        Shell {
+            session: StoredValue::new_local(session),
+            view: StoredValue::new_local(ViewState {
+                dirty: true,
+                ..Default::default()
+            }),
+            frame: RwSignal::new(0),
+            tick: RwSignal::new(0),
+            notice: RwSignal::new(None),
+            presenter: RwSignal::new(false),
+            help: RwSignal::new(false),
+            span_ix: RwSignal::new(4),
+            tooltip: RwSignal::new(None),
+            menu: RwSignal::new(None),
+        }
+    }
+
+    /// Reads the session.
+    pub fn with<R>(&self, f: impl FnOnce(&Session) -> R) -> Option<R> {
+        self.session.try_with_value(f)
+    }
+
+    /// Changes the session and tells every view.
+    pub fn update<R>(&self, f: impl FnOnce(&mut Session) -> R) -> Option<R> {
+        let r = self.session.try_update_value(f);
+        self.changed();
+        r
+    }
+
+    /// Something discrete changed: refresh the DOM and repaint.
+    pub fn changed(&self) {
+        self.view.update_value(|v| v.dirty = true);
+        self.frame.update(|f| *f += 1);
+        self.tick.update(|t| *t += 1);
+    }
+
+    /// Records an intervention at the cursor; a refusal becomes a notice.
+    pub fn act(&self, action: Action) {
+        if let Some(Err(e)) = self.update(|s| s.act(action)) {
+            self.notice.set(Some(e));
+        }
+    }
+
+    /// Applies a change that may be refused, showing the reason if it is.
+    pub fn try_update(&self, f: impl FnOnce(&mut Session) -> Result<(), String>) {
+        if let Some(Err(e)) = self.update(f) {
+            self.notice.set(Some(e));
+        }
+    }
+}
+
+/// Mounts the app on the page body. Called by `main`.
+pub fn mount() {
+    leptos::mount::mount_to_body(App);
+}
+
+/// `12.345 s` from microseconds.
+pub fn clock_text(us: u64) -> String {
+    format!("{}.{:03} s", us / 1_000_000, (us / 1_000) % 1_000)
+}

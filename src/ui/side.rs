@@ -1,0 +1,449 @@
+//! The side panel: the inspector (selected node or message), network and lab controls,
+//! properties with their live status, and the lab's own panels.
+
+use super::stage::endpoint_name;
+use super::{clock_text, Shell};
+use crate::labs::{ParamKind, ParamSpec};
+use crate::sim::command::Action;
+use crate::sim::net::Dist;
+use crate::sim::time::format_us;
+use crate::sim::NetSetting;
+use crate::viz::scene::Selection;
+use crate::viz::Panel;
+use leptos::prelude::*;
+
+/// Everything beside the canvas.
+#[component]
+pub fn Side() -> impl IntoView {
+    view! {
+        <aside class="side" aria-label="Inspector and controls">
+            <Inspector/>
+            <Network/>
+            <LabParams/>
+            <Properties/>
+            <Panels/>
+        </aside>
+    }
+}
+
+/// Cuts every link of `node` both ways (it keeps its clients).
+pub fn isolate(shell: Shell, node: u32) {
+    let Some(n) = shell.with(|s| s.sim().n()) else {
+        return;
+    };
+    let rest: Vec<u32> = (0..n).filter(|&i| i != node).collect();
+    if rest.is_empty() {
+        shell.notice.set(Some(
+            "There is only one node: nothing to isolate it from.".into(),
+        ));
+        return;
+    }
+    shell.act(Action::Partition {
+        groups: vec![vec![node], rest],
+    });
+}
+
+/// The selected node's state and actions, or the selected message's content.
+#[component]
+fn Inspector() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let body = move || {
+        shell.tick.get();
+        let sel = shell.with(|s| s.selection).unwrap_or_default();
+        match sel {
+            Selection::Node(e) => node_view(shell, e).into_any(),
+            Selection::Msg(m) => msg_view(shell, m).into_any(),
+            Selection::None => view! {
+                <p class="muted">"Click a node or a message to inspect it. Drag a line across the ring to partition it; click a link to cut it."</p>
+            }
+            .into_any(),
+        }
+    };
+    let stats = move || {
+        shell.tick.get();
+        shell
+            .with(|s| {
+                let c = s.sim().counters();
+                (
+                    format!("{:016x}", s.sim().trace_hash()),
+                    c.events,
+                    c.sent,
+                    c.delivered,
+                    c.dropped,
+                )
+            })
+            .unwrap_or_default()
+    };
+    view! {
+        <section class="card" aria-label="Inspector">
+            <h2>"Inspector"</h2>
+            {body}
+            <dl class="stats">
+                <dt>"trace hash"</dt><dd class="mono" data-testid="trace-hash">{move || stats().0}</dd>
+                <dt>"events"</dt><dd>{move || stats().1}</dd>
+                <dt>"sent / delivered / dropped"</dt><dd>{move || format!("{} / {} / {}", stats().2, stats().3, stats().4)}</dd>
+            </dl>
+        </section>
+    }
+}
+
+fn node_view(shell: Shell, e: u32) -> impl IntoView {
+    let info = shell.with(|s| {
+        let sim = s.sim();
+        if e >= sim.n() {
+            return (
+                format!("Client C{}", e - sim.n()),
+                String::new(),
+                vec!["sends requests to the servers".to_string()],
+                true,
+                false,
+            );
+        }
+        let nv = sim.nodes().into_iter().nth(e as usize).unwrap_or_default();
+        (nv.label, nv.role, nv.lines, nv.up, true)
+    });
+    let Some((label, role, lines, up, is_node)) = info else {
+        return ().into_any();
+    };
+    let name = label.clone();
+    view! {
+        <div class="inspect">
+            <h3>{label} " " <span class="role">{if up { role } else { "crashed".into() }}</span></h3>
+            <ul class="lines">{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+            {is_node.then(|| view! {
+                <div class="row">
+                    <button class="btn" disabled=!up aria-label=format!("Crash {name}") on:click=move |_| shell.act(Action::Crash { node: e })>"Crash"</button>
+                    <button class="btn" disabled=up aria-label=format!("Restart {name}") on:click=move |_| shell.act(Action::Restart { node: e })>"Restart"</button>
+                    <button class="btn" aria-label=format!("Isolate {name}") on:click=move |_| isolate(shell, e)>"Isolate"</button>
+                </div>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+fn msg_view(shell: Shell, id: u64) -> impl IntoView {
+    let info = shell.with(|s| {
+        let sim = s.sim();
+        let flight = sim.in_flight().into_iter().find(|m| m.id == id);
+        let send = s
+            .records()
+            .iter()
+            .find(|r| r.what == "send" && r.msg == Some(id))
+            .cloned();
+        let end = s
+            .records()
+            .iter()
+            .find(|r| (r.what == "deliver" || r.what == "drop") && r.msg == Some(id))
+            .cloned();
+        let (kind, from, to, sent, arrive) = match (&flight, &send) {
+            (Some(f), _) => (
+                f.kind.to_string(),
+                f.from,
+                f.to,
+                f.sent_us,
+                Some(f.arrive_us),
+            ),
+            (None, Some(r)) => (
+                r.text.clone(),
+                r.from.unwrap_or(0),
+                r.to.unwrap_or(0),
+                r.at_us,
+                r.arrive_us,
+            ),
+            _ => return None,
+        };
+        let fate = match (&flight, &end) {
+            (Some(f), _) if f.lost => "in flight; it will be lost".to_string(),
+            (Some(_), _) => "in flight".to_string(),
+            (None, Some(r)) if r.what == "drop" => {
+                format!("dropped at {} ({})", clock_text(r.at_us), r.text)
+            }
+            (None, Some(r)) => format!("delivered at {}", clock_text(r.at_us)),
+            _ => "delivered or dropped".to_string(),
+        };
+        Some((
+            kind,
+            endpoint_name(s, from),
+            endpoint_name(s, to),
+            sent,
+            arrive,
+            fate,
+            sim.describe_message(id),
+            flight.is_some(),
+        ))
+    });
+    let Some(Some((kind, from, to, sent, arrive, fate, content, in_flight))) = info else {
+        return view! { <p class="muted">{format!("Message #{id} is no longer in the trace window.")}</p> }.into_any();
+    };
+    view! {
+        <div class="inspect">
+            <h3>{format!("Message #{id}")} " " <span class="role">{kind}</span></h3>
+            <ul class="lines">
+                <li>{format!("{from} → {to}")}</li>
+                <li>{format!("sent at {}", clock_text(sent))}{arrive.map(|a| format!(", due {}", clock_text(a)))}</li>
+                <li>{fate}</li>
+                <li class="mono">{content.unwrap_or_default()}</li>
+            </ul>
+            {in_flight.then(|| view! {
+                <button class="btn" aria-label=format!("Drop message {id}") on:click=move |_| shell.act(Action::DropMessage { id })>"Drop this message"</button>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+/// Network settings (commands at the cursor), node count and seed (rebuild), partitions.
+#[component]
+fn Network() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let net = move || {
+        shell.tick.get();
+        shell.with(|s| s.net_now()).unwrap_or_default()
+    };
+    let lat = move || net().latency.bounds_us();
+    let set_lat = move |lo_ms: Option<f64>, hi_ms: Option<f64>| {
+        let (lo, hi) = lat();
+        let lo = lo_ms.map_or(lo, |v| (v * 1_000.0) as u64);
+        let hi = hi_ms.map_or(hi, |v| (v * 1_000.0) as u64);
+        // Moving one end past the other drags it along.
+        let (lo, hi) = if lo_ms.is_some() {
+            (lo, hi.max(lo))
+        } else {
+            (lo.min(hi), hi)
+        };
+        shell.try_update(|s| {
+            s.set_net(NetSetting::Latency(Dist::Uniform {
+                min_us: lo,
+                max_us: hi,
+            }))
+        });
+    };
+    let pct = |ppm: u32| format!("{}", ppm as f64 / 10_000.0);
+    let to_ppm = |text: String| -> u32 {
+        (text.parse::<f64>().unwrap_or(0.0).clamp(0.0, 100.0) * 10_000.0).round() as u32
+    };
+    let n_info = move || {
+        shell.tick.get();
+        shell
+            .with(|s| {
+                (
+                    s.base().n,
+                    s.lab().nodes_min,
+                    s.lab().nodes_max,
+                    s.base().seed,
+                )
+            })
+            .unwrap_or((1, 1, 1, 0))
+    };
+    let set_n = move |ev: leptos::ev::Event| {
+        if let Ok(n) = event_target_value(&ev).parse::<u32>() {
+            shell.try_update(|s| s.set_n(n));
+        }
+    };
+    let set_seed = move |ev: leptos::ev::Event| match event_target_value(&ev).trim().parse::<u64>()
+    {
+        Ok(seed) => shell.try_update(|s| s.set_seed(seed)),
+        Err(_) => shell.notice.set(Some(
+            "The seed must be a whole number from 0 to 18446744073709551615.".into(),
+        )),
+    };
+    let majority = move |_| {
+        let Some(n) = shell.with(|s| s.sim().n()) else {
+            return;
+        };
+        if n < 2 {
+            shell
+                .notice
+                .set(Some("A split needs at least two nodes.".into()));
+            return;
+        }
+        let maj = n / 2 + 1;
+        shell.act(Action::Partition {
+            groups: vec![(0..maj).collect(), (maj..n).collect()],
+        });
+    };
+    let isolate_sel = move |_| match shell.with(|s| s.selection) {
+        Some(Selection::Node(e)) if shell.with(|s| e < s.sim().n()).unwrap_or(false) => {
+            isolate(shell, e)
+        }
+        _ => shell.notice.set(Some(
+            "Select a node first (click it), then isolate it.".into(),
+        )),
+    };
+    view! {
+        <section class="card" aria-label="Network">
+            <h2>"Network"</h2>
+            <div class="slider">
+                <label for="lat-min">"latency min"</label>
+                <input id="lat-min" type="range" min="0" max="500" step="5" aria-label="Latency minimum (ms)"
+                    prop:value=move || (lat().0 / 1_000).to_string()
+                    on:change=move |ev| set_lat(event_target_value(&ev).parse().ok(), None)/>
+                <output>{move || format_us(lat().0)}</output>
+            </div>
+            <div class="slider">
+                <label for="lat-max">"latency max"</label>
+                <input id="lat-max" type="range" min="0" max="500" step="5" aria-label="Latency maximum (ms)"
+                    prop:value=move || (lat().1 / 1_000).to_string()
+                    on:change=move |ev| set_lat(None, event_target_value(&ev).parse().ok())/>
+                <output>{move || format_us(lat().1)}</output>
+            </div>
+            <div class="slider">
+                <label for="loss">"loss"</label>
+                <input id="loss" type="range" min="0" max="50" step="0.5" aria-label="Message loss (%)"
+                    prop:value=move || pct(net().loss_ppm)
+                    on:change=move |ev| { let p = to_ppm(event_target_value(&ev)); shell.try_update(|s| s.set_net(NetSetting::LossPpm(p))); }/>
+                <output>{move || format!("{}%", pct(net().loss_ppm))}</output>
+            </div>
+            <div class="slider">
+                <label for="dup">"duplication"</label>
+                <input id="dup" type="range" min="0" max="50" step="0.5" aria-label="Message duplication (%)"
+                    prop:value=move || pct(net().dup_ppm)
+                    on:change=move |ev| { let p = to_ppm(event_target_value(&ev)); shell.try_update(|s| s.set_net(NetSetting::DupPpm(p))); }/>
+                <output>{move || format!("{}%", pct(net().dup_ppm))}</output>
+            </div>
+            <div class="slider">
+                <label for="nodes">"nodes"</label>
+                <input id="nodes" type="range" step="1" aria-label="Number of nodes"
+                    prop:min=move || n_info().1.to_string()
+                    prop:max=move || n_info().2.to_string()
+                    prop:value=move || n_info().0.to_string()
+                    on:change=set_n/>
+                <output>{move || n_info().0}</output>
+            </div>
+            <div class="slider">
+                <label for="seed">"seed"</label>
+                <input id="seed" type="number" min="0" aria-label="Random seed" prop:value=move || n_info().3.to_string() on:change=set_seed/>
+                <button class="btn small" aria-label="Next seed" title="Try the next seed" on:click=move |_| {
+                    let seed = n_info().3.wrapping_add(1);
+                    shell.try_update(|s| s.set_seed(seed));
+                }>"+1"</button>
+            </div>
+            <div class="row wrap">
+                <button class="btn" aria-label="Isolate the selected node" on:click=isolate_sel>"Isolate selected"</button>
+                <button class="btn" aria-label="Split into a majority and a minority" on:click=majority>"Majority | minority"</button>
+                <button class="btn" aria-label="Heal all partitions and cut links" on:click=move |_| shell.act(Action::HealAll)>"Heal all"</button>
+            </div>
+        </section>
+    }
+}
+
+/// One control per lab parameter, by kind. Changes rebuild the run at the same instant.
+#[component]
+fn LabParams() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let params = move || {
+        shell.tick.get();
+        shell
+            .with(|s| (s.lab().title, s.lab().params, s.generation))
+            .unwrap_or(("", &[], 0))
+    };
+    view! {
+        <section class="card" aria-label="Lab parameters">
+            <h2>{move || params().0}</h2>
+            {move || params().1.iter().map(|spec| param_control(shell, spec)).collect_view()}
+        </section>
+    }
+}
+
+fn param_control(shell: Shell, spec: &'static ParamSpec) -> impl IntoView {
+    let value = move || {
+        shell.tick.get();
+        shell
+            .with(|s| s.base().param(spec.key).unwrap_or(spec.default).to_string())
+            .unwrap_or_default()
+    };
+    let apply = move |v: String| shell.try_update(|s| s.set_param(spec.key, &v));
+    let id = format!("param-{}", spec.key);
+    let control = match spec.kind {
+        ParamKind::Int { min, max } if max - min <= 64 => view! {
+            <input id=id.clone() type="range" min=min.to_string() max=max.to_string() step="1" aria-label=spec.label
+                prop:value=value on:change=move |ev| apply(event_target_value(&ev))/>
+            <output>{value}</output>
+        }
+        .into_any(),
+        ParamKind::Int { min, max } => view! {
+            <input id=id.clone() type="number" min=min.to_string() max=max.to_string() aria-label=spec.label
+                prop:value=value on:change=move |ev| apply(event_target_value(&ev))/>
+        }
+        .into_any(),
+        ParamKind::Bool => view! {
+            <input id=id.clone() type="checkbox" aria-label=spec.label prop:checked=move || value() == "1"
+                on:change=move |ev| apply(if event_target_checked(&ev) { "1".into() } else { "0".into() })/>
+        }
+        .into_any(),
+        ParamKind::Duration { .. } | ParamKind::DurationRange { .. } => view! {
+            <input id=id.clone() type="text" class="text" aria-label=spec.label spellcheck="false"
+                prop:value=value on:change=move |ev| apply(event_target_value(&ev))/>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="slider" title=spec.help>
+            <label for=id>{spec.label}</label>
+            {control}
+        </div>
+    }
+}
+
+/// Each property with its live status.
+#[component]
+fn Properties() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let props = move || {
+        shell.tick.get();
+        shell.with(|s| s.sim().properties()).unwrap_or_default()
+    };
+    view! {
+        <section class="card" aria-label="Properties">
+            <h2>"Properties"</h2>
+            <ul class="props">
+                {move || props().into_iter().map(|p| {
+                    let status = if p.holds && p.violations == 0 { "holds" } else { "violated" };
+                    let detail = match p.first_violation_us {
+                        Some(t) => format!("{} violation(s), first at {}", p.violations, clock_text(t)),
+                        None => format!("{:?}", p.kind).to_lowercase(),
+                    };
+                    view! {
+                        <li class=format!("prop {status}") title=p.description>
+                            <span class="badge" aria-label=status>{if status == "holds" { "✓" } else { "✗" }}</span>
+                            <span class="prop-name">{p.name}</span>
+                            <span class="muted small">{p.description}</span>
+                            <span class="muted small">{detail}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// The lab's own tables (a Raft log, a ring's key ownership).
+#[component]
+fn Panels() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let panels = Memo::new(move |_| {
+        shell.tick.get();
+        shell.with(|s| s.sim().panels()).unwrap_or_default()
+    });
+    move || panels.get().into_iter().map(panel).collect_view()
+}
+
+fn panel(p: Panel) -> impl IntoView {
+    view! {
+        <section class="card" aria-label=p.title.clone()>
+            <h2>{p.title.clone()}</h2>
+            <div class="table-wrap">
+                <table>
+                    <thead><tr>{p.columns.into_iter().map(|c| view! { <th>{c}</th> }).collect_view()}</tr></thead>
+                    <tbody>
+                        {p.rows.into_iter().map(|row| view! {
+                            <tr>{row.into_iter().map(|c| view! { <td class=format!("cell s{}", c.style.min(8))>{c.text}</td> }).collect_view()}</tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            {(!p.caption.is_empty()).then(|| view! { <p class="muted small">{p.caption}</p> })}
+        </section>
+    }
+}

@@ -1,0 +1,393 @@
+//! The topology stage: the canvas with nodes, links and messages, and what the pointer does on
+//! it — hover to describe, click to inspect, click a link to cut or heal it, drag a line across
+//! the ring to partition, right-click a node for its menu.
+
+use super::{clock, Shell};
+use crate::sim::command::Action;
+use crate::viz::scene::{hit_endpoint, hit_link, hit_message, split_by_line, Pt, Selection};
+use crate::viz::session::Session;
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MouseEvent, PointerEvent};
+
+/// How far the pointer must move before a press becomes a partition drag, in CSS px.
+const DRAG_PX: f64 = 8.0;
+
+/// What is under the pointer on the topology.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Hit {
+    Msg(u64),
+    Endpoint(u32),
+    /// A node-to-node link and the end nearer the pointer.
+    Link(u32, u32, u32),
+    Nothing,
+}
+
+fn hit(shell: &Shell, p: Pt) -> Hit {
+    let Some(layout) = shell.view.try_with_value(|v| v.layout.clone()).flatten() else {
+        return Hit::Nothing;
+    };
+    let style = clock::style(shell);
+    shell
+        .with(|s| {
+            let msgs = s.sim().in_flight();
+            if let Some(m) = hit_message(&layout, &msgs, s.now_us(), p, style) {
+                return Hit::Msg(m);
+            }
+            if let Some(e) = hit_endpoint(&layout, p) {
+                return Hit::Endpoint(e);
+            }
+            match hit_link(&layout, p) {
+                Some((a, b, near)) => Hit::Link(a, b, near),
+                None => Hit::Nothing,
+            }
+        })
+        .unwrap_or(Hit::Nothing)
+}
+
+fn local(canvas: &web_sys::HtmlCanvasElement, ev: &MouseEvent) -> Pt {
+    let r = canvas.get_bounding_client_rect();
+    Pt::new(
+        ev.client_x() as f64 - r.left(),
+        ev.client_y() as f64 - r.top(),
+    )
+}
+
+/// A short description of what is under the pointer.
+fn describe(s: &Session, h: Hit) -> Option<String> {
+    let sim = s.sim();
+    match h {
+        Hit::Msg(id) => {
+            let m = sim.in_flight().into_iter().find(|m| m.id == id)?;
+            let lost = if m.lost { " (will be lost)" } else { "" };
+            Some(format!(
+                "#{id} {}: {} → {}{lost}",
+                m.kind,
+                endpoint_name(s, m.from),
+                endpoint_name(s, m.to)
+            ))
+        }
+        Hit::Endpoint(e) if e < sim.n() => {
+            let nv = sim.nodes().into_iter().nth(e as usize)?;
+            let state = if nv.up {
+                nv.role.clone()
+            } else {
+                "crashed".into()
+            };
+            let first = nv.lines.first().cloned().unwrap_or_default();
+            Some(format!("{} — {state}. {first}", nv.label))
+        }
+        Hit::Endpoint(e) => Some(format!("Client C{}", e - sim.n())),
+        Hit::Link(a, b, near) => {
+            let cut = sim.cut_links();
+            let (x, y) = (endpoint_name(s, a), endpoint_name(s, b));
+            let state = match (cut.contains(&(a, b)), cut.contains(&(b, a))) {
+                (true, true) => "cut both ways: click to heal",
+                (true, false) | (false, true) => "cut one way: click to heal",
+                _ => "click to cut",
+            };
+            let towards = endpoint_name(s, near);
+            Some(format!(
+                "Link {x}–{y}: {state}; shift-click cuts only messages towards {towards}"
+            ))
+        }
+        Hit::Nothing => None,
+    }
+}
+
+/// `S1` for a node (its label), `C0` for a client.
+pub fn endpoint_name(s: &Session, e: u32) -> String {
+    let n = s.sim().n();
+    if e < n {
+        s.sim()
+            .nodes()
+            .into_iter()
+            .nth(e as usize)
+            .map_or_else(|| format!("node {e}"), |nv| nv.label)
+    } else {
+        format!("C{}", e - n)
+    }
+}
+
+/// The action a click on a link asks for.
+fn link_action(cuts: &[(u32, u32)], a: u32, b: u32, near: u32, one_way: bool) -> Action {
+    if one_way {
+        // Cut (or heal) only the direction heading towards the end clicked near.
+        let (from, to) = if near == a { (b, a) } else { (a, b) };
+        if cuts.contains(&(from, to)) {
+            Action::HealLink {
+                from,
+                to,
+                both_ways: false,
+            }
+        } else {
+            Action::CutLink {
+                from,
+                to,
+                both_ways: false,
+            }
+        }
+    } else if cuts.contains(&(a, b)) || cuts.contains(&(b, a)) {
+        Action::HealLink {
+            from: a,
+            to: b,
+            both_ways: true,
+        }
+    } else {
+        Action::CutLink {
+            from: a,
+            to: b,
+            both_ways: true,
+        }
+    }
+}
+
+/// The topology canvas and its overlays (hover text, node menu).
+#[component]
+pub fn Stage(
+    /// The canvas the display clock paints the topology on.
+    canvas: NodeRef<Canvas>,
+) -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    observe_size(canvas, shell, true);
+    let press: Rc<Cell<Option<Pt>>> = Rc::new(Cell::new(None));
+
+    let p1 = press.clone();
+    let down = move |ev: PointerEvent| {
+        if ev.button() != 0 {
+            return;
+        }
+        shell.menu.set(None);
+        if let Some(c) = canvas.get_untracked() {
+            p1.set(Some(local(&c, &ev)));
+            let _ = c.set_pointer_capture(ev.pointer_id());
+        }
+    };
+    let p2 = press.clone();
+    let moved = move |ev: PointerEvent| {
+        let Some(c) = canvas.get_untracked() else {
+            return;
+        };
+        let p = local(&c, &ev);
+        if let Some(start) = p2.get() {
+            if start.dist(p) >= DRAG_PX {
+                shell.view.update_value(|v| {
+                    v.drag = Some((start, p));
+                    v.dirty = true;
+                });
+                shell.tooltip.set(None);
+                return;
+            }
+        }
+        let h = hit(&shell, p);
+        let sel = match h {
+            Hit::Msg(m) => Selection::Msg(m),
+            Hit::Endpoint(e) => Selection::Node(e),
+            _ => Selection::None,
+        };
+        let changed = shell.with(|s| s.hover != sel).unwrap_or(false);
+        if changed {
+            shell.session.update_value(|s| s.hover = sel);
+            shell.view.update_value(|v| v.dirty = true);
+        }
+        let text = shell.with(|s| describe(s, h)).flatten();
+        shell.tooltip.set(text.map(|t| (p.x, p.y, t)));
+    };
+    let p3 = press.clone();
+    let up = move |ev: PointerEvent| {
+        let Some(start) = p3.take() else { return };
+        let Some(c) = canvas.get_untracked() else {
+            return;
+        };
+        let p = local(&c, &ev);
+        let drag = shell.view.try_update_value(|v| {
+            v.dirty = true;
+            v.drag.take()
+        });
+        if let Some(Some((a, b))) = drag {
+            partition(shell, a, b);
+        } else if start.dist(p) < DRAG_PX {
+            click(shell, p, ev.shift_key());
+        }
+    };
+    let p4 = press;
+    let cancel = move |_: PointerEvent| {
+        p4.set(None);
+        shell.view.update_value(|v| {
+            v.drag = None;
+            v.dirty = true;
+        });
+    };
+    let leave = move |_: PointerEvent| {
+        shell.tooltip.set(None);
+        shell.session.update_value(|s| s.hover = Selection::None);
+        shell.view.update_value(|v| v.dirty = true);
+    };
+    let context = move |ev: MouseEvent| {
+        let Some(c) = canvas.get_untracked() else {
+            return;
+        };
+        let p = local(&c, &ev);
+        if let Hit::Endpoint(e) = hit(&shell, p) {
+            if shell.with(|s| e < s.sim().n()).unwrap_or(false) {
+                ev.prevent_default();
+                shell.update(|s| s.selection = Selection::Node(e));
+                shell.menu.set(Some((p.x, p.y, e)));
+            }
+        }
+    };
+
+    view! {
+        <section class="stage" aria-label="Topology">
+            <canvas
+                node_ref=canvas
+                class="topology"
+                role="img"
+                aria-label="Topology: nodes on a ring, clients as squares, messages moving along links. Click to inspect, drag a line to partition, click a link to cut it."
+                on:pointerdown=down
+                on:pointermove=moved
+                on:pointerup=up
+                on:pointercancel=cancel
+                on:pointerleave=leave
+                on:contextmenu=context
+            ></canvas>
+            {move || shell.tooltip.get().map(|(x, y, t)| view! {
+                <div class="tooltip" role="status" style=format!("left:{:.0}px;top:{:.0}px", x + 14.0, y + 14.0)>{t}</div>
+            })}
+            <NodeMenu/>
+        </section>
+    }
+}
+
+fn click(shell: Shell, p: Pt, shift: bool) {
+    shell.menu.set(None);
+    match hit(&shell, p) {
+        Hit::Msg(m) => {
+            shell.update(|s| s.selection = Selection::Msg(m));
+        }
+        Hit::Endpoint(e) => {
+            shell.update(|s| s.selection = Selection::Node(e));
+        }
+        Hit::Link(a, b, near) => {
+            let Some(cuts) = shell.with(|s| s.sim().cut_links()) else {
+                return;
+            };
+            shell.act(link_action(&cuts, a, b, near, shift));
+        }
+        Hit::Nothing => {
+            shell.update(|s| s.selection = Selection::None);
+        }
+    }
+}
+
+fn partition(shell: Shell, a: Pt, b: Pt) {
+    let Some(layout) = shell.view.try_with_value(|v| v.layout.clone()).flatten() else {
+        return;
+    };
+    match split_by_line(&layout, a, b) {
+        Some([x, y]) => shell.act(Action::Partition { groups: vec![x, y] }),
+        None => shell.notice.set(Some(
+            "Drag the line right across the ring so that nodes lie on both sides of it.".into(),
+        )),
+    }
+}
+
+/// A node's menu: crash, restart, isolate.
+#[component]
+fn NodeMenu() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    move || {
+        let (x, y, node) = shell.menu.get()?;
+        let (name, up) = shell.with(|s| {
+            (
+                endpoint_name(s, node),
+                s.sim().nodes().get(node as usize).is_some_and(|n| n.up),
+            )
+        })?;
+        let close = move || shell.menu.set(None);
+        Some(view! {
+            <div class="menu" role="menu" aria-label=format!("{name} menu") style=format!("left:{x:.0}px;top:{y:.0}px")>
+                <div class="menu-title">{name.clone()}</div>
+                <button role="menuitem" class="btn" disabled=!up aria-label=format!("Crash {name}") on:click=move |_| { shell.act(Action::Crash { node }); close(); }>"Crash"</button>
+                <button role="menuitem" class="btn" disabled=up aria-label=format!("Restart {name}") on:click=move |_| { shell.act(Action::Restart { node }); close(); }>"Restart"</button>
+                <button role="menuitem" class="btn" aria-label=format!("Isolate {name}") on:click=move |_| { super::side::isolate(shell, node); close(); }>"Isolate"</button>
+                <button role="menuitem" class="btn" aria-label="Close menu" on:click=move |_| close()>"Close"</button>
+            </div>
+        })
+    }
+}
+
+/// Keeps the view's record of a canvas's CSS size current (and asks for a repaint).
+pub fn observe_size(canvas: NodeRef<Canvas>, shell: Shell, topo: bool) {
+    Effect::new(move |_| {
+        let Some(el) = canvas.get() else { return };
+        let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            for e in entries.iter() {
+                let Ok(entry) = e.dyn_into::<web_sys::ResizeObserverEntry>() else {
+                    continue;
+                };
+                let r = entry.content_rect();
+                let size = (r.width(), r.height());
+                shell.view.update_value(|v| {
+                    if topo {
+                        v.topo_size = size;
+                    } else {
+                        v.diagram_size = size;
+                    }
+                    v.dirty = true;
+                });
+            }
+        });
+        // The observer lives as long as the canvas it watches; its callback as long as the page.
+        if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
+            obs.observe(&el);
+        }
+        cb.forget();
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_click_cuts_a_healthy_link_both_ways_and_heals_a_cut_one() {
+        assert_eq!(
+            link_action(&[], 0, 1, 0, false),
+            Action::CutLink {
+                from: 0,
+                to: 1,
+                both_ways: true
+            }
+        );
+        assert_eq!(
+            link_action(&[(1, 0)], 0, 1, 0, false),
+            Action::HealLink {
+                from: 0,
+                to: 1,
+                both_ways: true
+            }
+        );
+        // Shift-click near node 0: only messages heading to node 0 are cut.
+        assert_eq!(
+            link_action(&[], 0, 1, 0, true),
+            Action::CutLink {
+                from: 1,
+                to: 0,
+                both_ways: false
+            }
+        );
+        assert_eq!(
+            link_action(&[(1, 0)], 0, 1, 0, true),
+            Action::HealLink {
+                from: 1,
+                to: 0,
+                both_ways: false
+            }
+        );
+    }
+}

@@ -1,0 +1,74 @@
+//! The pure drawing model: what a lab shows, as data.
+//!
+//! Labs describe nodes, messages and panels with these types; [`scene`] lays them out and
+//! computes shapes for a given instant; the browser painter in `ui/` only draws the shapes.
+//! Everything here is plain Rust and tested natively.
+
+pub mod colors;
+pub mod scene;
+pub mod session;
+pub mod spacetime;
+
+use serde::Serialize;
+
+/// How a node looks, as its lab describes it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NodeView {
+    pub id: u32,
+    /// Large text on the node ("S1").
+    pub label: String,
+    /// Role name shown under the label ("leader", "follower"); also picks the colour.
+    pub role: String,
+    /// Index into the role palette (0 = neutral).
+    pub role_class: u8,
+    /// Extra lines for the inspector and hover ("term 4", "voted for S2").
+    pub lines: Vec<String>,
+    /// A draining ring, 1.0 = just armed, 0.0 = about to fire (e.g. the election timer).
+    pub timer_fraction: Option<f32>,
+    pub up: bool,
+}
+
+/// A message in flight, for drawing.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MsgView {
+    pub id: u64,
+    pub from: u32,
+    pub to: u32,
+    pub sent_us: u64,
+    pub arrive_us: u64,
+    pub kind: &'static str,
+    /// Vanishes half-way (lost).
+    pub lost: bool,
+}
+
+/// A table a lab shows beside the canvas (a Raft log, a ring's key ownership).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Panel {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    /// A sentence under the table.
+    pub caption: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Cell {
+    pub text: String,
+    /// 0 = plain; other values are lab-defined highlights mapped to palette colours.
+    pub style: u8,
+}
+
+impl Cell {
+    pub fn plain(text: impl Into<String>) -> Self {
+        Cell {
+            text: text.into(),
+            style: 0,
+        }
+    }
+    pub fn styled(text: impl Into<String>, style: u8) -> Self {
+        Cell {
+            text: text.into(),
+            style,
+        }
+    }
+}

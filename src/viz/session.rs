@@ -1,0 +1,505 @@
+//! The playground's session: the running simulation, the scenario it came from, the display
+//! clock and a cache of recent trace records — everything the browser shell shows, with no
+//! browser in it.
+//!
+//! The UI owns exactly one [`Session`]. Every intervention goes through [`Session::act`] (a
+//! command in the script, so the link stays true); parameters that are not commands (node
+//! count, seed, lab parameters) rebuild the simulation and replay to the same instant.
+//! [`Session::scenario`] is the scenario as it stands — base parameters, the script so far and,
+//! when paused, the cursor — which is what the address bar shows.
+
+use super::scene::Selection;
+use crate::labs::{self, Lab, RecordView, Sim};
+use crate::scenario::{link, Scenario};
+use crate::sim::command::Action;
+use crate::sim::net::LinkParams;
+use crate::sim::time::Instant;
+use crate::sim::NetSetting;
+use std::collections::BTreeSet;
+
+/// The speeds the display clock offers, slowest first.
+pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0];
+/// The speed a new session starts at (1×).
+pub const DEFAULT_SPEED: usize = 3;
+/// The longest wall-clock step one frame may take (a slow or backgrounded frame must not leap).
+pub const MAX_FRAME_MS: f64 = 100.0;
+/// The most engine events one frame may process; past it the clock waits for the engine.
+pub const FRAME_EVENT_BUDGET: u32 = 40_000;
+/// Records kept for the space-time diagram and drop marks.
+const RECORD_CACHE: usize = 6_000;
+
+/// One playground session.
+pub struct Session {
+    /// Lab, n, seed, network and lab parameters (no script, no cursor).
+    base: Scenario,
+    sim: Box<dyn Sim>,
+    pub playing: bool,
+    pub speed_ix: usize,
+    pub skip_idle: bool,
+    /// Fractional microseconds left over from the last frame.
+    carry_us: f64,
+    records: Vec<RecordView>,
+    next_seq: u64,
+    violations: BTreeSet<u64>,
+    pub selection: Selection,
+    pub hover: Selection,
+    /// Something visible changed since the last paint.
+    pub repaint: bool,
+    /// Bumped whenever the simulation is rebuilt (controls re-read their values).
+    pub generation: u64,
+}
+
+impl Session {
+    /// Builds a session from a valid scenario, at its cursor (paused there) or at time zero.
+    pub fn from_scenario(s: &Scenario) -> Result<Session, String> {
+        let sim = labs::build(s)?;
+        let mut base = s.clone();
+        base.script.clear();
+        base.cursor_us = None;
+        let mut session = Session {
+            base,
+            sim,
+            playing: false,
+            speed_ix: DEFAULT_SPEED,
+            skip_idle: false,
+            carry_us: 0.0,
+            records: Vec::new(),
+            next_seq: 0,
+            violations: BTreeSet::new(),
+            selection: Selection::None,
+            hover: Selection::None,
+            repaint: true,
+            generation: 0,
+        };
+        session.seek(s.cursor_us.unwrap_or(0));
+        Ok(session)
+    }
+
+    /// Opens a link. A bad link gives its lab's default scenario (or the first lab's) and the
+    /// reason, for the page to show.
+    pub fn open(link_text: &str) -> (Session, Option<String>) {
+        let err = match link::decode(link_text) {
+            Ok(s) => match Session::from_scenario(&s) {
+                Ok(session) => return (session, None),
+                Err(e) => e,
+            },
+            Err(e) => e.0,
+        };
+        (Session::default_for(lab_named_in(link_text)), Some(err))
+    }
+
+    /// A lab's default scenario at time zero.
+    pub fn default_for(lab: &'static Lab) -> Session {
+        let s = Scenario::default_for(lab);
+        match Session::from_scenario(&s) {
+            Ok(session) => session,
+            // Every lab's default builds (a native test runs them all); fall back to the first.
+            Err(_) => Session::from_scenario(&Scenario::default_for(labs::REGISTRY[0]))
+                .unwrap_or_else(|e| panic!("the default scenario of every lab must build: {e}")),
+        }
+    }
+
+    pub fn sim(&self) -> &dyn Sim {
+        &*self.sim
+    }
+    pub fn lab(&self) -> &'static Lab {
+        self.sim.lab()
+    }
+    pub fn base(&self) -> &Scenario {
+        &self.base
+    }
+    pub fn now_us(&self) -> u64 {
+        self.sim.now().0
+    }
+    pub fn horizon_us(&self) -> u64 {
+        self.sim.horizon().0
+    }
+    pub fn speed(&self) -> f64 {
+        SPEEDS[self.speed_ix.min(SPEEDS.len() - 1)]
+    }
+    /// Recent trace records, oldest first.
+    pub fn records(&self) -> &[RecordView] {
+        &self.records
+    }
+    /// When properties were violated (as far as this session has seen).
+    pub fn violation_times(&self) -> impl Iterator<Item = u64> + '_ {
+        self.violations.iter().copied()
+    }
+
+    /// The scenario as it stands: the link of this exact run (with the cursor when paused).
+    pub fn scenario(&self) -> Scenario {
+        let mut s = self.base.clone();
+        s.script = self.sim.script().to_vec();
+        let now = self.now_us();
+        s.cursor_us = (!self.playing && now > 0).then_some(now);
+        s
+    }
+
+    pub fn link(&self) -> String {
+        link::encode(&self.scenario())
+    }
+
+    /// The network settings in force now: the scenario's, changed by earlier `set` commands.
+    pub fn net_now(&self) -> LinkParams {
+        let now = self.now_us();
+        let mut net = self.base.net.clone();
+        for c in self.sim.script().iter().filter(|c| c.at_us <= now) {
+            if let Action::Set {
+                link: None,
+                setting,
+            } = &c.action
+            {
+                net.apply(setting);
+            }
+        }
+        net
+    }
+
+    /// Advances the display clock by `wall_ms` of wall time at the current speed. Returns true
+    /// if a property was violated (the session then pauses at that instant).
+    pub fn advance(&mut self, wall_ms: f64) -> bool {
+        if !self.playing {
+            return false;
+        }
+        let now = self.now_us();
+        let exact = wall_ms.clamp(0.0, MAX_FRAME_MS) * 1_000.0 * self.speed() + self.carry_us;
+        let whole = exact.floor();
+        self.carry_us = exact - whole;
+        let mut target = now
+            .saturating_add(whole as u64)
+            .min(crate::sim::time::MAX_DURATION_US);
+        if self.skip_idle && self.sim.in_flight().is_empty() {
+            if let Some(due) = self.sim.next_due() {
+                target = target.max(due.0);
+            }
+        }
+        let violated = self.run_to(target);
+        if violated {
+            self.playing = false;
+            self.carry_us = 0.0;
+        }
+        self.sync_records();
+        self.repaint = true;
+        violated
+    }
+
+    /// Runs the engine to `target` within the per-frame event budget.
+    fn run_to(&mut self, target: u64) -> bool {
+        let mut steps = 0;
+        while let Some(due) = self.sim.next_due() {
+            if due.0 > target {
+                break;
+            }
+            if steps >= FRAME_EVENT_BUDGET {
+                // The engine cannot keep up at this speed: the clock waits for it.
+                self.carry_us = 0.0;
+                return false;
+            }
+            steps += 1;
+            match self.sim.step() {
+                Some(info) if info.violation => return true,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        self.sim.run_until(Instant(target))
+    }
+
+    pub fn play(&mut self, on: bool) {
+        self.playing = on;
+        self.carry_us = 0.0;
+        self.repaint = true;
+    }
+
+    pub fn set_speed(&mut self, ix: usize) {
+        self.speed_ix = ix.min(SPEEDS.len() - 1);
+    }
+
+    /// Moves the cursor to `t_us` (exactly the state of a fresh run to that instant).
+    pub fn seek(&mut self, t_us: u64) {
+        self.sim
+            .seek(Instant(t_us.min(crate::sim::time::MAX_DURATION_US)));
+        self.carry_us = 0.0;
+        self.reload_records();
+    }
+
+    /// Processes the next event (or command), pausing first.
+    pub fn step_forward(&mut self) {
+        self.play(false);
+        if let Some(info) = self.sim.step() {
+            if info.violation {
+                self.violations.insert(info.at.0);
+            }
+        }
+        self.sync_records();
+        self.repaint = true;
+    }
+
+    /// Goes back to the previous instant at which something happened.
+    pub fn step_back(&mut self) {
+        self.play(false);
+        let now = self.now_us();
+        let prev = self
+            .records
+            .iter()
+            .rev()
+            .find(|r| r.at_us < now)
+            .map_or(0, |r| r.at_us);
+        self.seek(prev);
+    }
+
+    /// Records an intervention at the current instant (a branch if the cursor is in the past).
+    pub fn act(&mut self, action: Action) -> Result<(), String> {
+        let now = self.now_us();
+        self.sim.act(action)?;
+        // The future after `now` was cut off: forget what we saw of it.
+        self.violations.retain(|t| *t <= now);
+        self.records.retain(|r| r.at_us <= now);
+        self.next_seq = self.records.last().map_or(0, |r| r.seq + 1);
+        self.sync_records();
+        self.repaint = true;
+        Ok(())
+    }
+
+    /// Changes a network setting for every link, as a command at the cursor.
+    pub fn set_net(&mut self, setting: NetSetting) -> Result<(), String> {
+        self.act(Action::Set {
+            link: None,
+            setting,
+        })
+    }
+
+    /// Rebuilds with new base parameters, keeping the script (where it still fits) and the
+    /// cursor. On failure the session is unchanged.
+    pub fn rebuild(&mut self, mut base: Scenario) -> Result<(), String> {
+        base.cursor_us = None;
+        base.script = self
+            .sim
+            .script()
+            .iter()
+            .filter(|c| c.action.endpoints().iter().all(|e| *e < base.n))
+            .cloned()
+            .collect();
+        let sim = match labs::build(&base) {
+            Ok(sim) => sim,
+            Err(e) if !base.script.is_empty() => {
+                // The script may name something the new parameters lack (a client): drop it.
+                base.script.clear();
+                labs::build(&base).map_err(|_| e)?
+            }
+            Err(e) => return Err(e),
+        };
+        let now = self.now_us();
+        base.script.clear();
+        self.base = base;
+        self.sim = sim;
+        self.violations.clear();
+        self.generation += 1;
+        self.seek(now);
+        Ok(())
+    }
+
+    pub fn set_n(&mut self, n: u32) -> Result<(), String> {
+        let mut b = self.base.clone();
+        b.n = n;
+        self.rebuild(b)
+    }
+
+    pub fn set_seed(&mut self, seed: u64) -> Result<(), String> {
+        let mut b = self.base.clone();
+        b.seed = seed;
+        self.rebuild(b)
+    }
+
+    /// Sets a lab parameter from its text (checked and made canonical by the lab's spec).
+    pub fn set_param(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let spec = self
+            .lab()
+            .param(key)
+            .ok_or_else(|| format!("the {} lab has no parameter '{key}'", self.lab().id))?;
+        let v = spec.canonical(value)?;
+        let mut b = self.base.clone();
+        b.params.insert(key.to_string(), v);
+        self.rebuild(b)
+    }
+
+    /// Replaces the whole session by another scenario (a preset, a pasted link).
+    pub fn load(&mut self, s: &Scenario) -> Result<(), String> {
+        let next = Session::from_scenario(s)?;
+        let (speed_ix, skip_idle, generation) = (self.speed_ix, self.skip_idle, self.generation);
+        *self = next;
+        self.speed_ix = speed_ix;
+        self.skip_idle = skip_idle;
+        self.generation = generation + 1;
+        Ok(())
+    }
+
+    fn reload_records(&mut self) {
+        self.records = self.sim.records();
+        self.trim_records();
+        self.next_seq = self.records.last().map_or(0, |r| r.seq + 1);
+        self.violations.extend(
+            self.records
+                .iter()
+                .filter(|r| r.what == "violation")
+                .map(|r| r.at_us),
+        );
+        self.repaint = true;
+    }
+
+    fn sync_records(&mut self) {
+        let fresh = self.sim.records_since(self.next_seq);
+        if let Some(last) = fresh.last() {
+            self.next_seq = last.seq + 1;
+        }
+        self.violations.extend(
+            fresh
+                .iter()
+                .filter(|r| r.what == "violation")
+                .map(|r| r.at_us),
+        );
+        self.records.extend(fresh);
+        self.trim_records();
+    }
+
+    fn trim_records(&mut self) {
+        if self.records.len() > RECORD_CACHE {
+            let cut = self.records.len() - RECORD_CACHE * 3 / 4;
+            self.records.drain(..cut);
+        }
+    }
+}
+
+/// The lab a link names, if it names one we have; else the first lab.
+fn lab_named_in(link_text: &str) -> &'static Lab {
+    let frag = link_text.rsplit_once('#').map_or(link_text, |(_, f)| f);
+    let id = frag.trim_start_matches('/').split('?').next().unwrap_or("");
+    labs::find(id).unwrap_or(labs::REGISTRY[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINK: &str = "#/flows?n=3&seed=7&lat=20..80ms&loss=2%&dup=0%";
+
+    #[test]
+    fn playing_advances_virtual_time_by_wall_time_times_speed() {
+        let (mut s, err) = Session::open(LINK);
+        assert!(err.is_none());
+        s.play(true);
+        s.set_speed(SPEEDS.iter().position(|v| *v == 10.0).unwrap());
+        s.advance(16.0);
+        assert_eq!(s.now_us(), 160_000);
+        s.advance(1_000.0);
+        assert_eq!(
+            s.now_us(),
+            160_000 + 1_000_000,
+            "a long frame is capped at 100 ms"
+        );
+        s.play(false);
+        s.advance(16.0);
+        assert_eq!(s.now_us(), 1_160_000, "paused: no movement");
+    }
+
+    #[test]
+    fn a_paused_session_links_to_its_cursor_and_reopens_identically() {
+        let (mut s, _) = Session::open(LINK);
+        s.seek(2_500_000);
+        s.act(Action::Crash { node: 1 }).unwrap();
+        s.seek(4_000_000);
+        let link = s.link();
+        let back = link::decode(&link).unwrap();
+        assert_eq!(back.cursor_us, Some(4_000_000), "{link}");
+        assert_eq!(
+            back.script,
+            vec![crate::sim::Command::new(
+                2_500_000,
+                Action::Crash { node: 1 }
+            )]
+        );
+        let (t, err) = Session::open(&link);
+        assert!(err.is_none());
+        assert_eq!(t.now_us(), 4_000_000);
+        assert_eq!(t.sim().trace_hash(), s.sim().trace_hash());
+    }
+
+    #[test]
+    fn a_bad_link_falls_back_to_the_lab_default_with_a_reason() {
+        let (s, err) = Session::open("#/flows?n=999");
+        assert!(err.unwrap().contains("nodes"));
+        assert_eq!(s.lab().id, "flows");
+        assert_eq!(s.base().n, s.lab().nodes_default);
+        let (s, err) = Session::open("#/nope?x=%zz");
+        assert!(err.is_some());
+        assert_eq!(s.lab().id, labs::REGISTRY[0].id);
+    }
+
+    #[test]
+    fn rebuilding_keeps_the_cursor_and_the_script_that_still_fits() {
+        let (mut s, _) = Session::open(LINK);
+        s.seek(1_000_000);
+        s.act(Action::Crash { node: 2 }).unwrap();
+        s.act(Action::Crash { node: 0 }).unwrap();
+        s.seek(3_000_000);
+        s.set_n(2).unwrap();
+        assert_eq!(s.now_us(), 3_000_000);
+        assert_eq!(
+            s.sim().script().len(),
+            1,
+            "the crash of node 2 no longer fits"
+        );
+        assert!(s.set_n(999).is_err());
+        assert_eq!(
+            s.base().n,
+            2,
+            "a refused change leaves the session as it was"
+        );
+        s.set_param("clients", "5").unwrap();
+        assert_eq!(s.sim().clients(), 5);
+        assert!(s.set_param("clients", "x").is_err());
+    }
+
+    #[test]
+    fn net_settings_are_commands_and_follow_the_cursor() {
+        let (mut s, _) = Session::open(LINK);
+        s.seek(1_000_000);
+        s.set_net(NetSetting::LossPpm(100_000)).unwrap();
+        assert_eq!(s.net_now().loss_ppm, 100_000);
+        assert_eq!(s.scenario().script[0].to_text(), "1s:set:loss=10%");
+        assert_eq!(link::decode(&s.link()).unwrap().script, s.scenario().script);
+        s.seek(500_000);
+        assert_eq!(
+            s.net_now().loss_ppm,
+            20_000,
+            "before the command the old loss applies"
+        );
+    }
+
+    #[test]
+    fn stepping_back_returns_to_the_previous_instant() {
+        let (mut s, _) = Session::open(LINK);
+        s.seek(1_000_000);
+        let before = s.now_us();
+        s.step_forward();
+        let after = s.now_us();
+        assert!(after >= before);
+        s.step_back();
+        assert!(s.now_us() < after);
+    }
+
+    #[test]
+    fn skip_idle_jumps_to_the_next_event_when_nothing_is_in_flight() {
+        let (mut s, _) = Session::open("#/flows?n=1&seed=1&clients=1&think=10s");
+        s.skip_idle = true;
+        s.play(true);
+        for _ in 0..50 {
+            s.advance(16.0);
+        }
+        assert!(
+            s.now_us() > 10_000_000,
+            "skipped the think time: {}",
+            s.now_us()
+        );
+    }
+}

@@ -1,0 +1,557 @@
+//! The space-time (Lamport) diagram: one row per node and client, time running to the right,
+//! an arrow per message from its send to its delivery, a cross where one was dropped, marks
+//! for timers, crashes, notes, interventions and property violations.
+//!
+//! Pure, like [`super::scene`]: it turns trace records into [`Shape`]s for a window of virtual
+//! time and returns the message segments so a click can select the message under the pointer.
+
+use super::colors::{for_kind, ALERT, NEUTRAL, PALETTE};
+use super::scene::{seg_dist, Align, Pt, Shape, Style, FAINT, INK, SELECT};
+use crate::labs::RecordView;
+use crate::sim::time::format_us;
+use std::collections::HashMap;
+
+/// A message drawn in the diagram, for hit testing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Segment {
+    pub msg: u64,
+    pub a: Pt,
+    pub b: Pt,
+}
+
+/// What the diagram shows.
+pub struct DiagramInput<'a> {
+    pub records: &'a [RecordView],
+    /// Row labels for the nodes (`S0`, ...); clients are labelled `C0`, ...
+    pub node_labels: &'a [String],
+    pub clients: u32,
+    pub now_us: u64,
+    /// The visible span of virtual time.
+    pub span_us: u64,
+    pub selected_msg: Option<u64>,
+}
+
+/// The visible window `[t0, t1]` for a cursor: the cursor stays at 85% of the width once the run
+/// is longer than the span, so the diagram scrolls with it.
+pub fn window(now_us: u64, span_us: u64) -> (u64, u64) {
+    let span = span_us.max(1_000);
+    let lead = span * 85 / 100;
+    let t0 = now_us.saturating_sub(lead);
+    (t0, t0 + span)
+}
+
+struct Geom {
+    left: f64,
+    right: f64,
+    t0: u64,
+    t1: u64,
+    rows: Vec<f64>,
+}
+
+impl Geom {
+    fn x(&self, t: u64) -> f64 {
+        let f = (t as f64 - self.t0 as f64) / (self.t1 - self.t0).max(1) as f64;
+        self.left + f * (self.right - self.left)
+    }
+    fn y(&self, e: u32) -> Option<f64> {
+        self.rows.get(e as usize).copied()
+    }
+    fn at(&self, e: u32, t: u64) -> Option<Pt> {
+        Some(Pt::new(self.x(t), self.y(e)?))
+    }
+}
+
+/// The row of every endpoint: nodes get full rows, clients half rows (there may be many).
+fn rows(n: u32, clients: u32, top: f64, bottom: f64) -> Vec<f64> {
+    let weight = n as f64 + 0.5 * clients as f64;
+    let unit = (bottom - top) / weight.max(1.0);
+    let mut y = top;
+    let mut out = Vec::with_capacity((n + clients) as usize);
+    for e in 0..n + clients {
+        let h = if e < n { unit } else { unit * 0.5 };
+        out.push(y + h / 2.0);
+        y += h;
+    }
+    out
+}
+
+/// The diagram's shapes and the message segments under them.
+pub fn diagram(input: &DiagramInput, w: f64, h: f64, style: Style) -> (Vec<Shape>, Vec<Segment>) {
+    let n = input.node_labels.len() as u32;
+    let (t0, t1) = window(input.now_us, input.span_us);
+    let font = style.font(11.0);
+    let g = Geom {
+        left: style.font(34.0),
+        right: w - 8.0,
+        t0,
+        t1,
+        rows: rows(n, input.clients, font * 1.6, h - font * 1.8),
+    };
+    let mut out = Vec::with_capacity(input.records.len() + 64);
+    let mut segs = Vec::new();
+    axes(&g, input, n, h, style, &mut out);
+    marks(&g, input, h, style, &mut out);
+    messages(&g, input, style, &mut out, &mut segs);
+    let cx = g.x(input.now_us);
+    out.push(Shape::Line {
+        a: Pt::new(cx, font * 0.6),
+        b: Pt::new(cx, h - font * 1.6),
+        color: SELECT,
+        width: style.line(2.0),
+        dash: false,
+    });
+    (out, segs)
+}
+
+fn axes(g: &Geom, input: &DiagramInput, n: u32, h: f64, style: Style, out: &mut Vec<Shape>) {
+    let font = style.font(11.0);
+    let end = g.x(input.now_us).min(g.right);
+    for (e, &y) in g.rows.iter().enumerate() {
+        let e = e as u32;
+        let label = if e < n {
+            input.node_labels[e as usize].clone()
+        } else {
+            format!("C{}", e - n)
+        };
+        let client = e >= n;
+        out.push(Shape::Line {
+            a: Pt::new(g.left, y),
+            b: Pt::new(end, y),
+            color: if client { FAINT } else { NEUTRAL },
+            width: style.line(1.0),
+            dash: false,
+        });
+        let size = if client { font * 0.8 } else { font };
+        out.push(Shape::Text {
+            at: Pt::new(g.left - 6.0, y),
+            text: label,
+            color: INK,
+            size,
+            align: Align::Right,
+            bold: !client,
+        });
+    }
+    // Time ticks: a round step giving about six labels.
+    let span = g.t1 - g.t0;
+    let step = nice_step(span / 6);
+    let mut t = g.t0.div_ceil(step) * step;
+    while t <= g.t1 {
+        let x = g.x(t);
+        out.push(Shape::Line {
+            a: Pt::new(x, h - font * 1.6),
+            b: Pt::new(x, h - font * 1.2),
+            color: NEUTRAL,
+            width: 1.0,
+            dash: false,
+        });
+        out.push(Shape::Text {
+            at: Pt::new(x, h - font * 0.6),
+            text: format_us(t),
+            color: INK,
+            size: font * 0.9,
+            align: Align::Center,
+            bold: false,
+        });
+        t += step;
+    }
+}
+
+/// 1, 2 or 5 times a power of ten, at least `raw` microseconds (and at least 1 ms).
+pub fn nice_step(raw: u64) -> u64 {
+    let mut base = 1_000u64;
+    loop {
+        for m in [1, 2, 5] {
+            if base * m >= raw {
+                return base * m;
+            }
+        }
+        base = base.saturating_mul(10);
+        if base >= 1 << 60 {
+            return base;
+        }
+    }
+}
+
+fn marks(g: &Geom, input: &DiagramInput, h: f64, style: Style, out: &mut Vec<Shape>) {
+    let font = style.font(11.0);
+    let visible = |t: u64| t >= g.t0 && t <= g.t1;
+    let mut down: HashMap<u32, u64> = HashMap::new();
+    let notes = input
+        .records
+        .iter()
+        .filter(|r| r.what == "note" && visible(r.at_us))
+        .count();
+    for r in input.records {
+        match r.what {
+            "crash" => {
+                if let Some(node) = r.node {
+                    down.insert(node, r.at_us);
+                    if let (true, Some(p)) = (visible(r.at_us), g.at(node, r.at_us)) {
+                        out.push(Shape::Cross {
+                            c: p,
+                            r: style.line(6.0),
+                            color: ALERT,
+                            width: style.line(2.5),
+                        });
+                    }
+                }
+            }
+            "restart" => {
+                if let Some(node) = r.node {
+                    if let Some(from) = down.remove(&node) {
+                        downtime(g, node, from, r.at_us, style, out);
+                    }
+                    if let (true, Some(p)) = (visible(r.at_us), g.at(node, r.at_us)) {
+                        out.push(Shape::Circle {
+                            c: p,
+                            r: style.line(4.0),
+                            fill: Some(PALETTE[2]),
+                            stroke: None,
+                            width: 0.0,
+                            dash: false,
+                        });
+                    }
+                }
+            }
+            "timer" if visible(r.at_us) => {
+                if let Some(p) = r.node.and_then(|node| g.at(node, r.at_us)) {
+                    out.push(Shape::Circle {
+                        c: p,
+                        r: style.line(2.5),
+                        fill: Some(PALETTE[0]),
+                        stroke: None,
+                        width: 0.0,
+                        dash: false,
+                    });
+                }
+            }
+            "note" if visible(r.at_us) => {
+                if let Some(p) = r.node.and_then(|node| g.at(node, r.at_us)) {
+                    out.push(Shape::Circle {
+                        c: p,
+                        r: style.line(3.5),
+                        fill: Some(PALETTE[1]),
+                        stroke: Some(INK),
+                        width: 1.0,
+                        dash: false,
+                    });
+                    if notes <= 12 {
+                        let at = Pt::new(p.x + 4.0, p.y - font * 0.8);
+                        out.push(Shape::Text {
+                            at,
+                            text: clip(&r.text, 28),
+                            color: INK,
+                            size: font * 0.9,
+                            align: Align::Left,
+                            bold: false,
+                        });
+                    }
+                }
+            }
+            "command" | "violation" if visible(r.at_us) => {
+                let x = g.x(r.at_us);
+                let colour = if r.what == "violation" { ALERT } else { INK };
+                out.push(Shape::Line {
+                    a: Pt::new(x, font * 1.2),
+                    b: Pt::new(x, h - font * 1.6),
+                    color: colour,
+                    width: style.line(1.5),
+                    dash: true,
+                });
+                let text = if r.what == "violation" {
+                    format!("✗ {}", r.text)
+                } else {
+                    r.text.clone()
+                };
+                out.push(Shape::Text {
+                    at: Pt::new(x + 3.0, font * 0.7),
+                    text: clip(&text, 30),
+                    color: colour,
+                    size: font * 0.9,
+                    align: Align::Left,
+                    bold: true,
+                });
+            }
+            _ => {}
+        }
+    }
+    for (node, from) in down {
+        downtime(g, node, from, input.now_us, style, out);
+    }
+}
+
+fn downtime(g: &Geom, node: u32, from: u64, to: u64, style: Style, out: &mut Vec<Shape>) {
+    let (from, to) = (from.max(g.t0), to.min(g.t1));
+    if from >= to {
+        return;
+    }
+    if let (Some(a), Some(b)) = (g.at(node, from), g.at(node, to)) {
+        out.push(Shape::Line {
+            a,
+            b,
+            color: ALERT,
+            width: style.line(3.0),
+            dash: true,
+        });
+    }
+}
+
+fn messages(
+    g: &Geom,
+    input: &DiagramInput,
+    style: Style,
+    out: &mut Vec<Shape>,
+    segs: &mut Vec<Segment>,
+) {
+    // How each message ended: delivered (false) or dropped (true), and when.
+    let mut ends: HashMap<u64, (u64, bool)> = HashMap::new();
+    let mut copies: HashMap<u64, u64> = HashMap::new();
+    for r in input.records {
+        match (r.what, r.msg) {
+            ("deliver", Some(m)) => {
+                ends.entry(m).or_insert((r.at_us, false));
+            }
+            ("drop", Some(m)) => {
+                ends.entry(m).or_insert((r.at_us, true));
+            }
+            ("duplicate", Some(m)) => {
+                if let Some(copy) = r.text.strip_prefix("copy #").and_then(|c| c.parse().ok()) {
+                    copies.insert(copy, m);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut sends: HashMap<u64, &RecordView> = HashMap::new();
+    for r in input.records.iter().filter(|r| r.what == "send") {
+        if let Some(m) = r.msg {
+            sends.insert(m, r);
+        }
+    }
+    for r in sends.values() {
+        message(
+            g,
+            input,
+            r,
+            r.msg.unwrap_or(0),
+            ends.get(&r.msg.unwrap_or(0)).copied(),
+            style,
+            out,
+            segs,
+        );
+    }
+    // Duplicated copies: an arrow from the original send to the copy's delivery.
+    for (copy, orig) in &copies {
+        if let Some(r) = sends.get(orig) {
+            message(
+                g,
+                input,
+                r,
+                *copy,
+                ends.get(copy).copied(),
+                style,
+                out,
+                segs,
+            );
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn message(
+    g: &Geom,
+    input: &DiagramInput,
+    r: &RecordView,
+    id: u64,
+    end: Option<(u64, bool)>,
+    style: Style,
+    out: &mut Vec<Shape>,
+    segs: &mut Vec<Segment>,
+) {
+    let (Some(from), Some(to)) = (r.from, r.to) else {
+        return;
+    };
+    let arrive = r.arrive_us.unwrap_or(r.at_us);
+    let (end_us, dropped, done) = match end {
+        Some((t, d)) => (t, d, true),
+        None if arrive <= input.now_us => (arrive, false, true),
+        None => (input.now_us, false, false),
+    };
+    if r.at_us > g.t1 || end_us < g.t0 {
+        return;
+    }
+    let (Some(a), Some(b_full)) = (
+        g.at(from, r.at_us),
+        g.at(
+            to,
+            if r.lost {
+                arrive + (arrive - r.at_us)
+            } else {
+                arrive
+            },
+        ),
+    ) else {
+        return;
+    };
+    // The point reached at `end_us` along the straight path from send to planned arrival.
+    let span = b_full.x - a.x;
+    let f = if span.abs() < 1e-9 {
+        1.0
+    } else {
+        ((g.x(end_us) - a.x) / span).clamp(0.0, 1.0)
+    };
+    let b = a.lerp(b_full, if dropped || !done { f } else { 1.0 });
+    let selected = input.selected_msg == Some(id);
+    let colour = if selected { SELECT } else { for_kind(&r.text) };
+    let width = style.line(if selected { 2.5 } else { 1.2 });
+    if dropped {
+        out.push(Shape::Line {
+            a,
+            b,
+            color: colour,
+            width,
+            dash: false,
+        });
+        out.push(Shape::Cross {
+            c: b,
+            r: style.line(4.0),
+            color: ALERT,
+            width: style.line(2.0),
+        });
+    } else if done {
+        out.push(Shape::Arrow {
+            a,
+            b,
+            color: colour,
+            width,
+            head: style.line(6.0),
+        });
+    } else {
+        out.push(Shape::Line {
+            a,
+            b,
+            color: colour,
+            width,
+            dash: true,
+        });
+    }
+    segs.push(Segment { msg: id, a, b });
+}
+
+/// The message whose segment passes within reach of `p`.
+pub fn hit_segment(segs: &[Segment], p: Pt) -> Option<u64> {
+    segs.iter()
+        .map(|s| (s.msg, seg_dist(s.a, s.b, p).0))
+        .filter(|(_, d)| *d <= 5.0)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(m, _)| m)
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(seq: u64, at_us: u64, what: &'static str, msg: Option<u64>) -> RecordView {
+        RecordView {
+            seq,
+            at_us,
+            what,
+            msg,
+            from: Some(0),
+            to: Some(1),
+            node: Some(0),
+            arrive_us: None,
+            lost: false,
+            text: "client request".into(),
+        }
+    }
+
+    #[test]
+    fn the_window_keeps_the_cursor_in_view() {
+        assert_eq!(window(0, 1_000_000), (0, 1_000_000));
+        let (t0, t1) = window(5_000_000, 1_000_000);
+        assert!(t0 < 5_000_000 && 5_000_000 < t1);
+        assert_eq!(t1 - t0, 1_000_000);
+    }
+
+    #[test]
+    fn nice_steps_are_round() {
+        assert_eq!(nice_step(0), 1_000);
+        assert_eq!(nice_step(1_500), 2_000);
+        assert_eq!(nice_step(160_000), 200_000);
+        assert_eq!(nice_step(3_000_000), 5_000_000);
+    }
+
+    #[test]
+    fn a_delivered_message_is_an_arrow_and_a_dropped_one_ends_in_a_cross() {
+        let labels = vec!["S0".to_string(), "S1".to_string()];
+        let mut s1 = rec(1, 0, "send", Some(1));
+        s1.arrive_us = Some(50_000);
+        let d1 = rec(2, 50_000, "deliver", Some(1));
+        let mut s2 = rec(3, 10_000, "send", Some(2));
+        s2.arrive_us = Some(30_000);
+        s2.lost = true;
+        let x2 = rec(4, 30_000, "drop", Some(2));
+        let records = vec![s1, d1, s2, x2];
+        let input = DiagramInput {
+            records: &records,
+            node_labels: &labels,
+            clients: 0,
+            now_us: 100_000,
+            span_us: 1_000_000,
+            selected_msg: Some(1),
+        };
+        let (shapes, segs) = diagram(&input, 600.0, 200.0, Style::default());
+        assert_eq!(
+            shapes
+                .iter()
+                .filter(|s| matches!(s, Shape::Arrow { color, .. } if *color == SELECT))
+                .count(),
+            1
+        );
+        assert_eq!(
+            shapes
+                .iter()
+                .filter(|s| matches!(s, Shape::Cross { .. }))
+                .count(),
+            1
+        );
+        assert_eq!(segs.len(), 2);
+        let lost = segs.iter().find(|s| s.msg == 2).unwrap();
+        // A lost message stops half way between the rows.
+        let rows = rows(2, 0, 11.0 * 1.6, 200.0 - 11.0 * 1.8);
+        assert!((lost.b.y - (rows[0] + rows[1]) / 2.0).abs() < 1e-6);
+        let mid = segs[0].a.lerp(segs[0].b, 0.5);
+        assert_eq!(hit_segment(&segs, mid), Some(segs[0].msg));
+    }
+
+    #[test]
+    fn a_message_in_flight_is_drawn_up_to_the_cursor() {
+        let labels = vec!["S0".to_string(), "S1".to_string()];
+        let mut s = rec(1, 0, "send", Some(7));
+        s.arrive_us = Some(100_000);
+        let records = vec![s];
+        let input = DiagramInput {
+            records: &records,
+            node_labels: &labels,
+            clients: 0,
+            now_us: 50_000,
+            span_us: 1_000_000,
+            selected_msg: None,
+        };
+        let (_, segs) = diagram(&input, 600.0, 200.0, Style::default());
+        let g_mid_y = (segs[0].a.y + rows(2, 0, 11.0 * 1.6, 200.0 - 11.0 * 1.8)[1]) / 2.0;
+        assert!(
+            (segs[0].b.y - g_mid_y).abs() < 1e-6,
+            "half way at half time"
+        );
+    }
+}

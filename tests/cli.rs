@@ -1,0 +1,103 @@
+//! The `dsplay` command line: output shapes and the handling of bad input.
+
+use std::process::Command;
+
+fn dsplay(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dsplay"))
+        .args(args)
+        .output()
+        .expect("run dsplay");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+// `run --json` prints the documented keys, and the hash is the pinned one.
+#[test]
+fn run_json_has_the_documented_keys() {
+    let (code, out, err) = dsplay(&[
+        "run",
+        "#/flows?n=3&seed=7&lat=20..80ms&loss=2%&dup=0%",
+        "--until",
+        "10s",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    for key in [
+        "lab",
+        "seed",
+        "virtual_time_us",
+        "events",
+        "messages",
+        "trace_hash",
+        "properties",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    for key in ["sent", "delivered", "dropped", "duplicated"] {
+        assert!(v["messages"][key].is_u64(), "missing messages.{key}");
+    }
+    assert_eq!(v["virtual_time_us"], 10_000_000);
+    assert_eq!(v["trace_hash"].as_str().map(str::len), Some(16));
+    assert!(v["properties"].as_array().is_some_and(|p| p
+        .iter()
+        .all(|p| p["name"].is_string() && p["holds"].is_boolean())));
+}
+
+// decode then encode gives back the canonical link.
+#[test]
+fn link_decode_and_encode_round_trip() {
+    let (code, json, err) = dsplay(&["link", "decode", "#/flows?n=4&seed=9&loss=1%&s=1s:crash:2"]);
+    assert_eq!(code, 0, "{err}");
+    let path = std::env::temp_dir().join(format!("dsplay-cli-{}.json", std::process::id()));
+    std::fs::write(&path, json).unwrap();
+    let (code, link, err) = dsplay(&["link", "encode", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(link.starts_with("#/flows?n=4&seed=9&"), "{link}");
+    assert!(link.contains("s=1s:crash:2"));
+    let (code, _, _) = dsplay(&["run", path.to_str().unwrap(), "--until", "1s"]);
+    assert_eq!(code, 0);
+    std::fs::remove_file(path).ok();
+}
+
+#[test]
+fn labs_lists_every_lab_with_parameters() {
+    let (code, out, _) = dsplay(&["labs"]);
+    assert_eq!(code, 0);
+    for lab in dsplay::labs::REGISTRY {
+        assert!(out.contains(lab.id));
+        for p in lab.params {
+            assert!(out.contains(p.key), "{} {}", lab.id, p.key);
+        }
+    }
+}
+
+// Bad input: a message naming the problem on stderr, exit status 2, never a panic.
+#[test]
+fn bad_input_exits_2_with_a_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "#/flows?n=abc"], "node count 'abc'"),
+        (&["run", "#/nolab"], "unknown lab 'nolab'"),
+        (&["run", "no-such-file.json"], "neither a link"),
+        (&["run", "#/flows", "--until", "-3s"], "--until"),
+        (&["run", "#/flows", "--until", "5 parsecs"], "--until"),
+        (&["link", "decode", "#/flows?loss=300%"], "from 0% to 100%"),
+        (&["link", "encode", "/nonexistent/x.json"], "cannot read"),
+        (&["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (args, expected) in cases {
+        let (code, out, err) = dsplay(args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains(expected),
+            "{args:?}: stderr '{err}' should mention '{expected}'"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{args:?}: {err}"
+        );
+    }
+}

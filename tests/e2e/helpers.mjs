@@ -1,0 +1,94 @@
+// Shared by the end-to-end tests and the benchmarks: launch the system Chromium with
+// playwright-core (never a downloaded browser) and open the playground.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where the release site is served (scripts/test-web.sh sets it). */
+export const BASE = process.env.DSPLAY_URL || 'http://127.0.0.1:8080/';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * A fresh browser context with its own profile directory. Returns { context, close }.
+ * Page errors and console errors are collected in `errors` so tests can assert there are none.
+ */
+export async function launch({ width = 1280, height = 800, reducedMotion = 'no-preference', extraArgs = [] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'dsplay-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [...ARGS, ...extraArgs],
+    viewport: { width, height },
+    deviceScaleFactor: 1,
+    reducedMotion,
+  });
+  const errors = [];
+  context.on('page', (p) => watch(p, errors));
+  for (const p of context.pages()) watch(p, errors);
+  return {
+    context,
+    errors,
+    async page() {
+      const p = context.pages()[0] || (await context.newPage());
+      return p;
+    },
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function watch(page, errors) {
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+}
+
+/** Opens the playground at `hash` and waits for the app to mount. */
+export async function open(page, hash = '') {
+  await page.goto(BASE + hash, { waitUntil: 'load' });
+  await page.waitForSelector('#dsplay[data-trace-hash]');
+  await page.waitForFunction(() => window.dsplay && window.dsplay.positions() !== null);
+}
+
+/** The root element's data attributes, parsed. */
+export async function rootState(page) {
+  return page.evaluate(() => {
+    const r = document.querySelector('#dsplay');
+    return {
+      nowUs: Number(r.dataset.nowUs),
+      hash: r.dataset.traceHash,
+      playing: r.dataset.playing === 'true',
+      lab: r.dataset.lab,
+    };
+  });
+}
+
+/** Sets an <input>'s value and fires the event a person's change would fire. */
+export async function setInput(page, selector, value, event = 'change') {
+  await page.evaluate(
+    ([sel, v, ev]) => {
+      const el = document.querySelector(sel);
+      if (!el) throw new Error(`no element ${sel}`);
+      el.value = String(v);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      if (ev === 'change') el.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    [selector, value, event],
+  );
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

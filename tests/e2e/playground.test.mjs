@@ -1,0 +1,228 @@
+// End-to-end tests of the release build in headless Chromium (playwright-core).
+// Run by scripts/test-web.sh, which builds the site, serves it and sets DSPLAY_URL.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { launch, open, rootState, setInput, sleep } from './helpers.mjs';
+
+const OUT = 'test-results';
+mkdirSync(OUT, { recursive: true });
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Counts the canvas pixels that are not the background (painted pixels). */
+async function paintedPixels(page, selector) {
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      // Painted: opaque and not white.
+      if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++;
+    }
+    return { painted: n, total: d.length / 4, width: c.width, height: c.height };
+  }, selector);
+}
+
+async function ensurePlaying(page, on) {
+  const s = await rootState(page);
+  if (s.playing !== on) await page.click(`button[aria-label='${on ? 'Play' : 'Pause'}']`);
+  await page.waitForFunction((v) => document.querySelector('#dsplay').dataset.playing === String(v), on);
+}
+
+test('loads, plays for two seconds and draws both canvases', async () => {
+  const page = await browser.page();
+  await open(page, '#/flows?n=5&seed=3&lat=20..80ms&loss=2%&dup=0%&clients=4');
+  await ensurePlaying(page, true);
+  await sleep(2000);
+  const s = await rootState(page);
+  assert.ok(s.nowUs > 1_000_000, `virtual time advanced to ${s.nowUs} us`);
+  await page.screenshot({ path: `${OUT}/desktop-playing.png` });
+  const topo = await paintedPixels(page, 'canvas.topology');
+  const diagram = await paintedPixels(page, 'canvas.diagram');
+  assert.ok(topo.painted > topo.total * 0.01, `topology painted ${topo.painted}/${topo.total}`);
+  assert.ok(diagram.painted > diagram.total * 0.01, `diagram painted ${diagram.painted}/${diagram.total}`);
+  const st = await page.evaluate(() => window.dsplay.state());
+  assert.equal(st.n, 5);
+  assert.equal(st.clients, 4);
+  assert.deepEqual(browser.errors, []);
+});
+
+test('scrubbing back and forward lands on the same run', async () => {
+  const page = await browser.page();
+  await open(page, '#/flows?n=3&seed=11&lat=20..80ms&loss=5%&dup=0%&t=3s');
+  let s = await rootState(page);
+  assert.equal(s.nowUs, 3_000_000, 'a link with a cursor opens paused at it');
+  assert.equal(s.playing, false);
+  const atThree = s.hash;
+  await setInput(page, "input[aria-label='Time cursor']", 1_000_000, 'input');
+  await page.waitForFunction(() => document.querySelector('#dsplay').dataset.nowUs === '1000000');
+  s = await rootState(page);
+  assert.notEqual(s.hash, atThree, 'an earlier instant has a different trace');
+  await setInput(page, "input[aria-label='Time cursor']", 3_000_000, 'input');
+  await page.waitForFunction(() => document.querySelector('#dsplay').dataset.nowUs === '3000000');
+  s = await rootState(page);
+  assert.equal(s.hash, atThree, 'back at 3 s: the identical trace');
+  // Step forward and back with the keyboard.
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => Number(document.querySelector('#dsplay').dataset.nowUs) > 3_000_000);
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => Number(document.querySelector('#dsplay').dataset.nowUs) <= 3_000_000);
+  assert.deepEqual(browser.errors, []);
+});
+
+test('a slider change is recorded in the URL', async () => {
+  const page = await browser.page();
+  await open(page, '#/flows?n=3&seed=5&t=1s');
+  await setInput(page, "input[aria-label='Message loss (%)']", 10);
+  await page.waitForFunction(() => decodeURIComponent(location.hash).includes('1s:set:loss=10%'));
+  await setInput(page, "input[aria-label='Number of nodes']", 4);
+  await page.waitForFunction(() => location.hash.includes('n=4&'));
+  const st = await page.evaluate(() => window.dsplay.state());
+  assert.equal(st.n, 4);
+  assert.equal(st.nowUs, 1_000_000, 'a rebuild keeps the cursor');
+  assert.deepEqual(st.script, ['1s:set:loss=10%'], 'the script survives the rebuild');
+  assert.deepEqual(browser.errors, []);
+});
+
+test('the shared link reproduces the same run in a fresh browser', async () => {
+  const page = await browser.page();
+  await open(page, '#/flows?n=4&seed=9&lat=10..90ms&loss=3%&dup=1%&clients=3');
+  await ensurePlaying(page, true);
+  await sleep(700);
+  await ensurePlaying(page, false);
+  // An intervention, so the link carries a script too; then play on past it.
+  await setInput(page, "input[aria-label='Message duplication (%)']", 5);
+  await ensurePlaying(page, true);
+  await sleep(500);
+  await ensurePlaying(page, false);
+  await page.click("button[aria-label='Copy a link to this exact run']");
+  const notice = await page.textContent("[role='alert'] .notice-text");
+  const url = notice.replace(/^Link copied: /, '').trim();
+  assert.ok(url.includes('#/flows?') && url.includes('t='), url);
+  await page.waitForFunction((u) => location.href === u, url);
+  const here = await rootState(page);
+
+  const fresh = await launch();
+  try {
+    const p2 = await fresh.page();
+    await p2.goto(url, { waitUntil: 'load' });
+    await p2.waitForSelector('#dsplay[data-trace-hash]');
+    const there = await rootState(p2);
+    assert.equal(there.nowUs, here.nowUs);
+    assert.equal(there.hash, here.hash, 'same link, same trace');
+    assert.equal(there.playing, false);
+    assert.deepEqual(fresh.errors, []);
+  } finally {
+    await fresh.close();
+  }
+});
+
+test('a bad link shows its reason and the default scenario', async () => {
+  const page = await browser.page();
+  await open(page, '#/flows?n=abc&seed=1');
+  const text = await page.textContent("[role='alert']");
+  assert.match(text, /could not be opened/);
+  assert.match(text, /abc/);
+  const s = await rootState(page);
+  assert.equal(s.lab, 'flows');
+  await page.waitForFunction(() => location.hash.includes('n=3'));
+});
+
+test('dragging a line across the ring partitions it and no message crosses the cut', async () => {
+  const page = await browser.page();
+  // Raft's nodes talk to each other; flows' servers only talk to clients.
+  const hasRaft = (await page.$$("select[aria-label='Lab'] option[value='raft']")).length > 0;
+  const link = hasRaft ? '#/raft?n=5&seed=4&lat=10..40ms&loss=0%&dup=0%&t=1500ms' : '#/flows?n=5&seed=4&t=1500ms';
+  await open(page, link);
+  const pos = await page.evaluate(() => window.dsplay.positions());
+  const { center: c, radius: r } = pos;
+  // A vertical line a little right of the centre: node 0 (top) is on the left with 3 and 4.
+  const x = c.x + r * 0.2;
+  await page.mouse.move(x, c.y - r * 1.25);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(x, c.y - r * 1.25 + (2.5 * r * i) / 10);
+  await page.mouse.up();
+  await page.waitForFunction(() => window.dsplay.state().script.some((t) => t.includes(':part:')));
+  const st = await page.evaluate(() => window.dsplay.state());
+  const cmd = st.script.find((t) => t.includes(':part:'));
+  const groups = cmd.split(':part:')[1].split('/').map((g) => g.split('.').map(Number));
+  assert.deepEqual(groups.map((g) => [...g].sort()).sort((a, b) => a.length - b.length), [[1, 2], [0, 3, 4]]);
+  assert.ok(st.cutLinks.length >= 12, `every link between the groups is cut (${st.cutLinks.length})`);
+
+  await page.evaluate(() => window.dsplay.setSpeed(5));
+  await ensurePlaying(page, true);
+  await page.waitForFunction(() => window.dsplay.state().nowUs > 4_000_000, null, { timeout: 20_000 });
+  await ensurePlaying(page, false);
+  const recs = await page.evaluate(() => window.dsplay.records());
+  const cutAt = recs.find((r) => r.what === 'command' && r.text.startsWith('part:'))?.at_us ?? 1_500_000;
+  const side = new Map();
+  groups.forEach((g, i) => g.forEach((n) => side.set(n, i)));
+  const crosses = (r) => side.has(r.from) && side.has(r.to) && side.get(r.from) !== side.get(r.to);
+  const after = recs.filter((r) => r.at_us > cutAt);
+  const crossing = after.filter((r) => r.what === 'deliver' && crosses(r));
+  assert.equal(crossing.length, 0, `deliveries across the cut: ${JSON.stringify(crossing.slice(0, 3))}`);
+  assert.ok(after.some((r) => r.what === 'deliver'), 'messages still flow within the groups or to clients');
+  if (hasRaft) {
+    assert.ok(after.some((r) => r.what === 'drop' && crosses(r)), 'messages sent across the cut are dropped');
+  }
+  await page.screenshot({ path: `${OUT}/desktop-partition.png` });
+  assert.deepEqual(browser.errors, []);
+});
+
+test('keyboard: space plays and pauses, ? opens the help', async () => {
+  const page = await browser.page();
+  await open(page, '#/flows?n=3&seed=1&t=1s');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector('#dsplay').dataset.playing === 'true');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector('#dsplay').dataset.playing === 'false');
+  await page.keyboard.press('Shift+Slash');
+  await page.waitForSelector("[role='dialog'][aria-label='Help']");
+  await page.keyboard.press('Escape');
+  await page.waitForSelector("[role='dialog']", { state: 'detached' });
+});
+
+test('every control has an accessible name', async () => {
+  const page = await browser.page();
+  await open(page, '#/flows?n=3&seed=1&t=1s');
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('button, input, select')]
+      .filter((el) => !(el.getAttribute('aria-label') || el.labels?.length || el.textContent.trim()))
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+  assert.deepEqual(unnamed, []);
+});
+
+for (const [name, width, height, presenter] of [
+  ['phone', 390, 844, false],
+  ['desktop', 1280, 800, false],
+  ['projector', 1920, 1080, true],
+]) {
+  test(`lays out at ${name} size (${width}x${height}) without overflowing`, async () => {
+    const b = await launch({ width, height });
+    try {
+      const page = await b.page();
+      await open(page, '#/flows?n=5&seed=3&lat=20..80ms&loss=2%&dup=0%&clients=4&t=2500ms');
+      if (presenter) await page.click("button[aria-label='Presenter mode']");
+      await sleep(300);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px`);
+      const topo = await paintedPixels(page, 'canvas.topology');
+      const dpr = await page.evaluate(() => window.devicePixelRatio);
+      const box = await page.evaluate(() => document.querySelector('canvas.topology').getBoundingClientRect().width);
+      assert.equal(topo.width, Math.round(box * dpr), 'the backing store matches the CSS size × DPR');
+      assert.ok(topo.painted > 0);
+      await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: name === 'phone' });
+      assert.deepEqual(b.errors, []);
+    } finally {
+      await b.close();
+    }
+  });
+}
