@@ -12,6 +12,7 @@ pub mod keyframe;
 pub mod net;
 pub mod process;
 pub mod property;
+pub mod queue;
 pub mod rng;
 pub mod time;
 pub mod trace;

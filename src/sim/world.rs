@@ -12,8 +12,10 @@ use super::rng::{Rng, Stream};
 use super::time::{Duration, Instant};
 use super::trace::{Counters, DropReason, OutcomeKind, RecordKind, Trace, DEFAULT_WINDOW};
 use crate::sim::net::Dist;
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use super::trace::StableHasher;
+use super::queue::EventQueue;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 
 /// Everything on the wire: protocol messages between nodes, and client traffic.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -90,36 +92,14 @@ enum Ev<T> {
     ClientTimeout { client: u32, op: u64 },
 }
 
-#[derive(Clone, Debug)]
-struct Queued<T> {
-    at_us: u64,
-    seq: u64,
-    ev: Ev<T>,
-}
-impl<T> PartialEq for Queued<T> {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at_us, self.seq) == (o.at_us, o.seq)
-    }
-}
-impl<T> Eq for Queued<T> {}
-impl<T> PartialOrd for Queued<T> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl<T> Ord for Queued<T> {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.at_us, o.seq).cmp(&(self.at_us, self.seq))
-    }
-}
-
 /// An armed timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArmedTimer {
     pub token: u64,
     pub set_us: u64,
     pub fire_us: u64,
+    /// Its event's place in the queue, to cancel it when re-armed.
+    slot: u32,
 }
 
 /// One node: its state, whether it is up, its timers.
@@ -174,6 +154,8 @@ struct Client<O> {
     scripted: VecDeque<(NodeId, O)>,
     issued: u64,
     wake_armed: bool,
+    /// The queue slot of the pending operation's timeout, cancelled when it completes.
+    timeout_slot: Option<u32>,
 }
 
 /// What one step did.
@@ -193,12 +175,13 @@ pub struct World<P: Protocol> {
     pub proto: P,
     pub cfg: WorldConfig,
     now_us: u64,
-    queue: BinaryHeap<Queued<P::Timer>>,
-    queue_seq: u64,
+    queue: EventQueue<Ev<P::Timer>>,
     pub nodes: Vec<Node<P>>,
     clients: Vec<Client<P::Op>>,
     pub net: Network,
-    flights: BTreeMap<u64, Flight<P>>,
+    /// Keyed by message id. A hash map for speed (the hot path inserts and removes one per
+    /// message); it is never iterated in an order that reaches the trace: `flights()` sorts.
+    flights: HashMap<u64, Flight<P>, BuildHasherDefault<StableHasher>>,
     next_msg: u64,
     next_token: u64,
     next_op: u64,
@@ -233,6 +216,7 @@ impl<P: Protocol> World<P> {
                 scripted: VecDeque::new(),
                 issued: 0,
                 wake_armed: false,
+                timeout_slot: None,
             })
             .collect();
         let prop_states = props.iter().map(|p| PropState::new(p.name)).collect();
@@ -245,11 +229,10 @@ impl<P: Protocol> World<P> {
             proto,
             cfg,
             now_us: 0,
-            queue: BinaryHeap::new(),
-            queue_seq: 0,
+            queue: EventQueue::default(),
             nodes,
             clients,
-            flights: BTreeMap::new(),
+            flights: HashMap::default(),
             next_msg: 0,
             next_token: 0,
             next_op: 0,
@@ -284,8 +267,11 @@ impl<P: Protocol> World<P> {
     pub fn is_up(&self, id: NodeId) -> bool {
         self.nodes.get(id as usize).is_some_and(|n| n.up)
     }
+    /// Messages in flight, oldest first.
     pub fn flights(&self) -> impl Iterator<Item = &Flight<P>> {
-        self.flights.values()
+        let mut v: Vec<&Flight<P>> = self.flights.values().collect();
+        v.sort_unstable_by_key(|f| f.id);
+        v.into_iter()
     }
     pub fn flight(&self, id: u64) -> Option<&Flight<P>> {
         self.flights.get(&id)
@@ -319,7 +305,7 @@ impl<P: Protocol> World<P> {
     }
     /// When the next event is due (ignoring the script).
     pub fn next_event_us(&self) -> Option<u64> {
-        self.queue.peek().map(|q| q.at_us)
+        self.queue.peek_time()
     }
     pub fn next_command_index(&self) -> usize {
         self.next_cmd
@@ -348,10 +334,8 @@ impl<P: Protocol> World<P> {
 
     // ----- running -------------------------------------------------------------------------
 
-    fn schedule(&mut self, at_us: u64, ev: Ev<P::Timer>) {
-        let seq = self.queue_seq;
-        self.queue_seq += 1;
-        self.queue.push(Queued { at_us, seq, ev });
+    fn schedule(&mut self, at_us: u64, ev: Ev<P::Timer>) -> u32 {
+        self.queue.push(at_us, ev)
     }
 
     /// When the next thing (event or script command) happens.
@@ -378,10 +362,10 @@ impl<P: Protocol> World<P> {
             self.next_cmd += 1;
             self.now_us = self.now_us.max(cmd.at_us);
             self.apply_action(&cmd.action, &cmd.to_text());
-        } else if let Some(q) = self.queue.pop() {
-            self.now_us = q.at_us;
+        } else if let Some((at_us, ev)) = self.queue.pop() {
+            self.now_us = at_us;
             self.trace.counters.events += 1;
-            self.handle(q.ev);
+            self.handle(ev);
         }
         let violation = self.check_properties();
         Some(StepInfo {
@@ -527,23 +511,17 @@ impl<P: Protocol> World<P> {
                 let token = self.next_token;
                 self.next_token += 1;
                 let fire_us = self.now_us.saturating_add(delay);
-                let armed = ArmedTimer {
-                    token,
-                    set_us: self.now_us,
-                    fire_us,
-                };
-                self.nodes[id as usize].timers.insert(timer.clone(), armed);
-                self.schedule(
-                    fire_us,
-                    Ev::Timer {
-                        node: id,
-                        timer,
-                        token,
-                    },
-                );
+                let ev = Ev::Timer { node: id, timer: timer.clone(), token };
+                let slot = self.schedule(fire_us, ev);
+                let armed = ArmedTimer { token, set_us: self.now_us, fire_us, slot };
+                if let Some(old) = self.nodes[id as usize].timers.insert(timer, armed) {
+                    self.queue.cancel(old.slot);
+                }
             }
             Effect::CancelTimer { timer } => {
-                self.nodes[id as usize].timers.remove(&timer);
+                if let Some(old) = self.nodes[id as usize].timers.remove(&timer) {
+                    self.queue.cancel(old.slot);
+                }
             }
             Effect::Reply {
                 client,
@@ -730,8 +708,15 @@ impl<P: Protocol> World<P> {
             return;
         }
         nd.up = false;
-        nd.timers.clear();
+        self.cancel_timers(node);
         self.trace.push(self.now_us, RecordKind::Crash { node });
+    }
+
+    fn cancel_timers(&mut self, node: NodeId) {
+        let timers = std::mem::take(&mut self.nodes[node as usize].timers);
+        for t in timers.values() {
+            self.queue.cancel(t.slot);
+        }
     }
 
     pub fn restart(&mut self, node: NodeId) {
@@ -745,7 +730,7 @@ impl<P: Protocol> World<P> {
         let nd = &mut self.nodes[node as usize];
         nd.state = fresh;
         nd.up = true;
-        nd.timers.clear();
+        self.cancel_timers(node);
         self.trace.push(self.now_us, RecordKind::Restart { node });
         self.with_node(node, |p, st, ctx, out| p.on_start(st, ctx, out));
     }
@@ -816,7 +801,8 @@ impl<P: Protocol> World<P> {
         });
         self.send_request(client, node);
         let timeout = self.now_us.saturating_add(self.cfg.client_timeout.0);
-        self.schedule(timeout, Ev::ClientTimeout { client, op: op_id });
+        let slot = self.schedule(timeout, Ev::ClientTimeout { client, op: op_id });
+        self.clients[client as usize].timeout_slot = Some(slot);
     }
 
     fn send_request(&mut self, client: u32, node: NodeId) {
@@ -858,8 +844,10 @@ impl<P: Protocol> World<P> {
     }
 
     fn client_timeout(&mut self, client: u32, op: u64) {
-        let c = &self.clients[client as usize];
+        let c = &mut self.clients[client as usize];
         if c.pending.as_ref().is_some_and(|p| p.op_id == op) {
+            // This event has been popped: its slot is no longer ours to cancel.
+            c.timeout_slot = None;
             self.complete(client, OutcomeKind::Unknown, None);
             let n = self.cfg.n;
             let c = &mut self.clients[client as usize];
@@ -871,6 +859,9 @@ impl<P: Protocol> World<P> {
         let Some(p) = self.clients[client as usize].pending.take() else {
             return;
         };
+        if let Some(slot) = self.clients[client as usize].timeout_slot.take() {
+            self.queue.cancel(slot);
+        }
         let endpoint = self.cfg.n + client;
         self.trace.push(
             self.now_us,
