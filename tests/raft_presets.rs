@@ -179,7 +179,15 @@ fn raft_preset_a_stale_leader_in_a_minority_cannot_commit() {
     assert!(violations(&w).is_empty());
 }
 
-fn heal_run(name: &str) -> (Option<(u32, u64)>, u64, Option<(u32, u64)>, World<Raft>) {
+/// The leader and S3's term just before the heal at 6 s, and the leader at 9 s.
+struct HealRun {
+    before: Option<(u32, u64)>,
+    s3_term: u64,
+    after: Option<(u32, u64)>,
+    w: World<Raft>,
+}
+
+fn heal_run(name: &str) -> HealRun {
     let mut before = None;
     let mut s3_term = 0;
     let w = run(preset(name).link, None, 9 * S, |w| {
@@ -188,15 +196,24 @@ fn heal_run(name: &str) -> (Option<(u32, u64)>, u64, Option<(u32, u64)>, World<R
             s3_term = w.state(3).current_term;
         }
     });
-    let after = leader(&w);
-    (before, s3_term, after, w)
+    HealRun {
+        before,
+        s3_term,
+        after: leader(&w),
+        w,
+    }
 }
 
 // Thesis 9.6: without PreVote a server cut off from the others keeps starting elections and
 // inflating its term; when it returns, its term deposes the working leader.
 #[test]
 fn raft_preset_without_prevote_a_returning_server_deposes_the_leader() {
-    let (before, s3_term, after, w) = heal_run("without PreVote");
+    let HealRun {
+        before,
+        s3_term,
+        after,
+        w,
+    } = heal_run("without PreVote");
     let (_, t) = before.unwrap();
     assert!(
         s3_term > t + 5,
@@ -211,7 +228,12 @@ fn raft_preset_without_prevote_a_returning_server_deposes_the_leader() {
 // leader keeps leading after the heal.
 #[test]
 fn raft_preset_with_prevote_the_leader_survives_the_heal() {
-    let (before, s3_term, after, w) = heal_run("with PreVote");
+    let HealRun {
+        before,
+        s3_term,
+        after,
+        w,
+    } = heal_run("with PreVote");
     let (l, t) = before.unwrap();
     assert_eq!(s3_term, t, "the isolated server's term never moved");
     assert_eq!(after, Some((l, t)), "same leader, same term after the heal");

@@ -262,3 +262,10 @@ fn raft_link_parameters_are_validated() {
         assert!(refused, "{bad} should be refused");
     }
 }
+
+// The default scenario is already canonical: its link decodes back to exactly it.
+#[test]
+fn raft_default_scenario_survives_the_link_round_trip() {
+    let s = Scenario::default_for(&LAB);
+    assert_eq!(Scenario::from_link(&s.to_link()), Ok(s));
+}

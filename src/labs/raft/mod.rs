@@ -30,7 +30,7 @@ pub static PARAMS: &[ParamSpec] = &[
         label: "Election timeout",
         help: "Each follower waits a random time in this range without hearing a leader before it stands for election",
         kind: ParamKind::DurationRange { min_us: 1_000, max_us: 10_000_000 },
-        default: "150..300ms",
+        default: "150ms..300ms",
     },
     ParamSpec {
         key: "hb",
@@ -136,7 +136,7 @@ pub static LAB: Lab = Lab {
 
 /// The Raft configuration a scenario asks for (no bug: bugs are for tests only).
 pub fn config(s: &Scenario) -> Result<Raft, String> {
-    let (et_min, et_max) = parse_range(s.param("et").unwrap_or("150..300ms"))?;
+    let (et_min, et_max) = parse_range(s.param("et").unwrap_or("150ms..300ms"))?;
     if et_min == 0 || et_min > et_max {
         return Err(
             "the election timeout range must be positive and increasing, such as 150..300ms".into(),

@@ -90,7 +90,7 @@ pub fn logs_match(a: &Log, b: &Log) -> bool {
     }
     let (mut lo, mut hi) = (0, m);
     while lo < hi {
-        let mid = (lo + hi + 1) / 2;
+        let mid = lo + (hi - lo).div_ceil(2);
         if a.chain_at(mid) == b.chain_at(mid) {
             lo = mid;
         } else {

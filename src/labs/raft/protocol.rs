@@ -603,9 +603,7 @@ impl Raft {
             st.role = Role::Follower;
             st.votes.clear();
         }
-        if st.leader != Some(from) {
-            st.leader = Some(from);
-        }
+        st.leader = Some(from);
         st.leader_contact_us = Some(ctx.now.0);
         self.reset_election_timer(out);
         let skip_check = self.bug == Some(Bug::AppendWithoutConsistencyCheck)
