@@ -26,11 +26,21 @@ INFO  jepsen.util - 0\t:ok\t:write\t3
 #[test]
 fn json_output_has_the_verdict_the_witness_and_the_prefix_length() {
     let path = temp_file("stale.log", STALE_READ);
-    let text = run_cli(&path, Format::PorcupineEtcd, ModelKind::CasRegister, None, true).unwrap();
+    let text = run_cli(
+        &path,
+        Format::PorcupineEtcd,
+        ModelKind::CasRegister,
+        None,
+        true,
+    )
+    .unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["linearizable"], false);
     assert_eq!(json["operations"], 2);
-    assert!(json["elapsed_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{json}");
+    assert!(
+        json["elapsed_ms"].as_f64().is_some_and(|ms| ms >= 0.0),
+        "{json}"
+    );
     assert_eq!(json["longest_prefix"], 1);
     let witness = &json["witness"];
     assert_eq!(witness["index"], 1);
@@ -48,7 +58,14 @@ fn json_output_has_the_verdict_the_witness_and_the_prefix_length() {
 #[test]
 fn json_output_for_a_linearizable_history_has_no_witness() {
     let path = temp_file("fine.log", FINE);
-    let text = run_cli(&path, Format::PorcupineEtcd, ModelKind::Register, None, true).unwrap();
+    let text = run_cli(
+        &path,
+        Format::PorcupineEtcd,
+        ModelKind::Register,
+        None,
+        true,
+    )
+    .unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["linearizable"], true);
     assert_eq!(json["operations"], 2);
@@ -59,32 +76,73 @@ fn json_output_for_a_linearizable_history_has_no_witness() {
 #[test]
 fn human_output_states_the_verdict_and_explains_a_violation() {
     let path = temp_file("stale-text.log", STALE_READ);
-    let report =
-        run_cli_report(&path, Format::PorcupineEtcd, ModelKind::CasRegister, None, false).unwrap();
+    let report = run_cli_report(
+        &path,
+        Format::PorcupineEtcd,
+        ModelKind::CasRegister,
+        None,
+        false,
+    )
+    .unwrap();
     assert_eq!(report.verdict, Verdict::NotLinearizable);
     let text = report.text;
-    assert!(text.starts_with("NOT linearizable: 2 operations checked"), "{text}");
-    assert!(text.contains("longest linearizable prefix has 1 operation;"), "{text}");
+    assert!(
+        text.starts_with("NOT linearizable: 2 operations checked"),
+        "{text}"
+    );
+    assert!(
+        text.contains("longest linearizable prefix has 1 operation;"),
+        "{text}"
+    );
     assert!(text.contains("the register holds 3"), "{text}");
-    assert!(text.contains("Operation 1 (id 1) cannot be placed"), "{text}");
+    assert!(
+        text.contains("Operation 1 (id 1) cannot be placed"),
+        "{text}"
+    );
     assert!(text.contains("client 1 read() -> nil"), "{text}");
     let fine = temp_file("fine-text.log", FINE);
-    let text = run_cli(&fine, Format::PorcupineEtcd, ModelKind::CasRegister, None, false).unwrap();
-    assert!(text.starts_with("linearizable: 2 operations checked"), "{text}");
+    let text = run_cli(
+        &fine,
+        Format::PorcupineEtcd,
+        ModelKind::CasRegister,
+        None,
+        false,
+    )
+    .unwrap();
+    assert!(
+        text.starts_with("linearizable: 2 operations checked"),
+        "{text}"
+    );
     std::fs::remove_file(path).unwrap();
     std::fs::remove_file(fine).unwrap();
 }
 
 #[test]
 fn the_initial_value_is_where_the_register_starts() {
-    let path = temp_file("initial.edn", "{:process 0, :type :invoke, :f :read}\n{:process 0, :type :ok, :f :read, :value 5}\n");
+    let path = temp_file(
+        "initial.edn",
+        "{:process 0, :type :invoke, :f :read}\n{:process 0, :type :ok, :f :read, :value 5}\n",
+    );
     let text = |initial: Option<&str>| {
         let initial = initial.map(str::to_owned);
-        run_cli(&path, Format::JepsenEdn, ModelKind::Register, initial, false).unwrap()
+        run_cli(
+            &path,
+            Format::JepsenEdn,
+            ModelKind::Register,
+            initial,
+            false,
+        )
+        .unwrap()
     };
     assert!(text(Some("5")).starts_with("linearizable"));
     assert!(text(None).starts_with("NOT linearizable"));
-    let error = run_cli(&path, Format::JepsenEdn, ModelKind::Kv, Some("5".into()), false);
+    let error = run_cli(
+        &path,
+        Format::JepsenEdn,
+        ModelKind::Kv,
+        Some("5".into()),
+        false,
+    );
     assert!(error.is_err());
     std::fs::remove_file(path).unwrap();
 }
@@ -94,11 +152,24 @@ fn errors_name_the_file_and_the_line() {
     let missing = std::env::temp_dir().join("dsplay-check-cli-no-such-file.log");
     let error = run_cli(&missing, Format::Json, ModelKind::Register, None, false).unwrap_err();
     assert!(error.contains("no-such-file"), "{error}");
-    let bad = temp_file("bad.edn", "{:process 0, :type :invoke, :f :read}\n{:process 0 :type}\n");
+    let bad = temp_file(
+        "bad.edn",
+        "{:process 0, :type :invoke, :f :read}\n{:process 0 :type}\n",
+    );
     let error = run_cli(&bad, Format::JepsenEdn, ModelKind::Register, None, false).unwrap_err();
-    assert!(error.contains("bad.edn") && error.contains("line 2"), "{error}");
+    assert!(
+        error.contains("bad.edn") && error.contains("line 2"),
+        "{error}"
+    );
     let cas = temp_file("cas.log", "INFO  jepsen.util - 0\t:invoke\t:cas\t[1 2]\n");
-    let error = run_cli(&cas, Format::PorcupineEtcd, ModelKind::Register, None, false).unwrap_err();
+    let error = run_cli(
+        &cas,
+        Format::PorcupineEtcd,
+        ModelKind::Register,
+        None,
+        false,
+    )
+    .unwrap_err();
     assert!(error.contains("register model does not support"), "{error}");
     let binary = temp_file("binary.json", "");
     std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
@@ -112,8 +183,15 @@ fn errors_name_the_file_and_the_line() {
 #[test]
 fn model_and_format_names_parse_as_the_cli_spells_them() {
     let models = ["register", "cas-register", "kv"].map(|name| name.parse::<ModelKind>().unwrap());
-    assert_eq!(models, [ModelKind::Register, ModelKind::CasRegister, ModelKind::Kv]);
-    let formats = ["jepsen-edn", "porcupine-etcd", "porcupine-kv", "json"].map(|name| name.parse::<Format>().unwrap());
+    assert_eq!(
+        models,
+        [ModelKind::Register, ModelKind::CasRegister, ModelKind::Kv]
+    );
+    let formats = ["jepsen-edn", "porcupine-etcd", "porcupine-kv", "json"]
+        .map(|name| name.parse::<Format>().unwrap());
     assert_eq!(formats, Format::ALL);
-    assert!("cas".parse::<ModelKind>().unwrap_err().contains("cas-register"));
+    assert!("cas"
+        .parse::<ModelKind>()
+        .unwrap_err()
+        .contains("cas-register"));
 }

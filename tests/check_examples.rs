@@ -16,7 +16,10 @@ fn history(operations: Vec<Operation>) -> History {
     let operations = operations
         .into_iter()
         .enumerate()
-        .map(|(index, op)| Operation { id: index as u64, ..op })
+        .map(|(index, op)| Operation {
+            id: index as u64,
+            ..op
+        })
         .collect();
     History { operations }
 }
@@ -47,7 +50,11 @@ fn a_read_concurrent_with_a_write_may_see_either_value() {
             ok(0, Input::write(1), Output::None, 0, 10),
             ok(1, Input::read(), seen.clone(), 5, 15),
         ]);
-        assert_eq!(verdict(&h, &Model::register()), Verdict::Linearizable, "{seen:?}");
+        assert_eq!(
+            verdict(&h, &Model::register()),
+            Verdict::Linearizable,
+            "{seen:?}"
+        );
     }
 }
 
@@ -86,7 +93,10 @@ fn an_unknown_write_takes_effect_at_most_once() {
 #[test]
 fn a_failed_write_never_takes_effect() {
     let failed = Operation::new(0, 0, Input::write(1), 0).fail(10);
-    let nothing = history(vec![failed.clone(), ok(1, Input::read(), Output::nil(), 20, 30)]);
+    let nothing = history(vec![
+        failed.clone(),
+        ok(1, Input::read(), Output::nil(), 20, 30),
+    ]);
     assert_eq!(verdict(&nothing, &Model::register()), Verdict::Linearizable);
     let seen = history(vec![failed, ok(1, Input::read(), Output::value(1), 20, 30)]);
     assert_eq!(verdict(&seen, &Model::register()), Verdict::NotLinearizable);
@@ -113,12 +123,18 @@ fn the_register_examples_of_mit_6824_quiz_2_2017() {
 #[test]
 fn the_initial_value_is_what_an_unwritten_register_reads() {
     let h = history(vec![ok(0, Input::read(), Output::value(5), 0, 10)]);
-    assert_eq!(verdict(&h, &Model::register().with_initial(5)), Verdict::Linearizable);
+    assert_eq!(
+        verdict(&h, &Model::register().with_initial(5)),
+        Verdict::Linearizable
+    );
     assert_eq!(verdict(&h, &Model::register()), Verdict::NotLinearizable);
     let nil = history(vec![ok(0, Input::read(), Output::nil(), 0, 10)]);
     assert_eq!(verdict(&nil, &Model::register()), Verdict::Linearizable);
     // An empty string is a value, not nil.
-    assert_eq!(verdict(&nil, &Model::register().with_initial("")), Verdict::NotLinearizable);
+    assert_eq!(
+        verdict(&nil, &Model::register().with_initial("")),
+        Verdict::NotLinearizable
+    );
 }
 
 #[test]
@@ -166,7 +182,11 @@ fn key_value_appends_concatenate_and_keys_are_independent() {
     let result = check(&h, &Model::kv()).unwrap();
     assert_eq!(result.verdict, Verdict::Linearizable);
     assert_eq!(result.partitions, 4);
-    let keys: Vec<_> = result.linearizations.iter().map(|l| l.key.clone().unwrap()).collect();
+    let keys: Vec<_> = result
+        .linearizations
+        .iter()
+        .map(|l| l.key.clone().unwrap())
+        .collect();
     assert_eq!(keys, ["w", "x", "y", "z"]);
 }
 
@@ -231,7 +251,10 @@ fn a_write_of_the_value_already_there_is_not_a_mere_observation() {
     ]);
     let result = check(&h, &Model::kv()).unwrap();
     assert_eq!(result.verdict, Verdict::Linearizable);
-    assert_eq!(verify_order(&h, &Model::kv(), &result.linearizations[0].order), Ok(()));
+    assert_eq!(
+        verify_order(&h, &Model::kv(), &result.linearizations[0].order),
+        Ok(())
+    );
 }
 
 #[test]
@@ -255,15 +278,19 @@ fn an_empty_history_is_linearizable() {
 /// Many writes of distinct values, all concurrent, then a read of a value none of them wrote:
 /// a search that has to try every order before giving up.
 fn hard_history(writes: u64) -> History {
-    let mut ops: Vec<Operation> =
-        (0..writes).map(|i| ok(i as u32, Input::write(i as i64), Output::None, 0, 100)).collect();
+    let mut ops: Vec<Operation> = (0..writes)
+        .map(|i| ok(i as u32, Input::write(i as i64), Output::None, 0, 100))
+        .collect();
     ops.push(ok(99, Input::read(), Output::value(-1), 200, 300));
     history(ops)
 }
 
 #[test]
 fn the_step_budget_gives_an_unknown_verdict_instead_of_hanging() {
-    let options = CheckOptions { max_steps: 10, ..CheckOptions::default() };
+    let options = CheckOptions {
+        max_steps: 10,
+        ..CheckOptions::default()
+    };
     let result = check_with(&hard_history(12), &Model::register(), &options).unwrap();
     assert_eq!(result.verdict, Verdict::Unknown);
     assert_eq!(result.stopped, Some(StopReason::StepBudget));
@@ -273,7 +300,10 @@ fn the_step_budget_gives_an_unknown_verdict_instead_of_hanging() {
 
 #[test]
 fn the_memory_budget_and_the_cancel_callback_also_stop_the_search() {
-    let tiny = CheckOptions { max_cache_bytes: 1024, ..CheckOptions::default() };
+    let tiny = CheckOptions {
+        max_cache_bytes: 1024,
+        ..CheckOptions::default()
+    };
     let result = check_with(&hard_history(16), &Model::register(), &tiny).unwrap();
     assert_eq!(result.stopped, Some(StopReason::MemoryBudget));
     let calls = std::cell::Cell::new(0);
@@ -281,7 +311,10 @@ fn the_memory_budget_and_the_cancel_callback_also_stop_the_search() {
         calls.set(calls.get() + 1);
         true
     };
-    let cancelled = CheckOptions { cancel: Some(&cancel), ..CheckOptions::default() };
+    let cancelled = CheckOptions {
+        cancel: Some(&cancel),
+        ..CheckOptions::default()
+    };
     let result = check_with(&hard_history(16), &Model::register(), &cancelled).unwrap();
     assert_eq!(result.stopped, Some(StopReason::Cancelled));
     assert_eq!(calls.get(), 1);
@@ -300,13 +333,22 @@ fn memoisation_refutes_many_concurrent_writes_quickly() {
 fn histories_that_do_not_fit_the_model_are_errors_not_verdicts() {
     let cas = history(vec![ok(0, Input::cas(1, 2), Output::Cas(true), 0, 1)]);
     let error = check(&cas, &Model::register()).unwrap_err();
-    assert!(matches!(error, HistoryError::UnsupportedOperation { index: 0, .. }), "{error}");
+    assert!(
+        matches!(error, HistoryError::UnsupportedOperation { index: 0, .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("register model"));
     let put = history(vec![ok(0, Input::put("k", "v"), Output::None, 0, 1)]);
     assert!(check(&put, &Model::cas_register()).is_err());
     assert!(check(&History::new(), &Model::kv().with_initial("x")).is_err());
-    let no_return = History::from(vec![Operation { status: Status::Ok, ..Operation::new(0, 0, Input::read(), 0) }]);
-    assert_eq!(check(&no_return, &Model::register()), Err(HistoryError::MissingReturn { index: 0 }));
+    let no_return = History::from(vec![Operation {
+        status: Status::Ok,
+        ..Operation::new(0, 0, Input::read(), 0)
+    }]);
+    assert_eq!(
+        check(&no_return, &Model::register()),
+        Err(HistoryError::MissingReturn { index: 0 })
+    );
 }
 
 #[test]
@@ -316,7 +358,10 @@ fn the_same_history_always_gets_the_same_result_and_it_round_trips_through_json(
     let second = check(&h, &Model::register()).unwrap();
     assert_eq!(first, second);
     let json = serde_json::to_string(&first).unwrap();
-    assert_eq!(serde_json::from_str::<dsplay::check::CheckResult>(&json).unwrap(), first);
+    assert_eq!(
+        serde_json::from_str::<dsplay::check::CheckResult>(&json).unwrap(),
+        first
+    );
     assert!(json.contains("\"verdict\":\"not_linearizable\""));
     let counterexample = first.counterexample.unwrap();
     assert!(verify_order(&h, &Model::register(), &counterexample.longest_prefix).is_ok());

@@ -35,13 +35,22 @@ fn jepsen_edn_lines_become_operations_in_invocation_order() {
     let history = parse(text, Format::JepsenEdn);
     let ops = &history.operations;
     assert_eq!(ops.len(), 5);
-    assert_eq!(ops[0], Operation::new(0, 0, Input::write(3), 1).ok(Output::None, 3));
+    assert_eq!(
+        ops[0],
+        Operation::new(0, 0, Input::write(3), 1).ok(Output::None, 3)
+    );
     // Two events in the same microsecond keep their file order.
-    assert_eq!(ops[1], Operation::new(1, 1, Input::read(), 2).ok(Output::value(3), 4));
+    assert_eq!(
+        ops[1],
+        Operation::new(1, 1, Input::read(), 2).ok(Output::value(3), 4)
+    );
     assert_eq!(ops[2], Operation::new(2, 0, Input::cas(3, 4), 5).fail(6));
     assert_eq!((ops[3].status, ops[3].return_us), (Status::Unknown, None));
     assert_eq!((ops[4].status, ops[4].call_us), (Status::Unknown, 9));
-    assert_eq!(check(&history, &Model::cas_register()).unwrap().verdict, Verdict::Linearizable);
+    assert_eq!(
+        check(&history, &Model::cas_register()).unwrap().verdict,
+        Verdict::Linearizable
+    );
 }
 
 #[test]
@@ -54,8 +63,17 @@ fn jepsen_edn_also_reads_one_vector_of_maps_and_key_value_operations() {
     assert_eq!(history.operations[0].input, Input::put("x", "a"));
     assert_eq!(history.operations[1].output, Output::value("a"));
     // Without times, events are one microsecond apart in file order.
-    assert_eq!((history.operations[1].call_us, history.operations[1].return_us), (2, Some(3)));
-    assert_eq!(check(&history, &Model::kv()).unwrap().verdict, Verdict::Linearizable);
+    assert_eq!(
+        (
+            history.operations[1].call_us,
+            history.operations[1].return_us
+        ),
+        (2, Some(3))
+    );
+    assert_eq!(
+        check(&history, &Model::kv()).unwrap().verdict,
+        Verdict::Linearizable
+    );
 }
 
 #[test]
@@ -75,14 +93,23 @@ INFO  jepsen.util - 4\t:invoke\t:cas\t[7 8]
     let history = parse(text, Format::PorcupineEtcd);
     let ops = &history.operations;
     assert_eq!(ops.len(), 5);
-    assert_eq!(ops[0], Operation::new(0, 0, Input::read(), 0).ok(Output::nil(), 3));
+    assert_eq!(
+        ops[0],
+        Operation::new(0, 0, Input::read(), 0).ok(Output::nil(), 3)
+    );
     // A failed compare-and-set completed: it saw a value other than 1.
-    assert_eq!(ops[1], Operation::new(1, 1, Input::cas(1, 4), 1).ok(Output::Cas(false), 4));
+    assert_eq!(
+        ops[1],
+        Operation::new(1, 1, Input::cas(1, 4), 1).ok(Output::Cas(false), 4)
+    );
     // :info leaves the write pending to the end, as does an invocation never answered.
     assert_eq!((ops[2].status, ops[2].return_us), (Status::Unknown, None));
     assert_eq!(ops[3].status, Status::Fail);
     assert_eq!(ops[4].status, Status::Unknown);
-    assert_eq!(check(&history, &Model::cas_register()).unwrap().verdict, Verdict::Linearizable);
+    assert_eq!(
+        check(&history, &Model::cas_register()).unwrap().verdict,
+        Verdict::Linearizable
+    );
 }
 
 #[test]
@@ -100,11 +127,17 @@ fn porcupine_kv_logs_leave_failed_and_unknown_operations_pending() {
     assert_eq!(history.operations[0].input, Input::append("0", "x 0 0 y"));
     assert_eq!(history.operations[1].status, Status::Unknown);
     // The "failed" put may still have happened, so reading its value is allowed.
-    assert_eq!(check(&history, &Model::kv()).unwrap().verdict, Verdict::Linearizable);
+    assert_eq!(
+        check(&history, &Model::kv()).unwrap().verdict,
+        Verdict::Linearizable
+    );
     // Under Jepsen's own semantics a :fail did not happen, so the same read is impossible.
     let jepsen = parse(text, Format::JepsenEdn);
     assert_eq!(jepsen.operations[1].status, Status::Fail);
-    assert_eq!(check(&jepsen, &Model::kv()).unwrap().verdict, Verdict::NotLinearizable);
+    assert_eq!(
+        check(&jepsen, &Model::kv()).unwrap().verdict,
+        Verdict::NotLinearizable
+    );
 }
 
 #[test]
@@ -130,8 +163,14 @@ fn our_json_round_trips_and_accepts_a_bare_array_and_integer_values() {
 fn malformed_edn_names_the_line() {
     let good = "{:process 0, :type :invoke, :f :read, :value nil}\n";
     let cases: Vec<(String, usize)> = vec![
-        (format!("{good}{{:process 0, :type :ok, :f :read, :value nil"), 2),
-        (format!("{good}{{:process 0, :type :ok, :f :write, :value 1}}"), 2),
+        (
+            format!("{good}{{:process 0, :type :ok, :f :read, :value nil"),
+            2,
+        ),
+        (
+            format!("{good}{{:process 0, :type :ok, :f :write, :value 1}}"),
+            2,
+        ),
         (format!("{good}{good}"), 2),
         ("{:process 0, :type :ok, :f :read, :value 1}".to_owned(), 1),
         ("{:process 0, :type :invoke, :f :frobnicate}".to_owned(), 1),
@@ -140,10 +179,22 @@ fn malformed_edn_names_the_line() {
         ("{:process 0, :f :read}".to_owned(), 1),
         ("{:type :invoke, :f :read}".to_owned(), 1),
         ("{:process 0, :type :invoke, :f :write}".to_owned(), 1),
-        ("{:process 0, :type :invoke, :f :write, :value [1]}".to_owned(), 1),
-        ("{:process 0, :type :invoke, :f :cas, :value [1 2 3]}".to_owned(), 1),
-        ("{:process 0, :type :invoke, :f :append, :value \"a\"}".to_owned(), 1),
-        ("{:process 0, :type :invoke, :f :read, :time -5}".to_owned(), 1),
+        (
+            "{:process 0, :type :invoke, :f :write, :value [1]}".to_owned(),
+            1,
+        ),
+        (
+            "{:process 0, :type :invoke, :f :cas, :value [1 2 3]}".to_owned(),
+            1,
+        ),
+        (
+            "{:process 0, :type :invoke, :f :append, :value \"a\"}".to_owned(),
+            1,
+        ),
+        (
+            "{:process 0, :type :invoke, :f :read, :time -5}".to_owned(),
+            1,
+        ),
         ("\n\n[1 2]".to_owned(), 3),
         ("\n:just-a-keyword".to_owned(), 2),
         (format!("{good}{good}\n  }}"), 2),
@@ -156,7 +207,10 @@ fn malformed_edn_names_the_line() {
 #[test]
 fn malformed_porcupine_logs_name_the_line() {
     let etcd_cases = [
-        ("INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - x\t:ok\t:read\tnil", 2),
+        (
+            "INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - x\t:ok\t:read\tnil",
+            2,
+        ),
         ("INFO  jepsen.util - 0\t:ok\t:read\tnil", 1),
         ("INFO  jepsen.util - 0\t:invoke\t:write\t[1", 1),
         ("INFO  jepsen.util - 0\t:invoke\t:write\tnil", 1),
@@ -165,7 +219,11 @@ fn malformed_porcupine_logs_name_the_line() {
         ("\n\nINFO  jepsen.util - 0\t:weird\t:read\tnil", 3),
     ];
     for (text, line) in etcd_cases {
-        assert_eq!(error_line(text, Format::PorcupineEtcd), Some(line), "{text:?}");
+        assert_eq!(
+            error_line(text, Format::PorcupineEtcd),
+            Some(line),
+            "{text:?}"
+        );
     }
     let kv = "{:process 0, :type :invoke, :f :get, :value nil}";
     assert_eq!(error_line(kv, Format::PorcupineKv), Some(1));
@@ -186,7 +244,10 @@ fn malformed_json_names_the_line_or_the_operation() {
 
 #[test]
 fn overlong_lines_are_refused() {
-    let long = format!("INFO  jepsen.util - 0\t:invoke\t:write\t{}", "1".repeat(MAX_LINE_BYTES));
+    let long = format!(
+        "INFO  jepsen.util - 0\t:invoke\t:write\t{}",
+        "1".repeat(MAX_LINE_BYTES)
+    );
     let text = format!("INFO  jepsen.util - 1\t:invoke\t:read\tnil\n{long}");
     let error = parse_history(&text, Format::PorcupineEtcd).unwrap_err();
     assert_eq!(error.line, Some(2));

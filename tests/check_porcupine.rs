@@ -7,8 +7,7 @@
 //! root. Without it the suite says so and skips rather than fails.
 
 use dsplay::check::{
-    check, parse_history, verify_order, CheckResult, Format, History, Input, Model, Status,
-    Verdict,
+    check, parse_history, verify_order, CheckResult, Format, History, Input, Model, Status, Verdict,
 };
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -95,10 +94,26 @@ fn count_mismatches(history: &History, expected: &Expected) -> Vec<String> {
     let keys: BTreeSet<&str> = ops.iter().filter_map(|op| op.input.key()).collect();
     let actual = [
         ("operations", ops.len(), expected.ops_invoked),
-        ("reads", count(&|i| matches!(i, Input::Read | Input::Get { .. })), expected.reads),
-        ("writes", count(&|i| matches!(i, Input::Write { .. } | Input::Put { .. })), expected.writes),
-        ("cas/appends", count(&|i| matches!(i, Input::Cas { .. } | Input::Append { .. })), expected.cas_or_appends),
-        ("ok+fail", status(Status::Ok) + status(Status::Fail), expected.ok_and_fail_completions),
+        (
+            "reads",
+            count(&|i| matches!(i, Input::Read | Input::Get { .. })),
+            expected.reads,
+        ),
+        (
+            "writes",
+            count(&|i| matches!(i, Input::Write { .. } | Input::Put { .. })),
+            expected.writes,
+        ),
+        (
+            "cas/appends",
+            count(&|i| matches!(i, Input::Cas { .. } | Input::Append { .. })),
+            expected.cas_or_appends,
+        ),
+        (
+            "ok+fail",
+            status(Status::Ok) + status(Status::Fail),
+            expected.ok_and_fail_completions,
+        ),
         ("info", status(Status::Unknown), expected.info),
         ("processes", clients.len(), expected.processes),
     ];
@@ -109,18 +124,30 @@ fn count_mismatches(history: &History, expected: &Expected) -> Vec<String> {
         .collect();
     if let Some(want) = expected.keys.filter(|_| expected.file.starts_with("kv/")) {
         if keys.len() != want {
-            mismatches.push(format!("{}: keys {}, expected {want}", expected.file, keys.len()));
+            mismatches.push(format!(
+                "{}: keys {}, expected {want}",
+                expected.file,
+                keys.len()
+            ));
         }
     }
     mismatches
 }
 
 /// Replays the checker's witness: a full linearization per key, or the longest prefix.
-fn witness_problems(history: &History, model: &Model, result: &CheckResult, file: &str) -> Vec<String> {
+fn witness_problems(
+    history: &History,
+    model: &Model,
+    result: &CheckResult,
+    file: &str,
+) -> Vec<String> {
     let mut problems = Vec::new();
     for linearization in &result.linearizations {
         if let Err(error) = verify_order(history, model, &linearization.order) {
-            problems.push(format!("{file}: linearization of {:?}: {error}", linearization.key));
+            problems.push(format!(
+                "{file}: linearization of {:?}: {error}",
+                linearization.key
+            ));
         }
         let placed: BTreeSet<usize> = linearization.order.iter().copied().collect();
         let key = linearization.key.as_deref();
@@ -128,19 +155,27 @@ fn witness_problems(history: &History, model: &Model, result: &CheckResult, file
             op.status == Status::Ok && op.input.key() == key && !placed.contains(index)
         });
         if let Some((index, _)) = missing {
-            problems.push(format!("{file}: linearization leaves out completed operation {index}"));
+            problems.push(format!(
+                "{file}: linearization leaves out completed operation {index}"
+            ));
         }
     }
     if let Some(counterexample) = &result.counterexample {
         if let Err(error) = verify_order(history, model, &counterexample.longest_prefix) {
             problems.push(format!("{file}: longest prefix: {error}"));
         }
-        if counterexample.longest_prefix.contains(&counterexample.offending_op) {
+        if counterexample
+            .longest_prefix
+            .contains(&counterexample.offending_op)
+        {
             problems.push(format!("{file}: the offending operation is in the prefix"));
         }
         let offending = &history.operations[counterexample.offending_op];
-        if offending.status != Status::Ok || offending.input.key() != counterexample.key.as_deref() {
-            problems.push(format!("{file}: the offending operation is not a completed one on the key"));
+        if offending.status != Status::Ok || offending.input.key() != counterexample.key.as_deref()
+        {
+            problems.push(format!(
+                "{file}: the offending operation is not a completed one on the key"
+            ));
         }
         // At the deepest point nothing can change the state before the offending operation
         // must take effect, so placing it right after the prefix must break the replay there.
@@ -148,7 +183,9 @@ fn witness_problems(history: &History, model: &Model, result: &CheckResult, file
         extended.push(counterexample.offending_op);
         match verify_order(history, model, &extended) {
             Err(error) if error.position == extended.len() - 1 => {}
-            other => problems.push(format!("{file}: prefix + offending operation gives {other:?}")),
+            other => problems.push(format!(
+                "{file}: prefix + offending operation gives {other:?}"
+            )),
         }
     }
     problems
@@ -158,7 +195,12 @@ fn witness_problems(history: &History, model: &Model, result: &CheckResult, file
 fn porcupine_histories_get_the_verdicts_porcupine_expects() {
     let Some(dir) = porcupine_dir() else { return };
     let csv = std::fs::read_to_string(dir.join("expected_results.csv")).unwrap();
-    let rows: Vec<Expected> = csv.lines().skip(1).filter(|l| !l.trim().is_empty()).map(parse_expected).collect();
+    let rows: Vec<Expected> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(parse_expected)
+        .collect();
     let mut problems = Vec::new();
     let (mut linearizable, mut not_linearizable, mut empty) = (0, 0, 0);
     for expected in &rows {
@@ -171,18 +213,34 @@ fn porcupine_histories_get_the_verdicts_porcupine_expects() {
             None => {
                 empty += 1;
                 assert!(history.is_empty(), "{} should be empty", expected.file);
-                assert_eq!(result.verdict, Verdict::Linearizable, "an empty history is linearizable");
+                assert_eq!(
+                    result.verdict,
+                    Verdict::Linearizable,
+                    "an empty history is linearizable"
+                );
             }
             Some(want) => {
                 let got = result.is_linearizable();
                 if got != Some(want) {
-                    problems.push(format!("{}: verdict {got:?}, expected {want}", expected.file));
+                    problems.push(format!(
+                        "{}: verdict {got:?}, expected {want}",
+                        expected.file
+                    ));
                 }
-                if got == Some(true) { linearizable += 1 } else { not_linearizable += 1 }
+                if got == Some(true) {
+                    linearizable += 1
+                } else {
+                    not_linearizable += 1
+                }
             }
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     // 23 etcd logs + 3 kv "-ok" are linearizable; 79 etcd logs + 3 kv "-bad" are not.
     assert_eq!((linearizable, not_linearizable, empty), (26, 82, 1));
 }
@@ -191,7 +249,11 @@ fn porcupine_histories_get_the_verdicts_porcupine_expects() {
 fn every_porcupine_data_file_is_listed_in_expected_results() {
     let Some(dir) = porcupine_dir() else { return };
     let csv = std::fs::read_to_string(dir.join("expected_results.csv")).unwrap();
-    let listed: BTreeSet<String> = csv.lines().skip(1).map(|l| parse_expected(l).file).collect();
+    let listed: BTreeSet<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| parse_expected(l).file)
+        .collect();
     let mut on_disk = BTreeSet::new();
     for sub in ["jepsen", "kv"] {
         for entry in std::fs::read_dir(dir.join("test_data").join(sub)).unwrap() {
@@ -214,6 +276,9 @@ fn the_kv_bad_histories_name_a_key_and_a_read_that_cannot_be_placed() {
         assert!(counterexample.key.is_some(), "{name}");
         // Puts and appends are always legal; only a get can fail to fit.
         let offending = &history.operations[counterexample.offending_op];
-        assert!(matches!(offending.input, Input::Get { .. }), "{name}: {offending:?}");
+        assert!(
+            matches!(offending.input, Input::Get { .. }),
+            "{name}: {offending:?}"
+        );
     }
 }

@@ -70,7 +70,10 @@ impl Object {
     fn run(&mut self, step: &Step, apply: bool) -> (Input, Output) {
         let key = |k: &u8| format!("k{k}");
         match step {
-            Step::Read => (Input::read(), Output::Read(self.register.clone().map(Into::into))),
+            Step::Read => (
+                Input::read(),
+                Output::Read(self.register.clone().map(Into::into)),
+            ),
             Step::Write(v) => {
                 if apply {
                     self.register = Some(v.to_string());
@@ -82,7 +85,10 @@ impl Object {
                 if swapped && apply {
                     self.register = Some(to.to_string());
                 }
-                (Input::cas(i64::from(*from), i64::from(*to)), Output::Cas(swapped))
+                (
+                    Input::cas(i64::from(*from), i64::from(*to)),
+                    Output::Cas(swapped),
+                )
             }
             Step::Get(k) => {
                 let value = self.map.get(&key(k)).cloned().unwrap_or_default();
@@ -96,7 +102,10 @@ impl Object {
             }
             Step::Append(k, v) => {
                 if apply {
-                    self.map.entry(key(k)).or_default().push_str(&format!("<{v}>"));
+                    self.map
+                        .entry(key(k))
+                        .or_default()
+                        .push_str(&format!("<{v}>"));
                 }
                 (Input::append(key(k), format!("<{v}>")), Output::None)
             }
@@ -165,12 +174,19 @@ fn model_for(kind: ModelKind) -> Model {
     Model::new(kind, None)
 }
 
-fn workload(kind: ModelKind, max_len: usize) -> impl Strategy<Value = Vec<(Step, Outcome, u64, u64)>> {
+fn workload(
+    kind: ModelKind,
+    max_len: usize,
+) -> impl Strategy<Value = Vec<(Step, Outcome, u64, u64)>> {
     prop::collection::vec((step_for(kind), outcome(), 0u64..60, 0u64..60), 0..max_len)
 }
 
 fn any_kind() -> impl Strategy<Value = ModelKind> {
-    prop_oneof![Just(ModelKind::Register), Just(ModelKind::CasRegister), Just(ModelKind::Kv)]
+    prop_oneof![
+        Just(ModelKind::Register),
+        Just(ModelKind::CasRegister),
+        Just(ModelKind::Kv)
+    ]
 }
 
 /// A completed read of a value no write ever produces, overlapping everything.
@@ -289,7 +305,14 @@ fn shuffle<T>(items: &mut [T], mut seed: u64) {
 /// Up to six operations with arbitrary intervals, outputs and statuses: mostly not
 /// linearizable, which is what brute force is good for.
 fn random_ops(kind: ModelKind) -> impl Strategy<Value = Vec<Operation>> {
-    let op = (step_for(kind), 0u64..30, 0u64..30, 0u8..4, any::<bool>(), outcome());
+    let op = (
+        step_for(kind),
+        0u64..30,
+        0u64..30,
+        0u8..4,
+        any::<bool>(),
+        outcome(),
+    );
     prop::collection::vec(op, 0..6).prop_map(move |ops| {
         ops.into_iter()
             .enumerate()
@@ -318,12 +341,24 @@ fn random_ops(kind: ModelKind) -> impl Strategy<Value = Vec<Operation>> {
 /// replays correctly (`verify_order`), tried exhaustively.
 fn brute_force(history: &History, model: &Model) -> bool {
     let ops = &history.operations;
-    let completed: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].status == Status::Ok).collect();
-    let pending: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].status == Status::Unknown).collect();
+    let completed: Vec<usize> = (0..ops.len())
+        .filter(|&i| ops[i].status == Status::Ok)
+        .collect();
+    let pending: Vec<usize> = (0..ops.len())
+        .filter(|&i| ops[i].status == Status::Unknown)
+        .collect();
     (0u32..1 << pending.len()).any(|mask| {
         let mut chosen = completed.clone();
-        chosen.extend(pending.iter().enumerate().filter(|(bit, _)| mask & 1 << bit != 0).map(|(_, &i)| i));
-        any_permutation(&mut chosen, 0, &|order| verify_order(history, model, order).is_ok())
+        chosen.extend(
+            pending
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| mask & 1 << bit != 0)
+                .map(|(_, &i)| i),
+        );
+        any_permutation(&mut chosen, 0, &|order| {
+            verify_order(history, model, order).is_ok()
+        })
     })
 }
 

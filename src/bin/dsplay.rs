@@ -295,17 +295,35 @@ fn check(
     check_impl(file, format, model, initial, json)
 }
 
-// Subcommands whose engines are still being written elsewhere.
-fn check_impl(
-    _file: &std::path::Path,
-    _format: &str,
-    _model: &str,
-    _initial: Option<String>,
-    _json: bool,
-) -> Result<String, String> {
-    Err("the checker is not built in yet".into())
+fn check_impl(file: &std::path::Path, format: &str, model: &str, initial: Option<String>, json: bool) -> Result<String, String> {
+    let format: dsplay::check::Format = format.parse().map_err(|e| format!("--format: {e}"))?;
+    let model: dsplay::check::ModelKind = model.parse().map_err(|e| format!("--model: {e}"))?;
+    dsplay::check::run_cli(file, format, model, initial, json)
 }
 
-fn experiment(_exp: ExperimentCmd) -> Result<String, String> {
-    Err("no experiment is built in yet".into())
+fn experiment(exp: ExperimentCmd) -> Result<String, String> {
+    use dsplay::labs::raft::experiment::{election_experiment, ElectionParams};
+    match exp {
+        ExperimentCmd::RaftElection { nodes, timeout_ms, trials, seed, json } => {
+            let (lo, hi) = parse_ms_range(&timeout_ms).map_err(|e| format!("--timeout-ms: {e}"))?;
+            let p = ElectionParams { nodes, timeout_min_ms: lo, timeout_max_ms: hi, trials, seed };
+            p.validate()?;
+            let r = election_experiment(&p);
+            if json {
+                return serde_json::to_string_pretty(&r).map_err(|e| e.to_string());
+            }
+            Ok(format!(
+                "Raft election, {nodes} servers, election timeout {lo}..{hi} ms, {} trials (seed {seed})\n  time without a leader: mean {:.1} ms, median {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                r.trials, r.mean_ms, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms
+            ))
+        }
+    }
+}
+
+/// `150..300` or `150..300ms` (milliseconds), or a single `150`.
+fn parse_ms_range(text: &str) -> Result<(u64, u64), String> {
+    let t = text.trim().trim_end_matches("ms");
+    let (a, b) = t.split_once("..").unwrap_or((t, t));
+    let num = |s: &str| s.trim().parse::<u64>().map_err(|_| format!("'{text}' is not a range such as 150..300"));
+    Ok((num(a)?, num(b)?))
 }

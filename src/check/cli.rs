@@ -21,8 +21,11 @@ pub struct CliReport {
     pub result: CheckResult,
 }
 
-/// Checks the history in `path` and returns the text to print, or an error message naming the
-/// bad input. `initial` sets a register's starting value (unwritten, nil, without it).
+/// Checks the history in `path` and returns the text to print (without a final newline), or an
+/// error message naming the bad input. `initial` sets a register's starting value (unwritten,
+/// nil, without it). `json` selects machine-readable output: `linearizable` (true, false, or
+/// null when the budget ran out), `operations`, `elapsed_ms`, and when not linearizable
+/// `witness` (the operation that cannot be placed) and `longest_prefix` (its length).
 pub fn run_cli(
     path: &Path,
     format: Format,
@@ -123,7 +126,6 @@ fn render_json(
     });
     if let Some(counterexample) = &result.counterexample {
         report["longest_prefix"] = json!(counterexample.longest_prefix.len());
-        report["longest_prefix_order"] = json!(counterexample.longest_prefix);
         report["state_after_prefix"] = json!(counterexample.state_after_prefix);
         report["key"] = json!(counterexample.key);
         report["witness"] = witness_json(history, counterexample.offending_op);
@@ -156,7 +158,7 @@ fn render_text(
         ModelKind::Kv => format!(
             " on {} {}",
             result.partitions,
-            plural(result.partitions, "key")
+            plural(result.partitions as u64, "key")
         ),
         ModelKind::Register | ModelKind::CasRegister => String::new(),
     };
@@ -164,12 +166,12 @@ fn render_text(
     let summary = format!(
         "{} {}{keys} checked{elapsed} ({} search {})",
         result.operations,
-        plural(result.operations, "operation"),
+        plural(result.operations as u64, "operation"),
         result.steps,
-        plural(result.steps as usize, "step"),
+        plural(result.steps, "step"),
     );
     match (result.verdict, &result.counterexample) {
-        (Verdict::Linearizable, _) => format!("linearizable: {summary}\n"),
+        (Verdict::Linearizable, _) => format!("linearizable: {summary}"),
         (Verdict::NotLinearizable, Some(counterexample)) => {
             let explanation = explain(history, model, counterexample);
             format!("NOT linearizable: {summary}\n{explanation}")
@@ -178,7 +180,7 @@ fn render_text(
             let reason = result
                 .stopped
                 .map_or("the search stopped", |stopped| stopped.describe());
-            format!("unknown: {reason} before a verdict; {summary}\n")
+            format!("unknown: {reason} before a verdict; {summary}")
         }
     }
 }
@@ -196,8 +198,8 @@ fn explain(history: &History, model: &Model, counterexample: &Counterexample) ->
         _ => String::new(),
     };
     let mut text = format!(
-        "The longest linearizable prefix{start} has {prefix_len} {}; after it {object} {value}.\n",
-        plural(prefix_len, "operation"),
+        "The longest linearizable prefix{start} has {prefix_len} {}; after it {object} {value}.",
+        plural(prefix_len as u64, "operation"),
     );
     let index = counterexample.offending_op;
     if let Some(op) = history.operations.get(index) {
@@ -205,8 +207,8 @@ fn explain(history: &History, model: &Model, counterexample: &Counterexample) ->
             format!("returned at {us} us")
         });
         text.push_str(&format!(
-            "Operation {index} (id {}) cannot be placed after it: client {} {}, called at {} us, \
-             {returned}.\n",
+            "\nOperation {index} (id {}) cannot be placed after it: client {} {}, called at {} \
+             us, {returned}.",
             op.id,
             op.client,
             op.describe(),
@@ -216,7 +218,7 @@ fn explain(history: &History, model: &Model, counterexample: &Counterexample) ->
     text
 }
 
-fn plural(count: usize, noun: &str) -> String {
+fn plural(count: u64, noun: &str) -> String {
     if count == 1 {
         noun.to_owned()
     } else {

@@ -3,7 +3,7 @@
 //! | format | what it reads |
 //! |---|---|
 //! | `jepsen-edn` | Jepsen/Knossos operation maps, one per line or as one vector: `{:type :invoke, :f :write, :value 3, :process 0, :time 123}` |
-//! | `porcupine-etcd` | the Jepsen etcd logs in Porcupine's test data: `INFO  jepsen.util - 3	:invoke	:cas	[1 4]` |
+//! | `porcupine-etcd` | the Jepsen etcd logs in Porcupine's test data: `INFO  jepsen.util - 3 :invoke :cas [1 4]` (tab separated) |
 //! | `porcupine-kv` | Porcupine's key-value histories: `{:process 0, :type :ok, :f :get, :key "5", :value "x"}` |
 //! | `json` | our own [`History`] as JSON (or a bare array of operations) |
 //!

@@ -29,17 +29,37 @@
 //!    The set is a bitset, hashed incrementally (Zobrist), and the state an interned integer.
 //!    This turns a factorial search into one that is fast on real histories.
 //! 4. **Partitions.** Operations on different keys of a map are independent (linearizability is
-//!    local, Herlihy & Wing), so each key is checked on its own, in key order.
+//!    local, Herlihy & Wing), so each key is searched on its own. Keys take turns of a fixed
+//!    number of steps, so one long search does not hide a quick refutation of another key.
 //! 5. **Budget.** The search counts steps and cache memory and stops with [`Verdict::Unknown`]
 //!    rather than running for hours; a caller's `cancel` callback can stop it too. The checker
 //!    never reads a clock, so it behaves the same natively and in wasm.
+//!
+//! Three refinements prune the search without changing any verdict (each is argued where it is
+//! implemented, in `search.rs`):
+//!
+//! - *Observations are taken eagerly.* A completed read (or a compare-and-set whose comparison
+//!   failed) never changes the state where it is legal, so placing it as soon as it fits is never
+//!   worse than waiting; if that fails, the configuration before it fails too.
+//! - *Pointless pending operations are skipped.* A pending operation that would leave the state
+//!   as it is can always be placed later instead, or never.
+//! - *Completed operations are tried before pending ones* in each configuration, so the search
+//!   does not speculatively place a timed-out write that nothing needs yet.
+//!
+//! Pending operations remain the expensive part, as in every checker of this family: to refute
+//! a history the search must in effect consider each subset of the pending writes that could
+//! have taken effect, so histories with many timeouts may end with [`Verdict::Unknown`].
+//!
+//! The bitsets are *windowed*: operations are numbered in call order, so a linearized set is
+//! "everything up to some point, plus a few beyond", and only the words in between are stored
+//! and compared. The cost of a step follows the concurrency, not the length of the history.
 //!
 //! # The explanation
 //!
 //! When a history is not linearizable the result carries a [`Counterexample`]: the longest
 //! prefix of a linearization the search found (the witness order), the object's value after it,
 //! and the operation that could not be placed (at that deepest point, the operation whose return
-//! arrived before any legal place for it). [`timeline`] turns a history and a result into lanes of
+//! arrived before any legal place for it). [`timeline()`] turns a history and a result into lanes of
 //! bars for the browser's operation timeline.
 //!
 //! # Files

@@ -373,14 +373,34 @@ struct Deepest {
     offending: u32,
 }
 
+/// How to undo one linearized operation.
+#[derive(Clone, Copy)]
+struct Frame {
+    /// Its call entry.
+    call: u32,
+    /// The state before it.
+    state: StateId,
+    /// `Search::first_pending` of the configuration it was chosen in.
+    first_pending: u32,
+}
+
+/// The two scans over a configuration's candidates. Completed operations are tried first:
+/// placing a pending operation is never required, so it is tried only when no completed one
+/// leads anywhere. The order changes how soon a linearization is found, not whether.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Completed,
+    Pending,
+}
+
 /// A resumable search of one partition.
 pub(crate) struct Search<'p> {
     partition: &'p mut Partition,
     list: EntryList,
     cache: Cache,
     linearized: Linearized,
-    /// Each frame: the call entry linearized, and the state before it.
-    stack: Vec<(u32, StateId)>,
+    /// One frame per linearized operation, to undo it.
+    stack: Vec<Frame>,
     deepest: Option<Deepest>,
     state: StateId,
     /// Completed operations not yet linearized; the search succeeds when none are left
@@ -388,6 +408,11 @@ pub(crate) struct Search<'p> {
     unreturned: usize,
     /// The entry to look at next.
     entry: u32,
+    /// Which candidates the current scan considers: completed operations first, then pending.
+    pass: Pass,
+    /// The first pending candidate the completed pass has passed over in this configuration
+    /// (`NONE` if none yet): where the pending pass starts, if it is needed at all.
+    first_pending: u32,
     /// Memory counted against the budget so far.
     bytes_charged: usize,
 }
@@ -412,6 +437,8 @@ impl<'p> Search<'p> {
             deepest: None,
             unreturned,
             entry,
+            pass: Pass::Completed,
+            first_pending: NONE,
             bytes_charged: 0,
         }
     }
@@ -436,7 +463,7 @@ impl<'p> Search<'p> {
                 let order = self
                     .stack
                     .iter()
-                    .map(|&(call, _)| self.list.op[call as usize]);
+                    .map(|frame| self.list.op[frame.call as usize]);
                 return Some(Outcome::Linearizable {
                     order: order.collect(),
                 });
@@ -444,10 +471,17 @@ impl<'p> Search<'p> {
             if let Err(stop) = budget.tick() {
                 return Some(Outcome::Stopped(stop));
             }
-            let outcome = if self.list.is_call[self.entry as usize] {
+            let entry = self.entry;
+            let outcome = if !self.list.is_call[entry as usize] {
+                self.end_of_candidates()
+            } else if self.list.has_return(entry) == (self.pass == Pass::Completed) {
                 self.try_linearize(budget)
             } else {
-                self.backtrack()
+                if self.first_pending == NONE {
+                    self.first_pending = entry;
+                }
+                self.entry = self.list.next[entry as usize];
+                None
             };
             if outcome.is_some() {
                 return outcome;
@@ -476,16 +510,35 @@ impl<'p> Search<'p> {
             self.entry = self.list.next[entry as usize];
             return None;
         }
-        self.stack.push((entry, self.state));
+        self.stack.push(Frame {
+            call: entry,
+            state: self.state,
+            first_pending: self.first_pending,
+        });
         self.state = next_state;
         self.list.lift(entry);
         self.unreturned -= usize::from(self.list.has_return(entry));
         self.entry = self.list.next[HEAD as usize];
+        self.pass = Pass::Completed;
+        self.first_pending = NONE;
         self.charge(budget).err().map(Outcome::Stopped)
     }
 
-    /// At a return entry: its operation had to take effect by now but could not be placed after
-    /// the current prefix, so undo the latest choice and try the candidates after it.
+    /// At a return entry, no operation called after it is a candidate. After the scan of
+    /// completed operations, scan again for pending ones; after that, this configuration is a
+    /// dead end.
+    fn end_of_candidates(&mut self) -> Option<Outcome> {
+        if self.pass == Pass::Completed && self.first_pending != NONE {
+            self.pass = Pass::Pending;
+            self.entry = self.first_pending;
+            return None;
+        }
+        self.backtrack()
+    }
+
+    /// At a dead end: the operation of the return entry reached had to take effect by now but
+    /// could not be placed after the current prefix, so undo the latest choice and try the
+    /// candidates after it.
     ///
     /// If the undone operation completed and only observes (a read, a compare-and-set whose
     /// comparison failed: operations that never change the state where they are legal), undo
@@ -498,7 +551,12 @@ impl<'p> Search<'p> {
     fn backtrack(&mut self) -> Option<Outcome> {
         self.note_dead_end();
         loop {
-            let Some((call, previous_state)) = self.stack.pop() else {
+            let Some(Frame {
+                call,
+                state: previous_state,
+                first_pending,
+            }) = self.stack.pop()
+            else {
                 return Some(self.illegal());
             };
             let op = self.list.op[call as usize];
@@ -509,6 +567,12 @@ impl<'p> Search<'p> {
             self.list.unlift(call);
             self.unreturned += usize::from(self.list.has_return(call));
             self.entry = self.list.next[call as usize];
+            self.pass = if self.list.has_return(call) {
+                Pass::Completed
+            } else {
+                Pass::Pending
+            };
+            self.first_pending = first_pending;
             if !observed {
                 return None;
             }
@@ -528,7 +592,7 @@ impl<'p> Search<'p> {
         let prefix = self
             .stack
             .iter()
-            .map(|&(call, _)| self.list.op[call as usize])
+            .map(|frame| self.list.op[frame.call as usize])
             .collect();
         let offending = self.list.op[self.entry as usize];
         self.deepest = Some(Deepest {
