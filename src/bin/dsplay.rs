@@ -187,6 +187,15 @@ fn run_scenario(arg: &str, until: Option<&str>, json: bool) -> Result<String, St
     sim.run_until(Instant(until_us));
     let c = sim.counters();
     let props = sim.properties();
+    // Labs whose clients use a checkable object get a linearizability verdict too.
+    let linearizable = sim.check_history().map(|(h, kind)| {
+        let model = dsplay::check::Model::new(kind, None);
+        match dsplay::check::check(&h, &model).map(|r| r.verdict) {
+            Ok(dsplay::check::Verdict::Linearizable) => Some(true),
+            Ok(dsplay::check::Verdict::NotLinearizable) => Some(false),
+            _ => None,
+        }
+    });
     if json {
         let v = json!({
             "lab": s.lab,
@@ -196,6 +205,7 @@ fn run_scenario(arg: &str, until: Option<&str>, json: bool) -> Result<String, St
             "events": c.events,
             "messages": { "sent": c.sent, "delivered": c.delivered, "dropped": c.dropped, "duplicated": c.duplicated },
             "client_ops": sim.history().len(),
+            "linearizable": linearizable.flatten(),
             "trace_hash": format!("{:016x}", sim.trace_hash()),
             "properties": props.iter().map(|p| json!({
                 "name": p.name, "holds": p.holds, "violations": p.violations,
@@ -205,7 +215,7 @@ fn run_scenario(arg: &str, until: Option<&str>, json: bool) -> Result<String, St
         return Ok(serde_json::to_string_pretty(&v).unwrap_or_default());
     }
     let mut out = format!(
-        "{} (seed {}) ran to {}\n  events {}, messages sent {}, delivered {}, dropped {}, duplicated {}\n  client operations {}\n  trace hash {:016x}\n  properties:\n",
+        "{} (seed {}) ran to {}\n  events {}, messages sent {}, delivered {}, dropped {}, duplicated {}\n  client operations {}\n  trace hash {:016x}\n",
         s.lab,
         s.seed,
         format_clock(sim.now().0),
@@ -217,6 +227,12 @@ fn run_scenario(arg: &str, until: Option<&str>, json: bool) -> Result<String, St
         sim.history().len(),
         sim.trace_hash()
     );
+    match linearizable {
+        Some(Some(v)) => out.push_str(&format!("  client history linearizable: {}\n", if v { "yes" } else { "NO" })),
+        Some(None) => out.push_str("  client history linearizable: unknown (check budget ran out)\n"),
+        None => {}
+    }
+    out.push_str("  properties:\n");
     for p in props {
         let status = if p.holds {
             "holds".to_string()

@@ -222,6 +222,10 @@ pub trait Sim {
     fn history(&self) -> Vec<OpView>;
     fn cut_links(&self) -> Vec<(u32, u32)>;
     fn keyframes(&self) -> usize;
+    /// The client history in the checker's terms, with the model to check it against; `None`
+    /// when the lab's operations are not a checkable object, or when early operations have been
+    /// dropped from a long run (checking a suffix alone could give a wrong verdict).
+    fn check_history(&self) -> Option<(crate::check::History, crate::check::ModelKind)>;
 }
 
 /// What a protocol adds to become a lab: its view, properties and workload setup.
@@ -236,6 +240,18 @@ pub trait LabProtocol: Protocol {
     }
     fn op_text(&self, op: &Self::Op) -> String {
         format!("{op:?}")
+    }
+    /// The object the clients use, if the linearizability checker can check it.
+    fn check_model(&self) -> Option<crate::check::ModelKind> {
+        None
+    }
+    /// An operation as the checker sees it (only called when `check_model` is `Some`).
+    fn check_input(&self, _op: &Self::Op) -> crate::check::Input {
+        crate::check::Input::Read
+    }
+    /// What a successful reply told the client.
+    fn check_output(&self, _op: &Self::Op, _reply: &Self::Reply) -> crate::check::Output {
+        crate::check::Output::None
     }
 }
 
@@ -382,6 +398,30 @@ impl<P: LabProtocol> Sim for Run<P> {
     fn keyframes(&self) -> usize {
         self.keyframe_count()
     }
+    fn check_history(&self) -> Option<(crate::check::History, crate::check::ModelKind)> {
+        let w = self.world();
+        let model = w.proto.check_model()?;
+        if w.history_dropped() > 0 {
+            return None;
+        }
+        Some((to_check_history(w), model))
+    }
+}
+
+/// Converts a world's client history for the checker: ok operations with what they were told,
+/// failed ones as failed, timed-out and pending ones as unknown.
+pub fn to_check_history<P: LabProtocol>(w: &World<P>) -> crate::check::History {
+    let mut h = crate::check::History::new();
+    for op in w.history() {
+        let i = h.invoke(op.client, w.proto.check_input(&op.op), op.invoke_us);
+        // Indices come from `invoke` just above, so these cannot fail.
+        let _ = match (op.outcome, op.complete_us, &op.reply) {
+            (Some(OutcomeKind::Ok), Some(t), Some(r)) => h.complete(i, w.proto.check_output(&op.op, r), t),
+            (Some(OutcomeKind::Fail), Some(t), _) => h.fail(i, t),
+            _ => Ok(()),
+        };
+    }
+    h
 }
 
 fn op_view<P: LabProtocol>(p: &P, h: &HistoryOp<P::Op, P::Reply>) -> OpView {

@@ -196,6 +196,8 @@ pub struct World<P: Protocol> {
     /// Index of the next script command to apply.
     next_cmd: usize,
     last_completed: Option<u64>,
+    /// Operations dropped from the front of the history (a long run).
+    history_dropped: u64,
     out: Out<P>,
 }
 
@@ -242,6 +244,7 @@ impl<P: Protocol> World<P> {
             prop_states,
             next_cmd: 0,
             last_completed: None,
+            history_dropped: 0,
             out: Out::default(),
         };
         for node in 0..n {
@@ -278,6 +281,11 @@ impl<P: Protocol> World<P> {
     }
     pub fn history(&self) -> &VecDeque<HistoryOp<P::Op, P::Reply>> {
         &self.history
+    }
+
+    /// How many early operations a long run has dropped from the history.
+    pub fn history_dropped(&self) -> u64 {
+        self.history_dropped
     }
 
     /// Operation ids are consecutive and the history is in id order, so an id maps to a slot.
@@ -779,6 +787,7 @@ impl<P: Protocol> World<P> {
         );
         if self.history.len() >= self.cfg.history_limit {
             self.history.pop_front();
+            self.history_dropped += 1;
         }
         self.history.push_back(HistoryOp {
             id: op_id,

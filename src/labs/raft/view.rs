@@ -87,6 +87,29 @@ impl LabProtocol for Raft {
     fn op_text(&self, op: &KvOp) -> String {
         op.text()
     }
+
+    // The clients use a key-value map: the checker verifies what they saw is linearizable.
+    fn check_model(&self) -> Option<crate::check::ModelKind> {
+        Some(crate::check::ModelKind::Kv)
+    }
+
+    fn check_input(&self, op: &KvOp) -> crate::check::Input {
+        use crate::check::Input;
+        match op {
+            KvOp::Put { key, value } => Input::put(key.as_str(), value.as_str()),
+            KvOp::Get { key } => Input::get(key.as_str()),
+            KvOp::Append { key, value } => Input::append(key.as_str(), value.as_str()),
+        }
+    }
+
+    fn check_output(&self, op: &KvOp, reply: &super::RaftReply) -> crate::check::Output {
+        use crate::check::Output;
+        match (op, reply) {
+            (KvOp::Get { .. }, super::RaftReply::Done { value: Some(v), .. }) => Output::value(v.as_str()),
+            (KvOp::Get { .. }, super::RaftReply::Done { value: None, .. }) => Output::nil(),
+            _ => Output::None,
+        }
+    }
 }
 
 /// Every node's log, one row per node, one column per index (the latest [`LOG_COLUMNS`]).
