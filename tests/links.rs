@@ -199,7 +199,7 @@ mod fuzz {
             let at = (0..=at).rev().find(|i| base.is_char_boundary(*i)).unwrap_or(0);
             let l = format!("{}{}{}", &base[..at], insert, &base[at..]);
             if let Ok(s) = decode(&l) {
-                let mut sim = labs::build(&s).map_err(|e| TestCaseError::fail(e))?;
+                let mut sim = labs::build(&s).map_err(TestCaseError::fail)?;
                 sim.run_until(dsplay::sim::Instant(2_000_000));
             }
         }

@@ -36,11 +36,16 @@ fn raft_client_histories_are_linearizable_under_faults() {
 #[test]
 fn the_raft_lab_exposes_a_checkable_history() {
     let sim = common::run_link("#/raft?n=3&seed=2&clients=2", 10_000_000);
-    let (h, model) = sim.check_history().expect("raft clients use a key-value map");
+    let (h, model) = sim
+        .check_history()
+        .expect("raft clients use a key-value map");
     assert_eq!(model, ModelKind::Kv);
     assert_eq!(h.operations.len(), sim.history().len());
     let flows = common::run_link("#/flows?n=3&seed=2", 1_000_000);
-    assert!(flows.check_history().is_none(), "flows requests are not a checkable object");
+    assert!(
+        flows.check_history().is_none(),
+        "flows requests are not a checkable object"
+    );
 }
 
 // The checker has teeth on the lab's own histories: a Raft that grants votes without the
@@ -48,6 +53,13 @@ fn the_raft_lab_exposes_a_checkable_history() {
 #[test]
 fn the_checker_catches_a_raft_that_votes_without_the_log_check() {
     let link = "#/raft?n=5&seed=2&lat=10..60ms&loss=5%&dup=2%&clients=3&think=20ms&s=1s:part:0.1/2.3.4;2s:crash:0;2.5s:heal;3s:part:2.3/0.1.4;3.5s:crash:3;4s:restart:0;4.5s:heal;5s:restart:3;5.5s:part:4/0.1.2.3;6s:crash:1;7s:heal;7.5s:restart:1";
-    assert_eq!(verdict(link, None, 10_000_000).0, Verdict::Linearizable, "the correct Raft");
-    assert_eq!(verdict(link, Some(Bug::VoteWithoutLogCheck), 10_000_000).0, Verdict::NotLinearizable);
+    assert_eq!(
+        verdict(link, None, 10_000_000).0,
+        Verdict::Linearizable,
+        "the correct Raft"
+    );
+    assert_eq!(
+        verdict(link, Some(Bug::VoteWithoutLogCheck), 10_000_000).0,
+        Verdict::NotLinearizable
+    );
 }

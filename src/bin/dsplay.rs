@@ -228,8 +228,13 @@ fn run_scenario(arg: &str, until: Option<&str>, json: bool) -> Result<String, St
         sim.trace_hash()
     );
     match linearizable {
-        Some(Some(v)) => out.push_str(&format!("  client history linearizable: {}\n", if v { "yes" } else { "NO" })),
-        Some(None) => out.push_str("  client history linearizable: unknown (check budget ran out)\n"),
+        Some(Some(v)) => out.push_str(&format!(
+            "  client history linearizable: {}\n",
+            if v { "yes" } else { "NO" }
+        )),
+        Some(None) => {
+            out.push_str("  client history linearizable: unknown (check budget ran out)\n")
+        }
         None => {}
     }
     out.push_str("  properties:\n");
@@ -311,7 +316,13 @@ fn check(
     check_impl(file, format, model, initial, json)
 }
 
-fn check_impl(file: &std::path::Path, format: &str, model: &str, initial: Option<String>, json: bool) -> Result<String, String> {
+fn check_impl(
+    file: &std::path::Path,
+    format: &str,
+    model: &str,
+    initial: Option<String>,
+    json: bool,
+) -> Result<String, String> {
     let format: dsplay::check::Format = format.parse().map_err(|e| format!("--format: {e}"))?;
     let model: dsplay::check::ModelKind = model.parse().map_err(|e| format!("--model: {e}"))?;
     dsplay::check::run_cli(file, format, model, initial, json)
@@ -320,9 +331,21 @@ fn check_impl(file: &std::path::Path, format: &str, model: &str, initial: Option
 fn experiment(exp: ExperimentCmd) -> Result<String, String> {
     use dsplay::labs::raft::experiment::{election_experiment, ElectionParams};
     match exp {
-        ExperimentCmd::RaftElection { nodes, timeout_ms, trials, seed, json } => {
+        ExperimentCmd::RaftElection {
+            nodes,
+            timeout_ms,
+            trials,
+            seed,
+            json,
+        } => {
             let (lo, hi) = parse_ms_range(&timeout_ms).map_err(|e| format!("--timeout-ms: {e}"))?;
-            let p = ElectionParams { nodes, timeout_min_ms: lo, timeout_max_ms: hi, trials, seed };
+            let p = ElectionParams {
+                nodes,
+                timeout_min_ms: lo,
+                timeout_max_ms: hi,
+                trials,
+                seed,
+            };
             p.validate()?;
             let r = election_experiment(&p);
             if json {
@@ -340,6 +363,10 @@ fn experiment(exp: ExperimentCmd) -> Result<String, String> {
 fn parse_ms_range(text: &str) -> Result<(u64, u64), String> {
     let t = text.trim().trim_end_matches("ms");
     let (a, b) = t.split_once("..").unwrap_or((t, t));
-    let num = |s: &str| s.trim().parse::<u64>().map_err(|_| format!("'{text}' is not a range such as 150..300"));
+    let num = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("'{text}' is not a range such as 150..300"))
+    };
     Ok((num(a)?, num(b)?))
 }

@@ -382,7 +382,7 @@ impl<P: LabProtocol> Sim for Run<P> {
         let w = self.world();
         let window = w.trace.window();
         let start = window.partition_point(|r| r.seq < seq);
-        window.range(start..).map(|r| record_view(r)).collect()
+        window.range(start..).map(record_view).collect()
     }
     fn panels(&self) -> Vec<Panel> {
         let w = self.world();
@@ -416,7 +416,9 @@ pub fn to_check_history<P: LabProtocol>(w: &World<P>) -> crate::check::History {
         let i = h.invoke(op.client, w.proto.check_input(&op.op), op.invoke_us);
         // Indices come from `invoke` just above, so these cannot fail.
         let _ = match (op.outcome, op.complete_us, &op.reply) {
-            (Some(OutcomeKind::Ok), Some(t), Some(r)) => h.complete(i, w.proto.check_output(&op.op, r), t),
+            (Some(OutcomeKind::Ok), Some(t), Some(r)) => {
+                h.complete(i, w.proto.check_output(&op.op, r), t)
+            }
             (Some(OutcomeKind::Fail), Some(t), _) => h.fail(i, t),
             _ => Ok(()),
         };

@@ -146,7 +146,7 @@ impl Action {
             Some((v, a)) => (v, Some(a)),
             None => (text, None),
         };
-        fn need<'a>(a: Option<&'a str>) -> Result<&'a str, String> {
+        fn need(a: Option<&str>) -> Result<&str, String> {
             a.ok_or_else(|| "this command needs arguments".to_string())
         }
         Ok(match verb {

@@ -55,7 +55,7 @@ pub enum ReplyClass {
 
 /// One effect a handler asks the engine to carry out.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Effect<P: Protocol + ?Sized> {
+pub enum Effect<P: Protocol> {
     Send {
         to: NodeId,
         msg: P::Msg,
@@ -80,11 +80,11 @@ pub enum Effect<P: Protocol + ?Sized> {
 }
 
 /// The output buffer handlers write into.
-pub struct Out<P: Protocol + ?Sized> {
+pub struct Out<P: Protocol> {
     pub effects: Vec<Effect<P>>,
 }
 
-impl<P: Protocol + ?Sized> Default for Out<P> {
+impl<P: Protocol> Default for Out<P> {
     fn default() -> Self {
         Out {
             effects: Vec::new(),
@@ -93,19 +93,19 @@ impl<P: Protocol + ?Sized> Default for Out<P> {
 }
 
 // The buffer is scratch space, empty between handlers: a clone is a fresh empty buffer.
-impl<P: Protocol + ?Sized> Clone for Out<P> {
+impl<P: Protocol> Clone for Out<P> {
     fn clone(&self) -> Self {
         Out::default()
     }
 }
 
-impl<P: Protocol + ?Sized> std::fmt::Debug for Out<P> {
+impl<P: Protocol> std::fmt::Debug for Out<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Out({} effects)", self.effects.len())
     }
 }
 
-impl<P: Protocol + ?Sized> Out<P> {
+impl<P: Protocol> Out<P> {
     pub fn send(&mut self, to: NodeId, msg: P::Msg) {
         self.effects.push(Effect::Send { to, msg });
     }

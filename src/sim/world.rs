@@ -8,12 +8,12 @@ use super::command::{Action, Command};
 use super::net::{Endpoint, Fate, LinkParams, Network};
 use super::process::{ClientRequest, Ctx, Effect, MessageInfo, NodeId, Out, Protocol, ReplyClass};
 use super::property::{PropKind, PropState, Property};
+use super::queue::EventQueue;
 use super::rng::{Rng, Stream};
 use super::time::{Duration, Instant};
+use super::trace::StableHasher;
 use super::trace::{Counters, DropReason, OutcomeKind, RecordKind, Trace, DEFAULT_WINDOW};
 use crate::sim::net::Dist;
-use super::trace::StableHasher;
-use super::queue::EventQueue;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 
@@ -519,9 +519,18 @@ impl<P: Protocol> World<P> {
                 let token = self.next_token;
                 self.next_token += 1;
                 let fire_us = self.now_us.saturating_add(delay);
-                let ev = Ev::Timer { node: id, timer: timer.clone(), token };
+                let ev = Ev::Timer {
+                    node: id,
+                    timer: timer.clone(),
+                    token,
+                };
                 let slot = self.schedule(fire_us, ev);
-                let armed = ArmedTimer { token, set_us: self.now_us, fire_us, slot };
+                let armed = ArmedTimer {
+                    token,
+                    set_us: self.now_us,
+                    fire_us,
+                    slot,
+                };
                 if let Some(old) = self.nodes[id as usize].timers.insert(timer, armed) {
                     self.queue.cancel(old.slot);
                 }

@@ -105,7 +105,9 @@ impl LabProtocol for Raft {
     fn check_output(&self, op: &KvOp, reply: &super::RaftReply) -> crate::check::Output {
         use crate::check::Output;
         match (op, reply) {
-            (KvOp::Get { .. }, super::RaftReply::Done { value: Some(v), .. }) => Output::value(v.as_str()),
+            (KvOp::Get { .. }, super::RaftReply::Done { value: Some(v), .. }) => {
+                Output::value(v.as_str())
+            }
             (KvOp::Get { .. }, super::RaftReply::Done { value: None, .. }) => Output::nil(),
             _ => Output::None,
         }
