@@ -151,3 +151,37 @@ fn raft_election_result_serialises_with_the_documented_keys() {
     .validate()
     .is_err());
 }
+
+// The excerpt the browser draws from must be exactly the reference file's numbers.
+#[test]
+fn the_browsers_paper_excerpt_matches_the_reference_data() {
+    let Ok(rows) = dsplay::labs::raft::experiment::reference::fig16_summary() else {
+        println!("reference data not found: skipping the excerpt comparison");
+        return;
+    };
+    let mut compared = 0;
+    for r in &rows {
+        let Some(p) = dsplay::labs::raft::paper::fig16(r.timeout_min_ms, r.timeout_max_ms) else {
+            panic!(
+                "the excerpt lacks {}..{} ms",
+                r.timeout_min_ms, r.timeout_max_ms
+            );
+        };
+        assert_eq!(
+            p.quantiles[3].1, r.p50_ms,
+            "median {}..{}",
+            r.timeout_min_ms, r.timeout_max_ms
+        );
+        assert_eq!(
+            p.quantiles[5].1, r.p90_ms,
+            "p90 {}..{}",
+            r.timeout_min_ms, r.timeout_max_ms
+        );
+        assert_eq!(p.mean_ms, r.mean_ms);
+        assert_eq!(p.quantiles[6].1, r.p99_ms);
+        assert_eq!(p.quantiles[8].1, r.max_ms);
+        assert_eq!(p.quantiles[0].1, r.min_ms);
+        compared += 1;
+    }
+    assert!(compared >= 10);
+}

@@ -12,6 +12,7 @@
 pub mod experiment;
 pub mod kv;
 pub mod log;
+pub mod paper;
 pub mod properties;
 pub mod protocol;
 pub mod view;
