@@ -37,9 +37,14 @@ need_web() {
     # Not --locked: its lockfile names a crate version this registry does not have.
     cargo install wasm-bindgen-cli --version "$wbv" --force
   fi
-  if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
-    log "installing npm packages (binaryen for wasm-opt, playwright-core)"
-    npm install --no-audit --no-fund --silent
+  if [ ! -x node_modules/.bin/wasm-opt ] || ! node_modules/.bin/wasm-opt --version | grep -q 'version 132' \
+     || [ ! -d node_modules/playwright-core ]; then
+    log "installing npm packages (binaryen 132 for wasm-opt, playwright-core)"
+    if [ -f package-lock.json ]; then
+      npm ci --no-audit --no-fund --silent
+    else
+      npm install --no-audit --no-fund --silent
+    fi
   fi
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     log "installing chromium and chromedriver"

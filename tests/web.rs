@@ -23,7 +23,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 /// The scenario and hash pinned by the native test `tests/determinism.rs`.
 const FIXED: &str = "#/flows?n=3&seed=7&lat=20..80ms&loss=2%&dup=0%";
-const FIXED_HASH_10S: &str = "06589e04c375c98f";
+const FIXED_HASH_10S: &str = "5c0c5bea343c7cfc";
 
 /// Waits `ms` of wall time (a timer-backed future; no extra crates).
 struct Sleep(Rc<RefCell<(bool, Option<Waker>)>>);
@@ -65,7 +65,10 @@ fn document() -> web_sys::Document {
 /// Puts `hash` in the address bar and mounts a fresh app in its own container.
 fn mount(hash: &str) -> (impl Sized, web_sys::HtmlElement) {
     let win = web_sys::window().unwrap();
-    win.history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some(hash)).unwrap();
+    win.history()
+        .unwrap()
+        .replace_state_with_url(&JsValue::NULL, "", Some(hash))
+        .unwrap();
     let doc = document();
     let div: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&div).unwrap();
@@ -74,11 +77,18 @@ fn mount(hash: &str) -> (impl Sized, web_sys::HtmlElement) {
 }
 
 fn root(container: &web_sys::HtmlElement) -> web_sys::Element {
-    container.query_selector("#dsplay").unwrap().expect("the app's root element")
+    container
+        .query_selector("#dsplay")
+        .unwrap()
+        .expect("the app's root element")
 }
 
 fn now_us(container: &web_sys::HtmlElement) -> u64 {
-    root(container).get_attribute("data-now-us").unwrap_or_default().parse().unwrap_or(0)
+    root(container)
+        .get_attribute("data-now-us")
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(0)
 }
 
 // The determinism principle across targets: the wasm engine gives the native pinned hash.
@@ -99,9 +109,18 @@ async fn the_app_mounts_with_its_views_and_controls() {
     assert_eq!(r.get_attribute("data-lab").as_deref(), Some("flows"));
     assert!(c.query_selector("canvas.topology").unwrap().is_some());
     assert!(c.query_selector("canvas.diagram").unwrap().is_some());
-    assert!(c.query_selector("[aria-label='Time cursor']").unwrap().is_some());
-    assert!(c.query_selector("select[aria-label='Lab']").unwrap().is_some());
-    assert_eq!(r.get_attribute("data-trace-hash").map(|h| h.len()), Some(16));
+    assert!(c
+        .query_selector("[aria-label='Time cursor']")
+        .unwrap()
+        .is_some());
+    assert!(c
+        .query_selector("select[aria-label='Lab']")
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        r.get_attribute("data-trace-hash").map(|h| h.len()),
+        Some(16)
+    );
     drop(handle);
     c.remove();
 }
@@ -114,13 +133,23 @@ async fn play_advances_the_virtual_clock() {
     sleep(100).await;
     let start = now_us(&c);
     assert_eq!(start, 500_000, "a link with a cursor opens paused there");
-    assert_eq!(root(&c).get_attribute("data-playing").as_deref(), Some("false"));
-    let play: web_sys::HtmlElement = c.query_selector("button[aria-label='Play']").unwrap().expect("a Play button").unchecked_into();
+    assert_eq!(
+        root(&c).get_attribute("data-playing").as_deref(),
+        Some("false")
+    );
+    let play: web_sys::HtmlElement = c
+        .query_selector("button[aria-label='Play']")
+        .unwrap()
+        .expect("a Play button")
+        .unchecked_into();
     play.click();
     leptos::task::tick().await;
     sleep(600).await;
     let later = now_us(&c);
-    assert!(later > start + 100_000, "virtual time moved from {start} to {later}");
+    assert!(
+        later > start + 100_000,
+        "virtual time moved from {start} to {later}"
+    );
     drop(handle);
     c.remove();
 }
@@ -131,9 +160,15 @@ async fn a_bad_link_shows_the_reason_and_the_default_lab() {
     let (handle, c) = mount("#/flows?n=999&seed=7");
     leptos::task::tick().await;
     sleep(100).await;
-    let alert = c.query_selector("[role='alert']").unwrap().expect("a notice");
+    let alert = c
+        .query_selector("[role='alert']")
+        .unwrap()
+        .expect("a notice");
     let text = alert.text_content().unwrap_or_default();
-    assert!(text.contains("could not be opened") && text.contains("999"), "{text}");
+    assert!(
+        text.contains("could not be opened") && text.contains("999"),
+        "{text}"
+    );
     assert_eq!(root(&c).get_attribute("data-lab").as_deref(), Some("flows"));
     // The address bar now holds the default scenario's link.
     let hash = web_sys::window().unwrap().location().hash().unwrap();

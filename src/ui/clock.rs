@@ -50,7 +50,7 @@ pub fn start(shell: Shell, canvases: Canvases) {
     let again = cb.clone();
     let last = Cell::new(f64::NAN);
     let last_tick = Cell::new(0.0);
-    let last_url = RefCell::new(String::new());
+    let last_url = RefCell::new((String::new(), String::new()));
     *cb.borrow_mut() = Some(Closure::new(move |ts: f64| {
         if stopped.load(Ordering::Relaxed) || shell.frame.try_get_untracked().is_none() {
             again.borrow_mut().take();
@@ -79,7 +79,7 @@ fn frame(
     dt: f64,
     ts: f64,
     last_tick: &Cell<f64>,
-    last_url: &RefCell<String>,
+    last_url: &RefCell<(String, String)>,
 ) {
     let Some((violated, playing, repaint)) = shell.session.try_update_value(|s| {
         let v = s.advance(dt);
@@ -129,22 +129,25 @@ fn frame(
     }
 }
 
-/// Keeps the address bar equal to the run (only when it changes: browsers throttle
-/// `replaceState`).
-fn sync_url(shell: &Shell, last: &RefCell<String>) {
+/// Keeps the address bar equal to the run. Writes only when they differ (browsers throttle
+/// `replaceState`); a refused link typed into the address bar is replaced by the run's.
+/// `last` is the link last written and how the browser reads it back (it may normalise it).
+fn sync_url(shell: &Shell, last: &RefCell<(String, String)>) {
     let Some(link) = shell.with(|s| s.link()) else {
         return;
     };
-    if *last.borrow() == link {
-        return;
-    }
-    let current = window().location().hash().unwrap_or_default();
-    if current != link {
-        if let Ok(h) = window().history() {
-            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&link));
+    let location = window().location();
+    let current = location.hash().unwrap_or_default();
+    {
+        let (written, read_back) = &*last.borrow();
+        if current == link || (*written == link && current == *read_back) {
+            return;
         }
     }
-    *last.borrow_mut() = link;
+    if let Ok(h) = window().history() {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&link));
+    }
+    *last.borrow_mut() = (link, location.hash().unwrap_or_default());
 }
 
 /// Draws the topology view at the cursor.

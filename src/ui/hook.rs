@@ -11,9 +11,10 @@ use leptos::prelude::*;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
-/// The scenario the in-browser engine benchmark runs (16 servers, 1% loss, busy clients).
+/// The scenario the in-browser engine benchmark runs: the same as the native
+/// `cargo bench --bench engine` (`engine/flows16`), so the two figures compare directly.
 pub const BENCH_LINK: &str =
-    "#/flows?n=16&seed=1&lat=20..80ms&loss=1%&dup=0%&clients=32&think=10ms";
+    "#/flows?n=16&seed=3&lat=1..20ms&loss=1%&dup=0%&clients=32&think=0ms&proc=1..5ms&workers=8";
 
 fn to_js(v: serde_json::Value) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
@@ -110,12 +111,13 @@ pub fn install(shell: Shell, canvases: Canvases) {
     let _ = js_sys::Reflect::set(&window(), &JsValue::from_str("dsplay"), &obj);
 }
 
-/// Runs the engine for `events` steps on [`BENCH_LINK`] and reports events per second.
-fn bench_engine(events: f64) -> JsValue {
-    let events = if events.is_finite() {
-        events.clamp(1.0, 1e9) as u64
+/// Runs [`BENCH_LINK`] for `virtual_s` seconds of virtual time (60 like the native bench)
+/// and reports events per second of wall time.
+fn bench_engine(virtual_s: f64) -> JsValue {
+    let virtual_s = if virtual_s.is_finite() && virtual_s > 0.0 {
+        virtual_s.min(3_600.0)
     } else {
-        1_000_000
+        60.0
     };
     let Ok(s) = link::decode(BENCH_LINK) else {
         return JsValue::NULL;
@@ -125,16 +127,13 @@ fn bench_engine(events: f64) -> JsValue {
     };
     let perf = window().performance();
     let t0 = perf.as_ref().map_or(0.0, |p| p.now());
-    let mut done = 0u64;
-    while done < events && sim.step().is_some() {
-        done += 1;
-    }
+    sim.run_until(Instant((virtual_s * 1e6) as u64));
     let ms = perf.as_ref().map_or(0.0, |p| p.now()) - t0;
-    let _ = sim.run_until(Instant(sim.now().0));
+    let events = sim.counters().events;
     to_js(json!({
-        "events": done,
+        "events": events,
         "ms": ms,
-        "eventsPerSec": if ms > 0.0 { done as f64 / ms * 1_000.0 } else { 0.0 },
+        "eventsPerSec": if ms > 0.0 { events as f64 / ms * 1_000.0 } else { 0.0 },
         "virtualUs": sim.now().0,
         "traceHash": format!("{:016x}", sim.trace_hash()),
     }))

@@ -83,7 +83,7 @@ impl Shell {
             notice: RwSignal::new(None),
             presenter: RwSignal::new(false),
             help: RwSignal::new(false),
-            span_ix: RwSignal::new(4),
+            span_ix: RwSignal::new(3),
             tooltip: RwSignal::new(None),
             menu: RwSignal::new(None),
         }

@@ -6,6 +6,7 @@ use super::{clock_text, Shell};
 use crate::labs::{ParamKind, ParamSpec};
 use crate::sim::command::Action;
 use crate::sim::net::Dist;
+use crate::sim::property::PropKind;
 use crate::sim::time::format_us;
 use crate::sim::NetSetting;
 use crate::viz::scene::Selection;
@@ -332,11 +333,18 @@ fn Network() -> impl IntoView {
 #[component]
 fn LabParams() -> impl IntoView {
     let shell = expect_context::<Shell>();
-    let params = move || {
+    // Re-rendered only when the lab or the build changes, not on every tick.
+    let key = Memo::new(move |_| {
         shell.tick.get();
         shell
-            .with(|s| (s.lab().title, s.lab().params, s.generation))
-            .unwrap_or(("", &[], 0))
+            .with(|s| (s.lab().id, s.generation))
+            .unwrap_or(("", 0))
+    });
+    let params = move || {
+        key.get();
+        shell
+            .with(|s| (s.lab().title, s.lab().params))
+            .unwrap_or(("", &[]))
     };
     view! {
         <section class="card" aria-label="Lab parameters">
@@ -390,19 +398,22 @@ fn param_control(shell: Shell, spec: &'static ParamSpec) -> impl IntoView {
 #[component]
 fn Properties() -> impl IntoView {
     let shell = expect_context::<Shell>();
-    let props = move || {
+    let props = Memo::new(move |_| {
         shell.tick.get();
         shell.with(|s| s.sim().properties()).unwrap_or_default()
-    };
+    });
     view! {
         <section class="card" aria-label="Properties">
             <h2>"Properties"</h2>
             <ul class="props">
-                {move || props().into_iter().map(|p| {
+                {move || props.get().into_iter().map(|p| {
                     let status = if p.holds && p.violations == 0 { "holds" } else { "violated" };
                     let detail = match p.first_violation_us {
                         Some(t) => format!("{} violation(s), first at {}", p.violations, clock_text(t)),
-                        None => format!("{:?}", p.kind).to_lowercase(),
+                        None => match p.kind {
+                            PropKind::Always => "always".to_string(),
+                            PropKind::Eventually { within } => format!("eventually, within {}", format_us(within.0)),
+                        },
                     };
                     view! {
                         <li class=format!("prop {status}") title=p.description>

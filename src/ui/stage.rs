@@ -236,7 +236,15 @@ pub fn Stage(
             if shell.with(|s| e < s.sim().n()).unwrap_or(false) {
                 ev.prevent_default();
                 shell.update(|s| s.selection = Selection::Node(e));
-                shell.menu.set(Some((p.x, p.y, e)));
+                // Keep the menu inside the stage (it is clipped at its edges).
+                let (w, h) = shell
+                    .view
+                    .try_with_value(|v| v.topo_size)
+                    .unwrap_or((400.0, 400.0));
+                let x = p.x.min(w - 140.0).max(4.0);
+                let y = p.y.min(h - 200.0).max(4.0);
+                shell.tooltip.set(None);
+                shell.menu.set(Some((x, y, e)));
             }
         }
     };

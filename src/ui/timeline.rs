@@ -59,7 +59,7 @@ pub fn Timeline() -> impl IntoView {
     view! {
         <footer class="timeline" aria-label="Timeline">
             <div class="transport">
-                <button class="btn icon" aria-label="Step back one event" title="Step back one event (←)" on:click=move |_| { shell.update(|s| s.step_back()); }>"⏮"</button>
+                <button class="btn icon" aria-label="Step back one event" title="Step back one event (←)" on:click=move |_| { shell.update(|s| s.step_back()); }><svg viewBox="0 0 16 16" aria-hidden="true"><path d="M2 2h2.5v12H2zM14 2v12L5 8z"/></svg></button>
                 <button
                     class="btn icon play"
                     aria-label=move || if playing() { "Pause" } else { "Play" }
@@ -67,9 +67,11 @@ pub fn Timeline() -> impl IntoView {
                     aria-pressed=move || playing().to_string()
                     on:click=toggle
                 >
-                    {move || if playing() { "❚❚" } else { "▶" }}
+                    <svg viewBox="0 0 16 16" aria-hidden="true">
+                        <path d=move || if playing() { "M3 2h3.5v12H3zM9.5 2H13v12H9.5z" } else { "M3 1.5v13L14 8z" }/>
+                    </svg>
                 </button>
-                <button class="btn icon" aria-label="Step to the next event" title="Step to the next event (→)" on:click=move |_| { shell.update(|s| s.step_forward()); }>"⏭"</button>
+                <button class="btn icon" aria-label="Step to the next event" title="Step to the next event (→)" on:click=move |_| { shell.update(|s| s.step_forward()); }><svg viewBox="0 0 16 16" aria-hidden="true"><path d="M11.5 2H14v12h-2.5zM2 2v12l9-6z"/></svg></button>
                 <select class="speed" aria-label="Speed" title="Speed ([ and ])" prop:value=move || speed_ix().to_string() on:change=set_speed>
                     {SPEEDS.iter().enumerate().map(|(i, v)| view! { <option value=i.to_string()>{format!("{v}×")}</option> }).collect_view()}
                 </select>
@@ -105,37 +107,40 @@ pub fn Timeline() -> impl IntoView {
 }
 
 /// Ticks above the scrub bar: interventions (commands in the script) and property violations.
+/// The list is rebuilt only when it changes; positions follow the growing bar.
 #[component]
 fn Markers() -> impl IntoView {
     let shell = expect_context::<Shell>();
-    let marks = move || {
+    let marks = Memo::new(move |_| {
         shell.tick.get();
         shell
             .with(|s| {
-                let max = s.horizon_us().max(s.now_us()).max(MIN_BAR_US) as f64;
-                let pct = |t: u64| (t as f64 / max * 100.0).min(100.0);
-                let mut v: Vec<(f64, bool, String)> = s
+                let mut v: Vec<(u64, bool, String)> = s
                     .sim()
                     .script()
                     .iter()
-                    .map(|c| (pct(c.at_us), false, c.to_text()))
+                    .map(|c| (c.at_us, false, c.to_text()))
                     .collect();
-                v.extend(s.violation_times().map(|t| {
-                    (
-                        pct(t),
-                        true,
-                        format!("property violated at {}", clock_text(t)),
-                    )
-                }));
+                v.extend(
+                    s.violation_times()
+                        .map(|t| (t, true, format!("property violated at {}", clock_text(t)))),
+                );
                 v
             })
             .unwrap_or_default()
-    };
+    });
+    let bar_max = Memo::new(move |_| {
+        shell.tick.get();
+        shell
+            .with(|s| s.horizon_us().max(s.now_us()).max(MIN_BAR_US))
+            .unwrap_or(MIN_BAR_US)
+    });
     view! {
         <div class="markers" aria-hidden="true">
-            {move || marks().into_iter().map(|(pct, bad, title)| {
+            {move || marks.get().into_iter().map(|(at, bad, title)| {
                 let class = if bad { "mark violation" } else { "mark command" };
-                view! { <span class=class title=title style=format!("left:{pct:.3}%")></span> }
+                let left = move || format!("left:{:.3}%", (at as f64 / bar_max.get() as f64 * 100.0).min(100.0));
+                view! { <span class=class title=title style=left></span> }
             }).collect_view()}
         </div>
     }

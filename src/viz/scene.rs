@@ -142,11 +142,11 @@ impl Layout {
     pub fn circle(n: u32, clients: u32, w: f64, h: f64, style: Style) -> Layout {
         let center = Pt::new(w / 2.0, h / 2.0);
         let half = (w.min(h) / 2.0).max(40.0);
-        let outer = if clients > 0 { 0.86 } else { 0.0 };
+        let outer = if clients > 0 { 0.84 } else { 0.0 };
         let radius = if n <= 1 {
             0.0
         } else {
-            half * if clients > 0 { 0.56 } else { 0.74 }
+            half * if clients > 0 { 0.6 } else { 0.76 }
         };
         let step = std::f64::consts::TAU / n.max(1) as f64;
         let nodes: Vec<Pt> = (0..n)
@@ -304,21 +304,34 @@ pub struct TopologyInput<'a> {
 pub fn topology(layout: &Layout, input: &TopologyInput, style: Style) -> Vec<Shape> {
     let mut out = Vec::with_capacity(64 + input.msgs.len() + input.nodes.len() * 6);
     links(layout, input, style, &mut out);
+    let first_msg = out.len();
+    let mut selected_dot = None;
     for m in input.msgs {
         let Some(p) = msg_pos(layout, m, input.now_us) else {
             continue;
         };
-        let selected = input.selected == Selection::Msg(m.id);
-        let r = style.line(if selected { 6.5 } else { 4.5 });
+        if input.selected == Selection::Msg(m.id) {
+            selected_dot = Some(Shape::Circle {
+                c: p,
+                r: style.line(6.5),
+                fill: Some(for_kind(m.kind)),
+                stroke: Some(INK),
+                width: style.line(2.0),
+                dash: false,
+            });
+            continue;
+        }
         out.push(Shape::Circle {
             c: p,
-            r,
+            r: style.line(4.5),
             fill: Some(for_kind(m.kind)),
-            stroke: Some(if selected { INK } else { PAPER }),
-            width: style.line(if selected { 2.0 } else { 1.0 }),
+            stroke: None,
+            width: 0.0,
             dash: false,
         });
     }
+    group_by_colour(&mut out[first_msg..]);
+    out.extend(selected_dot);
     for d in input.drops {
         let (Some(a), Some(b)) = (layout.pos(d.from), layout.pos(d.to)) else {
             continue;
@@ -347,6 +360,18 @@ pub fn topology(layout: &Layout, input: &TopologyInput, style: Style) -> Vec<Sha
             fill: Some(if hot { SELECT } else { NEUTRAL }),
             stroke: None,
             width: 0.0,
+        });
+        // The client's name just outside its square, away from the ring.
+        let (dx, dy) = (c.x - layout.center.x, c.y - layout.center.y);
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        let off = h + style.font(9.0);
+        out.push(Shape::Text {
+            at: Pt::new(c.x + dx / len * off, c.y + dy / len * off),
+            text: format!("C{i}"),
+            color: NEUTRAL,
+            size: style.font(10.0),
+            align: Align::Center,
+            bold: false,
         });
     }
     if let Some((a, b)) = input.drag {
@@ -473,6 +498,26 @@ fn node(c: Pt, r: f64, nv: &NodeView, input: &TopologyInput, style: Style, out: 
             bold: false,
         });
     }
+}
+
+/// The colour a shape is drawn in.
+pub fn colour_of(s: &Shape) -> &'static str {
+    match s {
+        Shape::Line { color, .. }
+        | Shape::Arrow { color, .. }
+        | Shape::Arc { color, .. }
+        | Shape::Cross { color, .. }
+        | Shape::Text { color, .. } => color,
+        Shape::Circle { fill, stroke, .. } | Shape::Rect { fill, stroke, .. } => {
+            fill.or(*stroke).unwrap_or("")
+        }
+    }
+}
+
+/// Reorders shapes whose drawing order does not matter so that equal colours are adjacent:
+/// the painter then draws each colour in one path (hundreds of messages, a few calls).
+pub fn group_by_colour(shapes: &mut [Shape]) {
+    shapes.sort_by_key(colour_of);
 }
 
 /// The node or client under `p`, if any.

@@ -59,6 +59,8 @@ function watch(page, errors) {
 
 /** Opens the playground at `hash` and waits for the app to mount. */
 export async function open(page, hash = '') {
+  // A real load each time (a hash-only navigation would keep the running app).
+  await page.goto('about:blank');
   await page.goto(BASE + hash, { waitUntil: 'load' });
   await page.waitForSelector('#dsplay[data-trace-hash]');
   await page.waitForFunction(() => window.dsplay && window.dsplay.positions() !== null);

@@ -81,7 +81,9 @@ test('a slider change is recorded in the URL', async () => {
   const page = await browser.page();
   await open(page, '#/flows?n=3&seed=5&t=1s');
   await setInput(page, "input[aria-label='Message loss (%)']", 10);
-  await page.waitForFunction(() => decodeURIComponent(location.hash).includes('1s:set:loss=10%'));
+  await page.waitForFunction(() => window.dsplay.state().script.includes('1s:set:loss=10%'));
+  // The script may be percent-escaped inside the fragment ('=' as %3D, '%' as %25).
+  await page.waitForFunction(() => /[?&]s=1s:set:loss(=|%3D)10(%|%25)/.test(location.hash));
   await setInput(page, "input[aria-label='Number of nodes']", 4);
   await page.waitForFunction(() => location.hash.includes('n=4&'));
   const st = await page.evaluate(() => window.dsplay.state());
