@@ -11,11 +11,14 @@
 //! partition), [`diagram`] the space-time diagram, [`timeline`] the transport and scrub bar,
 //! [`side`] the inspector, controls, properties and lab panels, [`paint`] the thin canvas
 //! painter, [`keys`] the keyboard, [`hook`] the read-only `window.dsplay` hook for tests and
-//! benchmarks.
+//! benchmarks, [`history`] the client-history linearizability panel and [`experiment`] the Raft
+//! election experiment panel (both mounted by [`side`]).
 
 pub mod app;
 pub mod clock;
 pub mod diagram;
+pub mod experiment;
+pub mod history;
 pub mod hook;
 pub mod keys;
 pub mod paint;

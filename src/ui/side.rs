@@ -1,6 +1,9 @@
 //! The side panel: the inspector (selected node or message), network and lab controls,
-//! properties with their live status, and the lab's own panels.
+//! properties with their live status, the lab's own panels, and the tools: the client-history
+//! checker and (Raft) the election experiment.
 
+use super::experiment::ElectionPanel;
+use super::history::HistoryPanel;
 use super::stage::endpoint_name;
 use super::{clock_text, Shell};
 use crate::labs::{ParamKind, ParamSpec};
@@ -23,7 +26,27 @@ pub fn Side() -> impl IntoView {
             <LabParams/>
             <Properties/>
             <Panels/>
+            <Tools/>
         </aside>
+    }
+}
+
+/// The client-history checker (labs with clients) and the Raft election experiment (Raft only),
+/// each mounted once per lab, so a result or a run in progress survives the frames.
+#[component]
+fn Tools() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let lab = Memo::new(move |_| {
+        shell.tick.get();
+        shell.with(|s| s.lab().id).unwrap_or_default()
+    });
+    let clients = Memo::new(move |_| {
+        shell.tick.get();
+        shell.with(|s| s.sim().clients() > 0).unwrap_or(false)
+    });
+    view! {
+        {move || clients.get().then(|| view! { <HistoryPanel/> })}
+        {move || (lab.get() == "raft").then(|| view! { <ElectionPanel/> })}
     }
 }
 

@@ -4,7 +4,9 @@
 //! computes shapes for a given instant; the browser painter in `ui/` only draws the shapes.
 //! Everything here is plain Rust and tested natively.
 
+pub mod cdf;
 pub mod colors;
+pub mod optimeline;
 pub mod scene;
 pub mod session;
 pub mod spacetime;
