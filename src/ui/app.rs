@@ -48,17 +48,17 @@ pub fn App() -> impl IntoView {
     follow_hash_changes(shell);
 
     let data_hash = move || {
-        shell.frame.get();
+        shell.tick.get();
         shell
             .with(|s| format!("{:016x}", s.sim().trace_hash()))
             .unwrap_or_default()
     };
     let data_now = move || {
-        shell.frame.get();
+        shell.tick.get();
         shell.with(|s| s.now_us().to_string()).unwrap_or_default()
     };
     let data_playing = move || {
-        shell.frame.get();
+        shell.tick.get();
         shell.with(|s| s.playing.to_string()).unwrap_or_default()
     };
     let data_lab = move || {

@@ -2,9 +2,10 @@
 //! × speed, runs the engine up to it, paints both canvases and keeps the address bar equal to
 //! the run. It works outside the reactive graph and only bumps the shell's coarse signals.
 
-use super::{paint, Shell, SPANS_US};
+use super::{Shell, SPANS_US};
 use crate::viz::scene::{drop_marks, topology, Layout, Style, TopologyInput};
 use crate::viz::spacetime::{diagram, DiagramInput};
+use crate::viz::NodeView;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -14,8 +15,10 @@ use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// How often the slower parts of the page (side panel, URL) refresh while playing, in ms.
-const TICK_MS: f64 = 150.0;
+/// How often the slower parts of the page (side panel, clock text, URL) refresh while playing,
+/// in ms. Text that changes faster cannot be read, and each refresh costs the main thread a
+/// style, layout and paint pass; paused, they show the exact cursor at once.
+const TICK_MS: f64 = 250.0;
 /// How long a drop stays marked on the topology, in wall-clock ms (scaled by the speed).
 const DROP_FADE_MS: f64 = 700.0;
 
@@ -92,12 +95,15 @@ fn frame(
         .try_update_value(|v| std::mem::take(&mut v.dirty))
         .unwrap_or(false);
     if repaint || dirty {
+        // The node views are built once and shared by both canvases.
+        let nodes = shell.with(|s| s.sim().nodes()).unwrap_or_default();
         if let Some(c) = canvases.topo.get_untracked() {
-            paint_topology(&shell, &c);
+            paint_topology(&shell, &c, &nodes);
         }
         if let Some(c) = canvases.diagram.get_untracked() {
-            paint_diagram(&shell, &c);
+            paint_diagram(&shell, &c, &nodes);
         }
+        shell.view.update_value(|v| v.painter.flush());
         shell.frame.update(|f| *f += 1);
     }
     if violated {
@@ -151,7 +157,7 @@ fn sync_url(shell: &Shell, last: &RefCell<(String, String)>) {
 }
 
 /// Draws the topology view at the cursor.
-pub fn paint_topology(shell: &Shell, canvas: &web_sys::HtmlCanvasElement) {
+pub fn paint_topology(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, nodes: &[NodeView]) {
     let Some((w, h, drag)) = shell
         .view
         .try_with_value(|v| (v.topo_size.0, v.topo_size.1, v.drag))
@@ -165,13 +171,13 @@ pub fn paint_topology(shell: &Shell, canvas: &web_sys::HtmlCanvasElement) {
     let dpr = window().device_pixel_ratio().max(1.0);
     let layout = shell.with(|s| {
         let sim = s.sim();
-        let (nodes, msgs, cuts) = (sim.nodes(), sim.in_flight(), sim.cut_links());
+        let (msgs, cuts) = (sim.in_flight(), sim.cut_links());
         let now = s.now_us();
         let fade_us = (DROP_FADE_MS * 1_000.0 * s.speed()) as u64;
         let drops = drop_marks(s.records(), now, fade_us);
         let layout = Layout::circle(sim.n(), sim.clients(), w, h, style);
         let input = TopologyInput {
-            nodes: &nodes,
+            nodes,
             clients: sim.clients(),
             msgs: &msgs,
             cuts: &cuts,
@@ -181,17 +187,18 @@ pub fn paint_topology(shell: &Shell, canvas: &web_sys::HtmlCanvasElement) {
             hover: s.hover,
             drag,
         };
-        let shapes = topology(&layout, &input, style);
-        if let Some(ctx) = paint::prepare(canvas, w, h, dpr) {
-            paint::draw(&ctx, &shapes);
-        }
-        layout
+        (topology(&layout, &input, style), layout)
     });
-    shell.view.update_value(|v| v.layout = layout);
+    if let Some((shapes, layout)) = layout {
+        shell.view.update_value(|v| {
+            v.painter.paint(canvas, w, h, dpr, &shapes);
+            v.layout = Some(layout);
+        });
+    }
 }
 
 /// Draws the space-time diagram around the cursor.
-pub fn paint_diagram(shell: &Shell, canvas: &web_sys::HtmlCanvasElement) {
+pub fn paint_diagram(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, nodes: &[NodeView]) {
     let Some((w, h)) = shell.view.try_with_value(|v| v.diagram_size) else {
         return;
     };
@@ -207,7 +214,7 @@ pub fn paint_diagram(shell: &Shell, canvas: &web_sys::HtmlCanvasElement) {
     let dpr = window().device_pixel_ratio().max(1.0);
     let segs = shell.with(|s| {
         let sim = s.sim();
-        let labels: Vec<String> = sim.nodes().into_iter().map(|n| n.label).collect();
+        let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
         let selected_msg = match s.selection {
             crate::viz::scene::Selection::Msg(m) => Some(m),
             _ => None,
@@ -220,14 +227,13 @@ pub fn paint_diagram(shell: &Shell, canvas: &web_sys::HtmlCanvasElement) {
             span_us,
             selected_msg,
         };
-        let (shapes, segs) = diagram(&input, w, h, style);
-        if let Some(ctx) = paint::prepare(canvas, w, h, dpr) {
-            paint::draw(&ctx, &shapes);
-        }
-        segs
+        diagram(&input, w, h, style)
     });
-    if let Some(segs) = segs {
-        shell.view.update_value(|v| v.segments = segs);
+    if let Some((shapes, segs)) = segs {
+        shell.view.update_value(|v| {
+            v.painter.paint(canvas, w, h, dpr, &shapes);
+            v.segments = segs;
+        });
     }
 }
 

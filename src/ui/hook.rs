@@ -28,6 +28,10 @@ fn set(obj: &js_sys::Object, name: &str, f: JsValue) {
 pub fn install(shell: Shell, canvases: Canvases) {
     let obj = js_sys::Object::new();
     let state = Closure::<dyn Fn() -> JsValue>::new(move || {
+        let painter = shell
+            .view
+            .try_with_value(|v| v.painter.report())
+            .unwrap_or_default();
         to_js(
             shell
                 .with(|s| {
@@ -45,6 +49,7 @@ pub fn install(shell: Shell, canvases: Canvases) {
                         "cutLinks": sim.cut_links(),
                         "script": sim.script().iter().map(|c| c.to_text()).collect::<Vec<_>>(),
                         "link": s.link(),
+                        "painter": painter,
                     })
                 })
                 .unwrap_or_default(),

@@ -1,9 +1,10 @@
 //! The browser shell (feature `web`): a Leptos app around one [`Session`].
 //!
 //! The session (simulation, scenario, display clock) lives in a single owned container,
-//! [`Shell::session`]; components read it through coarse signals — [`Shell::frame`] is bumped
-//! on every animation frame that changed something, [`Shell::tick`] a few times a second and on
-//! every discrete change — never a signal per field. The animation-frame loop ([`clock`])
+//! [`Shell::session`]; components read it through coarse signals — [`Shell::tick`] is bumped a
+//! few times a second while playing and on every discrete change — never a signal per field.
+//! Nothing in the DOM follows the animation frame ([`Shell::frame`] only counts them): text
+//! that changes sixty times a second cannot be read and costs layout and paint every frame. The animation-frame loop ([`clock`])
 //! advances the clock and paints the two canvases outside the reactive graph; effects only
 //! sync the outside world (the URL, the canvases' sizes).
 //!
@@ -45,6 +46,8 @@ pub struct ViewState {
     pub segments: Vec<Segment>,
     /// Repaint even if the session did not change (resize, hover, presenter mode).
     pub dirty: bool,
+    /// Paints the two animated canvases (off the main thread where the browser can).
+    pub painter: paint::Offthread,
 }
 
 /// The visible spans of the space-time diagram.
@@ -57,10 +60,14 @@ pub const SPANS_US: [u64; 9] = [
 pub struct Shell {
     pub session: StoredValue<Session, LocalStorage>,
     pub view: StoredValue<ViewState, LocalStorage>,
-    /// Bumped on every frame that changed something.
+    /// Counts the frames that repainted the canvases (no view subscribes to it).
     pub frame: RwSignal<u64>,
     /// Bumped a few times a second while playing and on every discrete change.
     pub tick: RwSignal<u64>,
+    /// Bumped on every discrete change only (not while a run plays). Form controls follow it
+    /// so that a refused entry is put back to the run's value; otherwise they are rewritten
+    /// only when their value changes.
+    pub edits: RwSignal<u64>,
     /// A message for the user (a bad link, a refused intervention, a violation).
     pub notice: RwSignal<Option<String>>,
     pub presenter: RwSignal<bool>,
@@ -83,6 +90,7 @@ impl Shell {
             }),
             frame: RwSignal::new(0),
             tick: RwSignal::new(0),
+            edits: RwSignal::new(0),
             notice: RwSignal::new(None),
             presenter: RwSignal::new(false),
             help: RwSignal::new(false),
@@ -109,6 +117,7 @@ impl Shell {
         self.view.update_value(|v| v.dirty = true);
         self.frame.update(|f| *f += 1);
         self.tick.update(|t| *t += 1);
+        self.edits.update(|e| *e += 1);
     }
 
     /// Records an intervention at the cursor; a refusal becomes a notice.

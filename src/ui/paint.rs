@@ -276,3 +276,188 @@ pub fn draw(ctx: &CanvasRenderingContext2d, shapes: &[Shape]) {
     p.flush();
     let _ = ctx.set_line_dash(&p.solid);
 }
+
+/// The paint worker's source, run from a blob URL (so there is no extra file to serve).
+const WORKER_JS: &str = include_str!("../../static/paint-worker.js");
+
+/// The animated canvases (topology, space-time diagram) change every frame while a run plays.
+/// Rasterising them and handing them to the compositor is most of a frame's cost, so they are
+/// painted by a worker on `OffscreenCanvas`es: the main thread only computes the shapes and
+/// posts them, encoded by [`crate::viz::wire`], in one message per frame. Where the browser has
+/// no `OffscreenCanvas` (or the worker cannot start), they are painted here as before.
+#[derive(Default)]
+pub struct Offthread {
+    state: WorkerState,
+    /// Canvases handed to the worker, by id.
+    canvases: Vec<HtmlCanvasElement>,
+    enc: crate::viz::wire::Encoded,
+    /// The last frame sent for each id (a frame equal to it is not sent again).
+    last: Vec<Option<(crate::viz::wire::Encoded, [f64; 3])>>,
+    /// This frame's message: `[id, ops, strings or null, id, ...]`.
+    batch: Option<js_sys::Array>,
+}
+
+#[derive(Default)]
+enum WorkerState {
+    #[default]
+    Untried,
+    Running(web_sys::Worker),
+    /// Painting on the main thread.
+    Unavailable,
+}
+
+impl Offthread {
+    /// Paints `shapes` on `canvas` (`w`×`h` CSS pixels at `dpr`); with the worker, at the next
+    /// [`Offthread::flush`].
+    pub fn paint(
+        &mut self,
+        canvas: &HtmlCanvasElement,
+        w: f64,
+        h: f64,
+        dpr: f64,
+        shapes: &[crate::viz::scene::Shape],
+    ) {
+        if matches!(self.state, WorkerState::Untried) {
+            self.state = start_worker();
+        }
+        let Some(id) = self.worker_id(canvas) else {
+            if let Some(ctx) = prepare(canvas, w, h, dpr) {
+                draw(&ctx, shapes);
+            }
+            return;
+        };
+        crate::viz::wire::encode(shapes, &mut self.enc);
+        let size = [w, h, dpr];
+        let same_strings = match &self.last[id] {
+            Some((prev, psize)) if *psize == size && *prev == self.enc => return,
+            Some((prev, _)) => prev.strings == self.enc.strings,
+            None => false,
+        };
+        // The size leads the numbers: [w, h, dpr, shapes...].
+        let ops = js_sys::Float64Array::new_with_length((self.enc.ops.len() + 3) as u32);
+        ops.subarray(0, 3).copy_from(&size);
+        ops.subarray(3, ops.length()).copy_from(&self.enc.ops);
+        let batch = self.batch.get_or_insert_with(js_sys::Array::new);
+        batch.push(&(id as f64).into());
+        batch.push(&ops);
+        batch.push(&if same_strings {
+            JsValue::NULL
+        } else {
+            JsValue::from_str(&self.enc.strings)
+        });
+        match &mut self.last[id] {
+            Some((prev, psize)) => {
+                std::mem::swap(prev, &mut self.enc);
+                *psize = size;
+            }
+            slot => *slot = Some((std::mem::take(&mut self.enc), size)),
+        }
+    }
+
+    /// Sends this frame's shapes to the worker (one message for both canvases).
+    pub fn flush(&mut self) {
+        let (Some(batch), WorkerState::Running(worker)) = (self.batch.take(), &self.state) else {
+            return;
+        };
+        let transfer = js_sys::Array::new();
+        for v in batch.iter() {
+            if let Some(a) = v.dyn_ref::<js_sys::Float64Array>() {
+                transfer.push(&a.buffer());
+            }
+        }
+        let _ = worker.post_message_with_transfer(&batch, &transfer);
+    }
+
+    /// The worker's id for `canvas`, handing it over on first use; `None` to paint it here.
+    fn worker_id(&mut self, canvas: &HtmlCanvasElement) -> Option<usize> {
+        let WorkerState::Running(worker) = &self.state else {
+            return None;
+        };
+        if let Some(id) = self.canvases.iter().position(|c| c == canvas) {
+            return Some(id);
+        }
+        // A canvas that already has a context here (or cannot be handed over) stays here.
+        let offscreen = transfer(canvas)?;
+        let msg = js_sys::Object::new();
+        set(&msg, "t", &"canvas".into());
+        set(&msg, "id", &(self.canvases.len() as f64).into());
+        set(&msg, "canvas", &offscreen);
+        worker
+            .post_message_with_transfer(&msg, &js_sys::Array::of1(&offscreen))
+            .ok()?;
+        self.canvases.push(canvas.clone());
+        self.last.push(None);
+        Some(self.canvases.len() - 1)
+    }
+}
+
+impl Offthread {
+    /// Where the animated canvases are painted and at what backing size (for tests):
+    /// `{"offThread": bool, "backing": {"topology": [width, height], ...}}` by canvas class.
+    pub fn report(&self) -> serde_json::Value {
+        let backing: serde_json::Map<String, serde_json::Value> = self
+            .canvases
+            .iter()
+            .zip(&self.last)
+            .filter_map(|(c, l)| {
+                let (_, [w, h, dpr]) = l.as_ref()?;
+                let size = [(w * dpr).round().max(1.0), (h * dpr).round().max(1.0)];
+                Some((c.class_name(), serde_json::json!(size)))
+            })
+            .collect();
+        serde_json::json!({
+            "offThread": matches!(self.state, WorkerState::Running(_)) && !self.canvases.is_empty(),
+            "backing": backing,
+        })
+    }
+}
+
+fn set(o: &js_sys::Object, k: &str, v: &JsValue) {
+    let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), v);
+}
+
+/// Starts the paint worker if this browser can paint canvases from one.
+fn start_worker() -> WorkerState {
+    let global = js_sys::global();
+    let has = |name: &str| js_sys::Reflect::has(&global, &JsValue::from_str(name)).unwrap_or(false);
+    if !has("OffscreenCanvas") || !has("Worker") {
+        return WorkerState::Unavailable;
+    }
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("text/javascript");
+    let parts = js_sys::Array::of1(&JsValue::from_str(WORKER_JS));
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else {
+        return WorkerState::Unavailable;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return WorkerState::Unavailable;
+    };
+    match web_sys::Worker::new(&url) {
+        Ok(w) => {
+            // A frame the worker could not paint is reported, not thrown.
+            let on_msg = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                |e: web_sys::MessageEvent| {
+                    let msg = js_sys::Reflect::get(&e.data(), &JsValue::from_str("message"))
+                        .ok()
+                        .and_then(|m| m.as_string())
+                        .unwrap_or_default();
+                    web_sys::console::warn_1(&format!("paint worker: {msg}").into());
+                },
+            );
+            w.set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
+            // The worker lives as long as the page.
+            on_msg.forget();
+            WorkerState::Running(w)
+        }
+        Err(_) => WorkerState::Unavailable,
+    }
+}
+
+/// Hands `canvas` over to an `OffscreenCanvas`, unless it already has a context here.
+fn transfer(canvas: &HtmlCanvasElement) -> Option<web_sys::OffscreenCanvas> {
+    let f = js_sys::Reflect::get(canvas, &JsValue::from_str("transferControlToOffscreen")).ok()?;
+    if !f.is_function() {
+        return None;
+    }
+    canvas.transfer_control_to_offscreen().ok()
+}

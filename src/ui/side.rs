@@ -221,9 +221,14 @@ fn msg_view(shell: Shell, id: u64) -> impl IntoView {
 #[component]
 fn Network() -> impl IntoView {
     let shell = expect_context::<Shell>();
-    let net = move || {
+    // Memos: while a run plays, the controls are rewritten only when a value changes.
+    let net_memo = Memo::new(move |_| {
         shell.tick.get();
         shell.with(|s| s.net_now()).unwrap_or_default()
+    });
+    let net = move || {
+        shell.edits.get();
+        net_memo.get()
     };
     let lat = move || net().latency.bounds_us();
     let set_lat = move |lo_ms: Option<f64>, hi_ms: Option<f64>| {
@@ -247,7 +252,7 @@ fn Network() -> impl IntoView {
     let to_ppm = |text: String| -> u32 {
         (text.parse::<f64>().unwrap_or(0.0).clamp(0.0, 100.0) * 10_000.0).round() as u32
     };
-    let n_info = move || {
+    let n_memo = Memo::new(move |_| {
         shell.tick.get();
         shell
             .with(|s| {
@@ -259,6 +264,10 @@ fn Network() -> impl IntoView {
                 )
             })
             .unwrap_or((1, 1, 1, 0))
+    });
+    let n_info = move || {
+        shell.edits.get();
+        n_memo.get()
     };
     let set_n = move |ev: leptos::ev::Event| {
         if let Ok(n) = event_target_value(&ev).parse::<u32>() {
@@ -378,11 +387,15 @@ fn LabParams() -> impl IntoView {
 }
 
 fn param_control(shell: Shell, spec: &'static ParamSpec) -> impl IntoView {
-    let value = move || {
+    let memo = Memo::new(move |_| {
         shell.tick.get();
         shell
             .with(|s| s.base().param(spec.key).unwrap_or(spec.default).to_string())
             .unwrap_or_default()
+    });
+    let value = move || {
+        shell.edits.get();
+        memo.get()
     };
     let apply = move |v: String| shell.try_update(|s| s.set_param(spec.key, &v));
     let id = format!("param-{}", spec.key);
@@ -453,6 +466,10 @@ fn Properties() -> impl IntoView {
 }
 
 /// The lab's own tables (a Raft log, a ring's key ownership).
+///
+/// While a run plays the tables change several times a second. Cells are keyed by row and
+/// column and update their text and style in place; a new column or row adds just its cells.
+/// So the browser re-lays-out a few cells instead of building whole tables again.
 #[component]
 fn Panels() -> impl IntoView {
     let shell = expect_context::<Shell>();
@@ -460,24 +477,75 @@ fn Panels() -> impl IntoView {
         shell.tick.get();
         shell.with(|s| s.sim().panels()).unwrap_or_default()
     });
-    move || panels.get().into_iter().map(panel).collect_view()
+    let titles = Memo::new(move |_| {
+        panels.with(|ps| ps.iter().map(|p| p.title.clone()).collect::<Vec<_>>())
+    });
+    move || {
+        titles
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, title)| panel(panels, i, title))
+            .collect_view()
+    }
 }
 
-fn panel(p: Panel) -> impl IntoView {
+fn panel(panels: Memo<Vec<Panel>>, i: usize, title: String) -> impl IntoView {
+    // Every row gets a cell per column (a short row's extra cells stay empty), so a follower
+    // catching up changes texts, not the table.
+    let columns = Memo::new(move |_| {
+        panels.with(|ps| {
+            ps.get(i).map_or(0, |p| {
+                p.columns
+                    .len()
+                    .max(p.rows.iter().map(Vec::len).max().unwrap_or(0))
+            })
+        })
+    });
+    let rows = Memo::new(move |_| panels.with(|ps| ps.get(i).map_or(0, |p| p.rows.len())));
+    let cell = move |r: usize, c: usize| {
+        panels.with(|ps| {
+            ps.get(i)
+                .and_then(|p| p.rows.get(r))
+                .and_then(|row| row.get(c))
+                .map(|cell| (cell.text.clone(), cell.style.min(8)))
+                .unwrap_or_default()
+        })
+    };
+    let heading = move |c: usize| {
+        panels.with(|ps| {
+            ps.get(i)
+                .and_then(|p| p.columns.get(c))
+                .cloned()
+                .unwrap_or_default()
+        })
+    };
+    let caption =
+        move || panels.with(|ps| ps.get(i).map(|p| p.caption.clone()).unwrap_or_default());
+    let label = title.clone();
     view! {
-        <section class="card" aria-label=p.title.clone()>
-            <h2>{p.title.clone()}</h2>
+        <section class="card" aria-label=label>
+            <h2>{title}</h2>
             <div class="table-wrap">
                 <table>
-                    <thead><tr>{p.columns.into_iter().map(|c| view! { <th>{c}</th> }).collect_view()}</tr></thead>
+                    <thead><tr>
+                        <For each=move || 0..columns.get() key=|c| *c children=move |c| view! { <th>{move || heading(c)}</th> }/>
+                    </tr></thead>
                     <tbody>
-                        {p.rows.into_iter().map(|row| view! {
-                            <tr>{row.into_iter().map(|c| view! { <td class=format!("cell s{}", c.style.min(8))>{c.text}</td> }).collect_view()}</tr>
-                        }).collect_view()}
+                        <For each=move || 0..rows.get() key=|r| *r children=move |r| view! {
+                            <tr>
+                                <For each=move || 0..columns.get() key=|c| *c children=move |c| view! {
+                                    <td class=move || format!("cell s{}", cell(r, c).1)>{move || cell(r, c).0}</td>
+                                }/>
+                            </tr>
+                        }/>
                     </tbody>
                 </table>
             </div>
-            {(!p.caption.is_empty()).then(|| view! { <p class="muted small">{p.caption}</p> })}
+            {move || {
+                let text = caption();
+                (!text.is_empty()).then(|| view! { <p class="muted small">{text}</p> })
+            }}
         </section>
     }
 }

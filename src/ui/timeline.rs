@@ -12,10 +12,11 @@ const MIN_BAR_US: u64 = 1_000_000;
 #[component]
 pub fn Timeline() -> impl IntoView {
     let shell = expect_context::<Shell>();
-    let playing = move || {
-        shell.frame.get();
+    let playing = Memo::new(move |_| {
+        shell.tick.get();
         shell.with(|s| s.playing).unwrap_or(false)
-    };
+    });
+    let playing = move || playing.get();
     let toggle = move |_| {
         shell.update(|s| {
             let on = !s.playing;
@@ -23,13 +24,13 @@ pub fn Timeline() -> impl IntoView {
         });
     };
     let bar_max = move || {
-        shell.frame.get();
+        shell.tick.get();
         shell
             .with(|s| s.horizon_us().max(s.now_us()).max(MIN_BAR_US))
             .unwrap_or(MIN_BAR_US)
     };
     let now = move || {
-        shell.frame.get();
+        shell.tick.get();
         shell.with(|s| s.now_us()).unwrap_or(0)
     };
     let scrub = move |ev: leptos::ev::Event| {
@@ -44,17 +45,25 @@ pub fn Timeline() -> impl IntoView {
             s.seek(t)
         });
     };
-    let speed_ix = move || {
+    let speed_memo = Memo::new(move |_| {
         shell.tick.get();
         shell.with(|s| s.speed_ix).unwrap_or(3)
+    });
+    let speed_ix = move || {
+        shell.edits.get();
+        speed_memo.get()
     };
     let set_speed = move |ev: leptos::ev::Event| {
         let ix: usize = event_target_value(&ev).parse().unwrap_or(3);
         shell.update(|s| s.set_speed(ix));
     };
-    let skip = move || {
+    let skip_memo = Memo::new(move |_| {
         shell.tick.get();
         shell.with(|s| s.skip_idle).unwrap_or(false)
+    });
+    let skip = move || {
+        shell.edits.get();
+        skip_memo.get()
     };
     view! {
         <footer class="timeline" aria-label="Timeline">

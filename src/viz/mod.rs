@@ -10,6 +10,7 @@ pub mod optimeline;
 pub mod scene;
 pub mod session;
 pub mod spacetime;
+pub mod wire;
 
 use serde::Serialize;
 

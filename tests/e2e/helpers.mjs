@@ -94,3 +94,37 @@ export async function setInput(page, selector, value, event = 'change') {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Counts the pixels of the element `selector` that differ from its background (its most common
+ * colour), from a screenshot: the animated canvases are painted by a worker, so their pixels
+ * are read the way a person sees them rather than through `getImageData`.
+ */
+export async function paintedPixels(page, selector) {
+  const png = await page.locator(selector).screenshot();
+  return page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const x = c.getContext('2d');
+    x.drawImage(img, 0, 0);
+    const d = x.getImageData(0, 0, c.width, c.height).data;
+    const counts = new Map();
+    for (let i = 0; i < d.length; i += 4) {
+      const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+      counts.set(k, (counts.get(k) || 0) + 1);
+    }
+    let bg = 0;
+    let best = -1;
+    for (const [k, v] of counts) if (v > best) [bg, best] = [k, v];
+    const [br, bgc, bb] = [(bg >> 16) & 255, (bg >> 8) & 255, bg & 255];
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (Math.abs(d[i] - br) > 16 || Math.abs(d[i + 1] - bgc) > 16 || Math.abs(d[i + 2] - bb) > 16) n++;
+    }
+    return { painted: n, total: d.length / 4, width: img.width, height: img.height };
+  }, png.toString('base64'));
+}

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { launch, open, rootState, setInput, sleep } from './helpers.mjs';
+import { launch, open, paintedPixels, rootState, setInput, sleep } from './helpers.mjs';
 
 const OUT = 'test-results';
 mkdirSync(OUT, { recursive: true });
@@ -15,20 +15,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** Counts the canvas pixels that are not the background (painted pixels). */
-async function paintedPixels(page, selector) {
-  return page.evaluate((sel) => {
-    const c = document.querySelector(sel);
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      // Painted: opaque and not white.
-      if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++;
-    }
-    return { painted: n, total: d.length / 4, width: c.width, height: c.height };
-  }, selector);
-}
 
 async function ensurePlaying(page, on) {
   const s = await rootState(page);
@@ -49,6 +35,7 @@ test('loads, plays for two seconds and draws both canvases', async () => {
   assert.ok(topo.painted > topo.total * 0.01, `topology painted ${topo.painted}/${topo.total}`);
   assert.ok(diagram.painted > diagram.total * 0.01, `diagram painted ${diagram.painted}/${diagram.total}`);
   const st = await page.evaluate(() => window.dsplay.state());
+  assert.equal(st.painter.offThread, true, 'Chromium paints the animated canvases in the worker');
   assert.equal(st.n, 5);
   assert.equal(st.clients, 4);
   assert.deepEqual(browser.errors, []);
@@ -217,9 +204,10 @@ for (const [name, width, height, presenter] of [
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px`);
       const topo = await paintedPixels(page, 'canvas.topology');
+      const painter = (await page.evaluate(() => window.dsplay.state())).painter;
       const dpr = await page.evaluate(() => window.devicePixelRatio);
       const box = await page.evaluate(() => document.querySelector('canvas.topology').getBoundingClientRect().width);
-      assert.equal(topo.width, Math.round(box * dpr), 'the backing store matches the CSS size × DPR');
+      assert.equal(painter.backing.topology[0], Math.round(box * dpr), 'the backing store matches the CSS size × DPR');
       assert.ok(topo.painted > 0);
       await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: name === 'phone' });
       assert.deepEqual(b.errors, []);
