@@ -129,6 +129,21 @@ fn frame(
     if ticked {
         last_tick.set(ts);
         shell.tick.update(|t| *t += 1);
+        // Passing a scripted change (a network setting at some instant) is an edit for the
+        // form controls, which otherwise stay untouched while the run plays.
+        let passed = shell
+            .with(|s| {
+                let now = s.now_us();
+                s.sim().script().iter().filter(|c| c.at_us <= now).count()
+            })
+            .unwrap_or(0);
+        let changed = shell
+            .view
+            .try_update_value(|v| std::mem::replace(&mut v.passed_commands, passed) != passed)
+            .unwrap_or(false);
+        if changed {
+            shell.edits.update(|e| *e += 1);
+        }
     }
     if ticked || (!playing && (repaint || dirty)) {
         sync_url(&shell, last_url);

@@ -48,6 +48,8 @@ pub struct ViewState {
     pub dirty: bool,
     /// Paints the two animated canvases (off the main thread where the browser can).
     pub painter: paint::Offthread,
+    /// How many scripted commands the cursor had passed at the last tick.
+    pub passed_commands: usize,
 }
 
 /// The visible spans of the space-time diagram.
@@ -64,9 +66,9 @@ pub struct Shell {
     pub frame: RwSignal<u64>,
     /// Bumped a few times a second while playing and on every discrete change.
     pub tick: RwSignal<u64>,
-    /// Bumped on every discrete change only (not while a run plays). Form controls follow it
-    /// so that a refused entry is put back to the run's value; otherwise they are rewritten
-    /// only when their value changes.
+    /// Bumped on every discrete change, and when a playing run passes a scripted change (the
+    /// network settings at the cursor may differ). Form controls follow it rather than the
+    /// tick: they are left alone while a run plays, and a refused entry is put back.
     pub edits: RwSignal<u64>,
     /// A message for the user (a bad link, a refused intervention, a violation).
     pub notice: RwSignal<Option<String>>,

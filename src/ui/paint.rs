@@ -278,7 +278,7 @@ pub fn draw(ctx: &CanvasRenderingContext2d, shapes: &[Shape]) {
 }
 
 /// The paint worker's source, run from a blob URL (so there is no extra file to serve).
-const WORKER_JS: &str = include_str!("../../static/paint-worker.js");
+const WORKER_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/paint-worker.min.js"));
 
 /// The animated canvases (topology, space-time diagram) change every frame while a run plays.
 /// Rasterising them and handing them to the compositor is most of a frame's cost, so they are

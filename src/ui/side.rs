@@ -221,14 +221,10 @@ fn msg_view(shell: Shell, id: u64) -> impl IntoView {
 #[component]
 fn Network() -> impl IntoView {
     let shell = expect_context::<Shell>();
-    // Memos: while a run plays, the controls are rewritten only when a value changes.
-    let net_memo = Memo::new(move |_| {
-        shell.tick.get();
-        shell.with(|s| s.net_now()).unwrap_or_default()
-    });
+    // Follows `edits`, not the tick: while a run plays, the controls are left alone.
     let net = move || {
         shell.edits.get();
-        net_memo.get()
+        shell.with(|s| s.net_now()).unwrap_or_default()
     };
     let lat = move || net().latency.bounds_us();
     let set_lat = move |lo_ms: Option<f64>, hi_ms: Option<f64>| {
@@ -252,8 +248,8 @@ fn Network() -> impl IntoView {
     let to_ppm = |text: String| -> u32 {
         (text.parse::<f64>().unwrap_or(0.0).clamp(0.0, 100.0) * 10_000.0).round() as u32
     };
-    let n_memo = Memo::new(move |_| {
-        shell.tick.get();
+    let n_info = move || {
+        shell.edits.get();
         shell
             .with(|s| {
                 (
@@ -264,10 +260,6 @@ fn Network() -> impl IntoView {
                 )
             })
             .unwrap_or((1, 1, 1, 0))
-    });
-    let n_info = move || {
-        shell.edits.get();
-        n_memo.get()
     };
     let set_n = move |ev: leptos::ev::Event| {
         if let Ok(n) = event_target_value(&ev).parse::<u32>() {
@@ -387,15 +379,11 @@ fn LabParams() -> impl IntoView {
 }
 
 fn param_control(shell: Shell, spec: &'static ParamSpec) -> impl IntoView {
-    let memo = Memo::new(move |_| {
-        shell.tick.get();
+    let value = move || {
+        shell.edits.get();
         shell
             .with(|s| s.base().param(spec.key).unwrap_or(spec.default).to_string())
             .unwrap_or_default()
-    });
-    let value = move || {
-        shell.edits.get();
-        memo.get()
     };
     let apply = move |v: String| shell.try_update(|s| s.set_param(spec.key, &v));
     let id = format!("param-{}", spec.key);
@@ -467,85 +455,129 @@ fn Properties() -> impl IntoView {
 
 /// The lab's own tables (a Raft log, a ring's key ownership).
 ///
-/// While a run plays the tables change several times a second. Cells are keyed by row and
-/// column and update their text and style in place; a new column or row adds just its cells.
-/// So the browser re-lays-out a few cells instead of building whole tables again.
+/// While a run plays the tables change several times a second. They are kept in step with the
+/// run by [`sync_tables`], which changes only the cells whose text or style changed and adds or
+/// removes cells as the tables grow: the browser re-lays-out a few cells, not whole tables.
 #[component]
 fn Panels() -> impl IntoView {
     let shell = expect_context::<Shell>();
-    let panels = Memo::new(move |_| {
+    let host = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
         shell.tick.get();
-        shell.with(|s| s.sim().panels()).unwrap_or_default()
+        let Some(el) = host.get() else { return };
+        if let Some(panels) = shell.with(|s| s.sim().panels()) {
+            sync_tables(&el, &panels);
+        }
     });
-    let titles = Memo::new(move |_| {
-        panels.with(|ps| ps.iter().map(|p| p.title.clone()).collect::<Vec<_>>())
-    });
-    move || {
-        titles
-            .get()
-            .into_iter()
-            .enumerate()
-            .map(|(i, title)| panel(panels, i, title))
-            .collect_view()
-    }
+    view! { <div class="panels" node_ref=host></div> }
 }
 
-fn panel(panels: Memo<Vec<Panel>>, i: usize, title: String) -> impl IntoView {
-    // Every row gets a cell per column (a short row's extra cells stay empty), so a follower
-    // catching up changes texts, not the table.
-    let columns = Memo::new(move |_| {
-        panels.with(|ps| {
-            ps.get(i).map_or(0, |p| {
-                p.columns
-                    .len()
-                    .max(p.rows.iter().map(Vec::len).max().unwrap_or(0))
-            })
-        })
-    });
-    let rows = Memo::new(move |_| panels.with(|ps| ps.get(i).map_or(0, |p| p.rows.len())));
-    let cell = move |r: usize, c: usize| {
-        panels.with(|ps| {
-            ps.get(i)
-                .and_then(|p| p.rows.get(r))
-                .and_then(|row| row.get(c))
-                .map(|cell| (cell.text.clone(), cell.style.min(8)))
-                .unwrap_or_default()
-        })
+/// Makes the children of `host` show `panels`: one card per panel, each with a heading, a
+/// table and a caption. Existing elements are reused; text is written only where it differs.
+fn sync_tables(host: &web_sys::HtmlElement, panels: &[Panel]) {
+    let Some(doc) = host.owner_document() else {
+        return;
     };
-    let heading = move |c: usize| {
-        panels.with(|ps| {
-            ps.get(i)
-                .and_then(|p| p.columns.get(c))
-                .cloned()
-                .unwrap_or_default()
-        })
+    let make = |tag: &str, parent: &web_sys::Element| -> Option<web_sys::Element> {
+        let el = doc.create_element(tag).ok()?;
+        parent.append_child(&el).ok()?;
+        Some(el)
     };
-    let caption =
-        move || panels.with(|ps| ps.get(i).map(|p| p.caption.clone()).unwrap_or_default());
-    let label = title.clone();
-    view! {
-        <section class="card" aria-label=label>
-            <h2>{title}</h2>
-            <div class="table-wrap">
-                <table>
-                    <thead><tr>
-                        <For each=move || 0..columns.get() key=|c| *c children=move |c| view! { <th>{move || heading(c)}</th> }/>
-                    </tr></thead>
-                    <tbody>
-                        <For each=move || 0..rows.get() key=|r| *r children=move |r| view! {
-                            <tr>
-                                <For each=move || 0..columns.get() key=|c| *c children=move |c| view! {
-                                    <td class=move || format!("cell s{}", cell(r, c).1)>{move || cell(r, c).0}</td>
-                                }/>
-                            </tr>
-                        }/>
-                    </tbody>
-                </table>
-            </div>
-            {move || {
-                let text = caption();
-                (!text.is_empty()).then(|| view! { <p class="muted small">{text}</p> })
-            }}
-        </section>
+    // The number of children of `parent` made equal to `n` (new ones are `tag` elements).
+    let fit = |parent: &web_sys::Element, n: usize, tag: &str| {
+        while parent.child_element_count() as usize > n {
+            if let Some(last) = parent.last_element_child() {
+                last.remove();
+            }
+        }
+        while (parent.child_element_count() as usize) < n {
+            if make(tag, parent).is_none() {
+                return;
+            }
+        }
+    };
+    let set_text = |el: &web_sys::Element, text: &str| {
+        if el.text_content().as_deref() != Some(text) {
+            el.set_text_content(Some(text));
+        }
+    };
+    fit(host, panels.len(), "section");
+    let cards = host.children();
+    for (i, p) in panels.iter().enumerate() {
+        let Some(card) = cards.item(i as u32) else {
+            return;
+        };
+        if card.child_element_count() != 3 {
+            card.set_inner_html("");
+            let _ = card.set_attribute("class", "card");
+            let ok = make("h2", &card).is_some()
+                && make("div", &card)
+                    .and_then(|wrap| {
+                        let _ = wrap.set_attribute("class", "table-wrap");
+                        let table = make("table", &wrap)?;
+                        make("thead", &table).and_then(|h| make("tr", &h))?;
+                        make("tbody", &table)
+                    })
+                    .is_some()
+                && make("p", &card)
+                    .map(|c| c.set_attribute("class", "muted small"))
+                    .is_some();
+            if !ok {
+                return;
+            }
+        }
+        if card.get_attribute("aria-label").as_deref() != Some(p.title.as_str()) {
+            let _ = card.set_attribute("aria-label", &p.title);
+        }
+        let (Some(h2), Some(caption)) = (card.first_element_child(), card.last_element_child())
+        else {
+            return;
+        };
+        set_text(&h2, &p.title);
+        set_text(&caption, &p.caption);
+        let Ok(Some(table)) = card.query_selector("table") else {
+            return;
+        };
+        let (Ok(Some(head)), Ok(Some(body))) = (
+            table.query_selector("thead > tr"),
+            table.query_selector("tbody"),
+        ) else {
+            return;
+        };
+        // Every row gets a cell per column (a short row's extra cells stay empty), so a
+        // follower catching up changes texts, not the table.
+        let cols = p
+            .columns
+            .len()
+            .max(p.rows.iter().map(Vec::len).max().unwrap_or(0));
+        fit(&head, cols, "th");
+        let ths = head.children();
+        for c in 0..cols {
+            if let Some(th) = ths.item(c as u32) {
+                set_text(&th, p.columns.get(c).map_or("", String::as_str));
+            }
+        }
+        fit(&body, p.rows.len(), "tr");
+        let trs = body.children();
+        for (r, row) in p.rows.iter().enumerate() {
+            let Some(tr) = trs.item(r as u32) else {
+                return;
+            };
+            fit(&tr, cols, "td");
+            let tds = tr.children();
+            for c in 0..cols {
+                let Some(td) = tds.item(c as u32) else {
+                    return;
+                };
+                let (text, style) = row
+                    .get(c)
+                    .map_or(("", 0), |cell| (cell.text.as_str(), cell.style.min(8)));
+                set_text(&td, text);
+                let class = format!("cell s{style}");
+                if td.get_attribute("class").as_deref() != Some(class.as_str()) {
+                    let _ = td.set_attribute("class", &class);
+                }
+            }
+        }
     }
 }

@@ -12,11 +12,10 @@ const MIN_BAR_US: u64 = 1_000_000;
 #[component]
 pub fn Timeline() -> impl IntoView {
     let shell = expect_context::<Shell>();
-    let playing = Memo::new(move |_| {
+    let playing = move || {
         shell.tick.get();
         shell.with(|s| s.playing).unwrap_or(false)
-    });
-    let playing = move || playing.get();
+    };
     let toggle = move |_| {
         shell.update(|s| {
             let on = !s.playing;
@@ -45,25 +44,17 @@ pub fn Timeline() -> impl IntoView {
             s.seek(t)
         });
     };
-    let speed_memo = Memo::new(move |_| {
-        shell.tick.get();
-        shell.with(|s| s.speed_ix).unwrap_or(3)
-    });
     let speed_ix = move || {
         shell.edits.get();
-        speed_memo.get()
+        shell.with(|s| s.speed_ix).unwrap_or(3)
     };
     let set_speed = move |ev: leptos::ev::Event| {
         let ix: usize = event_target_value(&ev).parse().unwrap_or(3);
         shell.update(|s| s.set_speed(ix));
     };
-    let skip_memo = Memo::new(move |_| {
-        shell.tick.get();
-        shell.with(|s| s.skip_idle).unwrap_or(false)
-    });
     let skip = move || {
         shell.edits.get();
-        skip_memo.get()
+        shell.with(|s| s.skip_idle).unwrap_or(false)
     };
     view! {
         <footer class="timeline" aria-label="Timeline">

@@ -109,11 +109,12 @@ pub fn diagram(input: &DiagramInput, w: f64, h: f64, style: Style) -> (Vec<Shape
         t1,
         rows: rows(n, input.clients, font * 1.6, h - font * 1.8),
     };
-    let mut out = Vec::with_capacity(input.records.len() + 64);
+    let scan = Scan::new(&g, input.records);
+    let mut out = Vec::with_capacity(scan.i1 - scan.i0 + scan.sends.len() + 64);
     let mut segs = Vec::new();
     axes(&g, input, n, h, style, &mut out);
-    marks(&g, input, h, style, &mut out);
-    messages(&g, input, style, &mut out, &mut segs);
+    marks(&g, input, &scan, h, style, &mut out);
+    messages(&g, input, &scan, style, &mut out, &mut segs);
     let cx = g.x(input.now_us);
     out.push(Shape::Line {
         a: Pt::new(cx, font * 0.6),
@@ -194,16 +195,92 @@ pub fn nice_step(raw: u64) -> u64 {
     }
 }
 
-fn marks(g: &Geom, input: &DiagramInput, h: f64, style: Style, out: &mut Vec<Shape>) {
+/// One pass over the records up to the window's end (they are in time order), collecting what
+/// the marks and arrows need from before the window: frames stay cheap with a full record cache.
+struct Scan<'a> {
+    /// The records inside the window: `records[i0..i1]`.
+    i0: usize,
+    i1: usize,
+    /// Crashes and restarts before the window (for nodes already down when it starts).
+    faults: Vec<&'a RecordView>,
+    /// Duplicated copies (recorded when the original is sent): (copy, original).
+    copies: Vec<(u64, u64)>,
+    /// The sends whose path reaches into the window, in record order.
+    sends: Vec<&'a RecordView>,
+    /// The originals of `copies`.
+    originals: IdMap<&'a RecordView>,
+    /// The earliest of `sends` and `originals` (ends are looked up from there on).
+    earliest: u64,
+}
+
+impl<'a> Scan<'a> {
+    fn new(g: &Geom, recs: &'a [RecordView]) -> Scan<'a> {
+        let i0 = recs.partition_point(|r| r.at_us < g.t0);
+        let i1 = recs.partition_point(|r| r.at_us <= g.t1);
+        let mut scan = Scan {
+            i0,
+            i1,
+            faults: Vec::new(),
+            copies: Vec::new(),
+            sends: Vec::new(),
+            originals: IdMap::default(),
+            earliest: g.t0,
+        };
+        for (i, r) in recs[..i1].iter().enumerate() {
+            match (r.what, r.msg) {
+                ("crash" | "restart", _) if i < i0 => scan.faults.push(r),
+                ("duplicate", Some(m)) => {
+                    if let Some(copy) = r.text.strip_prefix("copy #").and_then(|c| c.parse().ok()) {
+                        scan.copies.push((copy, m));
+                    }
+                }
+                ("send", Some(_)) => {
+                    let arrive = r.arrive_us.unwrap_or(r.at_us);
+                    let reach = if r.lost {
+                        arrive.saturating_add(arrive.saturating_sub(r.at_us))
+                    } else {
+                        arrive
+                    };
+                    if r.at_us >= g.t0 || reach >= g.t0 {
+                        scan.sends.push(r);
+                        scan.earliest = scan.earliest.min(r.at_us);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !scan.copies.is_empty() {
+            let wanted: IdMap<()> = scan.copies.iter().map(|(_, orig)| (*orig, ())).collect();
+            for r in &recs[..i1] {
+                if let ("send", Some(m)) = (r.what, r.msg) {
+                    if wanted.contains_key(&m) {
+                        scan.originals.insert(m, r);
+                        scan.earliest = scan.earliest.min(r.at_us);
+                    }
+                }
+            }
+        }
+        scan
+    }
+}
+
+fn marks(g: &Geom, input: &DiagramInput, scan: &Scan, h: f64, style: Style, out: &mut Vec<Shape>) {
     let font = style.font(11.0);
     let visible = |t: u64| t >= g.t0 && t <= g.t1;
     let mut down: BTreeMap<u32, u64> = BTreeMap::new();
-    let notes = input
-        .records
-        .iter()
-        .filter(|r| r.what == "note" && visible(r.at_us))
-        .count();
-    for r in input.records {
+    // Nodes down when the window starts (nothing before it is drawn).
+    for r in &scan.faults {
+        if let Some(node) = r.node {
+            if r.what == "crash" {
+                down.insert(node, r.at_us);
+            } else {
+                down.remove(&node);
+            }
+        }
+    }
+    let window = &input.records[scan.i0..scan.i1];
+    let notes = window.iter().filter(|r| r.what == "note").count();
+    for r in window {
         match r.what {
             "crash" => {
                 if let Some(node) = r.node {
@@ -321,55 +398,16 @@ fn downtime(g: &Geom, node: u32, from: u64, to: u64, style: Style, out: &mut Vec
 fn messages(
     g: &Geom,
     input: &DiagramInput,
+    scan: &Scan,
     style: Style,
     out: &mut Vec<Shape>,
     segs: &mut Vec<Segment>,
 ) {
-    // Records are in time order, and a message shows only if its path reaches into the
-    // window: so only sends up to the window's end are looked at, and ends only from the
-    // earliest send that crosses the window's left edge on. Frames stay cheap with a full
-    // record cache.
+    // How each message ended: delivered (false) or dropped (true), and when. Only messages
+    // sent from `scan.earliest` on can show, so their ends come after it.
     let recs = input.records;
-    let i0 = recs.partition_point(|r| r.at_us < g.t0);
-    let i1 = recs.partition_point(|r| r.at_us <= g.t1);
-    // Duplicated copies (recorded when the original is sent).
-    let mut copies: Vec<(u64, u64)> = Vec::new();
-    for r in &recs[..i1] {
-        if let ("duplicate", Some(m)) = (r.what, r.msg) {
-            if let Some(copy) = r.text.strip_prefix("copy #").and_then(|c| c.parse().ok()) {
-                copies.push((copy, m));
-            }
-        }
-    }
-    let wanted: IdMap<()> = copies.iter().map(|(_, orig)| (*orig, ())).collect();
-    let reaches_window = |r: &RecordView| {
-        let arrive = r.arrive_us.unwrap_or(r.at_us);
-        let reach = if r.lost {
-            arrive.saturating_add(arrive.saturating_sub(r.at_us))
-        } else {
-            arrive
-        };
-        r.at_us >= g.t0 || reach >= g.t0
-    };
-    let mut sends: IdMap<&RecordView> = IdMap::default();
-    let mut order: Vec<&RecordView> = Vec::new();
-    let mut earliest = g.t0;
-    for r in &recs[..i1] {
-        if let ("send", Some(m)) = (r.what, r.msg) {
-            let copied = wanted.contains_key(&m);
-            if reaches_window(r) {
-                order.push(r);
-                earliest = earliest.min(r.at_us);
-            }
-            if copied {
-                sends.insert(m, r);
-                earliest = earliest.min(r.at_us);
-            }
-        }
-    }
-    // How each message ended: delivered (false) or dropped (true), and when.
     let mut ends: IdMap<(u64, bool)> = IdMap::default();
-    let k = recs[..i0].partition_point(|r| r.at_us < earliest);
+    let k = recs[..scan.i0].partition_point(|r| r.at_us < scan.earliest);
     for r in &recs[k..] {
         match (r.what, r.msg) {
             ("deliver", Some(m)) => {
@@ -381,13 +419,14 @@ fn messages(
             _ => {}
         }
     }
+    let (order, copies, sends) = (&scan.sends, &scan.copies, &scan.originals);
     let first = out.len();
     for r in order {
         let id = r.msg.unwrap_or(0);
         message(g, input, r, id, ends.get(&id).copied(), style, out, segs);
     }
     // Duplicated copies: an arrow from the original send to the copy's delivery.
-    for (copy, orig) in &copies {
+    for (copy, orig) in copies {
         if let Some(r) = sends.get(orig) {
             message(
                 g,
@@ -601,7 +640,18 @@ mod tests {
                     span_us: span,
                     selected_msg: None,
                 };
-                let (_, segs) = diagram(&input, 1000.0, 300.0, style);
+                let (shapes, segs) = diagram(&input, 1000.0, 300.0, style);
+                // S0 is down from 2 s to 4 s: its line is dashed even in a window that starts
+                // after the crash (known only from before the window).
+                let downtime = shapes
+                    .iter()
+                    .any(|s| matches!(s, Shape::Line { color, dash: true, .. } if *color == ALERT));
+                let (w0, w1) = window(now, span);
+                assert_eq!(
+                    downtime,
+                    w0 < 4_000_000 && now.min(w1) > 2_000_000,
+                    "now {now} span {span}"
+                );
                 let mut fast: Vec<_> = segs
                     .iter()
                     .map(|s| (s.msg, (s.b.x * 100.0) as i64, (s.b.y * 100.0) as i64))
