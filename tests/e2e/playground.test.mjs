@@ -41,6 +41,32 @@ test('loads, plays for two seconds and draws both canvases', async () => {
   assert.deepEqual(browser.errors, []);
 });
 
+test('without OffscreenCanvas the canvases are painted on the page, the same run', async () => {
+  // Browsers without OffscreenCanvas (older Safari) paint on the main thread.
+  const b = await launch({ width: 1280, height: 800 });
+  try {
+    const page = await b.page();
+    await page.addInitScript(() => { delete window.OffscreenCanvas; });
+    const link = '#/raft?n=5&seed=2&lat=20..80ms&clients=1&t=3s';
+    await open(page, link);
+    const st = await page.evaluate(() => window.dsplay.state());
+    assert.equal(st.painter.offThread, false);
+    const topo = await paintedPixels(page, 'canvas.topology');
+    const diagram = await paintedPixels(page, 'canvas.diagram');
+    assert.ok(topo.painted > topo.total * 0.01, `topology painted ${topo.painted}/${topo.total}`);
+    assert.ok(diagram.painted > diagram.total * 0.01, `diagram painted ${diagram.painted}/${diagram.total}`);
+    // The worker draws the same pixels for the same paused run.
+    const page2 = await browser.page();
+    await open(page2, link);
+    assert.equal((await page2.evaluate(() => window.dsplay.state())).painter.offThread, true);
+    const topo2 = await paintedPixels(page2, 'canvas.topology');
+    assert.ok(Math.abs(topo2.painted - topo.painted) <= topo.painted * 0.02, `worker ${topo2.painted} vs page ${topo.painted} painted pixels`);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
 test('scrubbing back and forward lands on the same run', async () => {
   const page = await browser.page();
   await open(page, '#/flows?n=3&seed=11&lat=20..80ms&loss=5%&dup=0%&t=3s');
