@@ -462,19 +462,27 @@ fn Properties() -> impl IntoView {
 fn Panels() -> impl IntoView {
     let shell = expect_context::<Shell>();
     let host = NodeRef::<leptos::html::Div>::new();
+    // What the tables show now: cells that did not change are not touched at all.
+    let shown = StoredValue::new_local(Vec::<Panel>::new());
     Effect::new(move |_| {
         shell.tick.get();
         let Some(el) = host.get() else { return };
         if let Some(panels) = shell.with(|s| s.sim().panels()) {
-            sync_tables(&el, &panels);
+            if shown.with_value(|prev| *prev != panels) {
+                shown.update_value(|prev| {
+                    sync_tables(&el, &panels, prev);
+                    *prev = panels;
+                });
+            }
         }
     });
     view! { <div class="panels" node_ref=host></div> }
 }
 
 /// Makes the children of `host` show `panels`: one card per panel, each with a heading, a
-/// table and a caption. Existing elements are reused; text is written only where it differs.
-fn sync_tables(host: &web_sys::HtmlElement, panels: &[Panel]) {
+/// table and a caption. Existing elements are reused; text is written only where it differs
+/// from `shown`, what the elements were last made to show.
+fn sync_tables(host: &web_sys::HtmlElement, panels: &[Panel], shown: &[Panel]) {
     let Some(doc) = host.owner_document() else {
         return;
     };
@@ -559,7 +567,18 @@ fn sync_tables(host: &web_sys::HtmlElement, panels: &[Panel]) {
         }
         fit(&body, p.rows.len(), "tr");
         let trs = body.children();
+        let before = shown.get(i).filter(|q| {
+            q.title == p.title
+                && q.rows.len() == p.rows.len()
+                && q.columns
+                    .len()
+                    .max(q.rows.iter().map(Vec::len).max().unwrap_or(0))
+                    == cols
+        });
         for (r, row) in p.rows.iter().enumerate() {
+            if before.is_some_and(|q| q.rows.get(r) == Some(row)) {
+                continue; // this row's cells already show it
+            }
             let Some(tr) = trs.item(r as u32) else {
                 return;
             };
