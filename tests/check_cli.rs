@@ -4,6 +4,11 @@ use dsplay::check::{run_cli, run_cli_report, Format, ModelKind, Verdict};
 use std::path::PathBuf;
 
 /// Writes `text` to a file of this test process's own and returns its path.
+/// The caller's clock for the report's time taken (a fixed reading: the time is not under test).
+fn clock() -> f64 {
+    0.0
+}
+
 fn temp_file(name: &str, text: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("dsplay-check-cli-{}-{name}", std::process::id()));
     std::fs::write(&path, text).unwrap();
@@ -32,6 +37,7 @@ fn json_output_has_the_verdict_the_witness_and_the_prefix_length() {
         ModelKind::CasRegister,
         None,
         true,
+        &clock,
     )
     .unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -64,6 +70,7 @@ fn json_output_for_a_linearizable_history_has_no_witness() {
         ModelKind::Register,
         None,
         true,
+        &clock,
     )
     .unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -82,6 +89,7 @@ fn human_output_states_the_verdict_and_explains_a_violation() {
         ModelKind::CasRegister,
         None,
         false,
+        &clock,
     )
     .unwrap();
     assert_eq!(report.verdict, Verdict::NotLinearizable);
@@ -107,6 +115,7 @@ fn human_output_states_the_verdict_and_explains_a_violation() {
         ModelKind::CasRegister,
         None,
         false,
+        &clock,
     )
     .unwrap();
     assert!(
@@ -131,6 +140,7 @@ fn the_initial_value_is_where_the_register_starts() {
             ModelKind::Register,
             initial,
             false,
+            &clock,
         )
         .unwrap()
     };
@@ -142,6 +152,7 @@ fn the_initial_value_is_where_the_register_starts() {
         ModelKind::Kv,
         Some("5".into()),
         false,
+        &clock,
     );
     assert!(error.is_err());
     std::fs::remove_file(path).unwrap();
@@ -150,13 +161,29 @@ fn the_initial_value_is_where_the_register_starts() {
 #[test]
 fn errors_name_the_file_and_the_line() {
     let missing = std::env::temp_dir().join("dsplay-check-cli-no-such-file.log");
-    let error = run_cli(&missing, Format::Json, ModelKind::Register, None, false).unwrap_err();
+    let error = run_cli(
+        &missing,
+        Format::Json,
+        ModelKind::Register,
+        None,
+        false,
+        &clock,
+    )
+    .unwrap_err();
     assert!(error.contains("no-such-file"), "{error}");
     let bad = temp_file(
         "bad.edn",
         "{:process 0, :type :invoke, :f :read}\n{:process 0 :type}\n",
     );
-    let error = run_cli(&bad, Format::JepsenEdn, ModelKind::Register, None, false).unwrap_err();
+    let error = run_cli(
+        &bad,
+        Format::JepsenEdn,
+        ModelKind::Register,
+        None,
+        false,
+        &clock,
+    )
+    .unwrap_err();
     assert!(
         error.contains("bad.edn") && error.contains("line 2"),
         "{error}"
@@ -168,12 +195,21 @@ fn errors_name_the_file_and_the_line() {
         ModelKind::Register,
         None,
         false,
+        &clock,
     )
     .unwrap_err();
     assert!(error.contains("register model does not support"), "{error}");
     let binary = temp_file("binary.json", "");
     std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
-    let error = run_cli(&binary, Format::Json, ModelKind::Register, None, false).unwrap_err();
+    let error = run_cli(
+        &binary,
+        Format::Json,
+        ModelKind::Register,
+        None,
+        false,
+        &clock,
+    )
+    .unwrap_err();
     assert!(error.contains("not UTF-8"), "{error}");
     for path in [bad, cas, binary] {
         std::fs::remove_file(path).unwrap();

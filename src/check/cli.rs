@@ -26,14 +26,17 @@ pub struct CliReport {
 /// nil, without it). `json` selects machine-readable output: `linearizable` (true, false, or
 /// null when the budget ran out), `operations`, `elapsed_ms`, and when not linearizable
 /// `witness` (the operation that cannot be placed) and `longest_prefix` (its length).
+/// `clock` reads the caller's clock in milliseconds (any origin) to report the time taken: the
+/// checker itself never reads a clock, so the core stays free of wall time.
 pub fn run_cli(
     path: &Path,
     format: Format,
     model: ModelKind,
     initial: Option<String>,
     json: bool,
+    clock: &dyn Fn() -> f64,
 ) -> Result<String, String> {
-    run_cli_report(path, format, model, initial, json).map(|report| report.text)
+    run_cli_report(path, format, model, initial, json, clock).map(|report| report.text)
 }
 
 /// [`run_cli`], also returning the verdict and the full result.
@@ -43,14 +46,15 @@ pub fn run_cli_report(
     model: ModelKind,
     initial: Option<String>,
     json: bool,
+    clock: &dyn Fn() -> f64,
 ) -> Result<CliReport, String> {
-    let stopwatch = Stopwatch::start();
+    let started = clock();
     let shown = path.display();
     let text = read_input(path)?;
     let history = parse_history(&text, format).map_err(|error| format!("{shown}: {error}"))?;
     let model = Model::new(model, initial.map(Value::from));
     let result = check(&history, &model).map_err(|error| format!("{shown}: {error}"))?;
-    let elapsed_ms = stopwatch.elapsed_ms();
+    let elapsed_ms = (clock() - started).max(0.0);
     let text = if json {
         render_json(&history, &model, format, &result, elapsed_ms)
     } else {
@@ -82,38 +86,15 @@ fn read_input(path: &Path) -> Result<String, String> {
     })
 }
 
-/// Wall time for the report. Measured only natively: `std::time::Instant` panics in wasm, and
-/// the checker itself never reads a clock.
-struct Stopwatch {
-    #[cfg(not(target_arch = "wasm32"))]
-    started: std::time::Instant,
-}
-
-impl Stopwatch {
-    fn start() -> Self {
-        Stopwatch {
-            #[cfg(not(target_arch = "wasm32"))]
-            started: std::time::Instant::now(),
-        }
-    }
-
-    fn elapsed_ms(&self) -> Option<f64> {
-        #[cfg(not(target_arch = "wasm32"))]
-        return Some(self.started.elapsed().as_secs_f64() * 1e3);
-        #[cfg(target_arch = "wasm32")]
-        return None;
-    }
-}
-
 fn render_json(
     history: &History,
     model: &Model,
     format: Format,
     result: &CheckResult,
-    elapsed_ms: Option<f64>,
+    elapsed_ms: f64,
 ) -> String {
     // Three decimals (microseconds) are as much as a wall-clock reading means.
-    let elapsed_ms = elapsed_ms.map(|ms| (ms * 1e3).round() / 1e3);
+    let elapsed_ms = (elapsed_ms * 1e3).round() / 1e3;
     let mut report = json!({
         "linearizable": result.is_linearizable(),
         "verdict": result.verdict,
@@ -148,12 +129,7 @@ fn witness_json(history: &History, index: usize) -> serde_json::Value {
     witness
 }
 
-fn render_text(
-    history: &History,
-    model: &Model,
-    result: &CheckResult,
-    elapsed_ms: Option<f64>,
-) -> String {
+fn render_text(history: &History, model: &Model, result: &CheckResult, elapsed_ms: f64) -> String {
     let keys = match model.kind {
         ModelKind::Kv => format!(
             " on {} {}",
@@ -162,7 +138,7 @@ fn render_text(
         ),
         ModelKind::Register | ModelKind::CasRegister => String::new(),
     };
-    let elapsed = elapsed_ms.map_or(String::new(), |ms| format!(" in {ms:.1} ms"));
+    let elapsed = format!(" in {elapsed_ms:.1} ms");
     let summary = format!(
         "{} {}{keys} checked{elapsed} ({} search {})",
         result.operations,
