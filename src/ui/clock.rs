@@ -95,13 +95,17 @@ fn frame(
         .try_update_value(|v| std::mem::take(&mut v.dirty))
         .unwrap_or(false);
     if repaint || dirty {
-        // The node views are built once and shared by both canvases.
         let nodes = shell.with(|s| s.sim().nodes()).unwrap_or_default();
+        let shared = Shared {
+            nodes: &nodes,
+            style: style(&shell),
+            dpr: window().device_pixel_ratio().max(1.0),
+        };
         if let Some(c) = canvases.topo.get_untracked() {
-            paint_topology(&shell, &c, &nodes);
+            paint_topology(&shell, &c, &shared);
         }
         if let Some(c) = canvases.diagram.get_untracked() {
-            paint_diagram(&shell, &c, &nodes);
+            paint_diagram(&shell, &c, &shared);
         }
         shell.view.update_value(|v| v.painter.flush());
         shell.frame.update(|f| *f += 1);
@@ -172,7 +176,14 @@ fn sync_url(shell: &Shell, last: &RefCell<(String, String)>) {
 }
 
 /// Draws the topology view at the cursor.
-pub fn paint_topology(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, nodes: &[NodeView]) {
+/// What both canvases of one frame use, read once per frame.
+pub struct Shared<'a> {
+    pub nodes: &'a [NodeView],
+    pub style: Style,
+    pub dpr: f64,
+}
+
+pub fn paint_topology(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, shared: &Shared) {
     let Some((w, h, drag)) = shell
         .view
         .try_with_value(|v| (v.topo_size.0, v.topo_size.1, v.drag))
@@ -182,8 +193,7 @@ pub fn paint_topology(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, nodes:
     if w < 2.0 || h < 2.0 {
         return;
     }
-    let style = style(shell);
-    let dpr = window().device_pixel_ratio().max(1.0);
+    let Shared { nodes, style, dpr } = *shared;
     let layout = shell.with(|s| {
         let sim = s.sim();
         let (msgs, cuts) = (sim.in_flight(), sim.cut_links());
@@ -213,20 +223,19 @@ pub fn paint_topology(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, nodes:
 }
 
 /// Draws the space-time diagram around the cursor.
-pub fn paint_diagram(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, nodes: &[NodeView]) {
+pub fn paint_diagram(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, shared: &Shared) {
     let Some((w, h)) = shell.view.try_with_value(|v| v.diagram_size) else {
         return;
     };
     if w < 2.0 || h < 2.0 {
         return;
     }
-    let style = style(shell);
+    let Shared { nodes, style, dpr } = *shared;
     let span_us = SPANS_US[shell
         .span_ix
         .try_get_untracked()
         .unwrap_or(4)
         .min(SPANS_US.len() - 1)];
-    let dpr = window().device_pixel_ratio().max(1.0);
     let segs = shell.with(|s| {
         let sim = s.sim();
         let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();

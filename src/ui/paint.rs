@@ -293,8 +293,9 @@ pub struct Offthread {
     enc: crate::viz::wire::Encoded,
     /// The last frame sent for each id (a frame equal to it is not sent again).
     last: Vec<Option<(crate::viz::wire::Encoded, [f64; 3])>>,
-    /// This frame's message: `[id, ops, strings or null, id, ...]`.
-    batch: Option<js_sys::Array>,
+    /// This frame's message, `[id, ops, strings or null, id, ...]`, and the buffers it hands
+    /// over.
+    batch: Option<(js_sys::Array, js_sys::Array)>,
 }
 
 #[derive(Default)]
@@ -337,7 +338,10 @@ impl Offthread {
         let ops = js_sys::Float64Array::new_with_length((self.enc.ops.len() + 3) as u32);
         ops.subarray(0, 3).copy_from(&size);
         ops.subarray(3, ops.length()).copy_from(&self.enc.ops);
-        let batch = self.batch.get_or_insert_with(js_sys::Array::new);
+        let (batch, transfer) = self
+            .batch
+            .get_or_insert_with(|| (js_sys::Array::new(), js_sys::Array::new()));
+        transfer.push(&ops.buffer());
         batch.push(&(id as f64).into());
         batch.push(&ops);
         batch.push(&if same_strings {
@@ -356,15 +360,11 @@ impl Offthread {
 
     /// Sends this frame's shapes to the worker (one message for both canvases).
     pub fn flush(&mut self) {
-        let (Some(batch), WorkerState::Running(worker)) = (self.batch.take(), &self.state) else {
+        let (Some((batch, transfer)), WorkerState::Running(worker)) =
+            (self.batch.take(), &self.state)
+        else {
             return;
         };
-        let transfer = js_sys::Array::new();
-        for v in batch.iter() {
-            if let Some(a) = v.dyn_ref::<js_sys::Float64Array>() {
-                transfer.push(&a.buffer());
-            }
-        }
         let _ = worker.post_message_with_transfer(&batch, &transfer);
     }
 

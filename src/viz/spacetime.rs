@@ -419,15 +419,14 @@ fn messages(
             _ => {}
         }
     }
-    let (order, copies, sends) = (&scan.sends, &scan.copies, &scan.originals);
     let first = out.len();
-    for r in order {
+    for r in &scan.sends {
         let id = r.msg.unwrap_or(0);
         message(g, input, r, id, ends.get(&id).copied(), style, out, segs);
     }
     // Duplicated copies: an arrow from the original send to the copy's delivery.
-    for (copy, orig) in copies {
-        if let Some(r) = sends.get(orig) {
+    for (copy, orig) in &scan.copies {
+        if let Some(r) = scan.originals.get(orig) {
             message(
                 g,
                 input,

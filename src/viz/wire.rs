@@ -2,8 +2,8 @@
 //!
 //! The animated canvases are painted off the main thread (see `ui::paint`): each frame the
 //! shapes computed here in `viz` travel to a worker as one `Float64Array` of numbers and one
-//! string (colours and texts, separated by [`SEP`]). This is that encoding and its exact
-//! inverse; `static/paint-worker.js` reads the same layout. Pure, so the layout is tested here.
+//! string (colours and texts, separated by [`SEP`]). This is that encoding;
+//! `static/paint-worker.js` reads the same layout, and the tests decode it the same way.
 //!
 //! Layout: a sequence of records, each an opcode then its fields. Strings are indices into the
 //! string table (`-1` for none); booleans are 0 or 1; alignment is 0 left, 1 centre, 2 right.
@@ -18,7 +18,7 @@
 //! | 6  | Cross  | cx cy r color width                     |
 //! | 7  | Text   | x y text color size align bold          |
 
-use super::scene::{Align, Pt, Shape};
+use super::scene::{Align, Shape};
 
 /// Separates the strings of the table (never part of a colour or of text drawn on a canvas).
 pub const SEP: char = '\u{1f}';
@@ -170,85 +170,86 @@ pub fn encode(shapes: &[Shape], out: &mut Encoded) {
     }
 }
 
-/// What a decoded record refers to: the worker's view of a shape (colours as table strings).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Decoded {
-    Line(Pt, Pt, String, f64, bool),
-    Arrow(Pt, Pt, String, f64, f64),
-    Circle(Pt, f64, Option<String>, Option<String>, f64, bool),
-    Arc(Pt, f64, f64, f64, String, f64),
-    Rect(Pt, f64, f64, Option<String>, Option<String>, f64),
-    Cross(Pt, f64, String, f64),
-    Text(Pt, String, String, f64, Align, bool),
-}
-
-/// Reads an encoded frame back, as the paint worker does; `None` if it is malformed.
-pub fn decode(e: &Encoded) -> Option<Vec<Decoded>> {
-    let table: Vec<&str> = if e.strings.is_empty() {
-        Vec::new()
-    } else {
-        e.strings.split(SEP).collect()
-    };
-    let s = |x: f64| -> Option<String> {
-        table
-            .get(usize::try_from(x as i64).ok()?)
-            .map(|v| v.to_string())
-    };
-    let opt = |x: f64| -> Option<Option<String>> {
-        if x < 0.0 {
-            Some(None)
-        } else {
-            s(x).map(Some)
-        }
-    };
-    let mut out = Vec::new();
-    let o = &e.ops;
-    let mut i = 0;
-    while i < o.len() {
-        let f = |k: usize| o.get(i + k).copied();
-        let p = |k: usize| Some(Pt::new(f(k)?, f(k + 1)?));
-        let (shape, len) = match f(0)? {
-            LINE => (
-                Decoded::Line(p(1)?, p(3)?, s(f(5)?)?, f(6)?, f(7)? != 0.0),
-                8,
-            ),
-            ARROW => (Decoded::Arrow(p(1)?, p(3)?, s(f(5)?)?, f(6)?, f(7)?), 8),
-            CIRCLE => (
-                Decoded::Circle(p(1)?, f(3)?, opt(f(4)?)?, opt(f(5)?)?, f(6)?, f(7)? != 0.0),
-                8,
-            ),
-            ARC => (
-                Decoded::Arc(p(1)?, f(3)?, f(4)?, f(5)?, s(f(6)?)?, f(7)?),
-                8,
-            ),
-            RECT => (
-                Decoded::Rect(p(1)?, f(3)?, f(4)?, opt(f(5)?)?, opt(f(6)?)?, f(7)?),
-                8,
-            ),
-            CROSS => (Decoded::Cross(p(1)?, f(3)?, s(f(4)?)?, f(5)?), 6),
-            TEXT => {
-                let al = match f(6)? as i64 {
-                    0 => Align::Left,
-                    1 => Align::Center,
-                    2 => Align::Right,
-                    _ => return None,
-                };
-                (
-                    Decoded::Text(p(1)?, s(f(3)?)?, s(f(4)?)?, f(5)?, al, f(7)? != 0.0),
-                    8,
-                )
-            }
-            _ => return None,
-        };
-        out.push(shape);
-        i += len;
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::viz::scene::Pt;
+
+    /// What a decoded record refers to: the worker's view of a shape (colours as table strings).
+    #[derive(Clone, Debug, PartialEq)]
+    enum Decoded {
+        Line(Pt, Pt, String, f64, bool),
+        Arrow(Pt, Pt, String, f64, f64),
+        Circle(Pt, f64, Option<String>, Option<String>, f64, bool),
+        Arc(Pt, f64, f64, f64, String, f64),
+        Rect(Pt, f64, f64, Option<String>, Option<String>, f64),
+        Cross(Pt, f64, String, f64),
+        Text(Pt, String, String, f64, Align, bool),
+    }
+
+    /// Reads an encoded frame back, as the paint worker does; `None` if it is malformed.
+    fn decode(e: &Encoded) -> Option<Vec<Decoded>> {
+        let table: Vec<&str> = if e.strings.is_empty() {
+            Vec::new()
+        } else {
+            e.strings.split(SEP).collect()
+        };
+        let s = |x: f64| -> Option<String> {
+            table
+                .get(usize::try_from(x as i64).ok()?)
+                .map(|v| v.to_string())
+        };
+        let opt = |x: f64| -> Option<Option<String>> {
+            if x < 0.0 {
+                Some(None)
+            } else {
+                s(x).map(Some)
+            }
+        };
+        let mut out = Vec::new();
+        let o = &e.ops;
+        let mut i = 0;
+        while i < o.len() {
+            let f = |k: usize| o.get(i + k).copied();
+            let p = |k: usize| Some(Pt::new(f(k)?, f(k + 1)?));
+            let (shape, len) = match f(0)? {
+                LINE => (
+                    Decoded::Line(p(1)?, p(3)?, s(f(5)?)?, f(6)?, f(7)? != 0.0),
+                    8,
+                ),
+                ARROW => (Decoded::Arrow(p(1)?, p(3)?, s(f(5)?)?, f(6)?, f(7)?), 8),
+                CIRCLE => (
+                    Decoded::Circle(p(1)?, f(3)?, opt(f(4)?)?, opt(f(5)?)?, f(6)?, f(7)? != 0.0),
+                    8,
+                ),
+                ARC => (
+                    Decoded::Arc(p(1)?, f(3)?, f(4)?, f(5)?, s(f(6)?)?, f(7)?),
+                    8,
+                ),
+                RECT => (
+                    Decoded::Rect(p(1)?, f(3)?, f(4)?, opt(f(5)?)?, opt(f(6)?)?, f(7)?),
+                    8,
+                ),
+                CROSS => (Decoded::Cross(p(1)?, f(3)?, s(f(4)?)?, f(5)?), 6),
+                TEXT => {
+                    let al = match f(6)? as i64 {
+                        0 => Align::Left,
+                        1 => Align::Center,
+                        2 => Align::Right,
+                        _ => return None,
+                    };
+                    (
+                        Decoded::Text(p(1)?, s(f(3)?)?, s(f(4)?)?, f(5)?, al, f(7)? != 0.0),
+                        8,
+                    )
+                }
+                _ => return None,
+            };
+            out.push(shape);
+            i += len;
+        }
+        Some(out)
+    }
 
     fn expected(s: &Shape) -> Decoded {
         let o = |c: &Option<&str>| c.map(str::to_string);
