@@ -28,6 +28,63 @@ pub const FRAME_EVENT_BUDGET: u32 = 40_000;
 /// Records kept for the space-time diagram and drop marks.
 const RECORD_CACHE: usize = 6_000;
 
+/// A change to the simulation, as a replica must make it too.
+///
+/// The browser paints the animated canvases in a worker that keeps its own copy of the session
+/// (a replica). The engine is deterministic, so the replica stays equal to the page's session
+/// by making the same changes in the same order: every method below that moves or changes the
+/// simulation goes through [`Session::apply`], which also appends the change to
+/// [`Session::journal`] when one is kept. What only the page shows (play state, speed,
+/// selection) is not an `Op`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Replace the whole session by this scenario, at its cursor (`Session::from_scenario`).
+    Load(Scenario),
+    /// Run the engine to this instant (within the frame budget; stops at a violation).
+    RunTo(u64),
+    /// Move the cursor to this instant.
+    Seek(u64),
+    /// Process the next event or command.
+    Step,
+    /// An intervention at the cursor.
+    Act(Action),
+    /// Rebuild with these base parameters, keeping the script that fits and the cursor.
+    Rebuild(Scenario),
+}
+
+impl Op {
+    /// One line of text: `load <link>`, `run <us>`, `seek <us>`, `step`, `act <action>`,
+    /// `rebuild <link>`.
+    pub fn to_text(&self) -> String {
+        match self {
+            Op::Load(s) => format!("load {}", link::encode(s)),
+            Op::RunTo(t) => format!("run {t}"),
+            Op::Seek(t) => format!("seek {t}"),
+            Op::Step => "step".to_string(),
+            Op::Act(a) => format!("act {}", a.to_text()),
+            Op::Rebuild(s) => format!("rebuild {}", link::encode(s)),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Op, String> {
+        let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
+        let us = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("'{v}' is not a time in microseconds"))
+        };
+        let scenario = |v: &str| link::decode(v).map_err(|e| e.0);
+        Ok(match word {
+            "load" => Op::Load(scenario(rest)?),
+            "run" => Op::RunTo(us(rest)?),
+            "seek" => Op::Seek(us(rest)?),
+            "step" if rest.is_empty() => Op::Step,
+            "act" => Op::Act(Action::parse(rest)?),
+            "rebuild" => Op::Rebuild(scenario(rest)?),
+            _ => return Err(format!("unknown session change '{text}'")),
+        })
+    }
+}
+
 /// One playground session.
 pub struct Session {
     /// Lab, n, seed, network and lab parameters (no script, no cursor).
@@ -47,6 +104,9 @@ pub struct Session {
     pub repaint: bool,
     /// Bumped whenever the simulation is rebuilt (controls re-read their values).
     pub generation: u64,
+    /// The changes made since the journal was last drained, while one is kept (a replica
+    /// follows this session); see [`Op`].
+    pub journal: Option<Vec<Op>>,
 }
 
 impl Session {
@@ -70,6 +130,7 @@ impl Session {
             hover: Selection::None,
             repaint: true,
             generation: 0,
+            journal: None,
         };
         session.seek(s.cursor_us.unwrap_or(0));
         Ok(session)
@@ -173,14 +234,84 @@ impl Session {
                 target = target.max(due.0);
             }
         }
-        let violated = self.run_to(target);
+        let violated = self.apply(Op::RunTo(target)).unwrap_or(false);
         if violated {
             self.playing = false;
             self.carry_us = 0.0;
         }
-        self.sync_records();
-        self.repaint = true;
         violated
+    }
+
+    /// Makes one change to the simulation (journalled when a journal is kept). Returns whether
+    /// a property was violated on the way (`RunTo`, `Step`). On error the session is unchanged.
+    pub fn apply(&mut self, op: Op) -> Result<bool, String> {
+        let mut violated = false;
+        match &op {
+            Op::Load(s) => {
+                let next = Session::from_scenario(s)?;
+                let (speed_ix, skip_idle, generation) =
+                    (self.speed_ix, self.skip_idle, self.generation);
+                let journal = self.journal.take();
+                *self = next;
+                self.speed_ix = speed_ix;
+                self.skip_idle = skip_idle;
+                self.generation = generation + 1;
+                self.journal = journal;
+            }
+            Op::RunTo(target) => {
+                violated = self.run_to(*target);
+                self.sync_records();
+                self.repaint = true;
+            }
+            Op::Seek(t) => {
+                self.sim
+                    .seek(Instant((*t).min(crate::sim::time::MAX_DURATION_US)));
+                self.carry_us = 0.0;
+                self.reload_records();
+            }
+            Op::Step => {
+                if let Some(info) = self.sim.step() {
+                    if info.violation {
+                        violated = true;
+                        self.violations.insert(info.at.0);
+                    }
+                }
+                self.sync_records();
+                self.repaint = true;
+            }
+            Op::Act(action) => {
+                let now = self.now_us();
+                self.sim.act(action.clone())?;
+                // The future after `now` was cut off: forget what we saw of it.
+                self.violations.retain(|t| *t <= now);
+                self.records.retain(|r| r.at_us <= now);
+                self.next_seq = self.records.last().map_or(0, |r| r.seq + 1);
+                self.sync_records();
+                self.repaint = true;
+            }
+            Op::Rebuild(base) => self.rebuild_now(base.clone())?,
+        }
+        if let Some(j) = &mut self.journal {
+            j.push(op);
+        }
+        Ok(violated)
+    }
+
+    /// Starts keeping a journal for a replica and returns the change that makes a fresh
+    /// replica equal to this session now: its scenario with the cursor at the exact instant.
+    pub fn start_journal(&mut self) -> Op {
+        self.journal = Some(Vec::new());
+        let mut s = self.scenario();
+        s.cursor_us = Some(self.now_us());
+        Op::Load(s)
+    }
+
+    /// The changes since the last call, oldest first (empty when no journal is kept).
+    pub fn drain_journal(&mut self) -> Vec<Op> {
+        self.journal
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Runs the engine to `target` within the per-frame event budget.
@@ -217,22 +348,13 @@ impl Session {
 
     /// Moves the cursor to `t_us` (exactly the state of a fresh run to that instant).
     pub fn seek(&mut self, t_us: u64) {
-        self.sim
-            .seek(Instant(t_us.min(crate::sim::time::MAX_DURATION_US)));
-        self.carry_us = 0.0;
-        self.reload_records();
+        let _ = self.apply(Op::Seek(t_us));
     }
 
     /// Processes the next event (or command), pausing first.
     pub fn step_forward(&mut self) {
         self.play(false);
-        if let Some(info) = self.sim.step() {
-            if info.violation {
-                self.violations.insert(info.at.0);
-            }
-        }
-        self.sync_records();
-        self.repaint = true;
+        let _ = self.apply(Op::Step);
     }
 
     /// Goes back to the previous instant at which something happened.
@@ -250,15 +372,7 @@ impl Session {
 
     /// Records an intervention at the current instant (a branch if the cursor is in the past).
     pub fn act(&mut self, action: Action) -> Result<(), String> {
-        let now = self.now_us();
-        self.sim.act(action)?;
-        // The future after `now` was cut off: forget what we saw of it.
-        self.violations.retain(|t| *t <= now);
-        self.records.retain(|r| r.at_us <= now);
-        self.next_seq = self.records.last().map_or(0, |r| r.seq + 1);
-        self.sync_records();
-        self.repaint = true;
-        Ok(())
+        self.apply(Op::Act(action)).map(|_| ())
     }
 
     /// Changes a network setting for every link, as a command at the cursor.
@@ -271,7 +385,11 @@ impl Session {
 
     /// Rebuilds with new base parameters, keeping the script (where it still fits) and the
     /// cursor. On failure the session is unchanged.
-    pub fn rebuild(&mut self, mut base: Scenario) -> Result<(), String> {
+    pub fn rebuild(&mut self, base: Scenario) -> Result<(), String> {
+        self.apply(Op::Rebuild(base)).map(|_| ())
+    }
+
+    fn rebuild_now(&mut self, mut base: Scenario) -> Result<(), String> {
         base.cursor_us = None;
         base.script = self
             .sim
@@ -295,7 +413,10 @@ impl Session {
         self.sim = sim;
         self.violations.clear();
         self.generation += 1;
-        self.seek(now);
+        self.sim
+            .seek(Instant(now.min(crate::sim::time::MAX_DURATION_US)));
+        self.carry_us = 0.0;
+        self.reload_records();
         Ok(())
     }
 
@@ -325,13 +446,7 @@ impl Session {
 
     /// Replaces the whole session by another scenario (a preset, a pasted link).
     pub fn load(&mut self, s: &Scenario) -> Result<(), String> {
-        let next = Session::from_scenario(s)?;
-        let (speed_ix, skip_idle, generation) = (self.speed_ix, self.skip_idle, self.generation);
-        *self = next;
-        self.speed_ix = speed_ix;
-        self.skip_idle = skip_idle;
-        self.generation = generation + 1;
-        Ok(())
+        self.apply(Op::Load(s.clone())).map(|_| ())
     }
 
     fn reload_records(&mut self) {
@@ -501,5 +616,136 @@ mod tests {
             "skipped the think time: {}",
             s.now_us()
         );
+    }
+
+    /// What a replica must agree on to paint the same frame.
+    fn fingerprint(s: &Session) -> (u64, u64, u64, usize, Vec<RecordView>) {
+        let sim = s.sim();
+        (
+            s.now_us(),
+            sim.trace_hash(),
+            sim.counters().events,
+            sim.in_flight().len(),
+            s.records().to_vec(),
+        )
+    }
+
+    /// Applies `main`'s journal to `replica` through its text form, as the paint worker does.
+    fn follow(replica: &mut Option<Session>, main: &mut Session, skip_acts: bool) {
+        for op in main.drain_journal() {
+            let op = Op::parse(&op.to_text()).unwrap_or_else(|e| panic!("{e}: {op:?}"));
+            if skip_acts && matches!(op, Op::Act(_)) {
+                continue;
+            }
+            match (replica.as_mut(), op) {
+                (Some(r), op) => {
+                    r.apply(op).unwrap();
+                }
+                (None, Op::Load(s)) => *replica = Some(Session::from_scenario(&s).unwrap()),
+                (None, op) => panic!("a replica starts with a load, not {op:?}"),
+            }
+        }
+    }
+
+    /// Drives a session the way a class does (play at several speeds, skip idle, step, scrub
+    /// back, intervene in the past, change parameters, load a preset) and returns how often the
+    /// replica disagreed with it after a frame.
+    fn replica_disagreements(skip_acts: bool) -> usize {
+        let (mut main, _) =
+            Session::open("#/raft?n=5&seed=4&lat=20..80ms&loss=5%&dup=2%&clients=2");
+        main.seek(300_000);
+        let mut replica = None;
+        let first = main.start_journal();
+        main.journal.as_mut().unwrap().insert(0, first);
+        let mut bad = 0;
+        let mut rng = 12345u64;
+        let mut frame = |main: &mut Session, replica: &mut Option<Session>| {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            main.advance(4.0 + (rng >> 59) as f64 * 3.0);
+            follow(replica, main, skip_acts);
+            let r = replica.as_ref().unwrap();
+            (fingerprint(r) != fingerprint(main)) as usize
+        };
+        main.play(true);
+        for i in 0..400 {
+            if i == 60 {
+                main.set_speed(SPEEDS.len() - 1);
+            }
+            if i == 90 {
+                main.set_speed(DEFAULT_SPEED);
+                main.skip_idle = true;
+            }
+            if i == 120 {
+                main.step_forward();
+                main.step_forward();
+                main.act(Action::Crash { node: 1 }).unwrap();
+                main.play(true);
+            }
+            if i == 160 {
+                main.step_back();
+                main.seek(main.now_us() / 2);
+                main.act(Action::Restart { node: 1 }).unwrap_or(());
+                main.set_net(NetSetting::LossPpm(200_000)).unwrap();
+                main.play(true);
+            }
+            if i == 200 {
+                main.set_param("prevote", "1").unwrap();
+                main.set_n(7).unwrap();
+                assert!(
+                    main.set_n(99).is_err(),
+                    "refused changes are not journalled either"
+                );
+            }
+            if i == 260 {
+                let preset = link::decode("#/raft?n=3&seed=9&lat=5..10ms&clients=1").unwrap();
+                main.load(&preset).unwrap();
+                main.play(true);
+                main.set_speed(SPEEDS.len() - 2);
+            }
+            bad += frame(&mut main, &mut replica);
+        }
+        assert!(main.now_us() > 1_000_000, "the run went somewhere");
+        bad
+    }
+
+    #[test]
+    fn a_replica_applying_the_journal_stays_equal_to_the_session() {
+        assert_eq!(replica_disagreements(false), 0);
+    }
+
+    #[test]
+    fn a_replica_that_misses_a_change_is_told_apart() {
+        // The fingerprint the worker's check compares is sharp enough to notice one lost
+        // intervention.
+        assert!(replica_disagreements(true) > 0);
+    }
+
+    #[test]
+    fn session_changes_read_back_from_their_text() {
+        let s = link::decode("#/raft?n=5&seed=1&lat=20..80ms&clients=1").unwrap();
+        for op in [
+            Op::Load(s.clone()),
+            Op::RunTo(1_234_567),
+            Op::Seek(0),
+            Op::Step,
+            Op::Act(Action::Crash { node: 3 }),
+            Op::Rebuild(s),
+        ] {
+            assert_eq!(Op::parse(&op.to_text()), Ok(op));
+        }
+        for bad in [
+            "",
+            "run",
+            "run -1",
+            "seek x",
+            "step 3",
+            "act explode",
+            "load #/nope",
+            "jump 5",
+        ] {
+            assert!(Op::parse(bad).is_err(), "{bad:?} must be refused");
+        }
     }
 }
