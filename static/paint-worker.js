@@ -4,11 +4,18 @@
 // of a frame is documented in src/viz/wire.rs and mirrors src/ui/paint.rs.
 //
 // Messages from the page:
-//   { t: 'canvas', id, canvas }     an OffscreenCanvas to paint on
+//   { t: 'canvas', id, canvas, bg } an OffscreenCanvas to paint on, opaque, on colour `bg`
+//                                   (an opaque canvas is cheaper for the compositor to show)
 //   [id, ops, strs, id, ops, strs]  a frame of one or more canvases: `ops` is a Float64Array
 //                                   [cssWidth, cssHeight, pixelRatio, shapes...], `strs` the
 //                                   string table, or null when it equals the canvas's last one
-// Only the newest frame of each canvas is painted (at the worker's animation frame).
+//   { t: 'replica', glue, module }  load the page's own wasm module here (its JS glue at URL
+//                                   `glue`, the compiled `module`): it keeps a replica of the
+//                                   session and calls dsplayFrame with frames in the format above
+//   a string                        changes for the replica (see src/ui/replica.rs)
+// Only the newest frame of each canvas is painted (at the worker's animation frame). If the
+// replica cannot start, the page is told ({ t: 'replica-failed' }) and sends frames instead;
+// once it has started, the page is told that too ({ t: 'replica-ready' }).
 'use strict';
 
 const SEP = '\u001f';
@@ -19,21 +26,46 @@ const raf = typeof self.requestAnimationFrame === 'function'
   ? (f) => self.requestAnimationFrame(f)
   : (f) => setTimeout(f, 0);
 
+let replica = null; // null: none; an array: messages waiting while it loads; else the function
+const frame = (id, ops, strs) => {
+  const c = canvases.get(id);
+  // The string table is kept per canvas: a frame may reuse the previous one.
+  if (c && typeof strs === 'string') c.strs = strs.length ? strs.split(SEP) : [];
+  pending.set(id, ops);
+  if (!scheduled) {
+    scheduled = true;
+    raf(flush);
+  }
+};
+self.dsplayFrame = frame;
+
 self.onmessage = (e) => {
   const m = e.data;
-  if (m.t === 'canvas') {
-    canvases.set(m.id, { canvas: m.canvas, ctx: m.canvas.getContext('2d'), font: '', strs: [] });
+  if (typeof m === 'string') {
+    if (Array.isArray(replica)) replica.push(m);
+    else if (replica) replica(m);
+  } else if (m.t === 'canvas') {
+    const bg = m.bg || '';
+    const ctx = m.canvas.getContext('2d', { alpha: bg === '' });
+    canvases.set(m.id, { canvas: m.canvas, ctx, bg, font: '', strs: [] });
+  } else if (m.t === 'replica') {
+    replica = [];
+    import(m.glue)
+      .then((glue) => glue.default({ module_or_path: m.module }))
+      .then(() => {
+        const f = self.dsplayReplica;
+        if (typeof f !== 'function') throw new Error('the module did not start a replica');
+        const waiting = replica;
+        replica = f;
+        for (const w of waiting) f(w);
+        self.postMessage({ t: 'replica-ready' });
+      })
+      .catch((err) => {
+        replica = null;
+        self.postMessage({ t: 'replica-failed', message: `the replica did not load: ${err}` });
+      });
   } else if (Array.isArray(m)) {
-    for (let i = 0; i + 2 < m.length; i += 3) {
-      const c = canvases.get(m[i]);
-      // The string table is kept per canvas: a frame may reuse the previous one.
-      if (c && typeof m[i + 2] === 'string') c.strs = m[i + 2].length ? m[i + 2].split(SEP) : [];
-      pending.set(m[i], m[i + 1]);
-    }
-    if (!scheduled) {
-      scheduled = true;
-      raf(flush);
-    }
+    for (let i = 0; i + 2 < m.length; i += 3) frame(m[i], m[i + 1], m[i + 2]);
   }
 };
 
@@ -64,7 +96,12 @@ function paint(c, o) {
   if (canvas.width !== bw) canvas.width = bw;
   if (canvas.height !== bh) canvas.height = bh;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, w, h);
+  if (c.bg) {
+    ctx.fillStyle = c.bg;
+    ctx.fillRect(0, 0, w, h);
+  } else {
+    ctx.clearRect(0, 0, w, h);
+  }
   ctx.lineCap = 'butt';
   ctx.lineJoin = 'miter';
   ctx.textBaseline = 'middle';

@@ -2,10 +2,10 @@
 //! × speed, runs the engine up to it, paints both canvases and keeps the address bar equal to
 //! the run. It works outside the reactive graph and only bumps the shell's coarse signals.
 
+use super::paint::Mode;
 use super::{Shell, SPANS_US};
-use crate::viz::scene::{drop_marks, topology, Layout, Style, TopologyInput};
-use crate::viz::spacetime::{diagram, DiagramInput};
-use crate::viz::NodeView;
+use crate::viz::frame::{diagram_frame, replica_message, topology_frame, FrameView};
+use crate::viz::scene::{Layout, Style};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -19,8 +19,6 @@ use wasm_bindgen::JsCast;
 /// in ms. Text that changes faster cannot be read, and each refresh costs the main thread a
 /// style, layout and paint pass; paused, they show the exact cursor at once.
 const TICK_MS: f64 = 250.0;
-/// How long a drop stays marked on the topology, in wall-clock ms (scaled by the speed).
-const DROP_FADE_MS: f64 = 700.0;
 
 /// The frame callback, shared with itself so it can ask for the next frame.
 type FrameSlot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
@@ -92,22 +90,16 @@ fn frame(
     };
     let dirty = shell
         .view
-        .try_update_value(|v| std::mem::take(&mut v.dirty))
+        .try_update_value(|v| std::mem::take(&mut v.dirty) || v.painter.needs_repaint())
         .unwrap_or(false);
     if repaint || dirty {
-        let nodes = shell.with(|s| s.sim().nodes()).unwrap_or_default();
-        let shared = Shared {
-            nodes: &nodes,
-            style: style(&shell),
-            dpr: window().device_pixel_ratio().max(1.0),
-        };
-        if let Some(c) = canvases.topo.get_untracked() {
-            paint_topology(&shell, &c, &shared);
+        // The pixel ratio changes only when the page is zoomed or moved to another screen,
+        // which also resizes the canvases (a dirty frame): no need to ask every frame.
+        if dirty || ts - last_tick.get() >= TICK_MS {
+            let dpr = window().device_pixel_ratio().max(1.0);
+            shell.view.update_value(|v| v.dpr = dpr);
         }
-        if let Some(c) = canvases.diagram.get_untracked() {
-            paint_diagram(&shell, &c, &shared);
-        }
-        shell.view.update_value(|v| v.painter.flush());
+        paint(shell, canvases);
         shell.frame.update(|f| *f += 1);
     }
     if violated {
@@ -175,90 +167,97 @@ fn sync_url(shell: &Shell, last: &RefCell<(String, String)>) {
     *last.borrow_mut() = (link, location.hash().unwrap_or_default());
 }
 
-/// Draws the topology view at the cursor.
-/// What both canvases of one frame use, read once per frame.
-pub struct Shared<'a> {
-    pub nodes: &'a [NodeView],
-    pub style: Style,
-    pub dpr: f64,
-}
-
-pub fn paint_topology(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, shared: &Shared) {
-    let Some((w, h, drag)) = shell
+/// What the page decides about the next frame of the canvases.
+pub fn frame_view(shell: &Shell) -> Option<FrameView> {
+    let (selection, hover, speed) = shell.with(|s| (s.selection, s.hover, s.speed()))?;
+    let (topo, diagram, drag, dpr) = shell
         .view
-        .try_with_value(|v| (v.topo_size.0, v.topo_size.1, v.drag))
-    else {
-        return;
-    };
-    if w < 2.0 || h < 2.0 {
-        return;
-    }
-    let Shared { nodes, style, dpr } = *shared;
-    let layout = shell.with(|s| {
-        let sim = s.sim();
-        let (msgs, cuts) = (sim.in_flight(), sim.cut_links());
-        let now = s.now_us();
-        let fade_us = (DROP_FADE_MS * 1_000.0 * s.speed()) as u64;
-        let drops = drop_marks(s.records(), now, fade_us);
-        let layout = Layout::circle(sim.n(), sim.clients(), w, h, style);
-        let input = TopologyInput {
-            nodes,
-            clients: sim.clients(),
-            msgs: &msgs,
-            cuts: &cuts,
-            drops: &drops,
-            now_us: now,
-            selected: s.selection,
-            hover: s.hover,
-            drag,
-        };
-        (topology(&layout, &input, style), layout)
-    });
-    if let Some((shapes, layout)) = layout {
-        shell.view.update_value(|v| {
-            v.painter.paint(canvas, w, h, dpr, &shapes);
-            v.layout = Some(layout);
-        });
-    }
+        .try_with_value(|v| (v.topo_size, v.diagram_size, v.drag, v.dpr))?;
+    let span_ix = shell.span_ix.try_get_untracked()?;
+    Some(FrameView {
+        topo,
+        diagram,
+        dpr: if dpr >= 1.0 {
+            dpr
+        } else {
+            window().device_pixel_ratio().max(1.0)
+        },
+        style: style(shell),
+        span_us: SPANS_US[span_ix.min(SPANS_US.len() - 1)],
+        speed,
+        selection,
+        hover,
+        drag,
+    })
 }
 
-/// Draws the space-time diagram around the cursor.
-pub fn paint_diagram(shell: &Shell, canvas: &web_sys::HtmlCanvasElement, shared: &Shared) {
-    let Some((w, h)) = shell.view.try_with_value(|v| v.diagram_size) else {
+/// Paints both canvases at the cursor: through the worker's replica when it has one, else
+/// from shapes built here.
+fn paint(shell: Shell, canvases: Canvases) {
+    let (Some(topo), Some(diag), Some(view)) = (
+        canvases.topo.get_untracked(),
+        canvases.diagram.get_untracked(),
+        frame_view(&shell),
+    ) else {
         return;
     };
-    if w < 2.0 || h < 2.0 {
+    let mode = shell
+        .view
+        .try_update_value(|v| v.painter.mode(&topo, &diag))
+        .unwrap_or(Mode::Shapes);
+    if let Mode::Replica { fresh } = mode {
+        // The worker builds the shapes: send it what changed, and keep the layout for hit tests.
+        let new_view = shell
+            .view
+            .try_update_value(|v| v.painter.replica_view(&view))
+            .unwrap_or(false);
+        let sent = shell.session.try_update_value(|s| {
+            let mut ops = Vec::new();
+            if fresh {
+                ops.push(s.start_journal());
+            }
+            ops.extend(s.drain_journal());
+            let msg = (new_view || !ops.is_empty())
+                .then(|| replica_message(s, new_view.then_some(&view), &ops));
+            let (w, h) = view.topo;
+            let layout = (w >= 2.0 && h >= 2.0)
+                .then(|| Layout::circle(s.sim().n(), s.sim().clients(), w, h, view.style));
+            (msg, layout)
+        });
+        if let Some((msg, layout)) = sent {
+            shell.view.update_value(|v| {
+                if let Some(msg) = msg {
+                    v.painter.post_replica(&msg);
+                }
+                v.layout = layout;
+            });
+        }
         return;
     }
-    let Shared { nodes, style, dpr } = *shared;
-    let span_us = SPANS_US[shell
-        .span_ix
-        .try_get_untracked()
-        .unwrap_or(4)
-        .min(SPANS_US.len() - 1)];
-    let segs = shell.with(|s| {
-        let sim = s.sim();
-        let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
-        let selected_msg = match s.selection {
-            crate::viz::scene::Selection::Msg(m) => Some(m),
-            _ => None,
-        };
-        let input = DiagramInput {
-            records: s.records(),
-            node_labels: &labels,
-            clients: sim.clients(),
-            now_us: s.now_us(),
-            span_us,
-            selected_msg,
-        };
-        diagram(&input, w, h, style)
+    let frames = shell.session.try_update_value(|s| {
+        // No replica follows this session (or it was given up): keep no journal.
+        s.journal = None;
+        let nodes = s.sim().nodes();
+        (
+            topology_frame(s, &nodes, &view),
+            diagram_frame(s, &nodes, &view),
+        )
     });
-    if let Some((shapes, segs)) = segs {
-        shell.view.update_value(|v| {
-            v.painter.paint(canvas, w, h, dpr, &shapes);
-            v.segments = segs;
-        });
-    }
+    let Some((topo_frame, diagram_frame)) = frames else {
+        return;
+    };
+    shell.view.update_value(|v| {
+        if let Some((shapes, layout)) = topo_frame {
+            v.painter
+                .paint(&topo, view.topo.0, view.topo.1, view.dpr, &shapes);
+            v.layout = Some(layout);
+        }
+        if let Some((shapes, _)) = diagram_frame {
+            v.painter
+                .paint(&diag, view.diagram.0, view.diagram.1, view.dpr, &shapes);
+        }
+        v.painter.flush();
+    });
 }
 
 /// The tab is hidden: pause (the clock must not leap when it comes back).

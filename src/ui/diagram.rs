@@ -1,9 +1,11 @@
 //! The space-time diagram's panel: the canvas (painted by the display clock), zoom, and a
 //! click that selects the message under the pointer everywhere.
 
+use super::clock::frame_view;
 use super::stage::observe_size;
 use super::{Shell, SPANS_US};
 use crate::sim::time::format_us;
+use crate::viz::frame::diagram_frame;
 use crate::viz::scene::{Pt, Selection};
 use crate::viz::spacetime::hit_segment;
 use leptos::html::Canvas;
@@ -33,9 +35,15 @@ pub fn Diagram(
             ev.client_x() as f64 - r.left(),
             ev.client_y() as f64 - r.top(),
         );
+        // The segments of the frame on screen, built again here (the worker drew them).
+        let Some(view) = frame_view(&shell) else {
+            return;
+        };
         let hit = shell
-            .view
-            .try_with_value(|v| hit_segment(&v.segments, p))
+            .with(|s| {
+                let nodes = s.sim().nodes();
+                diagram_frame(s, &nodes, &view).and_then(|(_, segs)| hit_segment(&segs, p))
+            })
             .flatten();
         shell.update(|s| s.selection = hit.map_or(Selection::None, Selection::Msg));
     };

@@ -4,16 +4,19 @@
 //! [`Shell::session`]; components read it through coarse signals — [`Shell::tick`] is bumped a
 //! few times a second while playing and on every discrete change — never a signal per field.
 //! Nothing in the DOM follows the animation frame ([`Shell::frame`] only counts them): text
-//! that changes sixty times a second cannot be read and costs layout and paint every frame. The animation-frame loop ([`clock`])
-//! advances the clock and paints the two canvases outside the reactive graph; effects only
-//! sync the outside world (the URL, the canvases' sizes).
+//! that changes sixty times a second cannot be read and costs layout and paint every frame.
+//! The animation-frame loop ([`clock`]) advances the clock outside the reactive graph and has
+//! the two canvases painted; effects only sync the outside world (the URL, the canvases'
+//! sizes). The canvases are painted by a worker that keeps its own copy of the session, fed
+//! the session's changes ([`paint`], [`replica`]).
 //!
 //! Files: [`app`] lays the page out; [`stage`] is the topology canvas (click, hover, drag to
 //! partition), [`diagram`] the space-time diagram, [`timeline`] the transport and scrub bar,
 //! [`side`] the inspector, controls, properties and lab panels, [`paint`] the thin canvas
-//! painter, [`keys`] the keyboard, [`hook`] the read-only `window.dsplay` hook for tests and
-//! benchmarks, [`history`] the client-history linearizability panel and [`experiment`] the Raft
-//! election experiment panel (both mounted by [`side`]).
+//! painter and the paint worker's page half, [`replica`] its worker half, [`keys`] the
+//! keyboard, [`hook`] the read-only `window.dsplay` hook for tests and benchmarks, [`history`]
+//! the client-history linearizability panel and [`experiment`] the Raft election experiment
+//! panel (both mounted by [`side`]).
 
 pub mod app;
 pub mod clock;
@@ -23,6 +26,7 @@ pub mod history;
 pub mod hook;
 pub mod keys;
 pub mod paint;
+pub mod replica;
 pub mod side;
 pub mod stage;
 pub mod timeline;
@@ -32,18 +36,18 @@ pub use app::App;
 use crate::sim::command::Action;
 use crate::viz::scene::{Layout, Pt};
 use crate::viz::session::Session;
-use crate::viz::spacetime::Segment;
 use leptos::prelude::*;
 
 /// What the canvases remember between frames: sizes, the last layout (for hit tests), the
-/// partition line being dragged, the diagram's message segments.
+/// partition line being dragged.
 #[derive(Default)]
 pub struct ViewState {
     pub topo_size: (f64, f64),
     pub diagram_size: (f64, f64),
     pub layout: Option<Layout>,
     pub drag: Option<(Pt, Pt)>,
-    pub segments: Vec<Segment>,
+    /// The device pixel ratio, read at most a few times a second.
+    pub dpr: f64,
     /// Repaint even if the session did not change (resize, hover, presenter mode).
     pub dirty: bool,
     /// Paints the two animated canvases (off the main thread where the browser can).
@@ -137,9 +141,14 @@ impl Shell {
     }
 }
 
-/// Mounts the app on the page body. Called by `main`.
-pub fn mount() {
-    leptos::mount::mount_to_body(App);
+/// Starts the module where it was loaded: the app on a page, the paint replica in the paint
+/// worker. Called by `main`.
+pub fn start() {
+    if web_sys::window().is_some() {
+        leptos::mount::mount_to_body(App);
+    } else {
+        replica::install();
+    }
 }
 
 /// `12.345 s` from microseconds.

@@ -3,8 +3,11 @@
 //! Everything about *where* things go is decided in `viz`; this file only turns shapes into
 //! canvas calls.
 
+use crate::viz::frame::FrameView;
 use crate::viz::scene::{Align, Shape};
+use std::cell::RefCell;
 use std::f64::consts::{FRAC_PI_2, TAU};
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -25,13 +28,29 @@ pub fn prepare(
     if canvas.height() != bh {
         canvas.set_height(bh);
     }
+    // Opaque on the colour behind it, as the worker paints it (found once, kept on the element).
+    let bg = match canvas.get_attribute("data-bg") {
+        Some(bg) => bg,
+        None => {
+            let bg = opaque_background(canvas).unwrap_or_default();
+            let _ = canvas.set_attribute("data-bg", &bg);
+            bg
+        }
+    };
+    let opts = js_sys::Object::new();
+    set(&opts, "alpha", &JsValue::from_bool(bg.is_empty()));
     let ctx = canvas
-        .get_context("2d")
+        .get_context_with_context_options("2d", &opts)
         .ok()??
         .dyn_into::<CanvasRenderingContext2d>()
         .ok()?;
     let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
-    ctx.clear_rect(0.0, 0.0, w, h);
+    if bg.is_empty() {
+        ctx.clear_rect(0.0, 0.0, w, h);
+    } else {
+        ctx.set_fill_style_str(&bg);
+        ctx.fill_rect(0.0, 0.0, w, h);
+    }
     Some(ctx)
 }
 
@@ -281,21 +300,38 @@ pub fn draw(ctx: &CanvasRenderingContext2d, shapes: &[Shape]) {
 const WORKER_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/paint-worker.min.js"));
 
 /// The animated canvases (topology, space-time diagram) change every frame while a run plays.
-/// Rasterising them and handing them to the compositor is most of a frame's cost, so they are
-/// painted by a worker on `OffscreenCanvas`es: the main thread only computes the shapes and
-/// posts them, encoded by [`crate::viz::wire`], in one message per frame. Where the browser has
-/// no `OffscreenCanvas` (or the worker cannot start), they are painted here as before.
+/// Building their shapes and rasterising them is most of a frame's cost, so both happen in a
+/// worker that paints on `OffscreenCanvas`es:
+///
+/// - **Replica** (the usual case): the worker loads this same wasm module and keeps its own
+///   copy of the session. The page sends it the session's changes
+///   ([`crate::viz::session::Op`]s, a few bytes a frame) and what the page decides about the
+///   view ([`FrameView`]); the worker builds the shapes and paints them. The engine is deterministic, so the copy stays equal to the page's
+///   session; the worker checks it every frame and, should it ever differ, says so and the page
+///   falls back to the next mode.
+/// - **Shapes**: the page builds the shapes and posts them, encoded by [`crate::viz::wire`].
+/// - **Here**: without `OffscreenCanvas` (or a worker), the page paints the canvases itself.
 #[derive(Default)]
 pub struct Offthread {
     state: WorkerState,
     /// Canvases handed to the worker, by id.
     canvases: Vec<HtmlCanvasElement>,
-    enc: crate::viz::wire::Encoded,
-    /// The last frame sent for each id (a frame equal to it is not sent again).
-    last: Vec<Option<(crate::viz::wire::Encoded, [f64; 3])>>,
+    frames: Frames,
     /// This frame's message, `[id, ops, strings or null, id, ...]`, and the buffers it hands
     /// over.
     batch: Option<(js_sys::Array, js_sys::Array)>,
+    replica: Replica,
+    /// What the worker said about its replica, set by its message handler.
+    news: Rc<RefCell<News>>,
+}
+
+/// What the worker reported about its replica.
+#[derive(Default)]
+struct News {
+    /// It loaded and caught up (it paints from now on).
+    ready: bool,
+    /// It gave up, and why.
+    failure: Option<String>,
 }
 
 #[derive(Default)]
@@ -307,7 +343,151 @@ enum WorkerState {
     Unavailable,
 }
 
+#[derive(Default)]
+enum Replica {
+    #[default]
+    Untried,
+    /// The worker paints from its replica; the view it was last sent.
+    On(Option<FrameView>),
+    /// Not possible here, or given up (the reason).
+    Off(String),
+}
+
+/// How this frame is painted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mode {
+    /// By the worker from its replica; `fresh`: it was just started and needs the whole
+    /// session ([`crate::viz::session::Session::start_journal`]).
+    Replica { fresh: bool },
+    /// From shapes built here ([`Offthread::paint`]).
+    Shapes,
+}
+
+/// Encodes frames for the worker and remembers the last one of each canvas, so that an
+/// unchanged frame is not sent again.
+#[derive(Default)]
+pub struct Frames {
+    enc: crate::viz::wire::Encoded,
+    last: Vec<Option<(crate::viz::wire::Encoded, [f64; 3])>>,
+}
+
+impl Frames {
+    /// The message parts for `shapes` on canvas `id` at `w`×`h` CSS px and `dpr`: the numbers
+    /// `[w, h, dpr, shapes...]` and the string table (`None` when it equals the last one);
+    /// nothing when the frame equals the last one.
+    pub fn next(
+        &mut self,
+        id: usize,
+        size: [f64; 3],
+        shapes: &[crate::viz::scene::Shape],
+    ) -> Option<(js_sys::Float64Array, Option<String>)> {
+        if self.last.len() <= id {
+            self.last.resize_with(id + 1, || None);
+        }
+        crate::viz::wire::encode(shapes, &mut self.enc);
+        let same_strings = match &self.last[id] {
+            Some((prev, psize)) if *psize == size && *prev == self.enc => return None,
+            Some((prev, _)) => prev.strings == self.enc.strings,
+            None => false,
+        };
+        let ops = js_sys::Float64Array::new_with_length((self.enc.ops.len() + 3) as u32);
+        ops.subarray(0, 3).copy_from(&size);
+        ops.subarray(3, ops.length()).copy_from(&self.enc.ops);
+        let strings = (!same_strings).then(|| self.enc.strings.clone());
+        match &mut self.last[id] {
+            Some((prev, psize)) => {
+                std::mem::swap(prev, &mut self.enc);
+                *psize = size;
+            }
+            slot => *slot = Some((std::mem::take(&mut self.enc), size)),
+        }
+        Some((ops, strings))
+    }
+
+    /// The size `[w, h, dpr]` of the last frame of canvas `id`.
+    fn size(&self, id: usize) -> Option<[f64; 3]> {
+        self.last.get(id)?.as_ref().map(|(_, s)| *s)
+    }
+}
+
 impl Offthread {
+    /// How to paint this frame, starting the worker and its replica on first use.
+    pub fn mode(&mut self, topo: &HtmlCanvasElement, diagram: &HtmlCanvasElement) -> Mode {
+        if matches!(self.state, WorkerState::Untried) {
+            self.state = start_worker(self.news.clone());
+        }
+        if let Some(why) = self.news.borrow_mut().failure.take() {
+            web_sys::console::warn_1(&format!("paint worker: {why}").into());
+            if matches!(self.replica, Replica::On(_)) {
+                self.replica = Replica::Off(why);
+            }
+        }
+        match &self.replica {
+            Replica::On(..) => Mode::Replica { fresh: false },
+            Replica::Off(_) => Mode::Shapes,
+            Replica::Untried => match self.start_replica(topo, diagram) {
+                Ok(()) => {
+                    self.replica = Replica::On(None);
+                    Mode::Replica { fresh: true }
+                }
+                Err(why) => {
+                    self.replica = Replica::Off(why);
+                    Mode::Shapes
+                }
+            },
+        }
+    }
+
+    /// Hands both canvases to the worker (ids 0 and 1) and asks it to load this module.
+    fn start_replica(
+        &mut self,
+        topo: &HtmlCanvasElement,
+        diagram: &HtmlCanvasElement,
+    ) -> Result<(), String> {
+        if !matches!(self.state, WorkerState::Running(_)) {
+            return Err("no OffscreenCanvas worker in this browser".into());
+        }
+        if self.worker_id(topo) != Some(0) || self.worker_id(diagram) != Some(1) {
+            return Err("the canvases could not be handed to the worker".into());
+        }
+        let glue = glue_url().ok_or("the page does not name its module")?;
+        let WorkerState::Running(worker) = &self.state else {
+            return Err("no worker".into());
+        };
+        let msg = js_sys::Object::new();
+        set(&msg, "t", &"replica".into());
+        set(&msg, "glue", &glue.into());
+        set(&msg, "module", &wasm_bindgen::module());
+        worker
+            .post_message(&msg)
+            .map_err(|_| "the module could not be sent to the worker".to_string())
+    }
+
+    /// Whether the worker's replica needs `view` (it differs from the last one sent); it is
+    /// then taken as sent.
+    pub fn replica_view(&mut self, view: &FrameView) -> bool {
+        match &mut self.replica {
+            Replica::On(last) if last.as_ref() != Some(view) => {
+                *last = Some(*view);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The worker gave up its replica since the last frame: the canvases must be painted
+    /// from shapes (even while paused).
+    pub fn needs_repaint(&self) -> bool {
+        self.news.borrow().failure.is_some()
+    }
+
+    /// Sends the worker's replica a message ([`crate::viz::frame::replica_message`]).
+    pub fn post_replica(&mut self, msg: &str) {
+        if let (WorkerState::Running(worker), Replica::On(..)) = (&self.state, &self.replica) {
+            let _ = worker.post_message(&JsValue::from_str(msg));
+        }
+    }
+
     /// Paints `shapes` on `canvas` (`w`×`h` CSS pixels at `dpr`); with the worker, at the next
     /// [`Offthread::flush`].
     pub fn paint(
@@ -319,7 +499,7 @@ impl Offthread {
         shapes: &[crate::viz::scene::Shape],
     ) {
         if matches!(self.state, WorkerState::Untried) {
-            self.state = start_worker();
+            self.state = start_worker(self.news.clone());
         }
         let Some(id) = self.worker_id(canvas) else {
             if let Some(ctx) = prepare(canvas, w, h, dpr) {
@@ -327,35 +507,16 @@ impl Offthread {
             }
             return;
         };
-        crate::viz::wire::encode(shapes, &mut self.enc);
-        let size = [w, h, dpr];
-        let same_strings = match &self.last[id] {
-            Some((prev, psize)) if *psize == size && *prev == self.enc => return,
-            Some((prev, _)) => prev.strings == self.enc.strings,
-            None => false,
+        let Some((ops, strings)) = self.frames.next(id, [w, h, dpr], shapes) else {
+            return;
         };
-        // The size leads the numbers: [w, h, dpr, shapes...].
-        let ops = js_sys::Float64Array::new_with_length((self.enc.ops.len() + 3) as u32);
-        ops.subarray(0, 3).copy_from(&size);
-        ops.subarray(3, ops.length()).copy_from(&self.enc.ops);
         let (batch, transfer) = self
             .batch
             .get_or_insert_with(|| (js_sys::Array::new(), js_sys::Array::new()));
         transfer.push(&ops.buffer());
         batch.push(&(id as f64).into());
         batch.push(&ops);
-        batch.push(&if same_strings {
-            JsValue::NULL
-        } else {
-            JsValue::from_str(&self.enc.strings)
-        });
-        match &mut self.last[id] {
-            Some((prev, psize)) => {
-                std::mem::swap(prev, &mut self.enc);
-                *psize = size;
-            }
-            slot => *slot = Some((std::mem::take(&mut self.enc), size)),
-        }
+        batch.push(&strings.map_or(JsValue::NULL, |s| JsValue::from_str(&s)));
     }
 
     /// Sends this frame's shapes to the worker (one message for both canvases).
@@ -382,11 +543,13 @@ impl Offthread {
         set(&msg, "t", &"canvas".into());
         set(&msg, "id", &(self.canvases.len() as f64).into());
         set(&msg, "canvas", &offscreen);
+        if let Some(bg) = opaque_background(canvas) {
+            set(&msg, "bg", &bg.into());
+        }
         worker
             .post_message_with_transfer(&msg, &js_sys::Array::of1(&offscreen))
             .ok()?;
         self.canvases.push(canvas.clone());
-        self.last.push(None);
         Some(self.canvases.len() - 1)
     }
 }
@@ -398,15 +561,29 @@ impl Offthread {
         let backing: serde_json::Map<String, serde_json::Value> = self
             .canvases
             .iter()
-            .zip(&self.last)
-            .filter_map(|(c, l)| {
-                let (_, [w, h, dpr]) = l.as_ref()?;
+            .enumerate()
+            .filter_map(|(id, c)| {
+                let [w, h, dpr] = match &self.replica {
+                    Replica::On(Some(v)) => {
+                        let (w, h) = if id == 0 { v.topo } else { v.diagram };
+                        [w, h, v.dpr]
+                    }
+                    _ => self.frames.size(id)?,
+                };
                 let size = [(w * dpr).round().max(1.0), (h * dpr).round().max(1.0)];
                 Some((c.class_name(), serde_json::json!(size)))
             })
             .collect();
         serde_json::json!({
             "offThread": matches!(self.state, WorkerState::Running(_)) && !self.canvases.is_empty(),
+            // "starting" until the worker's copy of the session has loaded, then "on"; "off"
+            // when there is none (see `replicaOff` for why).
+            "replica": match &self.replica {
+                Replica::On(_) if self.news.borrow().ready => "on",
+                Replica::On(_) | Replica::Untried => "starting",
+                Replica::Off(_) => "off",
+            },
+            "replicaOff": match &self.replica { Replica::Off(why) => Some(why.as_str()), _ => None },
             "backing": backing,
         })
     }
@@ -417,7 +594,7 @@ fn set(o: &js_sys::Object, k: &str, v: &JsValue) {
 }
 
 /// Starts the paint worker if this browser can paint canvases from one.
-fn start_worker() -> WorkerState {
+fn start_worker(news: Rc<RefCell<News>>) -> WorkerState {
     let global = js_sys::global();
     let has = |name: &str| js_sys::Reflect::has(&global, &JsValue::from_str(name)).unwrap_or(false);
     if !has("OffscreenCanvas") || !has("Worker") {
@@ -434,14 +611,22 @@ fn start_worker() -> WorkerState {
     };
     match web_sys::Worker::new(&url) {
         Ok(w) => {
-            // A frame the worker could not paint is reported, not thrown.
+            // A frame the worker could not paint is reported, not thrown; a replica it gave
+            // up is painted from shapes from the next frame on.
             let on_msg = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-                |e: web_sys::MessageEvent| {
-                    let msg = js_sys::Reflect::get(&e.data(), &JsValue::from_str("message"))
-                        .ok()
-                        .and_then(|m| m.as_string())
-                        .unwrap_or_default();
-                    web_sys::console::warn_1(&format!("paint worker: {msg}").into());
+                move |e: web_sys::MessageEvent| {
+                    let get = |k: &str| {
+                        js_sys::Reflect::get(&e.data(), &JsValue::from_str(k))
+                            .ok()
+                            .and_then(|m| m.as_string())
+                            .unwrap_or_default()
+                    };
+                    let msg = get("message");
+                    match get("t").as_str() {
+                        "replica-failed" => news.borrow_mut().failure = Some(msg),
+                        "replica-ready" => news.borrow_mut().ready = true,
+                        _ => web_sys::console::warn_1(&format!("paint worker: {msg}").into()),
+                    }
                 },
             );
             w.set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
@@ -460,4 +645,38 @@ fn transfer(canvas: &HtmlCanvasElement) -> Option<web_sys::OffscreenCanvas> {
         return None;
     }
     canvas.transfer_control_to_offscreen().ok()
+}
+
+/// The URL of this module's JavaScript glue, which the page's loader names in a
+/// `modulepreload` link (the worker imports it to load the same module).
+fn glue_url() -> Option<String> {
+    let doc = web_sys::window()?.document()?;
+    let links = doc.query_selector_all("link[rel=modulepreload]").ok()?;
+    (0..links.length())
+        .filter_map(|i| links.item(i)?.dyn_into::<web_sys::HtmlLinkElement>().ok())
+        .map(|l| l.href())
+        .find(|h| h.ends_with(".js"))
+}
+
+/// The colour behind `canvas` if it is opaque (the canvas is then painted opaque on it, which
+/// spares the compositor blending it every frame); `None` if it is not, or is not known.
+fn opaque_background(canvas: &HtmlCanvasElement) -> Option<String> {
+    let win = web_sys::window()?;
+    let mut el: Option<web_sys::Element> = Some(canvas.clone().into());
+    while let Some(e) = el {
+        let bg = win
+            .get_computed_style(&e)
+            .ok()??
+            .get_property_value("background-color")
+            .ok()?;
+        // Solid colours read back as rgb(...); transparent ones as rgba(..., 0) or with alpha.
+        if bg.starts_with("rgb(") {
+            return Some(bg);
+        }
+        if bg != "rgba(0, 0, 0, 0)" && bg != "transparent" {
+            return None;
+        }
+        el = e.parent_element();
+    }
+    None
 }

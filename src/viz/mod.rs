@@ -6,6 +6,7 @@
 
 pub mod cdf;
 pub mod colors;
+pub mod frame;
 pub mod optimeline;
 pub mod scene;
 pub mod session;

@@ -64,6 +64,8 @@ export async function open(page, hash = '') {
   await page.goto(BASE + hash, { waitUntil: 'load' });
   await page.waitForSelector('#dsplay[data-trace-hash]');
   await page.waitForFunction(() => window.dsplay && window.dsplay.positions() !== null);
+  // The paint worker loads its own copy of the run before it paints the canvases.
+  await page.waitForFunction(() => window.dsplay.state().painter.replica !== 'starting');
 }
 
 /** The root element's data attributes, parsed. */

@@ -67,6 +67,60 @@ test('without OffscreenCanvas the canvases are painted on the page, the same run
   }
 });
 
+test('the paint worker keeps its copy of the run in step through every kind of change', async () => {
+  // The worker paints from its own copy of the session, made by replaying the page's changes;
+  // it checks its copy after every message and gives up (replica 'off') if it ever differs.
+  const page = await browser.page();
+  await open(page, '#/raft?n=5&seed=3&lat=20..80ms&loss=2%&dup=1%&clients=1');
+  const painter = async () => (await page.evaluate(() => window.dsplay.state())).painter;
+  assert.equal((await painter()).replica, 'on', JSON.stringify(await painter()));
+  await page.evaluate(() => window.dsplay.setSpeed(2));
+  await ensurePlaying(page, true);
+  await sleep(1200);
+  await page.click("button[aria-label='Split into a majority and a minority']"); // an act while playing
+  await sleep(600);
+  await ensurePlaying(page, false);
+  const now = (await rootState(page)).nowUs;
+  await setInput(page, "input[aria-label='Time cursor']", Math.floor(now / 2), 'input'); // seek back
+  await page.click("button[aria-label='Step to the next event']");
+  await page.click("button[aria-label='Step to the next event']");
+  await page.click("button[aria-label='Step back one event']");
+  await page.click("button[aria-label='Heal all partitions and cut links']"); // a branch in the past
+  await page.click("button[aria-label='Next seed']"); // a rebuild
+  await setInput(page, "input[aria-label='Number of nodes']", 7); // another rebuild
+  await page.click("button[aria-label='Presenter mode']");
+  await ensurePlaying(page, true);
+  await sleep(800);
+  await ensurePlaying(page, false);
+  await page.selectOption("select[aria-label='Scenario presets']", { index: 1 }); // a load
+  await ensurePlaying(page, true);
+  await sleep(800);
+  await ensurePlaying(page, false);
+  await sleep(300);
+  const p = await painter();
+  assert.equal(p.replicaOff, null, `the worker gave up its copy: ${p.replicaOff}`);
+  assert.equal(p.replica, 'on');
+  // What the worker painted is what the page would paint for the same run.
+  const link = (await page.evaluate(() => window.dsplay.state())).link;
+  const topo = await paintedPixels(page, 'canvas.topology');
+  const b = await launch({ width: 1280, height: 800 });
+  try {
+    const here = await b.page();
+    await here.addInitScript(() => { delete window.OffscreenCanvas; });
+    await open(here, link);
+    await here.click("button[aria-label='Presenter mode']");
+    await sleep(300);
+    assert.equal((await here.evaluate(() => window.dsplay.state())).painter.offThread, false);
+    const topo2 = await paintedPixels(here, 'canvas.topology');
+    assert.ok(topo.painted > topo.total * 0.01, `topology painted ${topo.painted}/${topo.total}`);
+    assert.ok(Math.abs(topo2.painted - topo.painted) <= topo.painted * 0.03, `worker ${topo.painted} vs page ${topo2.painted} painted pixels`);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+  assert.deepEqual(browser.errors, []);
+});
+
 test('scrubbing back and forward lands on the same run', async () => {
   const page = await browser.page();
   await open(page, '#/flows?n=3&seed=11&lat=20..80ms&loss=5%&dup=0%&t=3s');

@@ -1,0 +1,392 @@
+//! One frame of the two animated canvases (topology and space-time diagram): the shapes a
+//! session shows at its cursor, given what the page around it decides (sizes, pixel ratio,
+//! presenter scale, diagram window, selection, hover, a partition line being dragged).
+//!
+//! The page builds frames here when it paints itself; the paint worker builds the same frames
+//! from its replica of the session, with the page's [`FrameView`] sent over as numbers.
+
+use super::scene::{drop_marks, topology, Layout, Pt, Selection, Shape, Style, TopologyInput};
+use super::session::{Op, Session};
+use super::spacetime::{diagram, DiagramInput, Segment};
+use super::NodeView;
+
+/// How long a drop stays marked on the topology, in wall-clock ms (scaled by the speed).
+pub const DROP_FADE_MS: f64 = 700.0;
+
+/// What the page decides about a frame, beyond the session itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FrameView {
+    /// CSS pixel sizes of the two canvases.
+    pub topo: (f64, f64),
+    pub diagram: (f64, f64),
+    pub dpr: f64,
+    pub style: Style,
+    /// The diagram's visible span.
+    pub span_us: u64,
+    /// The display speed (drop marks fade in wall-clock time).
+    pub speed: f64,
+    pub selection: Selection,
+    pub hover: Selection,
+    /// A partition line being dragged across the topology.
+    pub drag: Option<(Pt, Pt)>,
+}
+
+/// How many numbers [`FrameView::encode`] writes.
+pub const FRAME_VIEW_LEN: usize = 17;
+
+fn sel_code(s: Selection) -> [f64; 2] {
+    match s {
+        Selection::None => [0.0, 0.0],
+        Selection::Node(n) => [1.0, n as f64],
+        Selection::Msg(m) => [2.0, m as f64],
+    }
+}
+
+fn sel_decode(kind: f64, id: f64) -> Option<Selection> {
+    // Message ids stay far below 2^53, so they survive an f64.
+    let whole = |v: f64| (v.is_finite() && v >= 0.0 && v.fract() == 0.0).then_some(v);
+    Some(match kind as u8 {
+        0 => Selection::None,
+        1 => Selection::Node(u32::try_from(whole(id)? as u64).ok()?),
+        2 => Selection::Msg(whole(id)? as u64),
+        _ => return None,
+    })
+}
+
+impl FrameView {
+    /// The view as numbers, for a message to the paint worker.
+    pub fn encode(&self) -> [f64; FRAME_VIEW_LEN] {
+        let [sk, si] = sel_code(self.selection);
+        let [hk, hi] = sel_code(self.hover);
+        let (d, a, b) = match self.drag {
+            Some((a, b)) => (1.0, a, b),
+            None => (0.0, Pt::default(), Pt::default()),
+        };
+        [
+            self.topo.0,
+            self.topo.1,
+            self.diagram.0,
+            self.diagram.1,
+            self.dpr,
+            self.style.scale,
+            self.span_us as f64,
+            self.speed,
+            sk,
+            si,
+            hk,
+            hi,
+            d,
+            a.x,
+            a.y,
+            b.x,
+            b.y,
+        ]
+    }
+
+    /// The numbers as one line of text: each number's bits in hex (exact, and cheap to read
+    /// back), separated by spaces.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(FRAME_VIEW_LEN * 17);
+        for (i, v) in self.encode().iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(&format!("{:x}", v.to_bits()));
+        }
+        out
+    }
+
+    /// Reads [`FrameView::to_text`] back; `None` if it is not a view.
+    pub fn parse(text: &str) -> Option<FrameView> {
+        let v: Vec<f64> = text
+            .split(' ')
+            .map(|h| u64::from_str_radix(h, 16).map(f64::from_bits))
+            .collect::<Result<_, _>>()
+            .ok()?;
+        FrameView::decode(&v)
+    }
+
+    /// Reads [`FrameView::encode`]'s numbers back; `None` if they are not a view.
+    pub fn decode(v: &[f64]) -> Option<FrameView> {
+        if v.len() != FRAME_VIEW_LEN || v.iter().any(|x| !x.is_finite()) {
+            return None;
+        }
+        let size = |w: f64, h: f64| (w >= 0.0 && h >= 0.0).then_some((w, h));
+        Some(FrameView {
+            topo: size(v[0], v[1])?,
+            diagram: size(v[2], v[3])?,
+            dpr: (v[4] > 0.0).then_some(v[4])?,
+            style: Style {
+                scale: (v[5] > 0.0).then_some(v[5])?,
+            },
+            span_us: (v[6] >= 1.0).then_some(v[6] as u64)?,
+            speed: (v[7] > 0.0).then_some(v[7])?,
+            selection: sel_decode(v[8], v[9])?,
+            hover: sel_decode(v[10], v[11])?,
+            drag: (v[12] != 0.0).then_some((Pt::new(v[13], v[14]), Pt::new(v[15], v[16]))),
+        })
+    }
+}
+
+/// The topology at the cursor and where everything sits (for hit tests); `None` while the
+/// canvas has no size.
+pub fn topology_frame(
+    s: &Session,
+    nodes: &[NodeView],
+    v: &FrameView,
+) -> Option<(Vec<Shape>, Layout)> {
+    let (w, h) = v.topo;
+    if w < 2.0 || h < 2.0 {
+        return None;
+    }
+    let sim = s.sim();
+    let (msgs, cuts) = (sim.in_flight(), sim.cut_links());
+    let now = s.now_us();
+    let fade_us = (DROP_FADE_MS * 1_000.0 * v.speed) as u64;
+    let drops = drop_marks(s.records(), now, fade_us);
+    let layout = Layout::circle(sim.n(), sim.clients(), w, h, v.style);
+    let input = TopologyInput {
+        nodes,
+        clients: sim.clients(),
+        msgs: &msgs,
+        cuts: &cuts,
+        drops: &drops,
+        now_us: now,
+        selected: v.selection,
+        hover: v.hover,
+        drag: v.drag,
+    };
+    Some((topology(&layout, &input, v.style), layout))
+}
+
+/// The space-time diagram around the cursor and its message segments (for hit tests); `None`
+/// while the canvas has no size.
+pub fn diagram_frame(
+    s: &Session,
+    nodes: &[NodeView],
+    v: &FrameView,
+) -> Option<(Vec<Shape>, Vec<Segment>)> {
+    let (w, h) = v.diagram;
+    if w < 2.0 || h < 2.0 {
+        return None;
+    }
+    let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
+    let selected_msg = match v.selection {
+        Selection::Msg(m) => Some(m),
+        _ => None,
+    };
+    let input = DiagramInput {
+        records: s.records(),
+        node_labels: &labels,
+        clients: s.sim().clients(),
+        now_us: s.now_us(),
+        span_us: v.span_us,
+        selected_msg,
+    };
+    Some(diagram(&input, w, h, v.style))
+}
+
+/// Where a session stands, as a replica must stand too: `<now µs> <event count> <trace hash>`.
+pub fn standing(s: &Session) -> String {
+    format!(
+        "{} {} {:016x}",
+        s.now_us(),
+        s.sim().counters().events,
+        s.sim().trace_hash()
+    )
+}
+
+/// The message that brings a replica up to `s` after `ops`, one line each:
+///
+/// ```text
+/// <now µs> <event count> <trace hash>   where the session stands after the changes (standing)
+/// view <numbers>                        the page's view, when it changed (FrameView::to_text)
+/// <op>                                  each change, oldest first (Op::to_text)
+/// ```
+pub fn replica_message(s: &Session, view: Option<&FrameView>, ops: &[Op]) -> String {
+    let mut msg = standing(s);
+    if let Some(v) = view {
+        msg.push_str("\nview ");
+        msg.push_str(&v.to_text());
+    }
+    for op in ops {
+        msg.push('\n');
+        msg.push_str(&op.to_text());
+    }
+    msg
+}
+
+/// A replica of a session, kept equal to it by [`replica_message`]s (the paint worker's copy).
+#[derive(Default)]
+pub struct Replica {
+    pub session: Option<Session>,
+    pub view: Option<FrameView>,
+}
+
+impl Replica {
+    /// Makes the changes in `msg` and checks that the replica then stands where the page's
+    /// session does. An error means the replica can no longer be trusted.
+    pub fn follow(&mut self, msg: &str) -> Result<(), String> {
+        let mut lines = msg.split('\n');
+        let want = lines.next().unwrap_or_default();
+        for line in lines {
+            if let Some(v) = line.strip_prefix("view ") {
+                self.view = Some(FrameView::parse(v).ok_or("a view that does not read")?);
+                continue;
+            }
+            let op = Op::parse(line)?;
+            match (&mut self.session, op) {
+                (Some(s), op) => {
+                    s.apply(op).map_err(|e| format!("'{line}' failed: {e}"))?;
+                }
+                (None, Op::Load(scenario)) => {
+                    self.session = Some(Session::from_scenario(&scenario)?)
+                }
+                (None, _) => return Err("the first change must load a scenario".into()),
+            }
+        }
+        let have = self.session.as_ref().map(standing).unwrap_or_default();
+        if want != have {
+            return Err(format!(
+                "the replica stands at '{have}' (µs, events, hash), the page at '{want}'"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page session played with interventions, and a replica fed its messages; `lose`
+    /// drops the n-th message's changes on the way. Returns the first error the replica
+    /// reports, and how many frames it followed.
+    fn follow_a_run(lose: Option<usize>) -> (Option<String>, usize) {
+        let (mut page, _) = Session::open("#/raft?n=5&seed=2&lat=20..80ms&loss=3%&clients=1");
+        let mut replica = Replica::default();
+        let mut ops = vec![page.start_journal()];
+        let view = FrameView {
+            topo: (600.0, 400.0),
+            diagram: (600.0, 200.0),
+            dpr: 1.0,
+            span_us: 1_000_000,
+            speed: 1.0,
+            ..FrameView::default()
+        };
+        page.play(true);
+        for frame in 0..240 {
+            match frame {
+                50 => page
+                    .act(crate::sim::command::Action::Crash { node: 0 })
+                    .unwrap(),
+                90 => page.seek(page.now_us() / 2),
+                91 => page.play(true),
+                120 => page.step_forward(),
+                121 => page.play(true),
+                160 => page.set_seed(5).unwrap(),
+                _ => {}
+            }
+            page.advance(16.7);
+            ops.extend(page.drain_journal());
+            if lose == Some(frame) {
+                ops.clear();
+            }
+            let msg = replica_message(&page, (frame == 0).then_some(&view), &ops);
+            ops.clear();
+            if let Err(e) = replica.follow(&msg) {
+                return (Some(e), frame);
+            }
+        }
+        let r = replica.session.as_ref().unwrap();
+        assert_eq!(r.records(), page.records());
+        assert_eq!(replica.view, Some(view));
+        (None, 240)
+    }
+
+    #[test]
+    fn a_replica_follows_the_page_messages_frame_by_frame() {
+        assert_eq!(follow_a_run(None), (None, 240));
+    }
+
+    #[test]
+    fn a_replica_that_misses_a_message_says_so_at_once() {
+        for lost in [30, 50, 90, 160] {
+            let (err, at) = follow_a_run(Some(lost));
+            let err = err.unwrap_or_else(|| panic!("losing frame {lost} went unnoticed"));
+            assert_eq!(at, lost, "noticed at frame {at}: {err}");
+            assert!(err.contains("the replica stands at"), "{err}");
+        }
+    }
+
+    #[test]
+    fn replica_messages_that_do_not_read_are_refused() {
+        let mut r = Replica::default();
+        assert!(
+            r.follow("0 0 0000000000000000\nrun 5").is_err(),
+            "no scenario yet"
+        );
+        let mut r = Replica::default();
+        assert!(r.follow("0 0 0\nview 1 2").is_err());
+        let mut r = Replica::default();
+        assert!(r.follow("0 0 0\nfly away").is_err());
+    }
+
+    #[test]
+    fn a_frame_view_survives_its_numbers() {
+        let views = [
+            FrameView {
+                topo: (800.0, 400.0),
+                diagram: (800.0, 260.0),
+                dpr: 2.0,
+                style: Style { scale: 1.6 },
+                span_us: 1_000_000,
+                speed: 0.25,
+                selection: Selection::Msg(1 << 40),
+                hover: Selection::Node(4),
+                drag: Some((Pt::new(1.5, 2.0), Pt::new(300.0, 200.25))),
+            },
+            FrameView {
+                dpr: 1.0,
+                span_us: 100_000,
+                speed: 1.0,
+                ..FrameView::default()
+            },
+        ];
+        for v in views {
+            assert_eq!(FrameView::decode(&v.encode()), Some(v));
+            assert_eq!(FrameView::parse(&v.to_text()), Some(v), "{}", v.to_text());
+        }
+        assert_eq!(FrameView::parse(""), None);
+        assert_eq!(FrameView::parse("1 2 x"), None);
+    }
+
+    #[test]
+    fn numbers_that_are_not_a_view_are_refused() {
+        let good = FrameView {
+            dpr: 1.0,
+            span_us: 1_000,
+            speed: 1.0,
+            ..FrameView::default()
+        }
+        .encode();
+        assert!(FrameView::decode(&good).is_some());
+        assert!(FrameView::decode(&good[..5]).is_none());
+        for (i, bad) in [
+            (4, 0.0),
+            (6, 0.0),
+            (7, -1.0),
+            (8, 7.0),
+            (0, f64::NAN),
+            (0, -3.0),
+        ] {
+            let mut v = good;
+            v[i] = bad;
+            assert!(FrameView::decode(&v).is_none(), "slot {i} = {bad}");
+        }
+        let mut v = good;
+        v[8] = 1.0;
+        v[9] = 1.5;
+        assert!(FrameView::decode(&v).is_none(), "a node id must be whole");
+    }
+}
