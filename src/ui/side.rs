@@ -464,8 +464,20 @@ fn Panels() -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     // What the tables show now: cells that did not change are not touched at all.
     let shown = StoredValue::new_local(Vec::<Panel>::new());
+    // While a run plays, the tables follow every other tick (twice a second): a table's
+    // re-layout is the costliest thing the page does, and cells changing faster cannot be
+    // read. A discrete change (an edit, a pause, a step) shows at once.
+    let skipped = StoredValue::new_local((0u64, false));
     Effect::new(move |_| {
         shell.tick.get();
+        let edits = shell.edits.get();
+        let playing = shell.with(|s| s.playing).unwrap_or(false);
+        let (last_edits, skipped_last) = skipped.get_value();
+        if playing && edits == last_edits && !skipped_last {
+            skipped.set_value((edits, true));
+            return;
+        }
+        skipped.set_value((edits, false));
         let Some(el) = host.get() else { return };
         if let Some(panels) = shell.with(|s| s.sim().panels()) {
             if shown.with_value(|prev| *prev != panels) {
