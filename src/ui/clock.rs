@@ -125,6 +125,9 @@ fn frame(
     if ticked {
         last_tick.set(ts);
         shell.tick.update(|t| *t += 1);
+        if violated || shell.tick.get_untracked() % 2 == 0 {
+            shell.slow_tick.update(|t| *t += 1);
+        }
         // Passing a scripted change (a network setting at some instant) is an edit for the
         // form controls, which otherwise stay untouched while the run plays.
         let passed = shell

@@ -70,6 +70,10 @@ pub struct Shell {
     pub frame: RwSignal<u64>,
     /// Bumped a few times a second while playing and on every discrete change.
     pub tick: RwSignal<u64>,
+    /// Bumped on every other tick while playing and on every discrete change: what the side
+    /// panel shows (counters, properties, the lab's tables) follows it. Numbers changing
+    /// faster cannot be read, and re-laying-out tables is the costliest thing the page does.
+    pub slow_tick: RwSignal<u64>,
     /// Bumped on every discrete change, and when a playing run passes a scripted change (the
     /// network settings at the cursor may differ). Form controls follow it rather than the
     /// tick: they are left alone while a run plays, and a refused entry is put back.
@@ -96,6 +100,7 @@ impl Shell {
             }),
             frame: RwSignal::new(0),
             tick: RwSignal::new(0),
+            slow_tick: RwSignal::new(0),
             edits: RwSignal::new(0),
             notice: RwSignal::new(None),
             presenter: RwSignal::new(false),
@@ -123,6 +128,7 @@ impl Shell {
         self.view.update_value(|v| v.dirty = true);
         self.frame.update(|f| *f += 1);
         self.tick.update(|t| *t += 1);
+        self.slow_tick.update(|t| *t += 1);
         self.edits.update(|e| *e += 1);
     }
 

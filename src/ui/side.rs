@@ -72,7 +72,7 @@ pub fn isolate(shell: Shell, node: u32) {
 fn Inspector() -> impl IntoView {
     let shell = expect_context::<Shell>();
     let body = move || {
-        shell.tick.get();
+        shell.slow_tick.get();
         let sel = shell.with(|s| s.selection).unwrap_or_default();
         match sel {
             Selection::Node(e) => node_view(shell, e).into_any(),
@@ -84,7 +84,7 @@ fn Inspector() -> impl IntoView {
         }
     };
     let stats = move || {
-        shell.tick.get();
+        shell.slow_tick.get();
         shell
             .with(|s| {
                 let c = s.sim().counters();
@@ -423,7 +423,7 @@ fn param_control(shell: Shell, spec: &'static ParamSpec) -> impl IntoView {
 fn Properties() -> impl IntoView {
     let shell = expect_context::<Shell>();
     let props = Memo::new(move |_| {
-        shell.tick.get();
+        shell.slow_tick.get();
         shell.with(|s| s.sim().properties()).unwrap_or_default()
     });
     view! {
@@ -464,20 +464,8 @@ fn Panels() -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     // What the tables show now: cells that did not change are not touched at all.
     let shown = StoredValue::new_local(Vec::<Panel>::new());
-    // While a run plays, the tables follow every other tick (twice a second): a table's
-    // re-layout is the costliest thing the page does, and cells changing faster cannot be
-    // read. A discrete change (an edit, a pause, a step) shows at once.
-    let skipped = StoredValue::new_local((0u64, false));
     Effect::new(move |_| {
-        shell.tick.get();
-        let edits = shell.edits.get();
-        let playing = shell.with(|s| s.playing).unwrap_or(false);
-        let (last_edits, skipped_last) = skipped.get_value();
-        if playing && edits == last_edits && !skipped_last {
-            skipped.set_value((edits, true));
-            return;
-        }
-        skipped.set_value((edits, false));
+        shell.slow_tick.get();
         let Some(el) = host.get() else { return };
         if let Some(panels) = shell.with(|s| s.sim().panels()) {
             if shown.with_value(|prev| *prev != panels) {
