@@ -121,6 +121,34 @@ test('the paint worker keeps its copy of the run in step through every kind of c
   assert.deepEqual(browser.errors, []);
 });
 
+test('if the worker cannot load its copy of the run, the page sends it shapes instead', async () => {
+  const link = '#/raft?n=5&seed=3&lat=20..80ms&clients=1&t=2s';
+  const b = await launch({ width: 1280, height: 800 });
+  try {
+    const page = await b.page();
+    // The page loads the module's glue first; the worker's import of it (the second) fails.
+    let loads = 0;
+    await page.context().route(/dsplay-web-[0-9a-f]+\.js$/, (route) => {
+      loads += 1;
+      return loads > 1 ? route.abort() : route.continue();
+    });
+    await open(page, link);
+    const st = await page.evaluate(() => window.dsplay.state());
+    assert.equal(st.painter.replica, 'off');
+    assert.match(st.painter.replicaOff, /did not load/);
+    assert.equal(st.painter.offThread, true, 'the worker still paints');
+    const topo = await paintedPixels(page, 'canvas.topology');
+    const page2 = await browser.page();
+    await open(page2, link);
+    assert.equal((await page2.evaluate(() => window.dsplay.state())).painter.replica, 'on');
+    const topo2 = await paintedPixels(page2, 'canvas.topology');
+    assert.ok(Math.abs(topo2.painted - topo.painted) <= topo.painted * 0.02, `from shapes ${topo.painted} vs from the copy ${topo2.painted} painted pixels`);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
 test('scrubbing back and forward lands on the same run', async () => {
   const page = await browser.page();
   await open(page, '#/flows?n=3&seed=11&lat=20..80ms&loss=5%&dup=0%&t=3s');
