@@ -1,13 +1,11 @@
-//! Benchmarks of one animation frame's main-thread work outside the browser: the topology and
-//! space-time diagram shapes for a playing Raft run, and their encoding for the paint worker.
+//! Benchmarks of one animation frame's drawing work outside the browser: the topology and
+//! space-time diagram shapes for a playing Raft run and their encoding, as the paint worker
+//! builds them from its copy of the run (or the page, when it paints the canvases itself).
 //! (The frame benchmark in the browser is `scripts/bench-fps.mjs`; this isolates our part.)
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use dsplay::labs;
-use dsplay::scenario::link;
-use dsplay::sim::time::Instant;
-use dsplay::viz::scene::{topology, Layout, Selection, Style, TopologyInput};
-use dsplay::viz::spacetime::{diagram, DiagramInput};
+use dsplay::viz::frame::{diagram_frame, topology_frame, FrameView};
+use dsplay::viz::session::Session;
 use dsplay::viz::wire::{encode, Encoded};
 use std::hint::black_box;
 
@@ -21,43 +19,29 @@ fn frame(c: &mut Criterion) {
             12_000_000,
         ),
     ] {
-        let sc = link::decode(l).unwrap();
-        let mut sim = labs::build(&sc).unwrap();
-        sim.run_until(Instant(at));
-        let records = sim.records();
-        let style = Style { scale: 1.0 };
+        let (mut s, err) = Session::open(l);
+        assert!(err.is_none(), "{err:?}");
+        s.seek(at);
+        let view = FrameView {
+            topo: (900.0, 500.0),
+            diagram: (1200.0, 260.0),
+            dpr: 1.0,
+            span_us: 1_000_000,
+            speed: 1.0,
+            ..FrameView::default()
+        };
         let mut enc = Encoded::default();
         g.bench_function(format!("{name} topology"), |b| {
             b.iter(|| {
-                let (nodes, msgs, cuts) = (sim.nodes(), sim.in_flight(), sim.cut_links());
-                let layout = Layout::circle(sim.n(), sim.clients(), 900.0, 500.0, style);
-                let input = TopologyInput {
-                    nodes: &nodes,
-                    clients: sim.clients(),
-                    msgs: &msgs,
-                    cuts: &cuts,
-                    drops: &[],
-                    now_us: at,
-                    selected: Selection::None,
-                    hover: Selection::None,
-                    drag: None,
-                };
-                encode(&topology(&layout, &input, style), &mut enc);
+                let nodes = s.sim().nodes();
+                encode(&topology_frame(&s, &nodes, &view).unwrap(), &mut enc);
                 black_box(enc.ops.len())
             })
         });
         g.bench_function(format!("{name} diagram"), |b| {
             b.iter(|| {
-                let labels: Vec<String> = sim.nodes().into_iter().map(|n| n.label).collect();
-                let input = DiagramInput {
-                    records: &records,
-                    node_labels: &labels,
-                    clients: sim.clients(),
-                    now_us: at,
-                    span_us: 1_000_000,
-                    selected_msg: None,
-                };
-                let (shapes, segs) = diagram(&input, 1200.0, 260.0, style);
+                let nodes = s.sim().nodes();
+                let (shapes, segs) = diagram_frame(&s, &nodes, &view).unwrap();
                 encode(&shapes, &mut enc);
                 black_box((enc.ops.len(), segs.len()))
             })

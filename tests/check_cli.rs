@@ -1,14 +1,19 @@
 //! `run_cli`, the body of `dsplay check`: human and JSON output, and errors that name the input.
 
 use dsplay::check::{run_cli, run_cli_report, Format, ModelKind, Verdict};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// Writes `text` to a file of this test process's own and returns its path.
 /// The caller's clock for the report's time taken (a fixed reading: the time is not under test).
 fn clock() -> f64 {
     0.0
 }
 
+/// Why `run_cli` refuses `path` read as `format` against `model` (text output, no initial value).
+fn refusal(path: &Path, format: Format, model: ModelKind) -> String {
+    run_cli(path, format, model, None, false, &clock).unwrap_err()
+}
+
+/// Writes `text` to a file of this test process's own and returns its path.
 fn temp_file(name: &str, text: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("dsplay-check-cli-{}-{name}", std::process::id()));
     std::fs::write(&path, text).unwrap();
@@ -161,55 +166,23 @@ fn the_initial_value_is_where_the_register_starts() {
 #[test]
 fn errors_name_the_file_and_the_line() {
     let missing = std::env::temp_dir().join("dsplay-check-cli-no-such-file.log");
-    let error = run_cli(
-        &missing,
-        Format::Json,
-        ModelKind::Register,
-        None,
-        false,
-        &clock,
-    )
-    .unwrap_err();
+    let error = refusal(&missing, Format::Json, ModelKind::Register);
     assert!(error.contains("no-such-file"), "{error}");
     let bad = temp_file(
         "bad.edn",
         "{:process 0, :type :invoke, :f :read}\n{:process 0 :type}\n",
     );
-    let error = run_cli(
-        &bad,
-        Format::JepsenEdn,
-        ModelKind::Register,
-        None,
-        false,
-        &clock,
-    )
-    .unwrap_err();
+    let error = refusal(&bad, Format::JepsenEdn, ModelKind::Register);
     assert!(
         error.contains("bad.edn") && error.contains("line 2"),
         "{error}"
     );
     let cas = temp_file("cas.log", "INFO  jepsen.util - 0\t:invoke\t:cas\t[1 2]\n");
-    let error = run_cli(
-        &cas,
-        Format::PorcupineEtcd,
-        ModelKind::Register,
-        None,
-        false,
-        &clock,
-    )
-    .unwrap_err();
+    let error = refusal(&cas, Format::PorcupineEtcd, ModelKind::Register);
     assert!(error.contains("register model does not support"), "{error}");
     let binary = temp_file("binary.json", "");
     std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
-    let error = run_cli(
-        &binary,
-        Format::Json,
-        ModelKind::Register,
-        None,
-        false,
-        &clock,
-    )
-    .unwrap_err();
+    let error = refusal(&binary, Format::Json, ModelKind::Register);
     assert!(error.contains("not UTF-8"), "{error}");
     for path in [bad, cas, binary] {
         std::fs::remove_file(path).unwrap();

@@ -194,6 +194,14 @@ pub fn frame_view(shell: &Shell) -> Option<FrameView> {
     })
 }
 
+/// Where the topology's nodes and clients are on screen now (for hit tests).
+pub fn layout(shell: &Shell) -> Option<Layout> {
+    let view = frame_view(shell)?;
+    shell
+        .with(|s| crate::viz::frame::layout(s, &view))
+        .flatten()
+}
+
 /// Paints both canvases at the cursor: through the worker's replica when it has one, else
 /// from shapes built here.
 fn paint(shell: Shell, canvases: Canvases) {
@@ -209,7 +217,7 @@ fn paint(shell: Shell, canvases: Canvases) {
         .try_update_value(|v| v.painter.mode(&topo, &diag))
         .unwrap_or(Mode::Shapes);
     if let Mode::Replica { fresh } = mode {
-        // The worker builds the shapes: send it what changed, and keep the layout for hit tests.
+        // The worker builds the shapes: send it what changed.
         let new_view = shell
             .view
             .try_update_value(|v| v.painter.replica_view(&view))
@@ -220,20 +228,11 @@ fn paint(shell: Shell, canvases: Canvases) {
                 ops.push(s.start_journal());
             }
             ops.extend(s.drain_journal());
-            let msg = (new_view || !ops.is_empty())
-                .then(|| replica_message(s, new_view.then_some(&view), &ops));
-            let (w, h) = view.topo;
-            let layout = (w >= 2.0 && h >= 2.0)
-                .then(|| Layout::circle(s.sim().n(), s.sim().clients(), w, h, view.style));
-            (msg, layout)
+            (new_view || !ops.is_empty())
+                .then(|| replica_message(s, new_view.then_some(&view), &ops))
         });
-        if let Some((msg, layout)) = sent {
-            shell.view.update_value(|v| {
-                if let Some(msg) = msg {
-                    v.painter.post_replica(&msg);
-                }
-                v.layout = layout;
-            });
+        if let Some(Some(msg)) = sent {
+            shell.view.update_value(|v| v.painter.post_replica(&msg));
         }
         return;
     }
@@ -250,10 +249,9 @@ fn paint(shell: Shell, canvases: Canvases) {
         return;
     };
     shell.view.update_value(|v| {
-        if let Some((shapes, layout)) = topo_frame {
+        if let Some(shapes) = topo_frame {
             v.painter
                 .paint(&topo, view.topo.0, view.topo.1, view.dpr, &shapes);
-            v.layout = Some(layout);
         }
         if let Some((shapes, _)) = diagram_frame {
             v.painter

@@ -71,8 +71,7 @@ pub fn install(shell: Shell, canvases: Canvases) {
             return JsValue::NULL;
         };
         let r = canvas.get_bounding_client_rect();
-        let layout = shell.view.try_with_value(|v| v.layout.clone()).flatten();
-        let Some(l) = layout else {
+        let Some(l) = super::clock::layout(&shell) else {
             return JsValue::NULL;
         };
         let pts = |v: &[crate::viz::scene::Pt]| {

@@ -34,17 +34,16 @@ pub mod timeline;
 pub use app::App;
 
 use crate::sim::command::Action;
-use crate::viz::scene::{Layout, Pt};
+use crate::viz::scene::Pt;
 use crate::viz::session::Session;
 use leptos::prelude::*;
 
-/// What the canvases remember between frames: sizes, the last layout (for hit tests), the
-/// partition line being dragged.
+/// What the canvases remember between frames: sizes, the pixel ratio, the partition line
+/// being dragged.
 #[derive(Default)]
 pub struct ViewState {
     pub topo_size: (f64, f64),
     pub diagram_size: (f64, f64),
-    pub layout: Option<Layout>,
     pub drag: Option<(Pt, Pt)>,
     /// The device pixel ratio, read at most a few times a second.
     pub dpr: f64,

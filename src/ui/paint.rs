@@ -488,8 +488,8 @@ impl Offthread {
         }
     }
 
-    /// Paints `shapes` on `canvas` (`w`×`h` CSS pixels at `dpr`); with the worker, at the next
-    /// [`Offthread::flush`].
+    /// Paints `shapes` on `canvas` (`w`×`h` CSS pixels at `dpr`); with the worker (which
+    /// [`Offthread::mode`] starts), at the next [`Offthread::flush`].
     pub fn paint(
         &mut self,
         canvas: &HtmlCanvasElement,
@@ -498,9 +498,6 @@ impl Offthread {
         dpr: f64,
         shapes: &[crate::viz::scene::Shape],
     ) {
-        if matches!(self.state, WorkerState::Untried) {
-            self.state = start_worker(self.news.clone());
-        }
         let Some(id) = self.worker_id(canvas) else {
             if let Some(ctx) = prepare(canvas, w, h, dpr) {
                 draw(&ctx, shapes);

@@ -15,17 +15,30 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-#[derive(Default)]
 struct Painter {
     replica: Replica,
     frames: Frames,
+    /// The worker script's `dsplayFrame`, which paints a frame.
+    paint: js_sys::Function,
     /// Gave up (after telling the page).
     stopped: bool,
 }
 
 /// Installs `dsplayReplica` on the worker's global scope.
 pub fn install() {
-    let replica = RefCell::new(Painter::default());
+    let Some(paint) = js_sys::Reflect::get(&js_sys::global(), &"dsplayFrame".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    else {
+        // Not in the paint worker: the worker script sees no replica and says so.
+        return;
+    };
+    let replica = RefCell::new(Painter {
+        replica: Replica::default(),
+        frames: Frames::default(),
+        paint,
+        stopped: false,
+    });
     let on_msg = Closure::<dyn Fn(JsValue)>::new(move |msg: JsValue| {
         let mut r = replica.borrow_mut();
         if r.stopped {
@@ -56,12 +69,8 @@ impl Painter {
             return Ok(());
         };
         let nodes = s.sim().nodes();
-        let paint = js_sys::Reflect::get(&js_sys::global(), &"dsplayFrame".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-            .ok_or("the worker has no dsplayFrame")?;
         let frames = [
-            topology_frame(s, &nodes, view).map(|(shapes, _)| (view.topo, shapes)),
+            topology_frame(s, &nodes, view).map(|shapes| (view.topo, shapes)),
             diagram_frame(s, &nodes, view).map(|(shapes, _)| (view.diagram, shapes)),
         ];
         for (id, frame) in frames.into_iter().enumerate() {
@@ -70,7 +79,9 @@ impl Painter {
             };
             if let Some((numbers, strings)) = self.frames.next(id, [w, h, view.dpr], &shapes) {
                 let strings = strings.map_or(JsValue::NULL, JsValue::from);
-                let _ = paint.call3(&JsValue::NULL, &(id as f64).into(), &numbers, &strings);
+                let _ = self
+                    .paint
+                    .call3(&JsValue::NULL, &(id as f64).into(), &numbers, &strings);
             }
         }
         Ok(())

@@ -28,7 +28,7 @@ enum Hit {
 }
 
 fn hit(shell: &Shell, p: Pt) -> Hit {
-    let Some(layout) = shell.view.try_with_value(|v| v.layout.clone()).flatten() else {
+    let Some(layout) = clock::layout(shell) else {
         return Hit::Nothing;
     };
     let style = clock::style(shell);
@@ -293,7 +293,7 @@ fn click(shell: Shell, p: Pt, shift: bool) {
 }
 
 fn partition(shell: Shell, a: Pt, b: Pt) {
-    let Some(layout) = shell.view.try_with_value(|v| v.layout.clone()).flatten() else {
+    let Some(layout) = clock::layout(&shell) else {
         return;
     };
     match split_by_line(&layout, a, b) {

@@ -128,23 +128,21 @@ impl FrameView {
     }
 }
 
-/// The topology at the cursor and where everything sits (for hit tests); `None` while the
-/// canvas has no size.
-pub fn topology_frame(
-    s: &Session,
-    nodes: &[NodeView],
-    v: &FrameView,
-) -> Option<(Vec<Shape>, Layout)> {
+/// Where the topology's nodes and clients sit (also for hit tests); `None` while the canvas
+/// has no size.
+pub fn layout(s: &Session, v: &FrameView) -> Option<Layout> {
     let (w, h) = v.topo;
-    if w < 2.0 || h < 2.0 {
-        return None;
-    }
+    (w >= 2.0 && h >= 2.0).then(|| Layout::circle(s.sim().n(), s.sim().clients(), w, h, v.style))
+}
+
+/// The topology at the cursor; `None` while the canvas has no size.
+pub fn topology_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<Vec<Shape>> {
+    let layout = layout(s, v)?;
     let sim = s.sim();
     let (msgs, cuts) = (sim.in_flight(), sim.cut_links());
     let now = s.now_us();
     let fade_us = (DROP_FADE_MS * 1_000.0 * v.speed) as u64;
     let drops = drop_marks(s.records(), now, fade_us);
-    let layout = Layout::circle(sim.n(), sim.clients(), w, h, v.style);
     let input = TopologyInput {
         nodes,
         clients: sim.clients(),
@@ -156,7 +154,7 @@ pub fn topology_frame(
         hover: v.hover,
         drag: v.drag,
     };
-    Some((topology(&layout, &input, v.style), layout))
+    Some(topology(&layout, &input, v.style))
 }
 
 /// The space-time diagram around the cursor and its message segments (for hit tests); `None`

@@ -412,40 +412,22 @@ mod tests {
 
     #[test]
     fn a_real_diagram_and_topology_round_trip() {
-        use crate::labs;
-        use crate::scenario::link;
-        use crate::viz::scene::{topology, Layout, Selection, Style, TopologyInput};
-        use crate::viz::spacetime::{diagram, DiagramInput};
-        let sc = link::decode("#/raft?n=5&seed=3&lat=20..80ms&clients=2").unwrap();
-        let mut sim = labs::build(&sc).unwrap();
-        sim.run_until(crate::sim::time::Instant(2_000_000));
-        let style = Style { scale: 1.0 };
-        let (nodes, msgs, cuts) = (sim.nodes(), sim.in_flight(), sim.cut_links());
-        let layout = Layout::circle(sim.n(), sim.clients(), 800.0, 500.0, style);
-        let input = TopologyInput {
-            nodes: &nodes,
-            clients: sim.clients(),
-            msgs: &msgs,
-            cuts: &cuts,
-            drops: &[],
-            now_us: 2_000_000,
-            selected: Selection::None,
-            hover: Selection::None,
-            drag: None,
-        };
-        let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
-        let records = sim.records();
-        let d = DiagramInput {
-            records: &records,
-            node_labels: &labels,
-            clients: sim.clients(),
-            now_us: 2_000_000,
+        use crate::viz::frame::{diagram_frame, topology_frame, FrameView};
+        use crate::viz::session::Session;
+        let (mut s, _) = Session::open("#/raft?n=5&seed=3&lat=20..80ms&clients=2");
+        s.seek(2_000_000);
+        let view = FrameView {
+            topo: (800.0, 500.0),
+            diagram: (1200.0, 260.0),
+            dpr: 1.0,
             span_us: 1_000_000,
-            selected_msg: None,
+            speed: 1.0,
+            ..FrameView::default()
         };
+        let nodes = s.sim().nodes();
         for shapes in [
-            topology(&layout, &input, style),
-            diagram(&d, 1200.0, 260.0, style).0,
+            topology_frame(&s, &nodes, &view).unwrap(),
+            diagram_frame(&s, &nodes, &view).unwrap().0,
         ] {
             assert!(shapes.len() > 20, "a real frame has many shapes");
             let mut e = Encoded::default();
