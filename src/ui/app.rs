@@ -109,10 +109,14 @@ fn follow_hash_changes(shell: Shell) {
 #[component]
 fn Header() -> impl IntoView {
     let shell = expect_context::<Shell>();
-    let lab_id = move || {
+    // A memo: the lab select and the preset list change only when the lab does. Setting a
+    // form control, even to the value it has, makes the browser re-check the page's forms
+    // (a forced layout), which the clock's ticks must not cause several times a second.
+    let lab = Memo::new(move |_| {
         shell.tick.get();
         shell.with(|s| s.lab().id).unwrap_or_default()
-    };
+    });
+    let lab_id = move || lab.get();
     let pick_lab = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
         if let Some(lab) = labs::find(&id) {
@@ -120,10 +124,7 @@ fn Header() -> impl IntoView {
             shell.notice.set(None);
         }
     };
-    let presets = move || {
-        shell.tick.get();
-        shell.with(|s| s.lab().presets).unwrap_or(&[])
-    };
+    let presets = move || labs::find(lab.get()).map_or(&[][..], |l| l.presets);
     let pick_preset = move |ev: leptos::ev::Event| {
         let target = event_target::<web_sys::HtmlSelectElement>(&ev);
         let value = target.value();
