@@ -13,6 +13,9 @@
 //                                   `glue`, the compiled `module`): it keeps a replica of the
 //                                   session and calls dsplayFrame with frames in the format above
 //   a string                        changes for the replica (see src/ui/replica.rs)
+//   { t: 'pulse', origin }          drive the page's display clock: at each animation frame,
+//                                   post its timestamp (a number, on the page's clock whose
+//                                   performance.timeOrigin is `origin`), then paint
 // Only the newest frame of each canvas is painted (at the worker's animation frame). If the
 // replica cannot start, the page is told ({ t: 'replica-failed' }) and sends frames instead;
 // once it has started, the page is told that too ({ t: 'replica-ready' }).
@@ -22,9 +25,13 @@ const SEP = '\u001f';
 const canvases = new Map(); // id -> { canvas, ctx, font, strs }
 const pending = new Map(); // id -> newest frame not yet painted
 let scheduled = false;
-const raf = typeof self.requestAnimationFrame === 'function'
-  ? (f) => self.requestAnimationFrame(f)
-  : (f) => setTimeout(f, 0);
+const hasRaf = typeof self.requestAnimationFrame === 'function';
+const raf = hasRaf ? (f) => self.requestAnimationFrame(f) : (f) => setTimeout(f, 0);
+let pulsing = false;
+let pulseOffset = 0;
+// Timestamps of the animation frames that painted a canvas, newest last (for the frame-rate
+// benchmark, which reads them from the worker).
+self.dsplayPaints = [];
 
 let replica = null; // null: none; an array: messages waiting while it loads; else the function
 const frame = (id, ops, strs) => {
@@ -32,7 +39,7 @@ const frame = (id, ops, strs) => {
   // The string table is kept per canvas: a frame may reuse the previous one.
   if (c && typeof strs === 'string') c.strs = strs.length ? strs.split(SEP) : [];
   pending.set(id, ops);
-  if (!scheduled) {
+  if (!scheduled && !pulsing) {
     scheduled = true;
     raf(flush);
   }
@@ -64,13 +71,34 @@ self.onmessage = (e) => {
         replica = null;
         self.postMessage({ t: 'replica-failed', message: `the replica did not load: ${err}` });
       });
+  } else if (m.t === 'pulse') {
+    if (!hasRaf) {
+      self.postMessage({ t: 'pulse-off', message: 'no animation frames in the worker: the page keeps its own' });
+    } else if (!pulsing) {
+      pulsing = true;
+      pulseOffset = performance.timeOrigin - m.origin;
+      raf(pulse);
+    }
   } else if (Array.isArray(m)) {
     for (let i = 0; i + 2 < m.length; i += 3) frame(m[i], m[i + 1], m[i + 2]);
   }
 };
 
-function flush() {
+// One of the worker's animation frames while it drives the page's clock: the page gets the
+// timestamp (it advances the run and sends this worker the changes, painted at the next one).
+function pulse(ts) {
+  self.postMessage(ts + pulseOffset);
+  flush(ts);
+  raf(pulse);
+}
+
+function flush(ts) {
   scheduled = false;
+  if (pending.size) {
+    const p = self.dsplayPaints;
+    p.push(typeof ts === 'number' ? ts : performance.now());
+    if (p.length > 4000) p.splice(0, 2000);
+  }
   for (const [id, ops] of pending) {
     const c = canvases.get(id);
     if (c) {

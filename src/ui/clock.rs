@@ -1,6 +1,12 @@
-//! The display clock: one `requestAnimationFrame` loop that advances virtual time by wall time
-//! × speed, runs the engine up to it, paints both canvases and keeps the address bar equal to
-//! the run. It works outside the reactive graph and only bumps the shell's coarse signals.
+//! The display clock: one loop, called once per animation frame, that advances virtual time by
+//! wall time × speed, runs the engine up to it, paints both canvases and keeps the address bar
+//! equal to the run. It works outside the reactive graph and only bumps the shell's coarse
+//! signals.
+//!
+//! While the paint worker holds the canvases, its animation frames call the loop (each is
+//! posted to the page as a pulse) and the page asks the browser for no frames of its own; the
+//! page's `requestAnimationFrame` drives it before that, without a worker, and whenever the
+//! worker's pulses stop.
 
 use super::paint::Mode;
 use super::{Shell, SPANS_US};
@@ -23,6 +29,10 @@ const TICK_MS: f64 = 250.0;
 /// The frame callback, shared with itself so it can ask for the next frame.
 type FrameSlot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
 
+/// A pulse from the paint worker older than this (ms), while the page is visible, means it
+/// stopped: the page's own animation frames take over again.
+const PULSE_TIMEOUT_MS: f64 = 1_000.0;
+
 /// The two canvases the loop paints.
 #[derive(Clone, Copy)]
 pub struct Canvases {
@@ -41,37 +51,169 @@ pub fn style(shell: &Shell) -> Style {
     }
 }
 
+/// Who calls the loop each frame.
+#[derive(Clone, Copy, PartialEq)]
+enum Driver {
+    /// The page's `requestAnimationFrame`.
+    Page,
+    /// The page's, and the paint worker was asked for pulses (none came yet).
+    Asked,
+    /// The paint worker's animation frames, posted to the page: the page then asks the
+    /// browser for no frames of its own, which spares the main thread the frame machinery
+    /// (style, layout and paint checks, about 40 ms a second here) while the canvases animate.
+    Worker,
+}
+
+/// The loop's state between frames.
+struct Loop {
+    shell: Shell,
+    canvases: Canvases,
+    stopped: Arc<AtomicBool>,
+    driver: Cell<Driver>,
+    /// The page's `requestAnimationFrame` callback.
+    raf: FrameSlot,
+    /// Timestamp of the last frame (`performance.now()` of the page, pulses included).
+    last: Cell<f64>,
+    last_tick: Cell<f64>,
+    /// When the last pulse arrived (page time).
+    last_pulse: Cell<f64>,
+    last_url: RefCell<(String, String)>,
+}
+
+impl Loop {
+    fn live(&self) -> bool {
+        !self.stopped.load(Ordering::Relaxed) && self.shell.frame.try_get_untracked().is_some()
+    }
+
+    /// One frame at timestamp `ts`.
+    fn step(&self, ts: f64) {
+        let dt = if self.last.get().is_nan() {
+            0.0
+        } else {
+            // A pulse and a page frame may arrive out of order while the driver changes.
+            (ts - self.last.get()).max(0.0)
+        };
+        self.last.set(self.last.get().max(ts));
+        frame(
+            self.shell,
+            self.canvases,
+            dt,
+            ts,
+            &self.last_tick,
+            &self.last_url,
+        );
+    }
+
+    fn request_page_frame(&self) {
+        if let Some(f) = self.raf.borrow().as_ref() {
+            let _ = window().request_animation_frame(f.as_ref().unchecked_ref());
+        }
+    }
+
+    fn set_driver(&self, d: Driver) {
+        self.driver.set(d);
+        self.shell
+            .view
+            .update_value(|v| v.painter.clock_in_worker = d == Driver::Worker);
+    }
+}
+
 /// Starts the loop; it stops when the owner that started it is cleaned up.
 pub fn start(shell: Shell, canvases: Canvases) {
     let stopped = Arc::new(AtomicBool::new(false));
     let flag = stopped.clone();
     on_cleanup(move || flag.store(true, Ordering::Relaxed));
 
-    let cb: FrameSlot = Rc::new(RefCell::new(None));
-    let again = cb.clone();
-    let last = Cell::new(f64::NAN);
-    let last_tick = Cell::new(0.0);
-    let last_url = RefCell::new((String::new(), String::new()));
-    *cb.borrow_mut() = Some(Closure::new(move |ts: f64| {
-        if stopped.load(Ordering::Relaxed) || shell.frame.try_get_untracked().is_none() {
-            again.borrow_mut().take();
+    let lp = Rc::new(Loop {
+        shell,
+        canvases,
+        stopped,
+        driver: Cell::new(Driver::Page),
+        raf: Rc::new(RefCell::new(None)),
+        last: Cell::new(f64::NAN),
+        last_tick: Cell::new(0.0),
+        last_pulse: Cell::new(0.0),
+        last_url: RefCell::new((String::new(), String::new())),
+    });
+
+    let weak = Rc::downgrade(&lp);
+    *lp.raf.borrow_mut() = Some(Closure::new(move |ts: f64| {
+        let Some(lp) = weak.upgrade() else {
+            return;
+        };
+        if !lp.live() {
+            lp.raf.borrow_mut().take();
             return;
         }
-        let dt = if last.get().is_nan() {
-            0.0
-        } else {
-            ts - last.get()
-        };
-        last.set(ts);
-        frame(shell, canvases, dt, ts, &last_tick, &last_url);
-        if let Some(f) = again.borrow().as_ref() {
-            let _ = window().request_animation_frame(f.as_ref().unchecked_ref());
+        if lp.driver.get() == Driver::Worker {
+            // The worker's pulses drive the loop now.
+            return;
         }
+        lp.step(ts);
+        if lp.driver.get() == Driver::Page {
+            ask_for_pulses(&lp);
+        }
+        lp.request_page_frame();
     }));
-    if let Some(f) = cb.borrow().as_ref() {
-        let _ = window().request_animation_frame(f.as_ref().unchecked_ref());
-    }
+    lp.request_page_frame();
+    watch_pulses(lp);
     pause_when_hidden(shell);
+}
+
+/// Once the paint worker holds the canvases, asks it to drive the loop with its animation
+/// frames (each is posted to the page as a pulse).
+fn ask_for_pulses(lp: &Rc<Loop>) {
+    let weak = Rc::downgrade(lp);
+    let on_pulse: Rc<dyn Fn(f64)> = Rc::new(move |ts: f64| {
+        let Some(lp) = weak.upgrade() else {
+            return;
+        };
+        if !lp.live() {
+            return;
+        }
+        if lp.driver.get() != Driver::Worker {
+            lp.set_driver(Driver::Worker);
+        }
+        lp.last_pulse.set(now_ms());
+        lp.step(ts);
+    });
+    let asked = lp
+        .shell
+        .view
+        .try_update_value(|v| v.painter.drive(on_pulse))
+        .unwrap_or(false);
+    if asked {
+        lp.set_driver(Driver::Asked);
+    }
+}
+
+/// Checks once a second that the worker's pulses still come while the page is visible; if
+/// they stopped, the page's own animation frames drive the loop again (a later pulse takes
+/// over once more).
+fn watch_pulses(lp: Rc<Loop>) {
+    let cb = Closure::<dyn FnMut()>::new(move || {
+        if lp.driver.get() == Driver::Worker
+            && lp.live()
+            && !document().hidden()
+            && now_ms() - lp.last_pulse.get() > PULSE_TIMEOUT_MS
+        {
+            web_sys::console::warn_1(
+                &"paint worker: its frames stopped; the page's own frames drive the clock".into(),
+            );
+            lp.set_driver(Driver::Page);
+            lp.request_page_frame();
+        }
+    });
+    let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(
+        cb.as_ref().unchecked_ref(),
+        PULSE_TIMEOUT_MS as i32,
+    );
+    // The watch lives as long as the page (one per mount).
+    cb.forget();
+}
+
+fn now_ms() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
 }
 
 fn frame(

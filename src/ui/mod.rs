@@ -5,8 +5,9 @@
 //! few times a second while playing and on every discrete change — never a signal per field.
 //! Nothing in the DOM follows the animation frame ([`Shell::frame`] only counts them): text
 //! that changes sixty times a second cannot be read and costs layout and paint every frame.
-//! The animation-frame loop ([`clock`]) advances the clock outside the reactive graph and has
-//! the two canvases painted; effects only sync the outside world (the URL, the canvases'
+//! The display clock ([`clock`]), called at every animation frame (the paint worker's while it
+//! holds the canvases), advances the run outside the reactive graph and has the two canvases
+//! painted; effects only sync the outside world (the URL, the canvases'
 //! sizes). The canvases are painted by a worker that keeps its own copy of the session, fed
 //! the session's changes ([`paint`], [`replica`]).
 //!

@@ -323,6 +323,8 @@ pub struct Offthread {
     replica: Replica,
     /// What the worker said about its replica, set by its message handler.
     news: Rc<RefCell<News>>,
+    /// The worker's animation frames drive the display clock (set by [`super::clock`]).
+    pub clock_in_worker: bool,
 }
 
 /// What the worker reported about its replica.
@@ -332,6 +334,9 @@ struct News {
     ready: bool,
     /// It gave up, and why.
     failure: Option<String>,
+    /// Called with the timestamp of each of the worker's animation frames, once asked for
+    /// ([`Offthread::drive`]).
+    pulse: Option<Rc<dyn Fn(f64)>>,
 }
 
 #[derive(Default)]
@@ -488,6 +493,29 @@ impl Offthread {
         }
     }
 
+    /// Asks the worker to call `on_pulse` at each of its animation frames (with the frame's
+    /// timestamp on the page's clock) and to paint at them. False if there is no worker
+    /// holding the canvases to ask.
+    pub fn drive(&mut self, on_pulse: Rc<dyn Fn(f64)>) -> bool {
+        let WorkerState::Running(worker) = &self.state else {
+            return false;
+        };
+        if self.canvases.is_empty() {
+            return false;
+        }
+        let origin = web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(0.0, |p| p.time_origin());
+        let msg = js_sys::Object::new();
+        set(&msg, "t", &"pulse".into());
+        set(&msg, "origin", &origin.into());
+        if worker.post_message(&msg).is_err() {
+            return false;
+        }
+        self.news.borrow_mut().pulse = Some(on_pulse);
+        true
+    }
+
     /// Paints `shapes` on `canvas` (`w`×`h` CSS pixels at `dpr`); with the worker (which
     /// [`Offthread::mode`] starts), at the next [`Offthread::flush`].
     pub fn paint(
@@ -581,6 +609,9 @@ impl Offthread {
                 Replica::Off(_) => "off",
             },
             "replicaOff": match &self.replica { Replica::Off(why) => Some(why.as_str()), _ => None },
+            // What calls the display clock each frame: the worker's animation frames or the
+            // page's.
+            "clock": if self.clock_in_worker { "worker" } else { "page" },
             "backing": backing,
         })
     }
@@ -612,6 +643,14 @@ fn start_worker(news: Rc<RefCell<News>>) -> WorkerState {
             // up is painted from shapes from the next frame on.
             let on_msg = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
                 move |e: web_sys::MessageEvent| {
+                    // A number is a pulse: the timestamp of the worker's animation frame.
+                    if let Some(ts) = e.data().as_f64() {
+                        let pulse = news.borrow().pulse.clone();
+                        if let Some(f) = pulse {
+                            f(ts);
+                        }
+                        return;
+                    }
                     let get = |k: &str| {
                         js_sys::Reflect::get(&e.data(), &JsValue::from_str(k))
                             .ok()

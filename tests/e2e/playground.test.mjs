@@ -121,6 +121,43 @@ test('the paint worker keeps its copy of the run in step through every kind of c
   assert.deepEqual(browser.errors, []);
 });
 
+test("the paint worker's frames drive the clock, and the page's own take over if they stop", async () => {
+  // While the worker paints, each of its animation frames is posted to the page, which then
+  // asks the browser for no frames of its own (they cost the main thread about 40 ms a second).
+  const b = await launch({ width: 1280, height: 800 });
+  try {
+    const page = await b.page();
+    await page.addInitScript(() => {
+      const raf = window.requestAnimationFrame.bind(window);
+      window.pageFrames = 0;
+      window.requestAnimationFrame = (f) => {
+        window.pageFrames += 1;
+        return raf(f);
+      };
+    });
+    await open(page, '#/raft?n=5&seed=1&lat=20..80ms&clients=1');
+    await page.waitForFunction(() => window.dsplay.state().painter.clock === 'worker');
+    await ensurePlaying(page, true);
+    const sample = () => page.evaluate(() => [Number(document.querySelector('#dsplay').dataset.nowUs), window.pageFrames]);
+    const [t0, f0] = await sample();
+    await sleep(1000);
+    const [t1, f1] = await sample();
+    assert.ok(t1 - t0 > 500_000, `at 1x the run moved ${t1 - t0} us in a second`);
+    assert.ok(f1 - f0 <= 3, `the page asked for ${f1 - f0} animation frames while the worker drove the clock`);
+    // The worker's frames stop: the page's own drive the clock again within about a second.
+    const worker = page.workers()[0];
+    await worker.evaluate(() => { self.requestAnimationFrame = () => 0; });
+    await page.waitForFunction(() => window.dsplay.state().painter.clock === 'page', null, { timeout: 5000 });
+    const [t2] = await sample();
+    await sleep(1000);
+    const [t3] = await sample();
+    assert.ok(t3 - t2 > 500_000, `on the page's frames the run moved ${t3 - t2} us in a second`);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
 test('if the worker cannot load its copy of the run, the page sends it shapes instead', async () => {
   const link = '#/raft?n=5&seed=3&lat=20..80ms&clients=1&t=2s';
   const b = await launch({ width: 1280, height: 800 });
