@@ -9,6 +9,7 @@ use super::colors::{for_kind, ALERT, NEUTRAL, PALETTE};
 use super::scene::{seg_dist, Align, Pt, Shape, Style, FAINT, INK, SELECT};
 use crate::labs::RecordView;
 use crate::sim::time::format_us;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -279,7 +280,7 @@ fn marks(g: &Geom, input: &DiagramInput, scan: &Scan, h: f64, style: Style, out:
         }
     }
     let window = &input.records[scan.i0..scan.i1];
-    let notes = window.iter().filter(|r| r.what == "note").count();
+    let mut labels = Vec::new();
     for r in window {
         match r.what {
             "crash" => {
@@ -325,7 +326,7 @@ fn marks(g: &Geom, input: &DiagramInput, scan: &Scan, h: f64, style: Style, out:
                 }
             }
             "note" if visible(r.at_us) => {
-                if let Some(p) = r.node.and_then(|node| g.at(node, r.at_us)) {
+                if let Some((node, p)) = r.node.and_then(|e| Some((e, g.at(e, r.at_us)?))) {
                     out.push(Shape::Circle {
                         c: p,
                         r: style.line(3.5),
@@ -334,17 +335,15 @@ fn marks(g: &Geom, input: &DiagramInput, scan: &Scan, h: f64, style: Style, out:
                         width: 1.0,
                         dash: false,
                     });
-                    if notes <= 12 {
-                        let at = Pt::new(p.x + 4.0, p.y - font * 0.8);
-                        out.push(Shape::Text {
-                            at,
-                            text: clip(&r.text, 28),
-                            color: INK,
-                            size: font * 0.9,
-                            align: Align::Left,
-                            bold: false,
-                        });
-                    }
+                    labels.push(Label {
+                        lane: node,
+                        at: Pt::new(p.x + 4.0, p.y - font * 0.8),
+                        text: Cow::Borrowed(&r.text),
+                        max_chars: 28,
+                        color: INK,
+                        size: font * 0.9,
+                        bold: false,
+                    });
                 }
             }
             "command" | "violation" if visible(r.at_us) => {
@@ -357,17 +356,17 @@ fn marks(g: &Geom, input: &DiagramInput, scan: &Scan, h: f64, style: Style, out:
                     width: style.line(1.5),
                     dash: true,
                 });
-                let text = if r.what == "violation" {
-                    format!("✗ {}", r.text)
-                } else {
-                    r.text.clone()
-                };
-                out.push(Shape::Text {
+                labels.push(Label {
+                    lane: TOP_LANE,
                     at: Pt::new(x + 3.0, font * 0.7),
-                    text: clip(&text, 30),
+                    text: if r.what == "violation" {
+                        Cow::Owned(format!("✗ {}", r.text))
+                    } else {
+                        Cow::Borrowed(&r.text)
+                    },
+                    max_chars: 30,
                     color: colour,
                     size: font * 0.9,
-                    align: Align::Left,
                     bold: true,
                 });
             }
@@ -376,6 +375,73 @@ fn marks(g: &Geom, input: &DiagramInput, scan: &Scan, h: f64, style: Style, out:
     }
     for (node, from) in down {
         downtime(g, node, from, input.now_us, style, out);
+    }
+    place_labels(labels, g.right + 6.0, out);
+}
+
+/// The lane of the labels along the top edge (interventions, violations); note labels run
+/// along their node's row.
+const TOP_LANE: u32 = u32::MAX;
+/// A label shorter than this many characters says nothing: it is left out.
+const MIN_LABEL_CHARS: usize = 6;
+
+/// A text label waiting for a place: left-aligned at `at`, in `lane`.
+struct Label<'a> {
+    lane: u32,
+    at: Pt,
+    text: Cow<'a, str>,
+    max_chars: usize,
+    color: &'static str,
+    size: f64,
+    bold: bool,
+}
+
+/// The width a character of `size` px takes at most on average in the canvas font (a generous
+/// estimate: labels must not touch).
+pub fn char_width(size: f64, bold: bool) -> f64 {
+    size * if bold { 0.65 } else { 0.58 }
+}
+
+/// Places labels so that none overlaps another in its lane: the newest (rightmost) first, each
+/// older one shortened (with "…") to end before the next, or left out if too little of it would
+/// fit. The marks stay; their full text is in the inspector and the log.
+fn place_labels(labels: Vec<Label>, right: f64, out: &mut Vec<Shape>) {
+    // By lane, then right to left; at one instant the later record (pushed later) first.
+    let order: Vec<usize> = {
+        let mut ix: Vec<usize> = (0..labels.len()).collect();
+        ix.sort_by(|&a, &b| {
+            let (la, lb) = (&labels[a], &labels[b]);
+            la.lane
+                .cmp(&lb.lane)
+                .then(lb.at.x.total_cmp(&la.at.x))
+                .then(b.cmp(&a))
+        });
+        ix
+    };
+    let gap = 6.0;
+    let mut lane = None;
+    let mut limit = right;
+    for i in order {
+        let l = &labels[i];
+        if lane != Some(l.lane) {
+            lane = Some(l.lane);
+            limit = right;
+        }
+        let room = ((limit - gap - l.at.x) / char_width(l.size, l.bold)).floor();
+        let fits = if room > 0.0 { room as usize } else { 0 };
+        let chars = l.text.chars().count().min(l.max_chars).min(fits);
+        if chars < MIN_LABEL_CHARS.min(l.text.chars().count()) || chars == 0 {
+            continue;
+        }
+        limit = l.at.x;
+        out.push(Shape::Text {
+            at: l.at,
+            text: clip(&l.text, chars),
+            color: l.color,
+            size: l.size,
+            align: Align::Left,
+            bold: l.bold,
+        });
     }
 }
 
@@ -688,6 +754,95 @@ mod tests {
             arrive_us: None,
             lost: false,
             text: "client request".into(),
+        }
+    }
+
+    #[test]
+    fn labels_never_overlap_in_a_lane_and_the_newest_is_whole() {
+        let labels = vec!["S0".to_string(), "S1".to_string()];
+        let mut records = Vec::new();
+        let mut put = |at_ms: u64, what: &'static str, node: u32, text: &str| {
+            let mut r = rec(records.len() as u64, at_ms * 1_000, what, None);
+            r.node = Some(node);
+            r.text = text.into();
+            records.push(r);
+        };
+        // Three notes on S0 a few pixels apart, one on S1 among them, and interventions and a
+        // violation close together along the top.
+        put(100, "note", 0, "election for term 5 timed out");
+        put(100, "command", 0, "partition 0|1");
+        put(105, "command", 0, "heal");
+        put(110, "note", 0, "stood for term 6");
+        put(115, "note", 1, "became follower in term 6");
+        put(120, "note", 0, "became leader in term 6");
+        put(400, "note", 0, "committed index 3");
+        put(402, "violation", 0, "Election Safety");
+        let input = DiagramInput {
+            records: &records,
+            node_labels: &labels,
+            clients: 0,
+            now_us: 500_000,
+            span_us: 1_000_000,
+            selected_msg: None,
+        };
+        // Presenter mode (larger type) on a wider canvas, as on a projector.
+        for (scale, w) in [(1.0, 600.0), (1.6, 1000.0)] {
+            let style = Style { scale };
+            let h = 200.0;
+            let (shapes, _) = diagram(&input, w, h, style);
+            let left = style.font(34.0);
+            // Labels: text right of the row names and above the time axis.
+            let mut lanes: BTreeMap<i64, Vec<(f64, f64, String)>> = BTreeMap::new();
+            for sh in &shapes {
+                if let Shape::Text {
+                    at,
+                    text,
+                    size,
+                    bold,
+                    ..
+                } = sh
+                {
+                    if at.x > left && at.y < h - style.font(11.0) * 1.8 {
+                        let width = text.chars().count() as f64 * char_width(*size, *bold);
+                        lanes.entry((at.y * 10.0) as i64).or_default().push((
+                            at.x,
+                            at.x + width,
+                            text.clone(),
+                        ));
+                    }
+                }
+            }
+            for (y, lane) in &mut lanes {
+                lane.sort_by(|a, b| a.0.total_cmp(&b.0));
+                for pair in lane.windows(2) {
+                    assert!(
+                        pair[0].1 <= pair[1].0,
+                        "scale {scale}, lane y {y}: '{}' runs into '{}'",
+                        pair[0].2,
+                        pair[1].2
+                    );
+                }
+                for l in lane.iter() {
+                    assert!(l.1 <= w, "'{}' runs off the canvas", l.2);
+                }
+            }
+            let texts: Vec<&str> = lanes.values().flatten().map(|l| l.2.as_str()).collect();
+            for whole in [
+                "became leader in term 6",
+                "became follower in term 6",
+                "committed index 3",
+                "✗ Election Safety",
+            ] {
+                assert!(
+                    texts.contains(&whole),
+                    "scale {scale}: '{whole}' in {texts:?}"
+                );
+            }
+            // Older labels squeezed out or shortened, never drawn over.
+            assert!(
+                !texts.contains(&"election for term 5 timed out"),
+                "scale {scale}: {texts:?}"
+            );
         }
     }
 
