@@ -521,7 +521,7 @@ fn sync_tables(host: &web_sys::HtmlElement, panels: &[Panel], shown: &[Panel]) {
             let ok = make("h2", &card).is_some()
                 && make("div", &card)
                     .and_then(|wrap| {
-                        let _ = wrap.set_attribute("class", "table-wrap");
+                        let _ = wrap.set_attribute("class", "table-wrap newest");
                         let table = make("table", &wrap)?;
                         make("thead", &table).and_then(|h| make("tr", &h))?;
                         make("tbody", &table)

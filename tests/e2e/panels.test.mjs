@@ -156,6 +156,39 @@ test('a pasted non-linearizable history is refuted and its offending operation h
   assert.deepEqual(browser.errors, []);
 });
 
+test("the Raft log panel shows the newest entries and which server each row is", async () => {
+  const page = await browser.page();
+  await open(page, '#/raft?n=5&seed=1&lat=20..80ms&clients=1');
+  await page.evaluate(() => window.dsplay.play(true));
+  // Enough entries that the log is wider than the side panel.
+  await page.waitForFunction(() => {
+    const t = document.querySelector("section[aria-label='Logs'] table");
+    return t && t.getBoundingClientRect().width > t.parentElement.getBoundingClientRect().width * 1.5;
+  }, null, { timeout: 20000 });
+  await page.evaluate(() => window.dsplay.play(false));
+  await sleep(300);
+  const seen = await page.evaluate(() => {
+    const wrap = document.querySelector("section[aria-label='Logs'] .table-wrap");
+    wrap.closest('section').scrollIntoView({ block: 'center' });
+    const box = wrap.getBoundingClientRect();
+    const heads = [...wrap.querySelectorAll('thead th')];
+    const inView = (el) => {
+      const r = el.getBoundingClientRect();
+      return r.left >= box.left - 1 && r.right <= box.right + 1;
+    };
+    const first = heads[0];
+    const last = heads[heads.length - 1];
+    const firstRect = first.getBoundingClientRect();
+    // The cell drawn at the first column's place (it must be the first column, on top).
+    const top = document.elementFromPoint(firstRect.left + 3, firstRect.top + firstRect.height / 2);
+    return { last: last.textContent, lastInView: inView(last), firstInView: inView(first), firstOnTop: top === first || first.contains(top), columns: heads.length };
+  });
+  assert.ok(seen.columns > 8, `the log has ${seen.columns} columns`);
+  assert.ok(seen.lastInView, `the newest entry (index ${seen.last}) is in view`);
+  assert.ok(seen.firstInView && seen.firstOnTop, 'the server column stays in view');
+  assert.deepEqual(browser.errors, []);
+});
+
 test('screenshots of both panels on a desktop and a phone', async () => {
   for (const [name, width, height] of [
     ['desktop', 1280, 800],
