@@ -201,7 +201,7 @@ pub fn ElectionPanel() -> impl IntoView {
                 (f.range.timeout_min_ms, f.range.timeout_max_ms)
                     == (r.timeout_min_ms, r.timeout_max_ms)
             });
-            draw(&c, &FIG16[range], f);
+            draw(&c, &FIG16[range], f, super::clock::style(&shell).scale);
         });
     });
 
@@ -284,16 +284,21 @@ pub fn ElectionPanel() -> impl IntoView {
     }
 }
 
-/// Draws the chart: the paper's quantiles for `range` and, when finished, our CDF.
-fn draw(c: &web_sys::HtmlCanvasElement, range: &PaperRange, f: Option<&Finished>) {
-    let w = c.client_width() as f64;
+/// Draws the chart: the paper's quantiles for `range` and, when finished, our CDF. In
+/// presenter mode (`scale` > 1) everything is larger: the chart is laid out `scale` times
+/// narrower and drawn `scale` times bigger.
+fn draw(c: &web_sys::HtmlCanvasElement, range: &PaperRange, f: Option<&Finished>, scale: f64) {
+    let w = c.client_width() as f64 / scale;
     if w < 10.0 {
         return;
     }
+    let _ =
+        web_sys::HtmlElement::style(c).set_property("height", &format!("{}px", CHART_H * scale));
     let dpr = window().device_pixel_ratio().max(1.0);
-    let Some(ctx) = paint::prepare(c, w, CHART_H, dpr) else {
+    let Some(ctx) = paint::prepare(c, w * scale, CHART_H * scale, dpr) else {
         return;
     };
+    let _ = ctx.scale(scale, scale);
     // The eight points the paper's figure reports (p99.9 is left out).
     let reference: Vec<(f64, f64)> = range
         .quantiles

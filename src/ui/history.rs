@@ -96,7 +96,8 @@ pub fn HistoryPanel() -> impl IntoView {
     let model = RwSignal::new(ModelKind::Register.name().to_string());
     let initial = RwSignal::new(String::new());
     let canvas = NodeRef::<Canvas>::new();
-    let layout = StoredValue::new_local(None::<OpLayout>);
+    // The timeline's layout and the presenter scale it was drawn at.
+    let layout = StoredValue::new_local(None::<(OpLayout, f64)>);
     let resized = RwSignal::new(0u32);
     let handle = window_event_listener(leptos::ev::resize, move |_| {
         resized.update(|r| *r = r.wrapping_add(1))
@@ -203,8 +204,9 @@ pub fn HistoryPanel() -> impl IntoView {
         let Some(c) = canvas.get() else {
             return;
         };
-        let l = checked.with_value(|ch| ch.as_ref().map(|ch| paint_timeline(&c, ch, sel)));
-        layout.set_value(l.flatten());
+        let scale = super::clock::style(&shell).scale;
+        let l = checked.with_value(|ch| ch.as_ref().map(|ch| paint_timeline(&c, ch, sel, scale)));
+        layout.set_value(l.flatten().map(|l| (l, scale)));
     });
 
     let click = move |ev: MouseEvent| {
@@ -216,8 +218,11 @@ pub fn HistoryPanel() -> impl IntoView {
             ev.client_x() as f64 - r.left(),
             ev.client_y() as f64 - r.top(),
         );
-        let Some(op) = layout.with_value(|l| l.as_ref().and_then(|l| optimeline::hit(l, x, y)))
-        else {
+        // The layout is in the chart's own units (CSS px ÷ the presenter scale).
+        let Some(op) = layout.with_value(|l| {
+            l.as_ref()
+                .and_then(|(l, scale)| optimeline::hit(l, x / scale, y / scale))
+        }) else {
             return;
         };
         selected.set(Some(op));
@@ -416,21 +421,24 @@ fn op_details(ch: &Checked, op: usize) -> Option<AnyView> {
     )
 }
 
-/// Paints the timeline and returns its layout (for clicks).
+/// Paints the timeline and returns its layout (for clicks), in units of `scale` CSS px (the
+/// presenter scale: in presenter mode, type, lines and lanes are all larger).
 fn paint_timeline(
     c: &web_sys::HtmlCanvasElement,
     ch: &Checked,
     selected: Option<usize>,
+    scale: f64,
 ) -> Option<OpLayout> {
-    let w = c.client_width() as f64;
+    let w = c.client_width() as f64 / scale;
     if w < 10.0 {
         return None;
     }
     let l = optimeline::layout(&ch.timeline, w, MAX_DRAWN);
     let h = l.height.max(40.0);
-    let _ = web_sys::HtmlElement::style(c).set_property("height", &format!("{h}px"));
+    let _ = web_sys::HtmlElement::style(c).set_property("height", &format!("{}px", h * scale));
     let dpr = window().device_pixel_ratio().max(1.0);
-    let ctx = paint::prepare(c, w, h, dpr)?;
+    let ctx = paint::prepare(c, w * scale, h * scale, dpr)?;
+    let _ = ctx.scale(scale, scale);
     ctx.set_font("10px system-ui, sans-serif");
     // Time ticks and grid.
     ctx.set_line_width(1.0);

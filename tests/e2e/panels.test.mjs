@@ -72,6 +72,14 @@ test('the election experiment runs in the page and compares with the paper', asy
   assert.ok(ours.n > 200, `CDF line pixels ${ours.n}`);
   assert.ok(paper.n > 8 * 20, `paper marker pixels ${paper.n}`);
   await page.locator(EXP).screenshot({ path: `${OUT}/panel-experiment.png` });
+  // In presenter mode the chart is drawn larger, type included, for the back of the room.
+  const chartHeight = () => page.evaluate((sel) => document.querySelector(sel).getBoundingClientRect().height, `${EXP} canvas.chart`);
+  const normal = await chartHeight();
+  await page.click("button[aria-label='Presenter mode']");
+  await page.waitForFunction(([sel, h]) => document.querySelector(sel).getBoundingClientRect().height > h * 1.5, [`${EXP} canvas.chart`, normal]);
+  assert.ok((await colourPixels(page, `${EXP} canvas.chart`, '#0072B2')).n > 300, 'the CDF is drawn at the larger scale');
+  await page.locator(EXP).screenshot({ path: `${OUT}/panel-experiment-presenter.png` });
+  await page.click("button[aria-label='Presenter mode']");
 
   // A long run shows its progress and can be cancelled.
   await page.selectOption("select[aria-label='Election timeout range']", { label: '150–150 ms' });
@@ -146,6 +154,19 @@ test('a pasted non-linearizable history is refuted and its offending operation h
   await page.locator(canvas).click({ position: { x: alert.first.x + 3, y: alert.first.y + 4 } });
   assert.match(await page.textContent("[data-testid='history-op']"), /cannot be placed/);
   await page.locator(HIST).screenshot({ path: `${OUT}/panel-history-import.png` });
+  // In presenter mode the timeline is drawn larger and a click still finds its operation.
+  const height = () => page.evaluate((sel) => document.querySelector(sel).getBoundingClientRect().height, canvas);
+  const normal = await height();
+  await page.click("button[aria-label='Presenter mode']");
+  await page.waitForFunction(([sel, h]) => document.querySelector(sel).getBoundingClientRect().height > h * 1.5, [canvas, normal]);
+  const write = await colourPixels(page, canvas, '#0072B2', 10);
+  await page.locator(canvas).click({ position: { x: write.first.x + 3, y: write.first.y + 4 } });
+  assert.match(await page.textContent("[data-testid='history-op']"), /write/);
+  const big = await colourPixels(page, canvas, '#D55E00', 10);
+  assert.ok(big.n > alert.n * 2, `the offending operation is drawn larger (${alert.n} -> ${big.n} px)`);
+  await page.locator(canvas).click({ position: { x: big.first.x + 3, y: big.first.y + 4 } });
+  assert.match(await page.textContent("[data-testid='history-op']"), /cannot be placed/);
+  await page.click("button[aria-label='Presenter mode']");
 
   // Bad input gives a clear message, never a crash.
   await page.fill("textarea[aria-label='History text']", '{:process 0, :type :invoke, :f');
