@@ -336,7 +336,9 @@ test('every control has an accessible name', async () => {
 
 for (const [name, width, height, presenter] of [
   ['phone', 390, 844, false],
+  ['phone-presenter', 390, 844, true],
   ['desktop', 1280, 800, false],
+  ['small-projector', 1024, 768, true],
   ['projector', 1920, 1080, true],
 ]) {
   test(`lays out at ${name} size (${width}x${height}) without overflowing`, async () => {
@@ -354,7 +356,10 @@ for (const [name, width, height, presenter] of [
       const box = await page.evaluate(() => document.querySelector('canvas.topology').getBoundingClientRect().width);
       assert.equal(painter.backing.topology[0], Math.round(box * dpr), 'the backing store matches the CSS size × DPR');
       assert.ok(topo.painted > 0);
-      await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: name === 'phone' });
+      // The canvases keep most of the width (the side panel is beside them, or below on a phone).
+      const share = width > 820 ? 0.55 : 0.9;
+      assert.ok(box >= width * share, `the topology is ${box}px of ${width}px wide`);
+      await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: name.startsWith('phone') });
       assert.deepEqual(b.errors, []);
     } finally {
       await b.close();
