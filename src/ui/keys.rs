@@ -4,16 +4,27 @@ use super::Shell;
 use crate::viz::scene::Selection;
 use crate::viz::session::SPEEDS;
 use leptos::prelude::*;
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
 /// Installs the page-wide shortcuts; removed when the app unmounts.
 pub fn install(shell: Shell) {
+    // Whether the focused control was last reached with the pointer (a click or tap) rather
+    // than the keyboard (Tab). Browsers' :focus-visible cannot tell: it turns on at the first
+    // key pressed, space included.
+    let by_pointer = Rc::new(Cell::new(false));
+    let pointer = by_pointer.clone();
+    let down = window_event_listener(leptos::ev::pointerdown, move |_| pointer.set(true));
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        let key = ev.key();
+        if key == "Tab" {
+            by_pointer.set(false);
+        }
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
-        let key = ev.key();
-        if in_control(&ev, &key) {
+        if in_control(&ev, &key, !by_pointer.get()) {
             return;
         }
         let handled = match key.as_str() {
@@ -61,11 +72,17 @@ pub fn install(shell: Shell) {
             ev.prevent_default();
         }
     });
-    on_cleanup(move || handle.remove());
+    on_cleanup(move || {
+        handle.remove();
+        down.remove();
+    });
 }
 
-/// Keys typed into a form control belong to it (a focused button keeps space and enter).
-fn in_control(ev: &web_sys::KeyboardEvent, key: &str) -> bool {
+/// Keys typed into a form control belong to it. A button, checkbox, slider or menu reached by
+/// the keyboard keeps space and enter (space presses it); one the pointer last clicked does not:
+/// a teacher who clicks "Presenter" or "Heal all" and then presses space means play or pause,
+/// not a second press of that button.
+fn in_control(ev: &web_sys::KeyboardEvent, key: &str, by_keyboard: bool) -> bool {
     if key == "Escape" {
         return false;
     }
@@ -76,8 +93,23 @@ fn in_control(ev: &web_sys::KeyboardEvent, key: &str) -> bool {
         return false;
     };
     match el.tag_name().as_str() {
-        "INPUT" | "SELECT" | "TEXTAREA" => true,
-        "BUTTON" => key == " " || key == "Enter",
+        "INPUT" => {
+            let kind = el.get_attribute("type").unwrap_or_default();
+            match kind.as_str() {
+                "checkbox" | "radio" | "range" | "button" => {
+                    // A slider keeps the keys that move it; space and enter belong to a
+                    // keyboard-focused control.
+                    (kind == "range"
+                        && (key.starts_with("Arrow")
+                            || matches!(key, "PageUp" | "PageDown" | "Home" | "End")))
+                        || ((key == " " || key == "Enter") && by_keyboard)
+                }
+                _ => true,
+            }
+        }
+        "TEXTAREA" => true,
+        "SELECT" => key != " " || by_keyboard,
+        "BUTTON" => (key == " " || key == "Enter") && by_keyboard,
         _ => false,
     }
 }

@@ -321,6 +321,24 @@ test('keyboard: space plays and pauses, ? opens the help', async () => {
   await page.waitForSelector("[role='dialog'][aria-label='Help']");
   await page.keyboard.press('Escape');
   await page.waitForSelector("[role='dialog']", { state: 'detached' });
+  // After a click on a button, space plays and pauses instead of pressing it again.
+  await page.click("button[aria-label='Presenter mode']");
+  await page.click("button[aria-label='Heal all partitions and cut links']");
+  const script = (await page.evaluate(() => window.dsplay.state())).script.length;
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector('#dsplay').dataset.playing === 'true');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector('#dsplay').dataset.playing === 'false');
+  const after = await page.evaluate(() => window.dsplay.state());
+  assert.equal(after.script.length, script, 'space did not heal a second time');
+  assert.ok(await page.evaluate(() => document.querySelector('#dsplay').classList.contains('presenter')), 'presenter mode stayed on');
+  // A button reached with the keyboard still takes space: Tab to "Heal all"'s neighbour and back.
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Space');
+  await page.waitForFunction((n) => window.dsplay.state().script.length === n + 1, script);
+  assert.equal((await page.evaluate(() => window.dsplay.state())).playing, false);
+  await page.click("button[aria-label='Presenter mode']");
 });
 
 test('every control has an accessible name', async () => {
