@@ -532,7 +532,8 @@ pub fn hit_endpoint(layout: &Layout, p: Pt) -> Option<u32> {
     })
 }
 
-/// The message dot nearest `p` within reach.
+/// The message dot nearest `p` within reach. A dot under a node or a client (a message just
+/// sent or about to arrive) cannot be seen, so it cannot be picked: a click there is the node's.
 pub fn hit_message(
     layout: &Layout,
     msgs: &[MsgView],
@@ -541,8 +542,17 @@ pub fn hit_message(
     style: Style,
 ) -> Option<u64> {
     let reach = style.line(4.5) + 5.0;
+    let hidden = |q: Pt| {
+        layout.nodes.iter().any(|c| c.dist(q) < layout.node_r)
+            || layout
+                .clients
+                .iter()
+                .any(|c| c.dist(q) < layout.client_half)
+    };
     msgs.iter()
-        .filter_map(|m| Some((m.id, msg_pos(layout, m, now_us)?.dist(p))))
+        .filter_map(|m| Some((m.id, msg_pos(layout, m, now_us)?)))
+        .filter(|(_, q)| !hidden(*q))
+        .map(|(id, q)| (id, q.dist(p)))
         .filter(|(_, d)| *d <= reach)
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(id, _)| id)
@@ -664,7 +674,27 @@ mod tests {
             ..msg(0, 2, 0, 100, false)
         };
         let p = msg_pos(&l, &m, 50).unwrap();
-        assert_eq!(hit_message(&l, &[m], 50, p, Style::default()), Some(42));
+        assert_eq!(
+            hit_message(&l, std::slice::from_ref(&m), 50, p, Style::default()),
+            Some(42)
+        );
+        // Just sent, the dot is under its node: a click there picks the node, not the message.
+        let under = msg_pos(&l, &m, 1).unwrap();
+        assert!(
+            under.dist(l.nodes[0]) < l.node_r,
+            "the dot starts under node 0"
+        );
+        assert_eq!(
+            hit_message(
+                &l,
+                std::slice::from_ref(&m),
+                1,
+                l.nodes[0],
+                Style::default()
+            ),
+            None
+        );
+        assert_eq!(hit_message(&l, &[m], 1, under, Style::default()), None);
     }
 
     #[test]
