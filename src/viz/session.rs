@@ -25,6 +25,10 @@ pub const DEFAULT_SPEED: usize = 3;
 pub const MAX_FRAME_MS: f64 = 100.0;
 /// The most engine events one frame may process; past it the clock waits for the engine.
 pub const FRAME_EVENT_BUDGET: u32 = 40_000;
+/// The most engine events a link may take to replay to its instant (about a second in a
+/// browser; over an hour of virtual time in the Raft lab); a link further into its run is
+/// refused with a message.
+pub const LOAD_EVENT_BUDGET: u64 = 1_000_000;
 /// Records kept for the space-time diagram and drop marks.
 const RECORD_CACHE: usize = 6_000;
 
@@ -132,7 +136,23 @@ impl Session {
             generation: 0,
             journal: None,
         };
-        session.seek(s.cursor_us.unwrap_or(0));
+        // Replay to the cursor a second of virtual time at a time, within a budget of events:
+        // a link whose instant lies hours into a busy run would otherwise freeze the page.
+        let target = s.cursor_us.unwrap_or(0);
+        let mut t = 0;
+        while t < target {
+            t = t.saturating_add(1_000_000).min(target);
+            let _ = session.sim.run_until(Instant(t));
+            if session.sim.counters().events > LOAD_EVENT_BUDGET {
+                return Err(format!(
+                    "the instant it names, {}, is too far into the run to replay here (the \
+                     run passes {LOAD_EVENT_BUDGET} events by {})",
+                    crate::sim::time::format_us(target),
+                    crate::sim::time::format_us(t),
+                ));
+            }
+        }
+        session.seek(target);
         Ok(session)
     }
 
@@ -548,6 +568,32 @@ mod tests {
         let (s, err) = Session::open("#/nope?x=%zz");
         assert!(err.is_some());
         assert_eq!(s.lab().id, labs::REGISTRY[0].id);
+    }
+
+    #[test]
+    fn a_link_too_far_into_its_run_is_refused_in_bounded_time() {
+        // A busy run: 24 impatient clients on 9 nodes make thousands of events a second.
+        let busy = "#/flows?n=9&seed=1&lat=1..5ms&clients=24&think=0ms&timeout=40ms";
+        let (s, err) = Session::open(&format!("{busy}&t=99999s"));
+        let err = err.expect("refused");
+        assert!(err.contains("too far into the run"), "{err}");
+        assert_eq!(s.lab().id, "flows", "the lab's default opens instead");
+        assert_eq!(s.now_us(), 0);
+        // A link within reach opens at its instant, exactly.
+        let (s, err) = Session::open(&format!("{busy}&t=2s"));
+        assert_eq!(err, None);
+        assert_eq!(s.now_us(), 2_000_000);
+        let direct = {
+            let sc = link::decode(&format!("{busy}&t=2s")).unwrap();
+            let mut sim = labs::build(&sc).unwrap();
+            sim.seek(Instant(2_000_000));
+            sim.trace_hash()
+        };
+        assert_eq!(
+            s.sim().trace_hash(),
+            direct,
+            "replayed in steps, the same run"
+        );
     }
 
     #[test]
