@@ -68,7 +68,13 @@ fn raft_default_scenario_runs_a_minute_through_the_registry_without_violations()
         .filter(|h| h.outcome == Some(OutcomeKind::Ok))
         .count();
     assert!(ok > 100, "{ok} operations completed");
-    assert_eq!(sim.nodes().iter().filter(|v| v.role == "leader").count(), 1);
+    let leaders: Vec<String> = sim
+        .nodes()
+        .iter()
+        .filter(|v| v.role.starts_with("leader, term "))
+        .map(|v| v.role.clone())
+        .collect();
+    assert_eq!(leaders.len(), 1, "{leaders:?}");
     assert_eq!(sim.panels().len(), 2);
 }
 
@@ -187,14 +193,21 @@ fn raft_views_show_roles_timers_and_conflicting_entries() {
     w.run_until(Instant(5 * S), &s.script);
     let l = leaders(&w).into_iter().find(|&l| l != 2).unwrap();
     let v = w.proto.node_view(&w, l);
+    let term = w.state(l).current_term;
     assert_eq!(
         (v.role.as_str(), v.role_class, v.timer_fraction),
-        ("leader", 3, None)
+        (format!("leader, term {term}").as_str(), 3, None)
     );
     assert_eq!(v.lines[0], format!("term {}", w.state(l).current_term));
     let follower = (0..5).find(|&i| w.state(i).role == Role::Follower).unwrap();
     let f = w.proto.node_view(&w, follower);
-    assert_eq!((f.role.as_str(), f.role_class), ("follower", 1));
+    assert_eq!(
+        (f.role.as_str(), f.role_class),
+        (
+            format!("follower, term {}", w.state(follower).current_term).as_str(),
+            1
+        )
+    );
     let fr = f.timer_fraction.expect("a follower's election timer");
     assert!((0.0..=1.0).contains(&fr));
     assert!(

@@ -78,7 +78,13 @@ fn describe(s: &Session, h: Hit) -> Option<String> {
             } else {
                 "crashed".into()
             };
-            let first = nv.lines.first().cloned().unwrap_or_default();
+            // The first line the role does not already say ("term 4" is in "leader, term 4").
+            let first = nv
+                .lines
+                .iter()
+                .find(|l| !state.contains(l.as_str()))
+                .cloned()
+                .unwrap_or_default();
             Some(format!("{} — {state}. {first}", nv.label))
         }
         Hit::Endpoint(e) => Some(format!("Client C{}", e - sim.n())),

@@ -257,6 +257,62 @@ impl Replica {
 mod tests {
     use super::*;
 
+    /// The role texts under the Raft lab's nodes ("follower, term 2") never run into their
+    /// neighbours': with nine nodes they break onto two lines.
+    #[test]
+    fn node_labels_fit_beside_their_neighbours() {
+        use crate::viz::scene::Shape;
+        use crate::viz::spacetime::char_width;
+        for (n, two_lines) in [(5, false), (9, true)] {
+            let (s, _) = Session::open(&format!("#/raft?n={n}&seed=1&clients=1&t=3s"));
+            let view = FrameView {
+                topo: (927.0, 393.0),
+                diagram: (927.0, 237.0),
+                dpr: 1.0,
+                span_us: 1_000_000,
+                speed: 1.0,
+                ..FrameView::default()
+            };
+            let shapes = topology_frame(&s, &s.sim().nodes(), &view).unwrap();
+            let roles: Vec<(f64, f64, f64, String)> = shapes
+                .iter()
+                .filter_map(|sh| match sh {
+                    Shape::Text {
+                        at,
+                        text,
+                        size,
+                        bold,
+                        ..
+                    } if text.contains("term")
+                        || text.contains("follower")
+                        || text.contains("leader") =>
+                    {
+                        let w = text.chars().count() as f64 * char_width(*size, *bold);
+                        Some((at.x - w / 2.0, at.x + w / 2.0, at.y, text.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert!(roles.len() >= n, "{n} nodes: {roles:?}");
+            assert_eq!(
+                roles.iter().any(|r| r.3 == "term 2" || r.3 == "term 1"),
+                two_lines,
+                "{n} nodes: {roles:?}"
+            );
+            for (i, a) in roles.iter().enumerate() {
+                for b in &roles[i + 1..] {
+                    let same_line = (a.2 - b.2).abs() < 11.0;
+                    assert!(
+                        !same_line || a.1 <= b.0 || b.1 <= a.0,
+                        "{n} nodes: '{}' runs into '{}'",
+                        a.3,
+                        b.3
+                    );
+                }
+            }
+        }
+    }
+
     /// A page session played with interventions, and a replica fed its messages; `lose`
     /// drops the n-th message's changes on the way. Returns the first error the replica
     /// reports, and how many frames it followed.

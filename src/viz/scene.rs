@@ -344,9 +344,16 @@ pub fn topology(layout: &Layout, input: &TopologyInput, style: Style) -> Vec<Sha
             width: style.line(2.5),
         });
     }
+    // The width a label under a node has before it meets its neighbour's.
+    let n = layout.nodes.len();
+    let room = if n > 1 {
+        2.0 * layout.radius * (std::f64::consts::PI / n as f64).sin()
+    } else {
+        f64::INFINITY
+    };
     for (i, nv) in input.nodes.iter().enumerate() {
         if let Some(&c) = layout.nodes.get(i) {
-            node(c, layout.node_r, nv, input, style, &mut out);
+            node(c, layout.node_r, room, nv, input, style, &mut out);
         }
     }
     for (i, &c) in layout.clients.iter().enumerate() {
@@ -428,7 +435,15 @@ fn links(layout: &Layout, input: &TopologyInput, style: Style, out: &mut Vec<Sha
     }
 }
 
-fn node(c: Pt, r: f64, nv: &NodeView, input: &TopologyInput, style: Style, out: &mut Vec<Shape>) {
+fn node(
+    c: Pt,
+    r: f64,
+    room: f64,
+    nv: &NodeView,
+    input: &TopologyInput,
+    style: Style,
+    out: &mut Vec<Shape>,
+) {
     let colour = if nv.up {
         for_role(nv.role_class)
     } else {
@@ -488,15 +503,23 @@ fn node(c: Pt, r: f64, nv: &NodeView, input: &TopologyInput, style: Style, out: 
         "crashed".to_string()
     };
     if !role.is_empty() {
-        let at = Pt::new(c.x, c.y + r + style.font(11.0));
-        out.push(Shape::Text {
-            at,
-            text: role,
-            color: INK,
-            size: style.font(11.0),
-            align: Align::Center,
-            bold: false,
-        });
+        // "follower, term 2" on one line if it fits beside the neighbours, else on two.
+        let size = style.font(11.0);
+        let wide = role.chars().count() as f64 * super::spacetime::char_width(size, false);
+        let lines: Vec<&str> = match role.split_once(", ") {
+            Some((a, b)) if wide > room * 0.9 => vec![a, b],
+            _ => vec![role.as_str()],
+        };
+        for (k, line) in lines.into_iter().enumerate() {
+            out.push(Shape::Text {
+                at: Pt::new(c.x, c.y + r + size * (1.0 + 1.15 * k as f64)),
+                text: line.to_string(),
+                color: INK,
+                size,
+                align: Align::Center,
+                bold: false,
+            });
+        }
     }
 }
 

@@ -63,8 +63,10 @@ impl LabProtocol for Raft {
         NodeView {
             id,
             label: format!("S{id}"),
+            // The term beside the role: after a partition two servers may both say
+            // "leader", and only the term tells the stale one.
             role: if up {
-                st.role.name().into()
+                format!("{}, term {}", st.role.name(), st.current_term)
             } else {
                 "crashed".into()
             },
