@@ -141,6 +141,47 @@ impl Action {
         }
     }
 
+    /// Words for people (diagram labels, marker tips): `partition S0 S3 S4 | S1 S2`,
+    /// `cut S0→S1`, `crash S2`. `name` names an endpoint (`S0`, or `C0` for a client).
+    pub fn describe(&self, name: impl Fn(Endpoint) -> String) -> String {
+        let link = |a: Endpoint, b: Endpoint, both: bool| {
+            format!("{}{}{}", name(a), if both { "–" } else { "→" }, name(b))
+        };
+        match self {
+            Action::Partition { groups } => {
+                let g: Vec<String> = groups
+                    .iter()
+                    .map(|g| g.iter().map(|e| name(*e)).collect::<Vec<_>>().join(" "))
+                    .collect();
+                format!("partition {}", g.join(" | "))
+            }
+            Action::CutLink {
+                from,
+                to,
+                both_ways,
+            } => format!("cut {}", link(*from, *to, *both_ways)),
+            Action::HealLink {
+                from,
+                to,
+                both_ways,
+            } => format!("heal {}", link(*from, *to, *both_ways)),
+            Action::HealAll => "heal all".into(),
+            Action::Crash { node } => format!("crash {}", name(*node)),
+            Action::Restart { node } => format!("restart {}", name(*node)),
+            Action::DropMessage { id } => format!("drop message #{id}"),
+            Action::Set { link: l, setting } => {
+                let s = setting_text(setting);
+                match l {
+                    Some((a, b)) => format!("set {} {s}", link(*a, *b, false)),
+                    None => format!("set {s}"),
+                }
+            }
+            Action::ClientOp { client, node, op } => {
+                format!("C{client} asks {}: {op}", name(*node))
+            }
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Action, String> {
         let (verb, args) = match text.split_once(':') {
             Some((v, a)) => (v, Some(a)),

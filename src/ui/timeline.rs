@@ -119,7 +119,17 @@ fn Markers() -> impl IntoView {
                     .sim()
                     .script()
                     .iter()
-                    .map(|c| (c.at_us, false, c.to_text()))
+                    .map(|c| {
+                        let n = s.sim().n();
+                        let words = c.action.describe(|e| {
+                            if e < n {
+                                format!("S{e}")
+                            } else {
+                                format!("C{}", e - n)
+                            }
+                        });
+                        (c.at_us, false, format!("{}: {words}", clock_text(c.at_us)))
+                    })
                     .collect();
                 v.extend(
                     s.violation_times()

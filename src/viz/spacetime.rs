@@ -362,7 +362,7 @@ fn marks(g: &Geom, input: &DiagramInput, scan: &Scan, h: f64, style: Style, out:
                     text: if r.what == "violation" {
                         Cow::Owned(format!("✗ {}", r.text))
                     } else {
-                        Cow::Borrowed(&r.text)
+                        Cow::Owned(command_words(&r.text, input.node_labels))
                     },
                     max_chars: 30,
                     color: colour,
@@ -377,6 +377,18 @@ fn marks(g: &Geom, input: &DiagramInput, scan: &Scan, h: f64, style: Style, out:
         downtime(g, node, from, input.now_us, style, out);
     }
     place_labels(labels, g.right + 6.0, out);
+}
+
+/// A recorded command (`1.2s:part:0.1/2.3.4`) in words (`partition S0 S1 | S2 S3 S4`); the
+/// text as it is if it does not read as a command.
+pub fn command_words(text: &str, node_labels: &[String]) -> String {
+    match crate::sim::command::Command::parse(text) {
+        Ok(c) => c.action.describe(|e| match node_labels.get(e as usize) {
+            Some(l) => l.clone(),
+            None => format!("C{}", e as usize - node_labels.len()),
+        }),
+        Err(_) => text.to_string(),
+    }
 }
 
 /// The lane of the labels along the top edge (interventions, violations); note labels run
@@ -843,6 +855,26 @@ mod tests {
                 !texts.contains(&"election for term 5 timed out"),
                 "scale {scale}: {texts:?}"
             );
+        }
+    }
+
+    #[test]
+    fn recorded_commands_read_as_words() {
+        let labels: Vec<String> = (0..5).map(|i| format!("S{i}")).collect();
+        for (text, words) in [
+            ("1199.999ms:part:0.3.4/1.2", "partition S0 S3 S4 | S1 S2"),
+            ("3716.499ms:cut:0-1", "cut S0–S1"),
+            ("2s:cut:1>0", "cut S1→S0"),
+            ("3s:heal", "heal all"),
+            ("4s:crash:2", "crash S2"),
+            ("5s:restart:2", "restart S2"),
+            ("6s:drop:812", "drop message #812"),
+            ("7s:set:loss=5%", "set loss=5%"),
+            ("8s:part:0.1.5/2.3.4", "partition S0 S1 C0 | S2 S3 S4"),
+            ("8s:op:1@2:put x 1", "C1 asks S2: put x 1"),
+            ("not a command", "not a command"),
+        ] {
+            assert_eq!(command_words(text, &labels), words, "{text}");
         }
     }
 
