@@ -197,7 +197,7 @@ fn share(shell: Shell) {
         .write_text(&url)
         .catch(&ignore);
     ignore.forget();
-    shell.notice.set(Some(format!("Link copied: {url}")));
+    shell.inform(format!("Link copied: {url}"));
 }
 
 /// A dismissible message: a bad link, a refused action, a violation.

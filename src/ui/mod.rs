@@ -132,11 +132,47 @@ impl Shell {
         self.edits.update(|e| *e += 1);
     }
 
-    /// Records an intervention at the cursor; a refusal becomes a notice.
+    /// Records an intervention at the cursor; a refusal becomes a notice. An intervention in
+    /// the past starts a new branch of the run there: if that drops interventions recorded
+    /// later in the old one, a notice says so (nothing is lost without a word).
     pub fn act(&self, action: Action) {
-        if let Some(Err(e)) = self.update(|s| s.act(action)) {
-            self.notice.set(Some(e));
+        let later =
+            |s: &Session, after: u64| s.sim().script().iter().filter(|c| c.at_us > after).count();
+        let done = self.update(|s| {
+            let now = s.now_us();
+            let before = later(s, now);
+            s.act(action)
+                .map(|()| (now, before - later(s, now).min(before)))
+        });
+        match done {
+            Some(Err(e)) => self.notice.set(Some(e)),
+            Some(Ok((now, dropped))) if dropped > 0 => self.inform(format!(
+                "A new branch of the run starts at {}: the {} recorded after it {} dropped.",
+                clock_text(now),
+                if dropped == 1 {
+                    "intervention".to_string()
+                } else {
+                    format!("{dropped} interventions")
+                },
+                if dropped == 1 { "was" } else { "were" }
+            )),
+            _ => {}
         }
+    }
+
+    /// Shows a message that needs no answer (a link copied, a branch started) and takes it
+    /// away after a few seconds, unless another has replaced it. Problems stay until closed.
+    pub fn inform(&self, text: String) {
+        self.notice.set(Some(text.clone()));
+        let notice = self.notice;
+        set_timeout(
+            move || {
+                if notice.try_get_untracked().flatten().as_deref() == Some(text.as_str()) {
+                    notice.set(None);
+                }
+            },
+            std::time::Duration::from_secs(6),
+        );
     }
 
     /// Applies a change that may be refused, showing the reason if it is.

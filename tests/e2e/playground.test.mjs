@@ -258,6 +258,20 @@ test('the shared link reproduces the same run in a fresh browser', async () => {
   }
 });
 
+test('an intervention in the past says which later ones it dropped, and the message goes away', async () => {
+  const page = await browser.page();
+  await open(page, '#/raft?n=5&seed=1&lat=20..80ms&clients=1&s=3s:crash:1;4030ms:restart:1&t=5s');
+  await setInput(page, "input[aria-label='Time cursor']", 790000, 'input');
+  await page.click("button[aria-label='Heal all partitions and cut links']");
+  const notice = await page.textContent("[role='alert'] .notice-text");
+  assert.match(notice, /new branch of the run starts at 0\.790 s: the 2 interventions recorded after it were dropped/);
+  const st = await page.evaluate(() => window.dsplay.state());
+  assert.deepEqual(st.script, ['790ms:heal']);
+  // A message that needs no answer leaves by itself; problems stay until closed.
+  await page.waitForSelector("[role='alert']", { state: 'detached', timeout: 10_000 });
+  assert.deepEqual(browser.errors, []);
+});
+
 test('a bad link shows its reason and the default scenario', async () => {
   const page = await browser.page();
   await open(page, '#/flows?n=abc&seed=1');

@@ -168,8 +168,9 @@ pub fn log_panel(w: &World<Raft>) -> Panel {
         columns,
         rows,
         caption: format!(
-            "Each cell is an entry: its term and command{shown}. Committed entries are marked; \
-             entries that disagree with the current leader's log will be overwritten by it."
+            "Each cell is an entry: its term and command{shown}. Blue: committed. Orange: not \
+             yet committed. Green: disagrees with the current leader's log, which will \
+             overwrite it."
         ),
     }
 }
