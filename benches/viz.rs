@@ -22,14 +22,7 @@ fn frame(c: &mut Criterion) {
         let (mut s, err) = Session::open(l);
         assert!(err.is_none(), "{err:?}");
         s.seek(at);
-        let view = FrameView {
-            topo: (900.0, 500.0),
-            diagram: (1200.0, 260.0),
-            dpr: 1.0,
-            span_us: 1_000_000,
-            speed: 1.0,
-            ..FrameView::default()
-        };
+        let view = FrameView::sized((900.0, 500.0), (1200.0, 260.0));
         let mut enc = Encoded::default();
         g.bench_function(format!("{name} topology"), |b| {
             b.iter(|| {

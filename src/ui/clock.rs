@@ -72,11 +72,10 @@ struct Loop {
     driver: Cell<Driver>,
     /// The page's `requestAnimationFrame` callback.
     raf: FrameSlot,
-    /// Timestamp of the last frame (`performance.now()` of the page, pulses included).
+    /// Timestamp of the last frame (`performance.now()` of the page, pulses included): while
+    /// the worker drives, that of its last pulse.
     last: Cell<f64>,
     last_tick: Cell<f64>,
-    /// When the last pulse arrived (page time).
-    last_pulse: Cell<f64>,
     last_url: RefCell<(String, String)>,
 }
 
@@ -132,10 +131,10 @@ pub fn start(shell: Shell, canvases: Canvases) {
         raf: Rc::new(RefCell::new(None)),
         last: Cell::new(f64::NAN),
         last_tick: Cell::new(0.0),
-        last_pulse: Cell::new(0.0),
         last_url: RefCell::new((String::new(), String::new())),
     });
 
+    let on_pulse = pulse_handler(&lp);
     let weak = Rc::downgrade(&lp);
     *lp.raf.borrow_mut() = Some(Closure::new(move |ts: f64| {
         let Some(lp) = weak.upgrade() else {
@@ -151,7 +150,7 @@ pub fn start(shell: Shell, canvases: Canvases) {
         }
         lp.step(ts);
         if lp.driver.get() == Driver::Page {
-            ask_for_pulses(&lp);
+            ask_for_pulses(&lp, &on_pulse);
         }
         lp.request_page_frame();
     }));
@@ -160,11 +159,10 @@ pub fn start(shell: Shell, canvases: Canvases) {
     pause_when_hidden(shell);
 }
 
-/// Once the paint worker holds the canvases, asks it to drive the loop with its animation
-/// frames (each is posted to the page as a pulse).
-fn ask_for_pulses(lp: &Rc<Loop>) {
+/// What a pulse from the worker does: the worker drives from then on, and the loop runs.
+fn pulse_handler(lp: &Rc<Loop>) -> Rc<dyn Fn(f64)> {
     let weak = Rc::downgrade(lp);
-    let on_pulse: Rc<dyn Fn(f64)> = Rc::new(move |ts: f64| {
+    Rc::new(move |ts: f64| {
         let Some(lp) = weak.upgrade() else {
             return;
         };
@@ -174,13 +172,17 @@ fn ask_for_pulses(lp: &Rc<Loop>) {
         if lp.driver.get() != Driver::Worker {
             lp.set_driver(Driver::Worker);
         }
-        lp.last_pulse.set(now_ms());
         lp.step(ts);
-    });
+    })
+}
+
+/// Once the paint worker holds the canvases, asks it to drive the loop with its animation
+/// frames (each is posted to the page as a pulse).
+fn ask_for_pulses(lp: &Loop, on_pulse: &Rc<dyn Fn(f64)>) {
     let asked = lp
         .shell
         .view
-        .try_update_value(|v| v.painter.drive(on_pulse))
+        .try_update_value(|v| v.painter.drive(on_pulse.clone()))
         .unwrap_or(false);
     if asked {
         lp.set_driver(Driver::Asked);
@@ -195,7 +197,7 @@ fn watch_pulses(lp: Rc<Loop>) {
         if lp.driver.get() == Driver::Worker
             && lp.live()
             && !document().hidden()
-            && now_ms() - lp.last_pulse.get() > PULSE_TIMEOUT_MS
+            && now_ms() - lp.last.get() > PULSE_TIMEOUT_MS
         {
             web_sys::console::warn_1(
                 &"paint worker: its frames stopped; the page's own frames drive the clock".into(),

@@ -136,13 +136,11 @@ impl Shell {
     /// the past starts a new branch of the run there: if that drops interventions recorded
     /// later in the old one, a notice says so (nothing is lost without a word).
     pub fn act(&self, action: Action) {
-        let later =
-            |s: &Session, after: u64| s.sim().script().iter().filter(|c| c.at_us > after).count();
         let done = self.update(|s| {
             let now = s.now_us();
-            let before = later(s, now);
-            s.act(action)
-                .map(|()| (now, before - later(s, now).min(before)))
+            // An intervention cuts off the script after its instant (a branch).
+            let dropped = s.sim().script().iter().filter(|c| c.at_us > now).count();
+            s.act(action).map(|()| (now, dropped))
         });
         match done {
             Some(Err(e)) => self.notice.set(Some(e)),

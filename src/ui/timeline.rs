@@ -115,12 +115,12 @@ fn Markers() -> impl IntoView {
         shell.tick.get();
         shell
             .with(|s| {
+                let n = s.sim().n();
                 let mut v: Vec<(u64, bool, String)> = s
                     .sim()
                     .script()
                     .iter()
                     .map(|c| {
-                        let n = s.sim().n();
                         let words = c.action.describe(|e| {
                             if e < n {
                                 format!("S{e}")

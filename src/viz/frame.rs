@@ -54,6 +54,19 @@ fn sel_decode(kind: f64, id: f64) -> Option<Selection> {
 }
 
 impl FrameView {
+    /// A view with canvases of these CSS sizes at pixel ratio 1, a one-second diagram window
+    /// and speed 1×, nothing selected: what tests and benchmarks draw.
+    pub fn sized(topo: (f64, f64), diagram: (f64, f64)) -> FrameView {
+        FrameView {
+            topo,
+            diagram,
+            dpr: 1.0,
+            span_us: 1_000_000,
+            speed: 1.0,
+            ..FrameView::default()
+        }
+    }
+
     /// The view as numbers, for a message to the paint worker.
     pub fn encode(&self) -> [f64; FRAME_VIEW_LEN] {
         let [sk, si] = sel_code(self.selection);
@@ -265,14 +278,7 @@ mod tests {
         use crate::viz::spacetime::char_width;
         for (n, two_lines) in [(5, false), (9, true)] {
             let (s, _) = Session::open(&format!("#/raft?n={n}&seed=1&clients=1&t=3s"));
-            let view = FrameView {
-                topo: (927.0, 393.0),
-                diagram: (927.0, 237.0),
-                dpr: 1.0,
-                span_us: 1_000_000,
-                speed: 1.0,
-                ..FrameView::default()
-            };
+            let view = FrameView::sized((927.0, 393.0), (927.0, 237.0));
             let shapes = topology_frame(&s, &s.sim().nodes(), &view).unwrap();
             let roles: Vec<(f64, f64, f64, String)> = shapes
                 .iter()
@@ -320,14 +326,7 @@ mod tests {
         let (mut page, _) = Session::open("#/raft?n=5&seed=2&lat=20..80ms&loss=3%&clients=1");
         let mut replica = Replica::default();
         let mut ops = vec![page.start_journal()];
-        let view = FrameView {
-            topo: (600.0, 400.0),
-            diagram: (600.0, 200.0),
-            dpr: 1.0,
-            span_us: 1_000_000,
-            speed: 1.0,
-            ..FrameView::default()
-        };
+        let view = FrameView::sized((600.0, 400.0), (600.0, 200.0));
         page.play(true);
         for frame in 0..240 {
             match frame {

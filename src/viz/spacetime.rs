@@ -417,24 +417,15 @@ pub fn char_width(size: f64, bold: bool) -> f64 {
 /// Places labels so that none overlaps another in its lane: the newest (rightmost) first, each
 /// older one shortened (with "…") to end before the next, or left out if too little of it would
 /// fit. The marks stay; their full text is in the inspector and the log.
-fn place_labels(labels: Vec<Label>, right: f64, out: &mut Vec<Shape>) {
-    // By lane, then right to left; at one instant the later record (pushed later) first.
-    let order: Vec<usize> = {
-        let mut ix: Vec<usize> = (0..labels.len()).collect();
-        ix.sort_by(|&a, &b| {
-            let (la, lb) = (&labels[a], &labels[b]);
-            la.lane
-                .cmp(&lb.lane)
-                .then(lb.at.x.total_cmp(&la.at.x))
-                .then(b.cmp(&a))
-        });
-        ix
-    };
+fn place_labels(mut labels: Vec<Label>, right: f64, out: &mut Vec<Shape>) {
+    // By lane, then right to left; at one instant the later record first (reversed, then a
+    // stable sort).
+    labels.reverse();
+    labels.sort_by(|a, b| a.lane.cmp(&b.lane).then(b.at.x.total_cmp(&a.at.x)));
     let gap = 6.0;
     let mut lane = None;
     let mut limit = right;
-    for i in order {
-        let l = &labels[i];
+    for l in &labels {
         if lane != Some(l.lane) {
             lane = Some(l.lane);
             limit = right;

@@ -416,14 +416,7 @@ mod tests {
         use crate::viz::session::Session;
         let (mut s, _) = Session::open("#/raft?n=5&seed=3&lat=20..80ms&clients=2");
         s.seek(2_000_000);
-        let view = FrameView {
-            topo: (800.0, 500.0),
-            diagram: (1200.0, 260.0),
-            dpr: 1.0,
-            span_us: 1_000_000,
-            speed: 1.0,
-            ..FrameView::default()
-        };
+        let view = FrameView::sized((800.0, 500.0), (1200.0, 260.0));
         let nodes = s.sim().nodes();
         for shapes in [
             topology_frame(&s, &nodes, &view).unwrap(),
