@@ -59,7 +59,9 @@ self.onmessage = (e) => {
     replica = [];
     import(m.glue)
       .then((glue) => glue.default({ module_or_path: m.module }))
-      .then(() => {
+      .then((wasm) => {
+        // Kept for the memory benchmark (scripts/bench-longplay.mjs reads it from here).
+        self.dsplayWasm = wasm;
         const f = self.dsplayReplica;
         if (typeof f !== 'function') throw new Error('the module did not start a replica');
         const waiting = replica;

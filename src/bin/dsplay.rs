@@ -35,6 +35,10 @@ enum Cmd {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// The most events to replay before giving up (a run past it is refused with a
+        /// message). Default: 40000000, the same budget the playground opens links within.
+        #[arg(long, value_name = "N")]
+        max_events: Option<u64>,
     },
     /// Encode or decode links.
     Link {
@@ -126,7 +130,8 @@ fn run(cmd: Cmd) -> Result<String, String> {
             scenario,
             until,
             json,
-        } => run_scenario(&scenario, until.as_deref(), json),
+            max_events,
+        } => run_scenario(&scenario, until.as_deref(), json, max_events),
         Cmd::Link {
             op: LinkCmd::Decode { link },
         } => {
@@ -177,14 +182,30 @@ fn load_scenario(arg: &str) -> Result<Scenario, String> {
     read_scenario_file(std::path::Path::new(arg))
 }
 
-fn run_scenario(arg: &str, until: Option<&str>, json: bool) -> Result<String, String> {
+fn run_scenario(
+    arg: &str,
+    until: Option<&str>,
+    json: bool,
+    max_events: Option<u64>,
+) -> Result<String, String> {
     let s = load_scenario(arg)?;
     let until_us = match until {
         Some(u) => parse_duration(u).map_err(|e| format!("--until: {e}"))?,
         None => s.cursor_us.unwrap_or(60_000_000),
     };
     let mut sim = labs::build(&s)?;
-    sim.run_until(Instant(until_us));
+    let budget = max_events.unwrap_or(labs::REPLAY_EVENT_BUDGET);
+    let (reached, _) = sim.run_until_within(Instant(until_us), budget);
+    if !reached {
+        return Err(format!(
+            "the run made {} events by {} of virtual time, before {}; raise --max-events to \
+             replay further",
+            labs::count_text(budget),
+            dsplay::sim::time::format_span(sim.now().0),
+            dsplay::sim::time::format_span(until_us),
+        ));
+    }
+    let stalled = sim.stall();
     let c = sim.counters();
     let props = sim.properties();
     // Labs whose clients use a checkable object get a linearizability verdict too.
@@ -207,6 +228,7 @@ fn run_scenario(arg: &str, until: Option<&str>, json: bool) -> Result<String, St
             "client_ops": sim.history().len(),
             "linearizable": linearizable.flatten(),
             "trace_hash": format!("{:016x}", sim.trace_hash()),
+            "stalled": stalled,
             "properties": props.iter().map(|p| json!({
                 "name": p.name, "holds": p.holds, "violations": p.violations,
                 "first_violation_us": p.first_violation_us,
@@ -236,6 +258,9 @@ fn run_scenario(arg: &str, until: Option<&str>, json: bool) -> Result<String, St
             out.push_str("  client history linearizable: unknown (check budget ran out)\n")
         }
         None => {}
+    }
+    if let Some(why) = &stalled {
+        out.push_str(&format!("  stopped early: {why}\n"));
     }
     out.push_str("  properties:\n");
     for p in props {

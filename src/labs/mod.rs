@@ -205,6 +205,9 @@ pub trait Sim {
     fn step(&mut self) -> Option<StepInfo>;
     /// Runs to `t`; true if a property was violated on the way.
     fn run_until(&mut self, t: Instant) -> bool;
+    /// Runs to `t`, but at most `max_events` events; returns whether it got there (or could
+    /// go no further: a stalled run) and whether a property was violated on the way.
+    fn run_until_within(&mut self, t: Instant, max_events: u64) -> (bool, bool);
     fn seek(&mut self, t: Instant);
     /// Records and applies an intervention at the current instant (a branch if in the past).
     fn act(&mut self, action: Action) -> Result<(), String>;
@@ -222,15 +225,123 @@ pub trait Sim {
     fn history(&self) -> Vec<OpView>;
     fn cut_links(&self) -> Vec<(u32, u32)>;
     fn keyframes(&self) -> usize;
+    /// Whether the run's clients leave time between operations over the whole script (the
+    /// pace rule, [`check_client_pace`]).
+    fn check_pace(&self) -> Result<(), String>;
+    /// Why the run stopped at one instant, if it did ([`crate::sim::world::Stall`]).
+    fn stall(&self) -> Option<String>;
     /// The client history in the checker's terms, with the model to check it against; `None`
     /// when the lab's operations are not a checkable object, or when early operations have been
     /// dropped from a long run (checking a suffix alone could give a wrong verdict).
     fn check_history(&self) -> Option<(crate::check::History, crate::check::ModelKind)>;
 }
 
+/// The least expected time a client's loop (think, request, any service time, reply) may take
+/// while clients run. A loop of no time never lets the clock move, and loops much faster than
+/// this make more events than a run can replay while a class waits; the labs refuse such
+/// settings where they are made (a link, a field, a slider), naming them.
+pub const MIN_CLIENT_LOOP_US: u64 = 1_000;
+
+/// The most events any replay of a run may take: opening a link, `dsplay run` (unless told
+/// otherwise), an experiment's trial. About 40 hours of the Raft lab with five servers and two
+/// clients, and half a minute of replay in a browser; a link further into a busier run is
+/// refused with a message that says how far it reaches.
+pub const REPLAY_EVENT_BUDGET: u64 = 40_000_000;
+
+/// Why a run cannot be replayed to `target_us`: it passed the replay budget of `budget`
+/// events at `reached_us`, before it got there.
+pub fn too_far_to_replay(target_us: u64, reached_us: u64, budget: u64) -> String {
+    use crate::sim::time::format_span;
+    format!(
+        "it is too far into its run to replay: it names the moment {} into the run, and a \
+         replay stops after {} events, which this run has made by {}. Share an earlier \
+         moment, or replay it with the dsplay command",
+        format_span(target_us),
+        count_text(budget),
+        format_span(reached_us),
+    )
+}
+
+/// `40 million`, `250,000`.
+pub fn count_text(n: u64) -> String {
+    if n >= 1_000_000 && n % 1_000_000 == 0 {
+        return format!("{} million", n / 1_000_000);
+    }
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The pace rule: clients, if any, must leave time between their operations (see
+/// [`MIN_CLIENT_LOOP_US`]). `latency_us` is the mean latency of the fastest link the run can
+/// have; `service` a time every request also spends, with its name (a processing time).
+pub fn check_client_pace(
+    clients: u32,
+    think: &crate::sim::Dist,
+    latency_us: f64,
+    service: Option<(&str, u64)>,
+) -> Result<(), String> {
+    let service_us = service.map_or(0, |(_, us)| us);
+    let loop_us = think.mean_us() + 2.0 * latency_us + service_us as f64;
+    if clients == 0 || loop_us >= MIN_CLIENT_LOOP_US as f64 {
+        return Ok(());
+    }
+    let mut parts = vec![
+        format!("think time {}", format_us(think.mean_us() as u64)),
+        format!("latency {} each way", format_us(latency_us as u64)),
+    ];
+    let mut names = vec!["the think time".to_string(), "the latency".to_string()];
+    if let Some((name, us)) = service {
+        parts.push(format!("{name} {}", format_us(us)));
+        names.push(format!("the {name}"));
+    }
+    Err(format!(
+        "clients would have no time between operations: {} add up to less than {} a round \
+         trip, so the run could not move on. Give {} more time",
+        join_words(&parts, "and"),
+        format_us(MIN_CLIENT_LOOP_US),
+        join_words(&names, "or"),
+    ))
+}
+
+/// `a, b and c`.
+fn join_words(words: &[String], last: &str) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., end] => format!("{} {last} {end}", init.join(", ")),
+    }
+}
+
+/// The mean latency of the fastest link a run can have: its base setting, and every latency
+/// that its script sets, on all links or on one.
+pub fn fastest_latency_us(base: &crate::sim::Dist, script: &[crate::sim::Command]) -> f64 {
+    script
+        .iter()
+        .filter_map(|c| match &c.action {
+            Action::Set {
+                setting: crate::sim::NetSetting::Latency(d),
+                ..
+            } => Some(d.mean_us()),
+            _ => None,
+        })
+        .fold(base.mean_us(), f64::min)
+}
+
 /// What a protocol adds to become a lab: its view, properties and workload setup.
 pub trait LabProtocol: Protocol {
     fn lab() -> &'static Lab;
+    /// A time every client request also spends at the server, with its name, for the pace rule
+    /// ([`check_client_pace`]).
+    fn client_service_floor(&self) -> Option<(&'static str, u64)> {
+        None
+    }
     fn properties() -> Vec<crate::sim::Property<Self>>;
     /// How one node looks.
     fn node_view(&self, world: &World<Self>, id: u32) -> NodeView;
@@ -299,6 +410,9 @@ impl<P: LabProtocol> Sim for Run<P> {
     fn run_until(&mut self, t: Instant) -> bool {
         Run::run_until(self, t)
     }
+    fn run_until_within(&mut self, t: Instant, max_events: u64) -> (bool, bool) {
+        Run::run_until_within(self, t, max_events)
+    }
     fn seek(&mut self, t: Instant) {
         Run::seek(self, t)
     }
@@ -313,6 +427,21 @@ impl<P: LabProtocol> Sim for Run<P> {
                 return Err(format!("there is no client {client}"));
             }
             w.proto.parse_op(op)?;
+        }
+        if let Action::Set {
+            setting: crate::sim::NetSetting::Latency(d),
+            ..
+        } = &action
+        {
+            let latency = d
+                .mean_us()
+                .min(fastest_latency_us(&w.net.default.latency, self.script()));
+            check_client_pace(
+                clients,
+                &w.cfg.client_think,
+                latency,
+                w.proto.client_service_floor(),
+            )?;
         }
         if self.script().len() >= crate::scenario::MAX_SCRIPT {
             return Err(format!(
@@ -398,6 +527,22 @@ impl<P: LabProtocol> Sim for Run<P> {
     fn keyframes(&self) -> usize {
         self.keyframe_count()
     }
+    fn check_pace(&self) -> Result<(), String> {
+        let w = self.world();
+        let latency = w.net.overrides.values().map(|l| l.latency.mean_us()).fold(
+            fastest_latency_us(&w.net.default.latency, self.script()),
+            f64::min,
+        );
+        check_client_pace(
+            w.cfg.clients,
+            &w.cfg.client_think,
+            latency,
+            w.proto.client_service_floor(),
+        )
+    }
+    fn stall(&self) -> Option<String> {
+        self.world().stall().map(|s| s.reason())
+    }
     fn check_history(&self) -> Option<(crate::check::History, crate::check::ModelKind)> {
         let w = self.world();
         let model = w.proto.check_model()?;
@@ -412,7 +557,7 @@ impl<P: LabProtocol> Sim for Run<P> {
 /// failed ones as failed, timed-out and pending ones as unknown.
 pub fn to_check_history<P: LabProtocol>(w: &World<P>) -> crate::check::History {
     let mut h = crate::check::History::new();
-    for op in w.history() {
+    for op in w.history().iter() {
         let i = h.invoke(op.client, w.proto.check_input(&op.op), op.invoke_us);
         // Indices come from `invoke` just above, so these cannot fail.
         let _ = match (op.outcome, op.complete_us, &op.reply) {
@@ -517,6 +662,13 @@ fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
 
 /// Builds any lab's simulation from a scenario: looks the lab up and checks the scenario first.
 pub fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
+    let sim = build_unpaced(s)?;
+    sim.check_pace()?;
+    Ok(sim)
+}
+
+/// Builds a scenario's simulation without the pace rule (for a caller that checks it itself).
+pub fn build_unpaced(s: &Scenario) -> Result<Box<dyn Sim>, String> {
     let lab = find(&s.lab).ok_or_else(|| format!("unknown lab '{}'", s.lab))?;
     s.validate().map_err(|e| e.to_string())?;
     (lab.build)(s)

@@ -1,24 +1,45 @@
 //! Scrubbing: a run with keyframes, so seeking anywhere is exact and quick.
 //!
-//! As the run advances, a clone of the world is kept at regular virtual intervals. Seeking back
-//! restores the nearest earlier keyframe and replays to the target, which gives exactly the
-//! state a fresh run to that instant would have (a property test checks it). Acting in the past
-//! truncates the script after that instant, records the new command there, and drops the
-//! keyframes beyond it: a branch, so the link stays true. Keyframes are thinned as a run grows,
-//! so memory stays bounded however long a class plays.
+//! A keyframe is a snapshot of the world ([`World::snapshot`]). Seeking restores the latest
+//! keyframe at or before the target (forwards too, when that one lies ahead of the cursor) and
+//! replays to the target, which gives exactly the state a fresh run to that instant would have
+//! (a property test checks it). Acting in the past truncates the script after that instant,
+//! records the new command there, and drops the keyframes beyond it: a branch, so the link stays
+//! true.
+//!
+//! Keyframes are spaced by *events*, not by virtual time, because replay costs events: a busy
+//! stretch and a quiet one cost the same to cross. Two sets are kept:
+//!
+//! - the **spine**, at least [`SPINE_SPACING_EVENTS`] apart, at most [`SPINE_KEYFRAMES`] of
+//!   them: when it is full every other one is dropped and the spacing doubles, so a run of any
+//!   length keeps a bounded number, evenly spread, and a seek anywhere replays at most two
+//!   spacings;
+//! - **local** keyframes, every [`LOCAL_SPACING_EVENTS`] along whatever was last run or
+//!   replayed, the newest [`LOCAL_KEYFRAMES`] of them: scrubbing back and forth near the cursor
+//!   or the live edge replays only a few thousand events.
+//!
+//! A snapshot leaves out the trace window (about half of a world's size). After a replay from
+//! a keyframe the window holds the records made since; when that is fewer than a fresh run would
+//! hold, the seek starts again from an earlier keyframe, so the window is always exact.
+//! Memory is therefore bounded by the number of keyframes times a world without its window,
+//! whatever the length of the run (plus what the protocol's own state grows by, such as a
+//! Raft log, whose full chunks all keyframes share).
 
 use super::command::Command;
 use super::process::Protocol;
 use super::time::Instant;
 use super::world::{StepInfo, World};
 
-/// The most keyframes kept; past this, every other one is dropped and the interval doubles.
-pub const MAX_KEYFRAMES: usize = 96;
-/// The first keyframe interval (1 s of virtual time).
-pub const FIRST_INTERVAL_US: u64 = 1_000_000;
-/// A keyframe also waits for this many events since the last one, so busy runs do not spend
-/// their time cloning worlds while a seek still replays a bounded amount.
-pub const MIN_EVENTS_BETWEEN: u64 = 50_000;
+/// The most spine keyframes kept (the first, at time zero, included).
+pub const SPINE_KEYFRAMES: usize = 64;
+/// The first spacing of the spine, in events; it doubles each time the spine fills.
+pub const SPINE_SPACING_EVENTS: u64 = 25_000;
+/// The spacing of local keyframes, in events.
+pub const LOCAL_SPACING_EVENTS: u64 = 6_000;
+/// The most local keyframes kept (the newest).
+pub const LOCAL_KEYFRAMES: usize = 12;
+/// The most keyframes a run holds at once.
+pub const MAX_KEYFRAMES: usize = SPINE_KEYFRAMES + LOCAL_KEYFRAMES;
 
 /// A world, its script and its keyframes.
 #[derive(Clone, Debug)]
@@ -26,23 +47,23 @@ pub struct Run<P: Protocol> {
     world: World<P>,
     script: Vec<Command>,
     /// Sorted by time; the first is the world at time zero and is never dropped.
-    keyframes: Vec<World<P>>,
-    interval_us: u64,
+    spine: Vec<World<P>>,
+    spine_spacing_events: u64,
+    /// The newest local keyframes, oldest first (not sorted by time: seeks jump about).
+    local: Vec<World<P>>,
     /// The furthest time this run has reached (the end of the scrub bar).
     horizon_us: u64,
-    /// The last grid point passed without taking a keyframe.
-    skip_to_us: u64,
 }
 
 impl<P: Protocol> Run<P> {
     pub fn new(world: World<P>, script: Vec<Command>) -> Self {
         Run {
-            keyframes: vec![world.clone()],
+            spine: vec![world.snapshot()],
             world,
             script,
-            interval_us: FIRST_INTERVAL_US,
+            spine_spacing_events: SPINE_SPACING_EVENTS,
+            local: Vec::new(),
             horizon_us: 0,
-            skip_to_us: 0,
         }
     }
 
@@ -59,57 +80,103 @@ impl<P: Protocol> Run<P> {
         Instant(self.horizon_us.max(self.world.now().0))
     }
     pub fn keyframe_count(&self) -> usize {
-        self.keyframes.len()
+        self.spine.len() + self.local.len()
+    }
+    /// The instants and event counts of the spine's keyframes, oldest first.
+    pub fn keyframe_marks(&self) -> Vec<(u64, u64)> {
+        self.spine
+            .iter()
+            .map(|k| (k.now().0, k.counters().events))
+            .collect()
     }
 
-    fn last_keyframe_us(&self) -> u64 {
-        self.keyframes.last().map_or(0, |k| k.now().0)
+    fn events(w: &World<P>) -> u64 {
+        w.counters().events
+    }
+
+    /// Events since the newest keyframe at or before the world's position (of the spine alone,
+    /// or of either set).
+    fn events_since_keyframe(&self, spine_only: bool) -> u64 {
+        let now = Self::events(&self.world);
+        let latest = |ks: &[World<P>]| {
+            ks.iter()
+                .map(Self::events)
+                .filter(|e| *e <= now)
+                .max()
+                .unwrap_or(0)
+        };
+        let mut last = latest(&self.spine);
+        if !spine_only {
+            last = last.max(latest(&self.local));
+        }
+        now - last
+    }
+
+    /// Whether the world has gone past the spine's last keyframe (the spine grows only there).
+    fn beyond_spine(&self) -> bool {
+        self.spine
+            .last()
+            .is_none_or(|k| Self::events(k) < Self::events(&self.world))
     }
 
     /// Runs forward to `t`, keeping keyframes on the way. Returns true if a property was violated.
     pub fn run_until(&mut self, t: Instant) -> bool {
-        let mut violated = false;
-        loop {
-            let from = self.last_keyframe_us().max(self.skip_to_us);
-            let next_kf = (from / self.interval_us + 1) * self.interval_us;
-            if next_kf > t.0 {
-                break;
-            }
-            violated |= self.world.run_until(Instant(next_kf), &self.script);
-            let events_since = self
-                .world
-                .counters()
-                .events
-                .saturating_sub(self.keyframes.last().map_or(0, |k| k.counters().events));
-            if self.world.now().0 > self.last_keyframe_us() && events_since >= MIN_EVENTS_BETWEEN {
-                self.push_keyframe();
-            } else if events_since < MIN_EVENTS_BETWEEN {
-                // Quiet stretch: no keyframe at this grid point; look at the next one.
-                self.skip_to_us = next_kf;
-            }
-        }
-        violated |= self.world.run_until(t, &self.script);
-        self.horizon_us = self.horizon_us.max(self.world.now().0);
-        violated
+        self.run_until_within(t, u64::MAX).1
     }
 
-    fn push_keyframe(&mut self) {
-        self.keyframes.push(self.world.clone());
-        if self.keyframes.len() > MAX_KEYFRAMES {
-            self.interval_us *= 2;
-            let interval = self.interval_us;
-            let mut i = 0;
-            self.keyframes.retain(|k| {
-                i += 1;
-                i == 1 || k.now().0 % interval == 0
-            });
+    /// Runs forward to `t`, but at most `max_events` events. Returns whether it got there (or
+    /// could go no further, a stalled run) and whether a property was violated on the way.
+    pub fn run_until_within(&mut self, t: Instant, max_events: u64) -> (bool, bool) {
+        let start = Self::events(&self.world);
+        let mut violated = false;
+        let reached = loop {
+            let used = Self::events(&self.world) - start;
+            if used >= max_events {
+                break false;
+            }
+            let spine_due = if self.beyond_spine() {
+                self.spine_spacing_events
+                    .saturating_sub(self.events_since_keyframe(true))
+            } else {
+                u64::MAX
+            };
+            let local_due = LOCAL_SPACING_EVENTS.saturating_sub(self.events_since_keyframe(false));
+            let chunk = spine_due.min(local_due).min(max_events - used).max(1);
+            let (reached, v) = self.world.run_until_within(t, &self.script, chunk);
+            violated |= v;
+            if reached {
+                break true;
+            }
+            self.keep_keyframe();
+        };
+        self.horizon_us = self.horizon_us.max(self.world.now().0);
+        (reached, violated)
+    }
+
+    /// Keeps a keyframe of the world as it stands: on the spine when the spine's spacing has
+    /// passed and the world is beyond the spine's end, else as a local one.
+    fn keep_keyframe(&mut self) {
+        if self.beyond_spine() && self.events_since_keyframe(true) >= self.spine_spacing_events {
+            self.spine.push(self.world.snapshot());
+            if self.spine.len() > SPINE_KEYFRAMES {
+                self.spine_spacing_events *= 2;
+                let mut i = 0;
+                self.spine.retain(|_| {
+                    i += 1;
+                    i % 2 == 1
+                });
+            }
+        } else if self.events_since_keyframe(false) >= LOCAL_SPACING_EVENTS {
+            if self.local.len() >= LOCAL_KEYFRAMES {
+                self.local.remove(0);
+            }
+            self.local.push(self.world.snapshot());
         }
     }
 
     /// Processes one event or command (keyframes kept as time passes).
     pub fn step(&mut self) -> Option<StepInfo> {
         let due = self.world.next_due_us(&self.script)?;
-        // Take any keyframe the step would pass, so keyframes stay on their grid.
         if due > self.world.now().0 {
             self.run_until(Instant(due.saturating_sub(1)).max(self.world.now()));
         }
@@ -118,15 +185,34 @@ impl<P: Protocol> Run<P> {
         info
     }
 
+    /// The latest keyframe at or before `t` whose event count is below `below_events`.
+    fn keyframe_before(&self, t: Instant, below_events: u64) -> Option<&World<P>> {
+        self.spine
+            .iter()
+            .chain(&self.local)
+            .filter(|k| k.now() <= t && Self::events(k) < below_events)
+            .max_by_key(|k| Self::events(k))
+    }
+
     /// Moves to exactly the state of a fresh run to `t`.
     pub fn seek(&mut self, t: Instant) {
-        if t < self.world.now() {
-            let k = self
-                .keyframes
-                .iter()
-                .rposition(|k| k.now() <= t)
-                .unwrap_or(0);
-            self.world = self.keyframes[k].clone();
+        let here = Self::events(&self.world);
+        let mut below = u64::MAX;
+        while let Some(k) = self.keyframe_before(t, below) {
+            // Only restore a keyframe that saves replay: one behind the target while the world
+            // is past it, or one ahead of the world.
+            let restore = t < self.world.now() || Self::events(k) > here || below != u64::MAX;
+            if !restore {
+                break;
+            }
+            let from = Self::events(k);
+            self.world = k.clone();
+            self.run_until(t);
+            if self.world.trace.window_is_complete() {
+                return;
+            }
+            // The keyframe was too close to the target to refill the trace window.
+            below = from;
         }
         self.run_until(t);
     }
@@ -136,8 +222,8 @@ impl<P: Protocol> Run<P> {
     pub fn act(&mut self, action: super::command::Action) -> bool {
         let t = self.world.now();
         self.script.retain(|c| c.at_us <= t.0);
-        self.keyframes.retain(|k| k.now() <= t);
-        self.skip_to_us = self.skip_to_us.min(t.0);
+        self.spine.retain(|k| k.now() <= t);
+        self.local.retain(|k| k.now() <= t);
         self.horizon_us = t.0;
         self.script.push(Command::new(t.0, action));
         self.run_until(t)
@@ -145,11 +231,11 @@ impl<P: Protocol> Run<P> {
 
     /// Replaces the script (a loaded link) and seeks back to `t` from the start.
     pub fn reset_to(&mut self, t: Instant) {
-        self.keyframes.truncate(1);
-        self.interval_us = FIRST_INTERVAL_US;
-        self.world = self.keyframes[0].clone();
+        self.spine.truncate(1);
+        self.local.clear();
+        self.spine_spacing_events = SPINE_SPACING_EVENTS;
+        self.world = self.spine[0].clone();
         self.horizon_us = 0;
-        self.skip_to_us = 0;
         self.run_until(t);
     }
 }

@@ -7,6 +7,7 @@
 //! record with a stable hash ([`trace`]), labs declare properties checked as the run goes
 //! ([`property`]), and [`keyframe`] makes seeking back in time cheap and exact.
 
+pub mod chunked;
 pub mod command;
 pub mod keyframe;
 pub mod net;

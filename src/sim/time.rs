@@ -180,9 +180,26 @@ pub fn format_clock(us: u64) -> String {
     }
 }
 
+/// A length of virtual time in a teacher's words: `3h 12m`, `42m 05s`, `12.3s`.
+pub fn format_span(us: u64) -> String {
+    let s = us / 1_000_000;
+    match s {
+        0..60 => format!("{}.{}s", s, (us / 100_000) % 10),
+        60..3_600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3_600, (s / 60) % 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_read_in_hours_minutes_and_seconds() {
+        assert_eq!(format_span(12_345_678), "12.3s");
+        assert_eq!(format_span(2_525_000_000), "42m 05s");
+        assert_eq!(format_span(12_044_970_000), "3h 20m");
+    }
 
     #[test]
     fn durations_parse_exactly_in_every_unit() {

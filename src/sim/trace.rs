@@ -313,6 +313,24 @@ impl<M: Hash> Trace<M> {
         format!("{:016x}", self.hash())
     }
 
+    /// A copy without the records of the window (what a keyframe keeps): numbering, hash and
+    /// counters go on from here, and replaying `capacity` records refills the window exactly.
+    pub fn without_window(&self) -> Self {
+        Trace {
+            window: VecDeque::new(),
+            capacity: self.capacity,
+            next_seq: self.next_seq,
+            hasher: self.hasher,
+            counters: self.counters,
+        }
+    }
+
+    /// Whether the window holds as many records as a fresh run's would: every record so far, or
+    /// `capacity` of them.
+    pub fn window_is_complete(&self) -> bool {
+        self.window.len() as u64 == self.next_seq.min(self.capacity as u64)
+    }
+
     /// The records still in the window, oldest first.
     pub fn window(&self) -> &VecDeque<Record<M>> {
         &self.window

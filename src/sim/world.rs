@@ -4,6 +4,7 @@
 //! after every event at or before `t`, so a command issued live at the cursor and the same
 //! command replayed from a link land at exactly the same point in the run.
 
+use super::chunked::Chunked;
 use super::command::{Action, Command};
 use super::net::{Endpoint, Fate, LinkParams, Network};
 use super::process::{ClientRequest, Ctx, Effect, MessageInfo, NodeId, Out, Protocol, ReplyClass};
@@ -169,6 +170,34 @@ pub struct StepInfo {
 /// Redirects a client follows before it gives up on an operation.
 const MAX_REDIRECTS: u32 = 8;
 
+/// The most events one virtual instant may hold. Settings under which messages, timers and
+/// clients chase each other with no time between them (zero latency, think and processing
+/// times) would keep a run at one instant for ever; past this budget the run stops at that
+/// instant and says why ([`World::stall`]). Labs refuse the settings they know to do this; the
+/// budget is the backstop for everything else, such as a script that sets latency to zero.
+pub const INSTANT_EVENT_BUDGET: u32 = 100_000;
+
+/// Why a run stopped before its time: too many events at one instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stall {
+    pub at_us: u64,
+    pub events: u32,
+}
+
+impl Stall {
+    /// The reason in a learner's words.
+    pub fn reason(&self) -> String {
+        format!(
+            "the run cannot go on past {}: {} events happened at that one instant with no time \
+             passing between them (zero latency, think or processing time lets messages and \
+             timers follow each other instantly). Give one of them some time, or go back to \
+             before this instant",
+            super::time::format_us(self.at_us),
+            self.events
+        )
+    }
+}
+
 /// The simulated world. Cloning it is how keyframes are made.
 #[derive(Clone, Debug)]
 pub struct World<P: Protocol> {
@@ -190,7 +219,8 @@ pub struct World<P: Protocol> {
     rng_timers: Rng,
     rng_workload: Rng,
     pub trace: Trace<WireOf<P>>,
-    history: VecDeque<HistoryOp<P::Op, P::Reply>>,
+    /// Shared in chunks with the keyframes (see [`Chunked`]).
+    history: Chunked<HistoryOp<P::Op, P::Reply>>,
     props: Vec<Property<P>>,
     prop_states: Vec<PropState>,
     /// Index of the next script command to apply.
@@ -199,6 +229,11 @@ pub struct World<P: Protocol> {
     /// Operations dropped from the front of the history (a long run).
     history_dropped: u64,
     out: Out<P>,
+    /// The instant of the last event, and how many events it has had (see
+    /// [`INSTANT_EVENT_BUDGET`]).
+    instant_us: u64,
+    instant_events: u32,
+    stall: Option<Stall>,
 }
 
 impl<P: Protocol> World<P> {
@@ -239,13 +274,16 @@ impl<P: Protocol> World<P> {
             next_token: 0,
             next_op: 0,
             next_request: 0,
-            history: VecDeque::new(),
+            history: Chunked::default(),
             props,
             prop_states,
             next_cmd: 0,
             last_completed: None,
             history_dropped: 0,
             out: Out::default(),
+            instant_us: 0,
+            instant_events: 0,
+            stall: None,
         };
         for node in 0..n {
             w.schedule(0, Ev::Start { node });
@@ -279,7 +317,7 @@ impl<P: Protocol> World<P> {
     pub fn flight(&self, id: u64) -> Option<&Flight<P>> {
         self.flights.get(&id)
     }
-    pub fn history(&self) -> &VecDeque<HistoryOp<P::Op, P::Reply>> {
+    pub fn history(&self) -> &Chunked<HistoryOp<P::Op, P::Reply>> {
         &self.history
     }
 
@@ -290,7 +328,7 @@ impl<P: Protocol> World<P> {
 
     /// Operation ids are consecutive and the history is in id order, so an id maps to a slot.
     fn history_index(&self, id: u64) -> Option<usize> {
-        let first = self.history.front()?.id;
+        let first = self.history.first()?.id;
         id.checked_sub(first)
             .map(|i| i as usize)
             .filter(|i| *i < self.history.len())
@@ -311,9 +349,14 @@ impl<P: Protocol> World<P> {
     pub fn property_defs(&self) -> &[Property<P>] {
         &self.props
     }
-    /// When the next event is due (ignoring the script).
+    /// When the next event is due (ignoring the script); `None` once the run has stalled.
     pub fn next_event_us(&self) -> Option<u64> {
-        self.queue.peek_time()
+        self.queue.peek_time().filter(|_| self.stall.is_none())
+    }
+
+    /// Why the run stopped at one instant, if it did.
+    pub fn stall(&self) -> Option<&Stall> {
+        self.stall.as_ref()
     }
     pub fn next_command_index(&self) -> usize {
         self.next_cmd
@@ -348,6 +391,9 @@ impl<P: Protocol> World<P> {
 
     /// When the next thing (event or script command) happens.
     pub fn next_due_us(&self, script: &[Command]) -> Option<u64> {
+        if self.stall.is_some() {
+            return None;
+        }
         let cmd = script.get(self.next_cmd).map(|c| c.at_us.max(self.now_us));
         match (cmd, self.next_event_us()) {
             (Some(c), Some(e)) => Some(c.min(e)),
@@ -357,6 +403,9 @@ impl<P: Protocol> World<P> {
 
     /// Processes exactly one event or script command. `None` when nothing is left.
     pub fn step(&mut self, script: &[Command]) -> Option<StepInfo> {
+        if self.stall.is_some() {
+            return None;
+        }
         let cmd_at = script.get(self.next_cmd).map(|c| c.at_us);
         let ev_at = self.next_event_us();
         let take_cmd = match (cmd_at, ev_at) {
@@ -370,7 +419,20 @@ impl<P: Protocol> World<P> {
             self.next_cmd += 1;
             self.now_us = self.now_us.max(cmd.at_us);
             self.apply_action(&cmd.action, &cmd.to_text());
-        } else if let Some((at_us, ev)) = self.queue.pop() {
+        } else {
+            if ev_at == Some(self.instant_us) && self.instant_events >= INSTANT_EVENT_BUDGET {
+                self.stall = Some(Stall {
+                    at_us: self.instant_us,
+                    events: self.instant_events,
+                });
+                return None;
+            }
+            let (at_us, ev) = self.queue.pop()?;
+            if at_us != self.instant_us {
+                self.instant_us = at_us;
+                self.instant_events = 0;
+            }
+            self.instant_events += 1;
             self.now_us = at_us;
             self.trace.counters.events += 1;
             self.handle(ev);
@@ -392,9 +454,38 @@ impl<P: Protocol> World<P> {
             }
         }
         // Moving the clock forward with nothing due records nothing: running to a then to b must
-        // equal running straight to b, or keyframes and live play would drift from a link.
-        self.now_us = self.now_us.max(t.0);
+        // equal running straight to b, or keyframes and live play would drift from a link. A
+        // stalled run stays at the instant it could not get past.
+        if self.stall.is_none() {
+            self.now_us = self.now_us.max(t.0);
+        }
         violated
+    }
+
+    /// Like [`World::run_until`], but stops after `max_events` events (between two events, which
+    /// may share an instant). Returns whether it reached `t`, and whether a property was
+    /// violated on the way.
+    pub fn run_until_within(
+        &mut self,
+        t: Instant,
+        script: &[Command],
+        max_events: u64,
+    ) -> (bool, bool) {
+        let start = self.trace.counters.events;
+        let mut violated = false;
+        while self.next_due_us(script).is_some_and(|d| d <= t.0) {
+            if self.trace.counters.events - start >= max_events {
+                return (false, violated);
+            }
+            match self.step(script) {
+                Some(info) => violated |= info.violation,
+                None => break,
+            }
+        }
+        if self.stall.is_none() {
+            self.now_us = self.now_us.max(t.0);
+        }
+        (true, violated)
     }
 
     fn handle(&mut self, ev: Ev<P::Timer>) {
@@ -795,10 +886,9 @@ impl<P: Protocol> World<P> {
             },
         );
         if self.history.len() >= self.cfg.history_limit {
-            self.history.pop_front();
-            self.history_dropped += 1;
+            self.history_dropped += self.history.drop_first_chunk() as u64;
         }
-        self.history.push_back(HistoryOp {
+        self.history.push(HistoryOp {
             id: op_id,
             client,
             node,
@@ -929,9 +1019,51 @@ impl<P: Protocol> World<P> {
     }
 }
 
-// The clock may be set forward with nothing happening (the UI's display clock).
 impl<P: Protocol> World<P> {
     pub fn trace_hash(&self) -> u64 {
         self.trace.hash()
+    }
+
+    /// A copy for a keyframe: everything but the trace window, which a replay of a window's
+    /// worth of records from it refills exactly (see [`super::keyframe`]).
+    pub fn snapshot(&self) -> World<P> {
+        let mut copy = World {
+            trace: self.trace.without_window(),
+            ..self.shallow_parts()
+        };
+        copy.out = Out::default();
+        copy
+    }
+
+    /// Every part but the trace, cloned.
+    fn shallow_parts(&self) -> World<P> {
+        World {
+            proto: self.proto.clone(),
+            cfg: self.cfg.clone(),
+            now_us: self.now_us,
+            queue: self.queue.clone(),
+            nodes: self.nodes.clone(),
+            clients: self.clients.clone(),
+            net: self.net.clone(),
+            flights: self.flights.clone(),
+            next_msg: self.next_msg,
+            next_token: self.next_token,
+            next_op: self.next_op,
+            next_request: self.next_request,
+            rng_net: self.rng_net.clone(),
+            rng_timers: self.rng_timers.clone(),
+            rng_workload: self.rng_workload.clone(),
+            trace: Trace::new(1),
+            history: self.history.clone(),
+            props: self.props.clone(),
+            prop_states: self.prop_states.clone(),
+            next_cmd: self.next_cmd,
+            last_completed: self.last_completed,
+            history_dropped: self.history_dropped,
+            out: Out::default(),
+            instant_us: self.instant_us,
+            instant_events: self.instant_events,
+            stall: self.stall.clone(),
+        }
     }
 }

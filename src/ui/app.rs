@@ -20,7 +20,7 @@ pub fn App() -> impl IntoView {
     let (session, error) = if hash.trim_start_matches('#').is_empty() {
         (Session::default_for(REGISTRY[0]), None)
     } else {
-        Session::open(&hash)
+        Session::open_in_background(&hash)
     };
     let reduced_motion = window()
         .match_media("(prefers-reduced-motion: reduce)")
@@ -28,11 +28,18 @@ pub fn App() -> impl IntoView {
         .flatten()
         .is_some_and(|m| m.matches());
     let has_cursor = link::decode(&hash).is_ok_and(|s| s.cursor_us.is_some());
+    let opening = session.opening.as_ref().map(|o| o.progress());
     let shell = Shell::new(session);
+    shell.opening.set(opening);
     // A shared paused moment opens paused; otherwise play, unless the user asked for less motion.
     shell
         .session
         .update_value(|s| s.play(error.is_none() && !has_cursor && !reduced_motion));
+    if let Some(why) = shell.with(|s| s.stall()).flatten() {
+        shell
+            .notice
+            .set(Some(format!("Opened, and paused: {why}.")));
+    }
     shell.notice.set(error.map(|e| {
         format!("This link could not be opened: {e}. Showing the default scenario instead.")
     }));
@@ -78,6 +85,7 @@ pub fn App() -> impl IntoView {
             <Header/>
             <Notice/>
             <main class="main">
+                <Opening/>
                 <Stage canvas=canvases.topo/>
                 <Side/>
                 <Diagram canvas=canvases.diagram/>
@@ -175,13 +183,24 @@ fn Header() -> impl IntoView {
 
 /// Copies the link to this exact moment (the cursor included) and says so.
 fn share(shell: Shell) {
-    let Some(link) = shell.with(|s| {
+    let Some((link, events)) = shell.with(|s| {
         let mut sc = s.scenario();
         sc.cursor_us = Some(s.now_us());
-        link::encode(&sc)
+        (link::encode(&sc), s.sim().counters().events)
     }) else {
         return;
     };
+    if events > crate::labs::REPLAY_EVENT_BUDGET {
+        // Handing out a link that will be refused helps nobody: say so first.
+        shell.notice.set(Some(format!(
+            "This moment is too far into the run to share: a link reopens at most {} events \
+             of a run, and this one has made {} so far. Share an earlier moment, or the run \
+             from the start.",
+            crate::labs::count_text(crate::labs::REPLAY_EVENT_BUDGET),
+            crate::labs::count_text(events),
+        )));
+        return;
+    }
     let loc = window().location();
     let base = format!(
         "{}{}",
@@ -198,6 +217,36 @@ fn share(shell: Shell) {
         .catch(&ignore);
     ignore.forget();
     shell.inform(format!("Link copied: {url}"));
+}
+
+/// A link being opened in the background: how far its replay has come, and a way to stop it.
+/// It lies over the stage and moves nothing.
+#[component]
+fn Opening() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let cancel = move |_| {
+        shell.opening.set(None);
+        let _ = shell.update(|s| s.apply(crate::viz::session::Op::CancelOpen).map(|_| ()));
+        shell.inform("Opening the link was cancelled: the run stays where it is.".into());
+    };
+    move || {
+        shell.opening.get().map(|(done_us, target_us, events)| {
+            let percent = (done_us as f64 / target_us.max(1) as f64 * 100.0).min(100.0);
+            let text = format!(
+                "Opening the link: replaying its run, {} of {} ({} events so far)",
+                crate::sim::time::format_span(done_us),
+                crate::sim::time::format_span(target_us),
+                crate::labs::count_text(events),
+            );
+            view! {
+                <div class="opening" role="status" aria-live="polite">
+                    <span class="opening-text">{text}</span>
+                    <progress max="100" value=format!("{percent:.0}") aria-label="Replayed"></progress>
+                    <button class="btn small" on:click=cancel>"Cancel"</button>
+                </div>
+            }
+        })
+    }
 }
 
 /// A dismissible message: a bad link, a refused action, a violation.

@@ -232,6 +232,15 @@ fn frame(
     }) else {
         return;
     };
+    work_on_opening(shell);
+    if let Some(why) = shell
+        .session
+        .try_update_value(|s| s.take_stall_notice())
+        .flatten()
+    {
+        shell.notice.set(Some(format!("Paused: {why}.")));
+        shell.tick.update(|t| *t += 1);
+    }
     let dirty = shell
         .view
         .try_update_value(|v| std::mem::take(&mut v.dirty) || v.painter.needs_repaint())
@@ -290,6 +299,61 @@ fn frame(
     }
     if ticked || (!playing && (repaint || dirty)) {
         sync_url(&shell, last_url);
+    }
+}
+
+/// The page's share of a frame spent replaying a link being opened, in ms: the page stays
+/// responsive (about 30 frames a second) while the replay gets most of the main thread.
+const OPENING_SLICE_MS: f64 = 20.0;
+
+/// Replays more of a link being opened; when it is ready it replaces the run (paused at its
+/// instant), and when it cannot be opened the reason is shown and the run on screen stays.
+fn work_on_opening(shell: Shell) {
+    let start = now_ms();
+    let status = shell.session.try_update_value(|s| {
+        let mut status = s.work_on_opening(2_000)?;
+        while matches!(status, Ok(false)) && now_ms() - start < OPENING_SLICE_MS {
+            status = s.work_on_opening(5_000)?;
+        }
+        // The worker's copy replays in step: it hears from the page every frame meanwhile.
+        s.repaint = true;
+        Some(status)
+    });
+    let Some(Some(status)) = status else {
+        if shell.opening.try_get_untracked().flatten().is_some() {
+            shell.opening.set(None);
+        }
+        return;
+    };
+    match status {
+        Ok(false) => {
+            let progress = shell
+                .with(|s| s.opening.as_ref().map(|o| o.progress()))
+                .flatten();
+            shell.opening.set(progress);
+        }
+        Ok(true) => {
+            shell.opening.set(None);
+            shell.try_update(|s| {
+                s.apply(crate::viz::session::Op::Opened)?;
+                s.play(false);
+                Ok(())
+            });
+            let why = shell.with(|s| s.stall()).flatten();
+            match why {
+                Some(why) => shell
+                    .notice
+                    .set(Some(format!("Opened, and paused: {why}."))),
+                None => shell.inform("The link is open, paused at its moment.".into()),
+            }
+        }
+        Err(e) => {
+            shell.opening.set(None);
+            let _ = shell.update(|s| s.apply(crate::viz::session::Op::CancelOpen).map(|_| ()));
+            shell
+                .notice
+                .set(Some(format!("This link could not be opened: {e}.")));
+        }
     }
 }
 
@@ -369,10 +433,10 @@ fn paint(shell: Shell, canvases: Canvases) {
         let sent = shell.session.try_update_value(|s| {
             let mut ops = Vec::new();
             if fresh {
-                ops.push(s.start_journal());
+                ops.extend(s.start_journal());
             }
             ops.extend(s.drain_journal());
-            (new_view || !ops.is_empty())
+            (new_view || !ops.is_empty() || s.opening.is_some())
                 .then(|| replica_message(s, new_view.then_some(&view), &ops))
         });
         if let Some(Some(msg)) = sent {

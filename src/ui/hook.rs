@@ -32,6 +32,7 @@ pub fn install(shell: Shell, canvases: Canvases) {
             .view
             .try_with_value(|v| v.painter.report())
             .unwrap_or_default();
+        let frames = shell.frame.try_get_untracked().unwrap_or(0);
         to_js(
             shell
                 .with(|s| {
@@ -49,6 +50,12 @@ pub fn install(shell: Shell, canvases: Canvases) {
                         "cutLinks": sim.cut_links(),
                         "script": sim.script().iter().map(|c| c.to_text()).collect::<Vec<_>>(),
                         "link": s.link(),
+                        "opening": s.opening.as_ref().map(|o| {
+                            let (done, target, events) = o.progress();
+                            json!({ "doneUs": done, "targetUs": target, "events": events })
+                        }),
+                        "stall": s.stall(),
+                        "frames": frames,
                         "painter": painter,
                     })
                 })
@@ -89,6 +96,15 @@ pub fn install(shell: Shell, canvases: Canvases) {
         shell.update(|s| s.play(on));
     });
     set(&obj, "play", play.into_js_value());
+
+    // Scrubs to an instant (µs), as the scrub bar does.
+    let seek = Closure::<dyn Fn(f64)>::new(move |t_us: f64| {
+        shell.update(|s| {
+            s.play(false);
+            s.seek(t_us.max(0.0) as u64);
+        });
+    });
+    set(&obj, "seek", seek.into_js_value());
 
     let speed = Closure::<dyn Fn(f64)>::new(move |v: f64| {
         let ix = crate::viz::session::SPEEDS

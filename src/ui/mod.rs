@@ -80,6 +80,8 @@ pub struct Shell {
     pub edits: RwSignal<u64>,
     /// A message for the user (a bad link, a refused intervention, a violation).
     pub notice: RwSignal<Option<String>>,
+    /// A link being opened in the background: (virtual µs replayed, its instant, events).
+    pub opening: RwSignal<Option<(u64, u64, u64)>>,
     pub presenter: RwSignal<bool>,
     pub help: RwSignal<bool>,
     /// Index into [`SPANS_US`].
@@ -103,6 +105,7 @@ impl Shell {
             slow_tick: RwSignal::new(0),
             edits: RwSignal::new(0),
             notice: RwSignal::new(None),
+            opening: RwSignal::new(None),
             presenter: RwSignal::new(false),
             help: RwSignal::new(false),
             span_ix: RwSignal::new(3),

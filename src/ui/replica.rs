@@ -15,6 +15,18 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// The worker's share of a frame spent replaying a link the page is opening, in ms: as much
+/// as the page gives, so that the two replays keep pace and the page's `opened` finds this one
+/// ready (the worker paints nothing new meanwhile).
+const OPENING_SLICE_MS: f64 = 20.0;
+
+fn now_ms() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or(0.0, |p| p.now())
+}
+
 struct Painter {
     replica: Replica,
     frames: Frames,
@@ -65,6 +77,10 @@ impl Painter {
             .as_string()
             .ok_or("a replica message that is not text")?;
         self.replica.follow(&msg)?;
+        // Keep up with a link the page is opening, leaving most of the frame to painting.
+        let start = now_ms();
+        self.replica
+            .work_on_opening(5_000, || now_ms() - start < OPENING_SLICE_MS);
         let (Some(s), Some(view)) = (&self.replica.session, &self.replica.view) else {
             return Ok(());
         };

@@ -264,6 +264,20 @@ impl Replica {
         }
         Ok(())
     }
+
+    /// Replays more of the scenario the page is opening, `slice_events` at a time while
+    /// `more()` says so, so that the page's [`Op::Opened`] finds it (nearly) ready. A refusal
+    /// waits for the page's [`Op::CancelOpen`].
+    pub fn work_on_opening(&mut self, slice_events: u64, mut more: impl FnMut() -> bool) {
+        let Some(s) = &mut self.session else {
+            return;
+        };
+        while more() {
+            if !matches!(s.work_on_opening(slice_events), Some(Ok(false))) {
+                break;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -325,7 +339,7 @@ mod tests {
     fn follow_a_run(lose: Option<usize>) -> (Option<String>, usize) {
         let (mut page, _) = Session::open("#/raft?n=5&seed=2&lat=20..80ms&loss=3%&clients=1");
         let mut replica = Replica::default();
-        let mut ops = vec![page.start_journal()];
+        let mut ops = page.start_journal();
         let view = FrameView::sized((600.0, 400.0), (600.0, 200.0));
         page.play(true);
         for frame in 0..240 {

@@ -25,10 +25,10 @@ pub const DEFAULT_SPEED: usize = 3;
 pub const MAX_FRAME_MS: f64 = 100.0;
 /// The most engine events one frame may process; past it the clock waits for the engine.
 pub const FRAME_EVENT_BUDGET: u32 = 40_000;
-/// The most engine events a link may take to replay to its instant (about a second in a
-/// browser; over an hour of virtual time in the Raft lab); a link further into its run is
-/// refused with a message.
-pub const LOAD_EVENT_BUDGET: u64 = 1_000_000;
+pub use crate::labs::REPLAY_EVENT_BUDGET;
+/// Events a load replays at once, before it goes on in the background (about a tenth of a
+/// second in a browser): presets and short links open at once, long ones show their progress.
+pub const QUICK_OPEN_EVENTS: u64 = 100_000;
 /// Records kept for the space-time diagram and drop marks.
 const RECORD_CACHE: usize = 6_000;
 
@@ -54,6 +54,14 @@ pub enum Op {
     Act(Action),
     /// Rebuild with these base parameters, keeping the script that fits and the cursor.
     Rebuild(Scenario),
+    /// Start opening this scenario at its cursor in the background ([`Opening`]); the run on
+    /// screen stays until it is ready.
+    Open(Scenario),
+    /// The scenario being opened is ready: it replaces the session (a replica finishes its
+    /// own replay of it first).
+    Opened,
+    /// Stop opening: the run on screen stays.
+    CancelOpen,
 }
 
 impl Op {
@@ -67,6 +75,9 @@ impl Op {
             Op::Step => "step".to_string(),
             Op::Act(a) => format!("act {}", a.to_text()),
             Op::Rebuild(s) => format!("rebuild {}", link::encode(s)),
+            Op::Open(s) => format!("open {}", link::encode(s)),
+            Op::Opened => "opened".to_string(),
+            Op::CancelOpen => "cancel-open".to_string(),
         }
     }
 
@@ -84,8 +95,113 @@ impl Op {
             "step" if rest.is_empty() => Op::Step,
             "act" => Op::Act(Action::parse(rest)?),
             "rebuild" => Op::Rebuild(scenario(rest)?),
+            "open" => Op::Open(scenario(rest)?),
+            "opened" if rest.is_empty() => Op::Opened,
+            "cancel-open" if rest.is_empty() => Op::CancelOpen,
             _ => return Err(format!("unknown session change '{text}'")),
         })
+    }
+}
+
+/// A scenario being opened: its run replayed to the cursor a slice at a time, so that a page
+/// stays responsive, shows progress and can cancel. The replay stops with a message past
+/// [`REPLAY_EVENT_BUDGET`] events.
+pub struct Opening {
+    scenario: Scenario,
+    sim: Box<dyn Sim>,
+    target_us: u64,
+    budget_events: u64,
+    refused: Option<String>,
+}
+
+impl Opening {
+    pub fn new(s: &Scenario) -> Result<Opening, String> {
+        Opening::within(s, REPLAY_EVENT_BUDGET)
+    }
+
+    /// An opening with another event budget than [`REPLAY_EVENT_BUDGET`].
+    pub fn within(s: &Scenario, budget_events: u64) -> Result<Opening, String> {
+        Ok(Opening {
+            sim: labs::build(s)?,
+            target_us: s
+                .cursor_us
+                .unwrap_or(0)
+                .min(crate::sim::time::MAX_DURATION_US),
+            scenario: s.clone(),
+            budget_events,
+            refused: None,
+        })
+    }
+
+    /// Replays at most `max_events` more events. `Ok(true)` once at the cursor (or stalled
+    /// before it: the run then opens there and says why); an error past the budget.
+    pub fn work(&mut self, max_events: u64) -> Result<bool, String> {
+        if let Some(why) = &self.refused {
+            return Err(why.clone());
+        }
+        let room = self
+            .budget_events
+            .saturating_sub(self.sim.counters().events);
+        let (reached, _) = self
+            .sim
+            .run_until_within(Instant(self.target_us), max_events.min(room));
+        if !reached && self.sim.counters().events >= self.budget_events {
+            let why = labs::too_far_to_replay(self.target_us, self.sim.now().0, self.budget_events);
+            self.refused = Some(why.clone());
+            return Err(why);
+        }
+        Ok(reached)
+    }
+
+    /// Replays all that is left.
+    pub fn finish(&mut self) -> Result<(), String> {
+        while !self.work(1_000_000)? {}
+        Ok(())
+    }
+
+    /// How far the replay has come, from 0 to 1.
+    pub fn fraction(&self) -> f64 {
+        if self.target_us == 0 {
+            1.0
+        } else {
+            (self.sim.now().0 as f64 / self.target_us as f64).min(1.0)
+        }
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Where the replay stands: (virtual µs, cursor µs, events).
+    pub fn progress(&self) -> (u64, u64, u64) {
+        (self.sim.now().0, self.target_us, self.sim.counters().events)
+    }
+
+    /// The session of the replayed run, paused at its cursor.
+    fn into_session(self) -> Session {
+        let mut base = self.scenario;
+        base.script.clear();
+        base.cursor_us = None;
+        let mut session = Session {
+            base,
+            sim: self.sim,
+            playing: false,
+            speed_ix: DEFAULT_SPEED,
+            skip_idle: false,
+            carry_us: 0.0,
+            records: Vec::new(),
+            next_seq: 0,
+            violations: BTreeSet::new(),
+            selection: Selection::None,
+            hover: Selection::None,
+            repaint: true,
+            generation: 0,
+            journal: None,
+            opening: None,
+            stall_notice: None,
+        };
+        session.reload_records();
+        session
     }
 }
 
@@ -111,49 +227,45 @@ pub struct Session {
     /// The changes made since the journal was last drained, while one is kept (a replica
     /// follows this session); see [`Op`].
     pub journal: Option<Vec<Op>>,
+    /// A scenario being opened in the background, which replaces this run when ready.
+    pub opening: Option<Opening>,
+    /// Why play stopped by itself at an instant it could not get past, until the page shows it.
+    stall_notice: Option<String>,
 }
 
 impl Session {
-    /// Builds a session from a valid scenario, at its cursor (paused there) or at time zero.
+    /// Builds a session from a valid scenario, at its cursor (paused there) or at time zero,
+    /// replaying within [`REPLAY_EVENT_BUDGET`] events.
     pub fn from_scenario(s: &Scenario) -> Result<Session, String> {
-        let sim = labs::build(s)?;
-        let mut base = s.clone();
-        base.script.clear();
-        base.cursor_us = None;
-        let mut session = Session {
-            base,
-            sim,
-            playing: false,
-            speed_ix: DEFAULT_SPEED,
-            skip_idle: false,
-            carry_us: 0.0,
-            records: Vec::new(),
-            next_seq: 0,
-            violations: BTreeSet::new(),
-            selection: Selection::None,
-            hover: Selection::None,
-            repaint: true,
-            generation: 0,
-            journal: None,
+        let mut opening = Opening::new(s)?;
+        opening.finish()?;
+        Ok(opening.into_session())
+    }
+
+    /// Opens a link the way a page does: at once if it replays quickly, else the same run shows
+    /// from its start while the link opens in the background ([`Session::opening`]). A bad link gives its
+    /// lab's default scenario (or the first lab's) and the reason.
+    pub fn open_in_background(link_text: &str) -> (Session, Option<String>) {
+        let mut opening = match link::decode(link_text)
+            .map_err(|e| e.0)
+            .and_then(|s| Opening::new(&s))
+        {
+            Ok(o) => o,
+            Err(e) => return (Session::default_for(lab_named_in(link_text)), Some(e)),
         };
-        // Replay to the cursor a second of virtual time at a time, within a budget of events:
-        // a link whose instant lies hours into a busy run would otherwise freeze the page.
-        let target = s.cursor_us.unwrap_or(0);
-        let mut t = 0;
-        while t < target {
-            t = t.saturating_add(1_000_000).min(target);
-            let _ = session.sim.run_until(Instant(t));
-            if session.sim.counters().events > LOAD_EVENT_BUDGET {
-                return Err(format!(
-                    "the instant it names, {}, is too far into the run to replay here (the \
-                     run passes {LOAD_EVENT_BUDGET} events by {})",
-                    crate::sim::time::format_us(target),
-                    crate::sim::time::format_us(t),
-                ));
+        match opening.work(QUICK_OPEN_EVENTS) {
+            Ok(true) => (opening.into_session(), None),
+            Ok(false) => {
+                // Meanwhile the same run shows from its start (it builds: the opening did).
+                let mut start = opening.scenario().clone();
+                start.cursor_us = None;
+                let mut session = Session::from_scenario(&start)
+                    .unwrap_or_else(|_| Session::default_for(opening.sim.lab()));
+                session.opening = Some(opening);
+                (session, None)
             }
+            Err(e) => (Session::default_for(opening.sim.lab()), Some(e)),
         }
-        session.seek(target);
-        Ok(session)
     }
 
     /// Opens a link. A bad link gives its lab's default scenario (or the first lab's) and the
@@ -216,8 +328,23 @@ impl Session {
         s
     }
 
+    /// The link of this run, or of the scenario being opened while one is (so that reloading
+    /// the page opens it again).
     pub fn link(&self) -> String {
-        link::encode(&self.scenario())
+        match &self.opening {
+            Some(o) => link::encode(o.scenario()),
+            None => link::encode(&self.scenario()),
+        }
+    }
+
+    /// Why the run stopped at one instant, if it did ([`crate::sim::world::Stall`]).
+    pub fn stall(&self) -> Option<String> {
+        self.sim.stall()
+    }
+
+    /// The reason play stopped by itself at an instant it could not get past, once.
+    pub fn take_stall_notice(&mut self) -> Option<String> {
+        self.stall_notice.take()
     }
 
     /// The network settings in force now: the scenario's, changed by earlier `set` commands.
@@ -259,6 +386,10 @@ impl Session {
             self.playing = false;
             self.carry_us = 0.0;
         }
+        if let Some(why) = self.stall() {
+            self.playing = false;
+            self.stall_notice = Some(why);
+        }
         violated
     }
 
@@ -267,17 +398,14 @@ impl Session {
     pub fn apply(&mut self, op: Op) -> Result<bool, String> {
         let mut violated = false;
         match &op {
-            Op::Load(s) => {
-                let next = Session::from_scenario(s)?;
-                let (speed_ix, skip_idle, generation) =
-                    (self.speed_ix, self.skip_idle, self.generation);
-                let journal = self.journal.take();
-                *self = next;
-                self.speed_ix = speed_ix;
-                self.skip_idle = skip_idle;
-                self.generation = generation + 1;
-                self.journal = journal;
+            Op::Load(s) => self.replace_with(Session::from_scenario(s)?),
+            Op::Open(s) => self.opening = Some(Opening::new(s)?),
+            Op::Opened => {
+                let mut o = self.opening.take().ok_or("nothing is being opened")?;
+                o.finish()?;
+                self.replace_with(o.into_session());
             }
+            Op::CancelOpen => self.opening = None,
             Op::RunTo(target) => {
                 violated = self.run_to(*target);
                 self.sync_records();
@@ -311,19 +439,42 @@ impl Session {
             }
             Op::Rebuild(base) => self.rebuild_now(base.clone())?,
         }
-        if let Some(j) = &mut self.journal {
-            j.push(op);
-        }
+        self.record(op);
         Ok(violated)
     }
 
-    /// Starts keeping a journal for a replica and returns the change that makes a fresh
-    /// replica equal to this session now: its scenario with the cursor at the exact instant.
-    pub fn start_journal(&mut self) -> Op {
+    /// Replaces this session by `next` (a loaded or opened scenario), keeping what belongs to
+    /// the page: speed, skip idle, the journal.
+    fn replace_with(&mut self, next: Session) {
+        let (speed_ix, skip_idle, generation) = (self.speed_ix, self.skip_idle, self.generation);
+        let journal = self.journal.take();
+        *self = next;
+        self.speed_ix = speed_ix;
+        self.skip_idle = skip_idle;
+        self.generation = generation + 1;
+        self.journal = journal;
+    }
+
+    /// Starts keeping a journal for a replica and returns the changes that make a fresh
+    /// replica equal to this session now: its scenario with the cursor at the exact instant,
+    /// and the scenario being opened, if one is.
+    pub fn start_journal(&mut self) -> Vec<Op> {
         self.journal = Some(Vec::new());
         let mut s = self.scenario();
         s.cursor_us = Some(self.now_us());
-        Op::Load(s)
+        let mut ops = vec![Op::Load(s)];
+        if let Some(o) = &self.opening {
+            ops.push(Op::Open(o.scenario().clone()));
+        }
+        ops
+    }
+
+    /// Replays up to `max_events` more of the scenario being opened (not an [`Op`]: what is
+    /// on screen does not change). `None` when nothing is being opened; `Some(Ok(true))` when
+    /// it is ready for [`Op::Opened`]; an error when it cannot be opened (then
+    /// [`Op::CancelOpen`]).
+    pub fn work_on_opening(&mut self, max_events: u64) -> Option<Result<bool, String>> {
+        self.opening.as_mut().map(|o| o.work(max_events))
     }
 
     /// The changes since the last call, oldest first (empty when no journal is kept).
@@ -418,15 +569,17 @@ impl Session {
             .filter(|c| c.action.endpoints().iter().all(|e| *e < base.n))
             .cloned()
             .collect();
-        let sim = match labs::build(&base) {
+        let sim = match labs::build_unpaced(&base) {
             Ok(sim) => sim,
             Err(e) if !base.script.is_empty() => {
                 // The script may name something the new parameters lack (a client): drop it.
                 base.script.clear();
-                labs::build(&base).map_err(|_| e)?
+                labs::build_unpaced(&base).map_err(|_| e)?
             }
             Err(e) => return Err(e),
         };
+        // Checked with the script kept: a latency it sets counts.
+        sim.check_pace()?;
         let now = self.now_us();
         base.script.clear();
         self.base = base;
@@ -464,9 +617,25 @@ impl Session {
         self.rebuild(b)
     }
 
-    /// Replaces the whole session by another scenario (a preset, a pasted link).
+    /// Replaces the whole session by another scenario (a preset, a pasted link): at once when
+    /// it replays within [`QUICK_OPEN_EVENTS`], else in the background ([`Op::Open`]).
     pub fn load(&mut self, s: &Scenario) -> Result<(), String> {
-        self.apply(Op::Load(s.clone())).map(|_| ())
+        let mut opening = Opening::new(s)?;
+        if opening.work(QUICK_OPEN_EVENTS)? {
+            self.replace_with(opening.into_session());
+            self.record(Op::Load(s.clone()));
+        } else {
+            self.opening = Some(opening);
+            self.record(Op::Open(s.clone()));
+        }
+        Ok(())
+    }
+
+    /// Appends a change made to the journal, when one is kept.
+    fn record(&mut self, op: Op) {
+        if let Some(j) = &mut self.journal {
+            j.push(op);
+        }
     }
 
     fn reload_records(&mut self) {
@@ -572,13 +741,15 @@ mod tests {
 
     #[test]
     fn a_link_too_far_into_its_run_is_refused_in_bounded_time() {
-        // A busy run: 24 impatient clients on 9 nodes make thousands of events a second.
+        // A busy run: 24 impatient clients on 9 nodes make thousands of events a second. The
+        // budget is smaller here than the page's so that the test stays quick.
         let busy = "#/flows?n=9&seed=1&lat=1..5ms&clients=24&think=0ms&timeout=40ms";
-        let (s, err) = Session::open(&format!("{busy}&t=99999s"));
-        let err = err.expect("refused");
-        assert!(err.contains("too far into the run"), "{err}");
-        assert_eq!(s.lab().id, "flows", "the lab's default opens instead");
-        assert_eq!(s.now_us(), 0);
+        let far = link::decode(&format!("{busy}&t=99999s")).unwrap();
+        let mut o = Opening::within(&far, 300_000).unwrap();
+        let err = o.finish().expect_err("refused");
+        assert!(err.contains("too far into its run"), "{err}");
+        assert!(err.contains("300,000 events"), "{err}");
+        assert!(o.progress().2 <= 300_000, "stopped at the budget");
         // A link within reach opens at its instant, exactly.
         let (s, err) = Session::open(&format!("{busy}&t=2s"));
         assert_eq!(err, None);
@@ -702,7 +873,7 @@ mod tests {
         main.seek(300_000);
         let mut replica = None;
         let first = main.start_journal();
-        main.journal.as_mut().unwrap().insert(0, first);
+        main.journal.as_mut().unwrap().splice(0..0, first);
         let mut bad = 0;
         let mut rng = 12345u64;
         let mut frame = |main: &mut Session, replica: &mut Option<Session>| {

@@ -10,6 +10,13 @@ impl LabProtocol for Flows {
         &super::LAB
     }
 
+    fn client_service_floor(&self) -> Option<(&'static str, u64)> {
+        Some((
+            "processing time",
+            self.proc_min_us / 2 + self.proc_max_us / 2,
+        ))
+    }
+
     fn properties() -> Vec<crate::sim::Property<Self>> {
         super::properties::all()
     }

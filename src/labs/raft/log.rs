@@ -8,9 +8,9 @@
 //! own log, so a broken follower that appends after a mismatched prefix gets a different chain.
 
 use super::kv::Cmd;
+pub use crate::sim::chunked::Chunked;
 use crate::sim::trace::StableHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 pub type Term = u64;
 pub type Index = u64;
@@ -20,98 +20,6 @@ pub type Index = u64;
 pub struct Entry {
     pub term: Term,
     pub cmd: Cmd,
-}
-
-/// Entries per shared chunk of a [`Chunked`] vector.
-const CHUNK: usize = 64;
-
-/// A vector stored in fixed-size chunks behind `Arc`s, so cloning it (a keyframe of the whole
-/// world, a message) copies pointers, not entries: keyframes share every full chunk, and an
-/// hour-long run keeps one copy of each log however many keyframes hold it. Writing copies at
-/// most the last chunk, once per clone.
-#[derive(Clone)]
-pub struct Chunked<T> {
-    chunks: Vec<Arc<Vec<T>>>,
-    len: usize,
-}
-
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Chunked {
-            chunks: Vec::new(),
-            len: 0,
-        }
-    }
-}
-
-impl<T: Clone> Chunked<T> {
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn get(&self, i: usize) -> Option<&T> {
-        self.chunks.get(i / CHUNK).and_then(|c| c.get(i % CHUNK))
-    }
-
-    pub fn last(&self) -> Option<&T> {
-        self.len.checked_sub(1).and_then(|i| self.get(i))
-    }
-
-    pub fn push(&mut self, v: T) {
-        match self.chunks.last_mut() {
-            Some(c) if c.len() < CHUNK => Arc::make_mut(c).push(v),
-            _ => {
-                let mut c = Vec::with_capacity(CHUNK);
-                c.push(v);
-                self.chunks.push(Arc::new(c));
-            }
-        }
-        self.len += 1;
-    }
-
-    /// Keeps the first `len` values.
-    pub fn truncate(&mut self, len: usize) {
-        if len >= self.len {
-            return;
-        }
-        self.len = len;
-        self.chunks.truncate(len.div_ceil(CHUNK));
-        if let Some(c) = self.chunks.last_mut() {
-            let keep = len - (len - 1) / CHUNK * CHUNK;
-            if c.len() > keep {
-                Arc::make_mut(c).truncate(keep);
-            }
-        }
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
-        self.chunks.iter().flat_map(|c| c.iter())
-    }
-}
-
-impl<T: PartialEq> PartialEq for Chunked<T> {
-    fn eq(&self, o: &Self) -> bool {
-        // Chunk boundaries are canonical (all full but the last), so chunks compare pairwise.
-        self.len == o.len
-            && self
-                .chunks
-                .iter()
-                .zip(&o.chunks)
-                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
-    }
-}
-impl<T: Eq> Eq for Chunked<T> {}
-
-impl<T: std::fmt::Debug> std::fmt::Debug for Chunked<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.chunks.iter().flat_map(|c| c.iter()))
-            .finish()
-    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
