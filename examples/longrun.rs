@@ -57,14 +57,34 @@ fn main() {
             alone_mb[h as usize - 1],
         );
     }
+    let w = run.world();
+    let b0 = live_mb();
+    let snap = w.snapshot();
+    let b1 = live_mb();
+    let nodes = w.nodes.clone();
+    let b2 = live_mb();
+    println!(
+        "a keyframe (snapshot) takes {:.0} KB, {:.0} KB of it the nodes' state",
+        (b1 - b0) * 1024.0,
+        (b2 - b1) * 1024.0
+    );
+    drop((snap, nodes));
+    // The same ten instants as scripts/bench-longplay.mjs.
     let end = run.now().0;
-    for f in [0.5, 0.9, 0.99, 0.1, 0.1001] {
-        let t = (end as f64 * f) as u64;
+    let mut x: u64 = 12345;
+    for _ in 0..10 {
+        x = (x * 1_103_515_245 + 12_345) % (1 << 31);
+        let t = (x as f64 / (1u64 << 31) as f64 * end as f64) as u64;
+        let before = run.world().counters().events;
         let t1 = std::time::Instant::now();
         run.seek(Instant(t));
         println!(
-            "seek to {f} of the run: {:.1} ms",
-            t1.elapsed().as_secs_f64() * 1e3
+            "seek to {:.3} of the run: {:.1} ms (events {before} -> {}), {} keyframes, {:.0} MB live",
+            t as f64 / end as f64,
+            t1.elapsed().as_secs_f64() * 1e3,
+            run.world().counters().events,
+            run.keyframe_count(),
+            live_mb() - base
         );
     }
 }

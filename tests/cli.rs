@@ -101,3 +101,58 @@ fn bad_input_exits_2_with_a_message() {
         );
     }
 }
+
+// Experiments come from the registry: `--list` names each with its parameters, and one rule
+// reads every experiment's flags: `--key value`, `--key=value` and `--set key=value` are the
+// same; a list of values runs once per value; bad input is refused with status 2.
+#[test]
+fn experiments_come_from_the_registry_with_one_rule_for_their_flags() {
+    let (code, out, _) = dsplay(&["experiment", "--list"]);
+    assert_eq!(code, 0);
+    for (_, e) in dsplay::labs::experiments() {
+        assert!(out.contains(e.id), "{out}");
+        for p in e.params {
+            assert!(out.contains(&format!("--{}", p.key)), "{out}");
+        }
+    }
+    let run = |args: &[&str]| {
+        let mut all = vec!["experiment", "raft-election"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        let (code, out, err) = dsplay(&all);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        serde_json::from_str::<serde_json::Value>(&out).expect("JSON")
+    };
+    let a = run(&["--trials", "5", "--timeout-ms", "150..200", "--seed", "3"]);
+    let b = run(&[
+        "--set",
+        "trials=5",
+        "--set",
+        "timeout-ms=150..200ms",
+        "--seed=3",
+    ]);
+    assert_eq!(a, b);
+    assert_eq!(a["trials"], 5);
+    let many = run(&["--trials", "4", "--nodes", "3,5"]);
+    let many = many.as_array().expect("one result per value");
+    assert_eq!(many.len(), 2);
+    assert_eq!(many[1]["params"]["nodes"], "5");
+    for bad in [
+        vec!["experiment", "raft-election", "--trials", "0"],
+        vec!["experiment", "raft-election", "--colour", "red"],
+        vec!["experiment", "raft-election", "--trials"],
+        vec![
+            "experiment",
+            "raft-election",
+            "--nodes",
+            "3,5",
+            "--seed",
+            "1,2",
+        ],
+        vec!["experiment", "no-such-thing"],
+    ] {
+        let (code, _, err) = dsplay(&bad);
+        assert_eq!(code, 2, "{bad:?}");
+        assert!(!err.is_empty());
+    }
+}

@@ -80,3 +80,179 @@ fn flows_progress_fires_when_requests_never_succeed() {
         "clients cut off from every server are owed nothing"
     );
 }
+
+// No lab parameter can shadow a key of the link itself (`n`, `seed`, `lat`, ...): the link
+// would then mean two things.
+#[test]
+fn no_lab_parameter_shadows_a_link_key() {
+    for lab in dsplay::labs::REGISTRY {
+        for p in lab.params {
+            assert!(
+                !dsplay::scenario::link::RESERVED_KEYS.contains(&p.key),
+                "the {} lab's parameter '{}' is a link key",
+                lab.id,
+                p.key
+            );
+        }
+    }
+}
+
+// The choice and fraction kinds read what a person types, write one canonical form, and name
+// the parameter by its label when they refuse a value.
+#[test]
+fn choice_and_fraction_parameters_are_canonical_and_refuse_with_their_label() {
+    use dsplay::labs::{ParamKind, ParamSpec};
+    let algo = ParamSpec {
+        key: "algo",
+        label: "Algorithm",
+        help: "",
+        kind: ParamKind::Choice {
+            options: &["ring", "jump", "maglev"],
+        },
+        default: "ring",
+    };
+    assert_eq!(algo.canonical("jump"), Ok("jump".into()));
+    let err = algo.canonical("modn").unwrap_err();
+    assert!(
+        err.contains("Algorithm ('algo')") && err.contains("ring, jump, maglev"),
+        "{err}"
+    );
+    let eps = ParamSpec {
+        key: "eps",
+        label: "Load bound ε",
+        help: "",
+        kind: ParamKind::Fraction {
+            min_ppm: 10_000,
+            max_ppm: 1_000_000,
+        },
+        default: "0.25",
+    };
+    for (typed, canonical) in [
+        ("0.25", "0.25"),
+        ("25%", "0.25"),
+        (".5", "0.5"),
+        ("1", "1"),
+        ("1.0", "1"),
+    ] {
+        assert_eq!(eps.canonical(typed), Ok(canonical.into()), "{typed}");
+    }
+    for bad in ["0.001", "2", "-0.1", "x", "", "25%%"] {
+        let err = eps.canonical(bad).unwrap_err();
+        assert!(err.starts_with("Load bound ε ('eps')"), "{bad}: {err}");
+    }
+    let clients = dsplay::labs::raft::PARAMS
+        .iter()
+        .find(|p| p.key == "clients")
+        .unwrap();
+    assert!(clients
+        .canonical("99")
+        .unwrap_err()
+        .starts_with("Clients ('clients')"));
+}
+
+// Every message kind a lab sends has a line in its legend (or the engine's), so nothing on
+// the canvas goes unexplained: the default scenario and every preset, run for 10 s.
+#[test]
+fn every_lab_declares_a_legend_entry_for_every_message_kind_it_sends() {
+    use dsplay::labs::ENGINE_LEGEND;
+    for lab in dsplay::labs::REGISTRY {
+        let mut links = vec![dsplay::scenario::link::encode(
+            &dsplay::scenario::Scenario::default_for(lab),
+        )];
+        links.extend(lab.presets.iter().map(|p| p.link.to_string()));
+        // PreVote's messages appear only with PreVote on.
+        links.push(format!("{}&prevote=1", links[0]));
+        for l in links {
+            let Ok(s) = dsplay::scenario::link::decode(&l) else {
+                continue;
+            };
+            let mut sim = dsplay::labs::build(&s).unwrap();
+            let mut kinds = std::collections::BTreeSet::new();
+            for t in 1..=10u64 {
+                sim.run_until(dsplay::sim::Instant(t * 1_000_000));
+                kinds.extend(
+                    sim.records()
+                        .into_iter()
+                        .filter(|r| r.what == "send")
+                        .map(|r| r.text),
+                );
+            }
+            for k in kinds {
+                let known = lab
+                    .legend
+                    .messages
+                    .iter()
+                    .chain(ENGINE_LEGEND.messages)
+                    .any(|(m, _, _)| *m == k);
+                assert!(
+                    known,
+                    "the {} lab sends '{k}' ({l}) but its legend does not say what it is",
+                    lab.id
+                );
+            }
+        }
+        for (_, colour, _) in lab.legend.messages {
+            assert!(
+                (*colour as usize) < dsplay::viz::colors::PALETTE.len(),
+                "{}",
+                lab.id
+            );
+        }
+        for (class, name, _) in lab.legend.roles {
+            assert!(
+                !name.is_empty() && *class > 0,
+                "{}: role classes 1 and up",
+                lab.id
+            );
+        }
+    }
+}
+
+// Every experiment of every lab runs three trials and reports a summary, a chart with data
+// and a JSON object; its parameters have defaults that pass their own checks and the shared
+// `trials` and `seed`.
+#[test]
+fn every_experiment_of_every_lab_runs_three_trials_and_reports() {
+    let mut count = 0;
+    for (lab, e) in dsplay::labs::experiments() {
+        for key in ["trials", "seed"] {
+            assert!(e.param(key).is_some(), "{} lacks '{key}'", e.id);
+        }
+        for p in e.params {
+            assert_eq!(
+                p.canonical(p.default).as_deref(),
+                Ok(p.default),
+                "{}: {}",
+                e.id,
+                p.key
+            );
+            assert!(
+                p.key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()),
+                "kebab-case: {}",
+                p.key
+            );
+        }
+        let values = e.values(&[("trials".into(), "3".into())]).unwrap();
+        let mut run = (e.start)(&values).unwrap();
+        let mut ran = 0;
+        while run.progress().0 < run.progress().1 {
+            ran += run.run(1);
+        }
+        assert_eq!(ran, 3, "{} ({})", e.id, lab.id);
+        let r = run.report();
+        assert!(!r.summary.is_empty());
+        assert!(
+            !r.charts.is_empty()
+                && r.charts
+                    .iter()
+                    .all(|c| c.series.iter().any(|s| !s.points.is_empty())),
+            "{}",
+            e.id
+        );
+        assert!(r.json.is_object());
+        count += 1;
+    }
+    assert!(count > 0);
+}

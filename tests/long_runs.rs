@@ -140,6 +140,10 @@ fn fuzz_value(kind: ParamKind, default: &str, g: &mut Gen) -> String {
             _ => default.to_string(),
         },
         ParamKind::Bool => g.pick(&["0", "1"]).to_string(),
+        ParamKind::Choice { options } => g.pick(options).to_string(),
+        ParamKind::Fraction { min_ppm, max_ppm } => {
+            labs::fraction_text(min_ppm + g.below((max_ppm - min_ppm) as u64 + 1) as u32)
+        }
     }
 }
 
@@ -329,4 +333,27 @@ fn spine_keyframes_spread_evenly_over_a_long_run() {
         tail <= 2 * even,
         "the end of the run is {tail} events past the spine"
     );
+}
+
+// A run played event by event, as the page's frames play it, keeps keyframes as it goes, so a
+// seek back from the live edge replays little.
+#[test]
+fn a_run_played_step_by_step_keeps_keyframes() {
+    let s = link::decode(LONG).unwrap();
+    let mut sim = labs::build(&s).unwrap();
+    while sim.counters().events < 300_000 {
+        sim.step();
+    }
+    let spacing = dsplay::sim::keyframe::SPINE_SPACING_EVENTS;
+    assert!(
+        sim.keyframes() as u64 >= 300_000 / spacing,
+        "{} keyframes after 300,000 events",
+        sim.keyframes()
+    );
+    // And the state it reaches equals a run to the same instant.
+    let t = sim.now();
+    let mut fresh = labs::build(&s).unwrap();
+    fresh.run_until(t);
+    sim.run_until(t);
+    assert_eq!(fingerprint(&*sim), fingerprint(&*fresh));
 }

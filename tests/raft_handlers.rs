@@ -31,10 +31,7 @@ fn put(v: &str) -> KvOp {
 }
 
 fn entry(term: u64, v: &str) -> Entry {
-    Entry {
-        term,
-        cmd: Cmd::internal(put(v)),
-    }
+    Entry::new(term, Cmd::internal(put(v)))
 }
 
 /// A follower in `term` whose log has entries with the given terms.
@@ -476,7 +473,7 @@ fn raft_5_3_the_leader_appends_a_client_command_and_replicates_it() {
             request_id: 9,
         }),
     };
-    let e = Entry { term: 2, cmd };
+    let e = Entry::new(2, cmd);
     let ae = append(2, (1, 1), vec![e.clone()], 0);
     assert_eq!(
         out.effects,

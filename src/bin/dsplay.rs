@@ -5,7 +5,7 @@
 //! panics (a panic hook turns an internal error into a message too).
 
 use clap::{Parser, Subcommand};
-use dsplay::labs::{self, ParamKind};
+use dsplay::labs;
 use dsplay::scenario::{link, Scenario};
 use dsplay::sim::time::{format_clock, parse_duration, Instant};
 use serde_json::json;
@@ -66,10 +66,23 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Run a named experiment.
+    /// Run an experiment of a lab: `--list` lists them; parameters are `--key value`,
+    /// `--key=value` or `--set key=value`; a list of values (`3,5,7`) runs once per value.
+    #[command(
+        after_help = "Example: dsplay experiment raft-election --nodes 5 --timeout-ms 150..300 --trials 1000 --json"
+    )]
     Experiment {
-        #[command(subcommand)]
-        exp: ExperimentCmd,
+        /// The experiment (see --list).
+        id: Option<String>,
+        /// List every experiment with its parameters.
+        #[arg(long)]
+        list: bool,
+        /// Print JSON (with a list of values, an array with one object per value).
+        #[arg(long)]
+        json: bool,
+        /// The experiment's parameters, e.g. --trials 1000 --seed 2.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "PARAMS")]
+        params: Vec<String>,
     },
 }
 
@@ -79,24 +92,6 @@ enum LinkCmd {
     Decode { link: String },
     /// Print the link of a scenario JSON file.
     Encode { file: PathBuf },
-}
-
-#[derive(Subcommand)]
-enum ExperimentCmd {
-    /// The Raft paper's election experiment (Section 9.3, Figure 16).
-    RaftElection {
-        #[arg(long, default_value_t = 5)]
-        nodes: u32,
-        /// Election timeout range, e.g. 150..300 (milliseconds).
-        #[arg(long = "timeout-ms")]
-        timeout_ms: String,
-        #[arg(long, default_value_t = 1000)]
-        trials: u32,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        #[arg(long)]
-        json: bool,
-    },
 }
 
 fn main() -> ExitCode {
@@ -152,7 +147,12 @@ fn run(cmd: Cmd) -> Result<String, String> {
             initial,
             json,
         } => check(&file, &format, &model, initial, json),
-        Cmd::Experiment { exp } => experiment(exp),
+        Cmd::Experiment {
+            id,
+            list,
+            json,
+            params,
+        } => experiment(id, list, json, params),
     }
 }
 
@@ -229,6 +229,7 @@ fn run_scenario(
             "linearizable": linearizable.flatten(),
             "trace_hash": format!("{:016x}", sim.trace_hash()),
             "stalled": stalled,
+            "metrics": sim.metrics().iter().map(|m| (m.key.to_string(), json!(m.value))).collect::<serde_json::Map<_, _>>(),
             "properties": props.iter().map(|p| json!({
                 "name": p.name, "holds": p.holds, "violations": p.violations,
                 "first_violation_us": p.first_violation_us,
@@ -302,18 +303,7 @@ fn list_labs(json: bool) -> String {
         ));
         out.push_str("  seed     random seed (default 1)\n  lat      latency (default 20..80ms)\n  loss     loss rate (default 0%)\n  dup      duplication rate (default 0%)\n");
         for p in l.params {
-            let range = match p.kind {
-                ParamKind::Int { min, max } => format!("{min} to {max}"),
-                ParamKind::Duration { min_us, max_us }
-                | ParamKind::DurationRange { min_us, max_us } => {
-                    format!(
-                        "{} to {}",
-                        dsplay::sim::time::format_us(min_us),
-                        dsplay::sim::time::format_us(max_us)
-                    )
-                }
-                ParamKind::Bool => "0 or 1".into(),
-            };
+            let range = p.kind.range_text();
             out.push_str(&format!(
                 "  {:<8} {}, {} (default {})\n",
                 p.key,
@@ -356,45 +346,81 @@ fn check_impl(
     dsplay::check::run_cli(file, format, model, initial, json, &clock)
 }
 
-fn experiment(exp: ExperimentCmd) -> Result<String, String> {
-    use dsplay::labs::raft::experiment::{election_experiment, ElectionParams};
-    match exp {
-        ExperimentCmd::RaftElection {
-            nodes,
-            timeout_ms,
-            trials,
-            seed,
-            json,
-        } => {
-            let (lo, hi) = parse_ms_range(&timeout_ms).map_err(|e| format!("--timeout-ms: {e}"))?;
-            let p = ElectionParams {
-                nodes,
-                timeout_min_ms: lo,
-                timeout_max_ms: hi,
-                trials,
-                seed,
-            };
-            p.validate()?;
-            let r = election_experiment(&p);
-            if json {
-                return serde_json::to_string_pretty(&r).map_err(|e| e.to_string());
-            }
-            Ok(format!(
-                "Raft election, {nodes} servers, election timeout {lo}..{hi} ms, {} trials (seed {seed})\n  time without a leader: mean {:.1} ms, median {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-                r.trials, r.mean_ms, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms
-            ))
-        }
+fn experiment(
+    id: Option<String>,
+    list: bool,
+    json: bool,
+    mut params: Vec<String>,
+) -> Result<String, String> {
+    // Flags written after the parameters reach here among them.
+    let json = json || take_flag(&mut params, "--json");
+    let list = list || take_flag(&mut params, "--list");
+    if list {
+        return Ok(list_experiments(json));
     }
+    let id = id.ok_or("name an experiment (dsplay experiment --list lists them)")?;
+    let spec = labs::find_experiment(&id).ok_or_else(|| {
+        let ids: Vec<&str> = labs::experiments().map(|(_, e)| e.id).collect();
+        format!(
+            "there is no experiment '{id}' (there are: {})",
+            ids.join(", ")
+        )
+    })?;
+    let given = dsplay::labs::experiment::parse_args(&params)?;
+    let runs = dsplay::labs::experiment::expand_lists(&given)?;
+    let mut reports = Vec::new();
+    for run in &runs {
+        let values = spec.values(run)?;
+        reports.push((values.clone(), spec.run_all(&values)?));
+    }
+    if json {
+        let v = match reports.as_slice() {
+            [(_, one)] => one.json.clone(),
+            many => json!(many
+                .iter()
+                .map(|(values, r)| json!({ "params": values, "result": r.json }))
+                .collect::<Vec<_>>()),
+        };
+        return serde_json::to_string_pretty(&v).map_err(|e| e.to_string());
+    }
+    Ok(reports
+        .iter()
+        .map(|(_, r)| r.summary.clone())
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
-/// `150..300` or `150..300ms` (milliseconds), or a single `150`.
-fn parse_ms_range(text: &str) -> Result<(u64, u64), String> {
-    let t = text.trim().trim_end_matches("ms");
-    let (a, b) = t.split_once("..").unwrap_or((t, t));
-    let num = |s: &str| {
-        s.trim()
-            .parse::<u64>()
-            .map_err(|_| format!("'{text}' is not a range such as 150..300"))
-    };
-    Ok((num(a)?, num(b)?))
+/// Removes every `flag` from `args`; returns whether there was one.
+fn take_flag(args: &mut Vec<String>, flag: &str) -> bool {
+    let before = args.len();
+    args.retain(|a| a != flag);
+    args.len() != before
+}
+
+fn list_experiments(json: bool) -> String {
+    if json {
+        let v: Vec<_> = labs::experiments()
+            .map(|(lab, e)| {
+                json!({ "id": e.id, "lab": lab.id, "title": e.title, "summary": e.summary, "params": e.params })
+            })
+            .collect();
+        return serde_json::to_string_pretty(&v).unwrap_or_default();
+    }
+    let mut out = String::new();
+    for (lab, e) in labs::experiments() {
+        out.push_str(&format!(
+            "{} ({} lab) — {}\n  {}\n",
+            e.id, lab.id, e.title, e.summary
+        ));
+        for p in e.params {
+            out.push_str(&format!(
+                "  --{:<12} {}, {} (default {})\n",
+                p.key,
+                p.label.to_lowercase(),
+                p.kind.range_text(),
+                p.default
+            ));
+        }
+    }
+    out.trim_end().to_string()
 }

@@ -5,6 +5,7 @@
 //! feeds the UI's lab picker, the `dsplay labs` command and a test that runs every lab, so
 //! adding a lab here adds it everywhere.
 
+pub mod experiment;
 pub mod flows;
 pub mod raft;
 
@@ -37,6 +38,34 @@ pub enum ParamKind {
         max_us: u64,
     },
     Bool,
+    /// One of named options (shown as a select), such as an algorithm.
+    Choice {
+        options: &'static [&'static str],
+    },
+    /// A decimal fraction in a range, in parts per million (`0.25` or `25%` in a link; shown
+    /// as a slider with its value), such as a bounded-load ε.
+    Fraction {
+        min_ppm: u32,
+        max_ppm: u32,
+    },
+}
+
+impl ParamKind {
+    /// The values it takes, for a listing: `3 to 9`, `1ms to 10s`, `one of ring, jump`.
+    pub fn range_text(&self) -> String {
+        match *self {
+            ParamKind::Int { min, max } => format!("{min} to {max}"),
+            ParamKind::Duration { min_us, max_us }
+            | ParamKind::DurationRange { min_us, max_us } => {
+                format!("{} to {}", format_us(min_us), format_us(max_us))
+            }
+            ParamKind::Bool => "0 or 1".into(),
+            ParamKind::Choice { options } => format!("one of {}", options.join(", ")),
+            ParamKind::Fraction { min_ppm, max_ppm } => {
+                format!("{} to {}", fraction_text(min_ppm), fraction_text(max_ppm))
+            }
+        }
+    }
 }
 
 /// One lab parameter: its link key, label, range and default.
@@ -51,23 +80,24 @@ pub struct ParamSpec {
 
 impl ParamSpec {
     /// Checks a value and returns its canonical text (so equal values give equal links).
+    /// Errors name the parameter by its label, with its link key.
     pub fn canonical(&self, value: &str) -> Result<String, String> {
-        let key = self.key;
+        let name = format!("{} ('{}')", self.label, self.key);
         match self.kind {
             ParamKind::Int { min, max } => {
-                let v: i64 = value.parse().map_err(|_| {
-                    format!("'{key}' must be a whole number, not '{}'", clip(value))
-                })?;
+                let v: i64 = value
+                    .parse()
+                    .map_err(|_| format!("{name} must be a whole number, not '{}'", clip(value)))?;
                 if v < min || v > max {
-                    return Err(format!("'{key}' must be between {min} and {max}, not {v}"));
+                    return Err(format!("{name} must be between {min} and {max}, not {v}"));
                 }
                 Ok(v.to_string())
             }
             ParamKind::Duration { min_us, max_us } => {
-                let v = parse_duration(value).map_err(|e| format!("'{key}': {e}"))?;
+                let v = parse_duration(value).map_err(|e| format!("{name}: {e}"))?;
                 if v < min_us || v > max_us {
                     return Err(format!(
-                        "'{key}' must be between {} and {}",
+                        "{name} must be between {} and {}",
                         format_us(min_us),
                         format_us(max_us)
                     ));
@@ -75,10 +105,10 @@ impl ParamSpec {
                 Ok(format_us(v))
             }
             ParamKind::DurationRange { min_us, max_us } => {
-                let (lo, hi) = parse_range(value).map_err(|e| format!("'{key}': {e}"))?;
+                let (lo, hi) = parse_range(value).map_err(|e| format!("{name}: {e}"))?;
                 if lo < min_us || hi > max_us {
                     return Err(format!(
-                        "'{key}' must lie between {} and {}",
+                        "{name} must lie between {} and {}",
                         format_us(min_us),
                         format_us(max_us)
                     ));
@@ -92,10 +122,58 @@ impl ParamSpec {
             ParamKind::Bool => match value {
                 "1" | "true" | "on" => Ok("1".into()),
                 "0" | "false" | "off" => Ok("0".into()),
-                _ => Err(format!("'{key}' must be 1 or 0, not '{}'", clip(value))),
+                _ => Err(format!("{name} must be 1 or 0, not '{}'", clip(value))),
             },
+            ParamKind::Choice { options } => options
+                .iter()
+                .find(|o| **o == value)
+                .map(|o| o.to_string())
+                .ok_or_else(|| {
+                    format!(
+                        "{name} must be one of {}, not '{}'",
+                        options.join(", "),
+                        clip(value)
+                    )
+                }),
+            ParamKind::Fraction { min_ppm, max_ppm } => {
+                let ppm = parse_fraction_ppm(value).ok_or_else(|| {
+                    format!(
+                        "{name} must be a fraction such as 0.25 or 25%, not '{}'",
+                        clip(value)
+                    )
+                })?;
+                if ppm < min_ppm || ppm > max_ppm {
+                    return Err(format!(
+                        "{name} must be between {} and {}",
+                        fraction_text(min_ppm),
+                        fraction_text(max_ppm)
+                    ));
+                }
+                Ok(fraction_text(ppm))
+            }
         }
     }
+}
+
+/// Reads `0.25` or `25%` (at most six decimal places of the fraction) as parts per million.
+pub fn parse_fraction_ppm(text: &str) -> Option<u32> {
+    let (num, scale) = match text.strip_suffix('%') {
+        Some(p) => (p, 10_000),
+        None => (text, 1_000_000),
+    };
+    let v = crate::sim::time::parse_decimal_scaled(num, scale)?;
+    u32::try_from(v).ok()
+}
+
+/// A fraction in its canonical link form: `0.25`, `1`, `0.000001`.
+pub fn fraction_text(ppm: u32) -> String {
+    let whole = ppm / 1_000_000;
+    let frac = ppm % 1_000_000;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:06}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
 }
 
 fn clip(s: &str) -> String {
@@ -123,6 +201,46 @@ pub struct Preset {
     pub link: &'static str,
 }
 
+/// What the colours on a lab's canvases mean, one line each: the legend the page shows.
+/// Message colours come from their kind ([`crate::viz::colors::for_kind`]), role colours from
+/// the node's role class; a test checks that every message kind a lab sends is here.
+pub struct Legend {
+    /// The lab's message kinds (`MessageInfo::kind`), the palette colour each is drawn in
+    /// (an index into [`crate::viz::colors::PALETTE`]; a request and its answer may share
+    /// one, the arrow tells them apart) and what each does.
+    pub messages: &'static [(&'static str, u8, &'static str)],
+    /// Node role classes (`NodeView::role_class`), their name and meaning.
+    pub roles: &'static [(u8, &'static str, &'static str)],
+}
+
+/// What the engine itself draws in every lab: client traffic and what happens to messages.
+pub static ENGINE_LEGEND: Legend = Legend {
+    messages: &[
+        (
+            "client request",
+            4,
+            "a client asks a server to do something",
+        ),
+        ("client reply", 2, "the server's answer to a client"),
+    ],
+    roles: &[(
+        0,
+        "crashed",
+        "a node that is down (it lost its volatile state)",
+    )],
+};
+
+/// The palette colour a legend gives a message kind (the engine's or a lab's), if one does.
+pub fn message_colour(kind: &str) -> Option<u8> {
+    REGISTRY
+        .iter()
+        .map(|l| &l.legend)
+        .chain([&ENGINE_LEGEND])
+        .flat_map(|l| l.messages.iter())
+        .find(|(k, _, _)| *k == kind)
+        .map(|(_, c, _)| *c)
+}
+
 /// A registry entry.
 pub struct Lab {
     pub id: &'static str,
@@ -133,6 +251,9 @@ pub struct Lab {
     pub nodes_default: u32,
     pub params: &'static [ParamSpec],
     pub presets: &'static [Preset],
+    pub legend: Legend,
+    /// The experiments it offers ([`experiment`]).
+    pub experiments: &'static [&'static experiment::ExperimentSpec],
     /// Builds a running simulation from a validated scenario.
     pub build: fn(&Scenario) -> Result<Box<dyn Sim>, String>,
 }
@@ -148,6 +269,60 @@ pub static REGISTRY: &[&Lab] = &[&flows::LAB, &raft::LAB];
 
 pub fn find(id: &str) -> Option<&'static Lab> {
     REGISTRY.iter().copied().find(|l| l.id == id)
+}
+
+/// Every experiment of every lab, with its lab, in menu order.
+pub fn experiments() -> impl Iterator<Item = (&'static Lab, &'static experiment::ExperimentSpec)> {
+    REGISTRY
+        .iter()
+        .flat_map(|l| l.experiments.iter().map(move |e| (*l, *e)))
+}
+
+/// The experiment with this id, in any lab.
+pub fn find_experiment(id: &str) -> Option<&'static experiment::ExperimentSpec> {
+    experiments().map(|(_, e)| e).find(|e| e.id == id)
+}
+
+/// A figure about a run, the same on the page and in `dsplay run --json` (`metrics`): so that
+/// what a learner reads off the page can be checked on the command line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metric {
+    /// The JSON key, snake_case with the unit last (`commit_index`, `latency_ms_mean`).
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: f64,
+}
+
+impl Metric {
+    pub fn new(key: &'static str, label: &'static str, value: f64) -> Metric {
+        Metric { key, label, value }
+    }
+
+    /// The value as the page shows it: whole numbers without decimals, others with two.
+    pub fn value_text(&self) -> String {
+        if self.value.fract() == 0.0 && self.value.abs() < 1e15 {
+            format!("{}", self.value as i64)
+        } else {
+            format!("{:.2}", self.value)
+        }
+    }
+}
+
+/// The figures every lab with clients has: operations by outcome over the whole run.
+fn client_metrics(c: &Counters) -> Vec<Metric> {
+    vec![
+        Metric::new("client_ops_ok", "client operations ok", c.ops_ok as f64),
+        Metric::new(
+            "client_ops_failed",
+            "client operations failed",
+            c.ops_failed as f64,
+        ),
+        Metric::new(
+            "client_ops_unknown",
+            "client operations with unknown outcome (timed out)",
+            c.ops_unknown as f64,
+        ),
+    ]
 }
 
 /// A property's status for reports and the UI.
@@ -222,6 +397,8 @@ pub trait Sim {
     fn records(&self) -> Vec<RecordView>;
     fn records_since(&self, seq: u64) -> Vec<RecordView>;
     fn panels(&self) -> Vec<Panel>;
+    /// Figures about the run: the client operations by outcome, then the lab's own.
+    fn metrics(&self) -> Vec<Metric>;
     fn history(&self) -> Vec<OpView>;
     fn cut_links(&self) -> Vec<(u32, u32)>;
     fn keyframes(&self) -> usize;
@@ -347,6 +524,10 @@ pub trait LabProtocol: Protocol {
     fn node_view(&self, world: &World<Self>, id: u32) -> NodeView;
     /// Panels beside the canvas.
     fn panels(&self, _world: &World<Self>) -> Vec<Panel> {
+        Vec::new()
+    }
+    /// The lab's own figures about the run (besides the client operations every lab reports).
+    fn metrics(&self, _world: &World<Self>) -> Vec<Metric> {
         Vec::new()
     }
     fn op_text(&self, op: &Self::Op) -> String {
@@ -516,6 +697,16 @@ impl<P: LabProtocol> Sim for Run<P> {
     fn panels(&self) -> Vec<Panel> {
         let w = self.world();
         w.proto.panels(w)
+    }
+    fn metrics(&self) -> Vec<Metric> {
+        let w = self.world();
+        let mut m = if w.cfg.clients > 0 {
+            client_metrics(&w.counters())
+        } else {
+            Vec::new()
+        };
+        m.extend(w.proto.metrics(w));
+        m
     }
     fn history(&self) -> Vec<OpView> {
         let w = self.world();

@@ -95,6 +95,9 @@ pub fn decode(link: &str) -> Result<Scenario, ScenarioError> {
     Ok(s)
 }
 
+/// The link keys of the scenario itself; no lab parameter may use one (a test checks it).
+pub const RESERVED_KEYS: &[&str] = &["v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t"];
+
 fn apply_pair(
     s: &mut Scenario,
     lab: &labs::Lab,

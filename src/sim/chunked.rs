@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 /// Values per shared chunk of a [`Chunked`] vector.
-const CHUNK: usize = 64;
+const CHUNK: usize = 256;
 
 /// A vector stored in fixed-size chunks behind `Arc`s, so cloning it (a keyframe of the whole
 /// world, a message) copies pointers, not entries: keyframes share every full chunk, and an

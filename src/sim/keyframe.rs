@@ -31,13 +31,13 @@ use super::time::Instant;
 use super::world::{StepInfo, World};
 
 /// The most spine keyframes kept (the first, at time zero, included).
-pub const SPINE_KEYFRAMES: usize = 64;
+pub const SPINE_KEYFRAMES: usize = 48;
 /// The first spacing of the spine, in events; it doubles each time the spine fills.
 pub const SPINE_SPACING_EVENTS: u64 = 25_000;
 /// The spacing of local keyframes, in events.
 pub const LOCAL_SPACING_EVENTS: u64 = 6_000;
 /// The most local keyframes kept (the newest).
-pub const LOCAL_KEYFRAMES: usize = 12;
+pub const LOCAL_KEYFRAMES: usize = 10;
 /// The most keyframes a run holds at once.
 pub const MAX_KEYFRAMES: usize = SPINE_KEYFRAMES + LOCAL_KEYFRAMES;
 
@@ -53,18 +53,23 @@ pub struct Run<P: Protocol> {
     local: Vec<World<P>>,
     /// The furthest time this run has reached (the end of the scrub bar).
     horizon_us: u64,
+    /// The event count at which a keyframe may next be due ([`Run::plan_keyframe`]).
+    keyframe_due_events: u64,
 }
 
 impl<P: Protocol> Run<P> {
     pub fn new(world: World<P>, script: Vec<Command>) -> Self {
-        Run {
+        let mut run = Run {
             spine: vec![world.snapshot()],
             world,
             script,
             spine_spacing_events: SPINE_SPACING_EVENTS,
             local: Vec::new(),
             horizon_us: 0,
-        }
+            keyframe_due_events: 0,
+        };
+        run.plan_keyframe();
+        run
     }
 
     pub fn world(&self) -> &World<P> {
@@ -130,27 +135,40 @@ impl<P: Protocol> Run<P> {
         let start = Self::events(&self.world);
         let mut violated = false;
         let reached = loop {
-            let used = Self::events(&self.world) - start;
+            let now = Self::events(&self.world);
+            let used = now - start;
             if used >= max_events {
                 break false;
             }
-            let spine_due = if self.beyond_spine() {
-                self.spine_spacing_events
-                    .saturating_sub(self.events_since_keyframe(true))
-            } else {
-                u64::MAX
-            };
-            let local_due = LOCAL_SPACING_EVENTS.saturating_sub(self.events_since_keyframe(false));
-            let chunk = spine_due.min(local_due).min(max_events - used).max(1);
+            if now >= self.keyframe_due_events {
+                self.keep_keyframe();
+            }
+            let chunk = (self.keyframe_due_events - now)
+                .min(max_events - used)
+                .max(1);
             let (reached, v) = self.world.run_until_within(t, &self.script, chunk);
             violated |= v;
             if reached {
                 break true;
             }
-            self.keep_keyframe();
         };
         self.horizon_us = self.horizon_us.max(self.world.now().0);
         (reached, violated)
+    }
+
+    /// Works out when the next keyframe is due: the spine's spacing past its last keyframe (only
+    /// beyond the spine's end), or the local spacing past the newest keyframe behind the world.
+    fn plan_keyframe(&mut self) {
+        let spine_due = if self.beyond_spine() {
+            self.spine_spacing_events
+                .saturating_sub(self.events_since_keyframe(true))
+        } else {
+            u64::MAX
+        };
+        let local_due = LOCAL_SPACING_EVENTS.saturating_sub(self.events_since_keyframe(false));
+        self.keyframe_due_events = Self::events(&self.world)
+            .saturating_add(spine_due.min(local_due))
+            .max(Self::events(&self.world) + 1);
     }
 
     /// Keeps a keyframe of the world as it stands: on the spine when the spine's spacing has
@@ -172,13 +190,14 @@ impl<P: Protocol> Run<P> {
             }
             self.local.push(self.world.snapshot());
         }
+        self.plan_keyframe();
     }
 
     /// Processes one event or command (keyframes kept as time passes).
     pub fn step(&mut self) -> Option<StepInfo> {
-        let due = self.world.next_due_us(&self.script)?;
-        if due > self.world.now().0 {
-            self.run_until(Instant(due.saturating_sub(1)).max(self.world.now()));
+        // A run played event by event (the page's frames) keeps keyframes like any other.
+        if Self::events(&self.world) >= self.keyframe_due_events {
+            self.keep_keyframe();
         }
         let info = self.world.step(&self.script);
         self.horizon_us = self.horizon_us.max(self.world.now().0);
@@ -207,6 +226,7 @@ impl<P: Protocol> Run<P> {
             }
             let from = Self::events(k);
             self.world = k.clone();
+            self.plan_keyframe();
             self.run_until(t);
             if self.world.trace.window_is_complete() {
                 return;
@@ -226,6 +246,7 @@ impl<P: Protocol> Run<P> {
         self.local.retain(|k| k.now() <= t);
         self.horizon_us = t.0;
         self.script.push(Command::new(t.0, action));
+        self.plan_keyframe();
         self.run_until(t)
     }
 
@@ -236,6 +257,7 @@ impl<P: Protocol> Run<P> {
         self.spine_spacing_events = SPINE_SPACING_EVENTS;
         self.world = self.spine[0].clone();
         self.horizon_us = 0;
+        self.plan_keyframe();
         self.run_until(t);
     }
 }

@@ -164,6 +164,10 @@ pub struct Counters {
     pub timers: u64,
     pub notes: u64,
     pub violations: u64,
+    /// Client operations that completed, by outcome.
+    pub ops_ok: u64,
+    pub ops_failed: u64,
+    pub ops_unknown: u64,
 }
 
 /// The bounded trace.
@@ -204,6 +208,11 @@ impl<M: Hash> Trace<M> {
             RecordKind::Timer { .. } => c.timers += 1,
             RecordKind::Note { .. } => c.notes += 1,
             RecordKind::Violation { .. } => c.violations += 1,
+            RecordKind::Complete { outcome, .. } => match outcome {
+                OutcomeKind::Ok => c.ops_ok += 1,
+                OutcomeKind::Fail => c.ops_failed += 1,
+                OutcomeKind::Unknown => c.ops_unknown += 1,
+            },
             _ => {}
         }
         if self.window.len() == self.capacity {

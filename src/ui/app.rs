@@ -83,9 +83,12 @@ pub fn App() -> impl IntoView {
             data-lab=data_lab
         >
             <Header/>
-            <Notice/>
             <main class="main">
-                <Opening/>
+                // Over the stage, so that nothing a notice says moves or resizes the canvases.
+                <div class="overlays">
+                    <Opening/>
+                    <Notice/>
+                </div>
                 <Stage canvas=canvases.topo/>
                 <Side/>
                 <Diagram canvas=canvases.diagram/>
@@ -144,6 +147,14 @@ fn Header() -> impl IntoView {
                     x.play(true);
                     Ok(())
                 });
+                // The caption says which preset is loaded and what to watch for.
+                let preset =
+                    labs::find(&s.lab).and_then(|l| l.presets.iter().find(|p| p.link == value));
+                if let Some(p) = preset {
+                    shell
+                        .notice
+                        .set(Some(format!("{}: {}.", p.name, p.description)));
+                }
             }
             Err(e) => shell.notice.set(Some(e.0)),
         }

@@ -25,6 +25,7 @@ pub fn Side() -> impl IntoView {
             <Network/>
             <LabParams/>
             <Properties/>
+            <Figures/>
             <Panels/>
             <Tools/>
         </aside>
@@ -404,6 +405,23 @@ fn param_control(shell: Shell, spec: &'static ParamSpec) -> impl IntoView {
                 on:change=move |ev| apply(if event_target_checked(&ev) { "1".into() } else { "0".into() })/>
         }
         .into_any(),
+        ParamKind::Choice { options } => view! {
+            <select id=id.clone() aria-label=spec.label prop:value=value
+                on:change=move |ev| apply(event_target_value(&ev))>
+                {options.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
+            </select>
+        }
+        .into_any(),
+        ParamKind::Fraction { min_ppm, max_ppm } => {
+            let frac = |ppm: u32| crate::labs::fraction_text(ppm);
+            let step = frac(((max_ppm - min_ppm) / 100).max(1));
+            view! {
+                <input id=id.clone() type="range" min=frac(min_ppm) max=frac(max_ppm) step=step aria-label=spec.label
+                    prop:value=value on:change=move |ev| apply(event_target_value(&ev))/>
+                <output>{value}</output>
+            }
+            .into_any()
+        }
         ParamKind::Duration { .. } | ParamKind::DurationRange { .. } => view! {
             <input id=id.clone() type="text" class="text" aria-label=spec.label spellcheck="false"
                 prop:value=value on:change=move |ev| apply(event_target_value(&ev))/>
@@ -450,6 +468,29 @@ fn Properties() -> impl IntoView {
                 }).collect_view()}
             </ul>
         </section>
+    }
+}
+
+/// The run's figures (`metrics`), the same ones `dsplay run --json` prints.
+#[component]
+fn Figures() -> impl IntoView {
+    let shell = expect_context::<Shell>();
+    let metrics = Memo::new(move |_| {
+        shell.slow_tick.get();
+        shell.with(|s| s.sim().metrics()).unwrap_or_default()
+    });
+    view! {
+        {move || (!metrics.get().is_empty()).then(|| view! {
+            <section class="card" aria-label="Figures">
+                <h2>"Figures"</h2>
+                <dl class="stats">
+                    {move || metrics.get().into_iter().map(|m| view! {
+                        <dt>{m.label}</dt>
+                        <dd class="mono" data-metric=m.key>{m.value_text()}</dd>
+                    }).collect_view()}
+                </dl>
+            </section>
+        })}
     }
 }
 

@@ -273,7 +273,64 @@ pub fn Stage(
                 <div class="tooltip" role="status" style=format!("left:{:.0}px;top:{:.0}px", x + 14.0, y + 14.0)>{t}</div>
             })}
             <NodeMenu/>
+            <Legend/>
         </section>
+    }
+}
+
+/// What the colours mean: the lab's message kinds and roles, and the engine's marks. Folded
+/// away by default; it lies over the stage's corner and moves nothing.
+#[component]
+fn Legend() -> impl IntoView {
+    use crate::viz::colors::{for_kind, for_role, ALERT};
+    let shell = expect_context::<Shell>();
+    let lab = Memo::new(move |_| {
+        shell.tick.get();
+        shell
+            .with(|s| (s.lab().id, s.sim().clients() > 0))
+            .unwrap_or_default()
+    });
+    let entries = move || {
+        let (id, clients) = lab.get();
+        let Some(lab) = crate::labs::find(id) else {
+            return Vec::new();
+        };
+        let engine = &crate::labs::ENGINE_LEGEND;
+        let mut rows: Vec<(String, &'static str, &'static str, &'static str)> = Vec::new();
+        let client_kinds = if clients { engine.messages } else { &[] };
+        for (kind, _, meaning) in lab.legend.messages.iter().chain(client_kinds) {
+            rows.push(("dot".into(), for_kind(kind), kind, meaning));
+        }
+        for (class, name, meaning) in lab.legend.roles.iter().chain(engine.roles) {
+            rows.push(("ring".into(), for_role(*class), name, meaning));
+        }
+        rows.push((
+            "cross".into(),
+            ALERT,
+            "dropped",
+            "a message lost, cut off or dropped",
+        ));
+        rows.push((
+            "dash".into(),
+            "#8a8f98",
+            "cut link",
+            "a dashed line: messages on it are dropped",
+        ));
+        rows
+    };
+    view! {
+        <details class="legend">
+            <summary aria-label="What the colours mean">"Legend"</summary>
+            <ul>
+                {move || entries().into_iter().map(|(shape, colour, name, meaning)| view! {
+                    <li title=meaning>
+                        <span class=format!("swatch {shape}") style=format!("--c:{colour}") aria-hidden="true"></span>
+                        <span class="legend-name">{name}</span>
+                        <span class="muted small">{meaning}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </details>
     }
 }
 

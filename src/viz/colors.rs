@@ -17,12 +17,12 @@ pub const NEUTRAL: &str = "#8a8f98";
 /// Drops and violations.
 pub const ALERT: &str = "#D55E00";
 
-/// A stable colour for a message kind: the same kind is always the same colour.
+/// A stable colour for a message kind: the one its lab's legend gives it, else one derived
+/// from the name, so the same kind is always the same colour.
 pub fn for_kind(kind: &str) -> &'static str {
-    match kind {
-        "client request" => PALETTE[4],
-        "client reply" => PALETTE[2],
-        _ => {
+    match crate::labs::message_colour(kind) {
+        Some(c) => PALETTE[c as usize % PALETTE.len()],
+        None => {
             let h = kind
                 .bytes()
                 .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));

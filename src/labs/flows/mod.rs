@@ -89,6 +89,19 @@ pub static LAB: Lab = Lab {
     nodes_default: 3,
     params: PARAMS,
     presets: PRESETS,
+    legend: super::Legend {
+        // Servers talk only to clients here: the engine's client messages are the lab's.
+        messages: &[],
+        roles: &[
+            (1, "idle", "a server with no request in service"),
+            (
+                2,
+                "busy",
+                "a server working on requests (more wait in its queue)",
+            ),
+        ],
+    },
+    experiments: &[],
     build,
 };
 

@@ -45,6 +45,25 @@ impl LabProtocol for Flows {
         }
     }
 
+    fn metrics(&self, w: &World<Self>) -> Vec<crate::labs::Metric> {
+        use crate::labs::Metric;
+        let servers = 0..w.n();
+        let waiting: usize = servers.clone().map(|i| w.state(i).queue.len()).sum();
+        let busy: usize = servers.map(|i| w.state(i).in_service.len()).sum();
+        vec![
+            Metric::new(
+                "requests_in_service",
+                "requests being worked on",
+                busy as f64,
+            ),
+            Metric::new(
+                "requests_waiting",
+                "requests waiting in queues",
+                waiting as f64,
+            ),
+        ]
+    }
+
     fn op_text(&self, op: &super::Op) -> String {
         format!("req {}", op.value)
     }

@@ -37,7 +37,12 @@
 
 use super::kv::{Cmd, KvOp};
 use super::log::{Entry, Log};
+use super::paper;
 use super::protocol::{Raft, RaftState, Role};
+use crate::labs::experiment::{
+    AxisScale, Chart, ExperimentSpec, Report, Series, SeriesStyle, Trials, Values,
+};
+use crate::labs::{ParamKind, ParamSpec};
 use crate::sim::command::{Action, Command};
 use crate::sim::net::Dist;
 use crate::sim::rng::{Rng, Stream};
@@ -244,12 +249,14 @@ pub fn trial_world(p: &ElectionParams, model: &ClusterModel, trial: u32) -> Worl
         };
         w.net.overrides.insert((0, i), link);
     }
-    let entry = |i: u64| Entry {
-        term: 1,
-        cmd: Cmd::internal(KvOp::Put {
-            key: "x".into(),
-            value: i.to_string(),
-        }),
+    let entry = |i: u64| {
+        Entry::new(
+            1,
+            Cmd::internal(KvOp::Put {
+                key: "x".into(),
+                value: i.to_string(),
+            }),
+        )
     };
     let mut common = Log::new();
     (1..=COMMON_ENTRIES).for_each(|i| common.push(entry(i)));
@@ -368,6 +375,140 @@ impl ElectionExperiment {
     /// The summary of the trials run so far.
     pub fn result(&self) -> ElectionResult {
         ElectionResult::from_samples(self.samples_ms.clone())
+    }
+}
+
+/// The experiment as the registry lists it (`dsplay experiment raft-election`, the page's
+/// experiment panel).
+pub static ELECTION: ExperimentSpec = ExperimentSpec {
+    id: "raft-election",
+    title: "Election experiment (Raft paper §9.3, Figure 16)",
+    summary: "The leader of a cluster crashes, and we time until a new one is heard by all. \
+              Each trial is a real run of this Raft; the paper's quantiles are drawn beside ours.",
+    params: &[
+        ParamSpec {
+            key: "nodes",
+            label: "Servers",
+            help: "How many servers the cluster has",
+            kind: ParamKind::Int { min: 3, max: 9 },
+            default: "5",
+        },
+        ParamSpec {
+            key: "timeout-ms",
+            label: "Election timeout",
+            help: "The range election timeouts are drawn from (the paper's ranges have its data beside)",
+            kind: ParamKind::DurationRange {
+                min_us: 2_000,
+                max_us: 60_000_000,
+            },
+            default: "150..300ms",
+        },
+        ParamSpec {
+            key: "trials",
+            label: "Trials",
+            help: "How many leader crashes to time",
+            kind: ParamKind::Int {
+                min: 1,
+                max: 1_000_000,
+            },
+            default: "1000",
+        },
+        ParamSpec {
+            key: "seed",
+            label: "Experiment seed",
+            help: "Trial k runs with a seed derived from this one and k",
+            kind: ParamKind::Int {
+                min: 0,
+                max: i64::MAX,
+            },
+            default: "1",
+        },
+    ],
+    start: start_election,
+};
+
+/// Reads the registry's values into [`ElectionParams`].
+pub fn election_params(v: &Values) -> Result<ElectionParams, String> {
+    let get = |k: &str| v.get(k).map(String::as_str).unwrap_or_default();
+    let whole = |k: &str| -> Result<u64, String> {
+        get(k)
+            .parse()
+            .map_err(|_| format!("'{k}' must be a whole number"))
+    };
+    let (lo_us, hi_us) = crate::labs::parse_range(get("timeout-ms"))?;
+    if lo_us % 1_000 != 0 || hi_us % 1_000 != 0 {
+        return Err("the election timeout must be whole milliseconds".into());
+    }
+    let p = ElectionParams {
+        nodes: whole("nodes")? as u32,
+        timeout_min_ms: lo_us / 1_000,
+        timeout_max_ms: hi_us / 1_000,
+        trials: whole("trials")? as u32,
+        seed: whole("seed")?,
+    };
+    p.validate()?;
+    Ok(p)
+}
+
+fn start_election(v: &Values) -> Result<Box<dyn Trials>, String> {
+    Ok(Box::new(ElectionExperiment::new(election_params(v)?)))
+}
+
+impl Trials for ElectionExperiment {
+    fn run(&mut self, k: u32) -> u32 {
+        self.run_trials(k)
+    }
+    fn progress(&self) -> (u32, u32) {
+        ElectionExperiment::progress(self)
+    }
+    fn report(&self) -> Report {
+        let r = self.result();
+        let p = &self.params;
+        let mut series = vec![Series {
+            name: "dsplay".into(),
+            style: SeriesStyle::Steps,
+            points: paper::cdf(&r.samples_ms),
+            reference: false,
+        }];
+        let paper_row = paper::fig16(p.timeout_min_ms, p.timeout_max_ms);
+        if let Some(row) = paper_row {
+            series.push(Series {
+                name: "the paper (Figure 16)".into(),
+                style: SeriesStyle::Dots,
+                points: row.quantiles.iter().map(|(q, ms)| (*ms, *q)).collect(),
+                reference: true,
+            });
+        }
+        Report {
+            summary: format!(
+                "Raft election, {} servers, election timeout {}..{} ms, {} trials (seed {})\n  \
+                 time without a leader: mean {:.1} ms, median {:.1} ms, p90 {:.1} ms, p99 {:.1} \
+                 ms, max {:.1} ms",
+                p.nodes,
+                p.timeout_min_ms,
+                p.timeout_max_ms,
+                r.trials,
+                p.seed,
+                r.mean_ms,
+                r.p50_ms,
+                r.p90_ms,
+                r.p99_ms,
+                r.max_ms
+            ),
+            charts: vec![Chart {
+                title: "Time without a leader".into(),
+                x_label: "ms after the leader crashed".into(),
+                y_label: "fraction of trials".into(),
+                x_scale: AxisScale::Log,
+                y_scale: AxisScale::Linear,
+                series,
+                caption: match paper_row {
+                    Some(row) => format!("The paper measured {} trials of this range.", row.trials),
+                    None => "The paper did not measure this range.".into(),
+                },
+            }],
+            json: serde_json::to_value(&r).unwrap_or_default(),
+        }
     }
 }
 

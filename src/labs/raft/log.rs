@@ -15,11 +15,23 @@ use std::hash::{Hash, Hasher};
 pub type Term = u64;
 pub type Index = u64;
 
-/// One log entry: the leader's term when it was created and the client command.
+/// One log entry: the leader's term when it was created and the client command. The command
+/// is shared: the leader's entry, the copies in AppendEntries and every follower's log hold
+/// the same one, so a long run keeps one command per index, not one per server (hashing and
+/// comparing still look at the command itself).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Entry {
     pub term: Term,
-    pub cmd: Cmd,
+    pub cmd: std::sync::Arc<Cmd>,
+}
+
+impl Entry {
+    pub fn new(term: Term, cmd: Cmd) -> Entry {
+        Entry {
+            term,
+            cmd: std::sync::Arc::new(cmd),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -116,13 +128,13 @@ mod tests {
     use crate::labs::raft::kv::KvOp;
 
     fn e(term: Term, v: &str) -> Entry {
-        Entry {
+        Entry::new(
             term,
-            cmd: Cmd::internal(KvOp::Put {
+            Cmd::internal(KvOp::Put {
                 key: "x".into(),
                 value: v.into(),
             }),
-        }
+        )
     }
 
     #[test]

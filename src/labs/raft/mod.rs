@@ -132,6 +132,23 @@ pub static LAB: Lab = Lab {
     nodes_default: 5,
     params: PARAMS,
     presets: PRESETS,
+    legend: super::Legend {
+        messages: &[
+            ("vote request", 1, "a candidate asks for a vote in its new term (RequestVote)"),
+            ("vote", 1, "the answer: vote granted or not"),
+            ("pre-vote request", 3, "PreVote: could I win an election? (the term is not raised)"),
+            ("pre-vote", 3, "the answer to a pre-vote request"),
+            ("heartbeat", 0, "AppendEntries with no entries: the leader is alive"),
+            ("append", 7, "AppendEntries carrying log entries to a follower"),
+            ("append reply", 0, "a follower's answer: appended up to an index, or a mismatch"),
+        ],
+        roles: &[
+            (view::CLASS_FOLLOWER, "follower", "follows a leader; the ring drains until its election timeout"),
+            (view::CLASS_CANDIDATE, "candidate", "stands for election (or a pre-candidate asking first)"),
+            (view::CLASS_LEADER, "leader", "replicates its log and sends heartbeats"),
+        ],
+    },
+    experiments: &[&experiment::ELECTION],
     build,
 };
 

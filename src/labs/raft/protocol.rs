@@ -794,13 +794,13 @@ impl Protocol for Raft {
             client: req.client,
             request_id: req.request_id,
         };
-        st.log.push(Entry {
-            term: st.current_term,
-            cmd: Cmd {
+        st.log.push(Entry::new(
+            st.current_term,
+            Cmd {
                 op: req.op,
                 origin: Some(origin),
             },
-        });
+        ));
         st.match_index[ctx.id as usize] = st.log.last_index();
         for p in ctx.peers() {
             // Followers still catching up get their entries from the reply loop instead.

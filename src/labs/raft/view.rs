@@ -86,6 +86,29 @@ impl LabProtocol for Raft {
         vec![log_panel(w), kv_panel(w)]
     }
 
+    fn metrics(&self, w: &World<Self>) -> Vec<crate::labs::Metric> {
+        use crate::labs::Metric;
+        let ids = 0..w.n();
+        let term = ids
+            .clone()
+            .map(|i| w.state(i).current_term)
+            .max()
+            .unwrap_or(0);
+        let commit = ids
+            .clone()
+            .map(|i| w.state(i).commit_index)
+            .max()
+            .unwrap_or(0);
+        let longest = ids.map(|i| w.state(i).log.last_index()).max().unwrap_or(0);
+        let leader = current_leader(w).map_or(-1.0, |l| l as f64);
+        vec![
+            Metric::new("term", "highest term", term as f64),
+            Metric::new("commit_index", "highest commit index", commit as f64),
+            Metric::new("log_length", "longest log", longest as f64),
+            Metric::new("leader", "leader of the highest term (-1: none)", leader),
+        ]
+    }
+
     fn op_text(&self, op: &KvOp) -> String {
         op.text()
     }

@@ -1,0 +1,83 @@
+// What every lab gets from the platform: preset captions in an overlay that moves nothing, a
+// legend of its colours, and figures that match the command line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { launch, open } from './helpers.mjs';
+
+const box = (page, sel) => page.evaluate((s) => {
+  const r = document.querySelector(s).getBoundingClientRect();
+  return { x: r.x, y: r.y, w: r.width, h: r.height };
+}, sel);
+
+test('a preset opens with its caption over the stage, and the topology keeps its size', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, '#/raft?n=5&seed=1&lat=20..80ms');
+    const before = await box(page, 'canvas.topology');
+    const presets = await page.$$eval("select[aria-label='Scenario presets'] option", (os) => os.map((o) => [o.value, o.textContent]));
+    const [value, name] = presets.find(([v]) => v.startsWith('#/'));
+    await page.selectOption("select[aria-label='Scenario presets']", value);
+    await page.waitForSelector("[role='alert'] .notice-text");
+    const caption = await page.textContent("[role='alert'] .notice-text");
+    assert.ok(caption.startsWith(`${name.trim()}:`), `the caption names the preset: ${caption}`);
+    assert.ok(caption.length > name.length + 20, 'and says what it shows');
+    const after = await box(page, 'canvas.topology');
+    assert.deepEqual(after, before, 'the caption moved or resized the topology');
+    // The caption is dismissible and lies over the stage.
+    const overlay = await box(page, '.overlays');
+    const stage = await box(page, '.stage');
+    assert.ok(overlay.y >= stage.y && overlay.y < stage.y + stage.h / 2, 'over the top of the stage');
+    await page.click("button[aria-label='Dismiss message']");
+    assert.equal(await page.locator("[role='alert']").count(), 0);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('the legend says what each colour of the lab means, in presenter mode too', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, '#/raft?n=5&seed=1&lat=20..80ms&clients=1');
+    const before = await box(page, 'canvas.topology');
+    await page.click(".legend summary");
+    const names = await page.$$eval('.legend .legend-name', (ns) => ns.map((n) => n.textContent));
+    for (const want of ['vote request', 'heartbeat', 'append', 'client request', 'leader', 'follower', 'candidate', 'crashed', 'dropped']) {
+      assert.ok(names.includes(want), `the legend names '${want}': ${names}`);
+    }
+    assert.deepEqual(await box(page, 'canvas.topology'), before, 'opening the legend moved nothing');
+    const size = () => page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.legend')).fontSize));
+    const small = await size();
+    await page.click("button[aria-label='Presenter mode']");
+    assert.ok((await size()) > small * 1.1, 'larger type in presenter mode');
+    await open(page, '#/flows?n=3&seed=1');
+    await page.click(".legend summary");
+    const flows = await page.$$eval('.legend .legend-name', (ns) => ns.map((n) => n.textContent));
+    assert.ok(flows.includes('busy') && flows.includes('client reply') && !flows.includes('heartbeat'), `${flows}`);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test("the page's figures are the ones dsplay run --json prints for the same link", async () => {
+  const bin = ['target/release/dsplay', 'target/debug/dsplay'].find((p) => existsSync(p));
+  assert.ok(bin, 'the dsplay binary is built');
+  const b = await launch();
+  try {
+    const page = await b.page();
+    const link = '#/raft?n=5&seed=3&lat=20..80ms&loss=2%&clients=2&t=20s';
+    await open(page, link);
+    const shown = await page.$$eval('[data-metric]', (ds) => Object.fromEntries(ds.map((d) => [d.dataset.metric, Number(d.textContent)])));
+    const cli = JSON.parse(execFileSync(bin, ['run', link, '--json'], { encoding: 'utf8' })).metrics;
+    assert.ok(Object.keys(shown).length >= 5, `figures shown: ${JSON.stringify(shown)}`);
+    assert.deepEqual(shown, cli);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
