@@ -9,7 +9,9 @@
 //! - [`scenario`]: what a run *is* (lab, parameters, seed, script, cursor) and its URL form.
 //!   Decoding a link is total and bounded.
 //! - [`labs`]: one folder per lab and the registry that lists them; each lab is a protocol,
-//!   its properties and a pure view.
+//!   its properties, a pure view, a legend of its colours, its figures and its experiments
+//!   ([`labs::experiment`]). The registry also holds the rules every run keeps: the pace rule
+//!   for clients and the replay budget.
 //! - [`check`]: client histories and the linearizability checker.
 //! - [`viz`]: the pure drawing model (layouts, shapes, colours) that the browser painter draws.
 //! - `ui` (feature `web` only): the Leptos shell, canvas painter, timeline and controls.

@@ -323,7 +323,7 @@ impl<'a> Reader<'a> {
         }
         let decimal = token.strip_suffix('M').unwrap_or(token);
         let looks_decimal = decimal.contains(['.', 'e', 'E']);
-        match decimal.parse::<f64>() {
+        match crate::sim::time::parse_decimal_f64(decimal).ok_or(()) {
             Ok(value) if looks_decimal && value.is_finite() => Ok(Edn::Float(value)),
             _ => self.error(format!("bad number {:?}", truncate(token))),
         }

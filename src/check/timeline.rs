@@ -87,7 +87,7 @@ pub fn timeline(history: &History, result: Option<&CheckResult>) -> Timeline {
     let lanes = lanes
         .into_iter()
         .map(|(client, mut bars)| {
-            bars.sort_by_key(|bar| (bar.call_us, bar.op));
+            crate::sim::order::sort_by_key(&mut bars, |bar| (bar.call_us, bar.op));
             Lane { client, bars }
         })
         .collect();

@@ -5,12 +5,15 @@
 //! the network is data ([`net`]), protocols are pure state machines ([`process`]), the world
 //! runs them ([`world`]), interventions are commands ([`command`]), every happening is a trace
 //! record with a stable hash ([`trace`]), labs declare properties checked as the run goes
-//! ([`property`]), and [`keyframe`] makes seeking back in time cheap and exact.
+//! ([`property`]), and [`keyframe`] makes seeking back in time cheap and exact, with
+//! [`chunked`] vectors that keyframes share instead of copying. A run either moves on or
+//! says why it cannot ([`world::INSTANT_EVENT_BUDGET`]).
 
 pub mod chunked;
 pub mod command;
 pub mod keyframe;
 pub mod net;
+pub mod order;
 pub mod process;
 pub mod property;
 pub mod queue;

@@ -217,10 +217,8 @@ fn parse_dist(t: &str, depth: usize) -> Result<Dist, String> {
         let (xm, a) = inner
             .split_once(',')
             .ok_or("pareto needs a scale and a shape: pareto(1ms,1.5)")?;
-        let alpha: f64 = a
-            .trim()
-            .parse()
-            .map_err(|_| format!("Pareto shape '{a}' is not a number"))?;
+        let alpha = crate::sim::time::parse_decimal_f64(a.trim())
+            .ok_or_else(|| format!("Pareto shape '{a}' is not a number"))?;
         Dist::Pareto {
             xm_us: parse_duration(xm)?,
             alpha,

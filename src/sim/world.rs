@@ -311,7 +311,7 @@ impl<P: Protocol> World<P> {
     /// Messages in flight, oldest first.
     pub fn flights(&self) -> impl Iterator<Item = &Flight<P>> {
         let mut v: Vec<&Flight<P>> = self.flights.values().collect();
-        v.sort_unstable_by_key(|f| f.id);
+        super::order::sort_by_key(&mut v, |f| f.id);
         v.into_iter()
     }
     pub fn flight(&self, id: u64) -> Option<&Flight<P>> {

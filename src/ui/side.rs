@@ -247,7 +247,9 @@ fn Network() -> impl IntoView {
     };
     let pct = |ppm: u32| format!("{}", ppm as f64 / 10_000.0);
     let to_ppm = |text: String| -> u32 {
-        (text.parse::<f64>().unwrap_or(0.0).clamp(0.0, 100.0) * 10_000.0).round() as u32
+        crate::sim::time::parse_decimal_scaled(text.trim(), 10_000)
+            .unwrap_or(0)
+            .min(1_000_000) as u32
     };
     let n_info = move || {
         shell.edits.get();
@@ -304,14 +306,14 @@ fn Network() -> impl IntoView {
                 <label for="lat-min">"latency min"</label>
                 <input id="lat-min" type="range" min="0" max="500" step="5" aria-label="Latency minimum (ms)"
                     prop:value=move || (lat().0 / 1_000).to_string()
-                    on:change=move |ev| set_lat(event_target_value(&ev).parse().ok(), None)/>
+                    on:change=move |ev| set_lat(crate::sim::time::parse_decimal_f64(&event_target_value(&ev)), None)/>
                 <output>{move || format_us(lat().0)}</output>
             </div>
             <div class="slider">
                 <label for="lat-max">"latency max"</label>
                 <input id="lat-max" type="range" min="0" max="500" step="5" aria-label="Latency maximum (ms)"
                     prop:value=move || (lat().1 / 1_000).to_string()
-                    on:change=move |ev| set_lat(None, event_target_value(&ev).parse().ok())/>
+                    on:change=move |ev| set_lat(None, crate::sim::time::parse_decimal_f64(&event_target_value(&ev)))/>
                 <output>{move || format_us(lat().1)}</output>
             </div>
             <div class="slider">

@@ -33,7 +33,7 @@ pub fn Timeline() -> impl IntoView {
         shell.with(|s| s.now_us()).unwrap_or(0)
     };
     let scrub = move |ev: leptos::ev::Event| {
-        let v: f64 = event_target_value(&ev).parse().unwrap_or(0.0);
+        let v = crate::sim::time::parse_decimal_f64(&event_target_value(&ev)).unwrap_or(0.0);
         let t = if v.is_finite() && v > 0.0 {
             v as u64
         } else {

@@ -95,7 +95,7 @@ pub fn layout(t: &Timeline, width: f64, max_ops: usize) -> OpLayout {
                 .map(move |(bi, b)| (b.call_us, b.op, li, bi))
         })
         .collect();
-    all.sort_unstable();
+    crate::sim::order::sort_by(&mut all, Ord::cmp);
     let n = all.len();
     let keep = max_ops.max(1).min(n);
     let mut first = n - keep;
@@ -127,7 +127,9 @@ pub fn layout(t: &Timeline, width: f64, max_ops: usize) -> OpLayout {
         if kept[li].is_empty() {
             continue;
         }
-        kept[li].sort_unstable_by_key(|&bi| (lane.bars[bi].call_us, lane.bars[bi].op));
+        crate::sim::order::sort_by_key(&mut kept[li], |&bi| {
+            (lane.bars[bi].call_us, lane.bars[bi].op)
+        });
         // Greedy packing into sub-rows: each box goes in the first row free at its start.
         let mut row_ends: Vec<f64> = Vec::new();
         let mut lane_boxes = Vec::new();

@@ -540,7 +540,7 @@ pub fn colour_of(s: &Shape) -> &'static str {
 /// Reorders shapes whose drawing order does not matter so that equal colours are adjacent:
 /// the painter then draws each colour in one path (hundreds of messages, a few calls).
 pub fn group_by_colour(shapes: &mut [Shape]) {
-    shapes.sort_by_key(colour_of);
+    crate::sim::order::sort_by_key(shapes, colour_of);
 }
 
 /// The node or client under `p`, if any.

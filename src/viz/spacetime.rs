@@ -421,7 +421,9 @@ fn place_labels(mut labels: Vec<Label>, right: f64, out: &mut Vec<Shape>) {
     // By lane, then right to left; at one instant the later record first (reversed, then a
     // stable sort).
     labels.reverse();
-    labels.sort_by(|a, b| a.lane.cmp(&b.lane).then(b.at.x.total_cmp(&a.at.x)));
+    crate::sim::order::sort_by(&mut labels, |a, b| {
+        a.lane.cmp(&b.lane).then(b.at.x.total_cmp(&a.at.x))
+    });
     let gap = 6.0;
     let mut lane = None;
     let mut limit = right;
@@ -816,7 +818,7 @@ mod tests {
                 }
             }
             for (y, lane) in &mut lanes {
-                lane.sort_by(|a, b| a.0.total_cmp(&b.0));
+                crate::sim::order::sort_by(lane, |a, b| a.0.total_cmp(&b.0));
                 for pair in lane.windows(2) {
                     assert!(
                         pair[0].1 <= pair[1].0,

@@ -173,7 +173,7 @@ pub struct ElectionResult {
 impl ElectionResult {
     pub fn from_samples(samples_ms: Vec<f64>) -> Self {
         let mut sorted = samples_ms.clone();
-        sorted.sort_by(f64::total_cmp);
+        crate::sim::order::sort_by(&mut sorted, f64::total_cmp);
         let mean_ms = if sorted.is_empty() {
             0.0
         } else {

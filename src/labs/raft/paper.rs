@@ -134,7 +134,7 @@ pub fn cdf(samples_ms: &[f64]) -> Vec<(f64, f64)> {
         .copied()
         .filter(|x| x.is_finite())
         .collect();
-    v.sort_by(f64::total_cmp);
+    crate::sim::order::sort_by(&mut v, f64::total_cmp);
     let n = v.len() as f64;
     v.iter()
         .enumerate()

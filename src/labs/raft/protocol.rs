@@ -428,7 +428,7 @@ impl Raft {
     fn advance_commit(&self, st: &mut RaftState, ctx: &Ctx, out: &mut Out<Self>) {
         let mut matches = st.match_index.clone();
         matches[ctx.id as usize] = st.log.last_index();
-        matches.sort_unstable_by(|a, b| b.cmp(a));
+        crate::sim::order::sort_by(&mut matches, |a, b| b.cmp(a));
         let n = matches[ctx.majority() - 1];
         let current = st.log.term_at(n) == Some(st.current_term);
         if n > st.commit_index && (current || self.bug == Some(Bug::CommitOldTermByCount)) {
