@@ -473,7 +473,8 @@ fn Properties() -> impl IntoView {
     }
 }
 
-/// The run's figures (`metrics`), the same ones `dsplay run --json` prints.
+/// The run's figures (`metrics`), the same ones `dsplay run --json` prints. The rows are
+/// built when the lab's set of figures changes; while a run plays only their numbers change.
 #[component]
 fn Figures() -> impl IntoView {
     let shell = expect_context::<Shell>();
@@ -481,18 +482,32 @@ fn Figures() -> impl IntoView {
         shell.slow_tick.get();
         shell.with(|s| s.sim().metrics()).unwrap_or_default()
     });
-    view! {
-        {move || (!metrics.get().is_empty()).then(|| view! {
+    let rows = Memo::new(move |_| {
+        metrics.with(|m| m.iter().map(|m| (m.key, m.label)).collect::<Vec<_>>())
+    });
+    let value = move |key: &'static str| {
+        move || {
+            metrics.with(|m| {
+                m.iter()
+                    .find(|m| m.key == key)
+                    .map(|m| m.value_text())
+                    .unwrap_or_default()
+            })
+        }
+    };
+    move || {
+        let rows = rows.get();
+        (!rows.is_empty()).then(|| view! {
             <section class="card" aria-label="Figures">
                 <h2>"Figures"</h2>
                 <dl class="stats">
-                    {move || metrics.get().into_iter().map(|m| view! {
-                        <dt>{m.label}</dt>
-                        <dd class="mono" data-metric=m.key>{m.value_text()}</dd>
+                    {rows.into_iter().map(|(key, label)| view! {
+                        <dt>{label}</dt>
+                        <dd class="mono" data-metric=key>{value(key)}</dd>
                     }).collect_view()}
                 </dl>
             </section>
-        })}
+        })
     }
 }
 
