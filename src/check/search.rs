@@ -102,7 +102,7 @@ impl EntryList {
                 events.push((return_us, true, op as u32));
             }
         }
-        events.sort_unstable();
+        crate::sim::order::sort_by(&mut events, Ord::cmp);
         let len = events.len() + 2;
         let mut list = EntryList {
             next: (1..=len as u32).collect(),
@@ -232,7 +232,7 @@ impl Linearized {
     /// Numbers completed and pending operations separately, each in call order.
     fn new(partition: &Partition) -> Self {
         let mut by_call: Vec<usize> = (0..partition.ops.len()).collect();
-        by_call.sort_by_key(|&op| (partition.ops[op].call_us, op));
+        crate::sim::order::sort_by_key(&mut by_call, |&op| (partition.ops[op].call_us, op));
         let mut bits = vec![
             OpBit {
                 pending: false,

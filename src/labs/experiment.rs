@@ -44,6 +44,8 @@ pub struct Report {
     /// One line for people.
     pub summary: String,
     pub charts: Vec<Chart>,
+    /// Tables beside the charts (ours against the paper's figures).
+    pub tables: Vec<crate::viz::Panel>,
     /// The figures, for tools.
     pub json: serde_json::Value,
 }

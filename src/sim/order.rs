@@ -4,8 +4,8 @@
 //! five kilobytes of WebAssembly each, and the browser build had over a dozen. These helpers
 //! sort an index array with one comparator behind a reference (one sort in the whole build),
 //! then move the elements into place. Stable, like `slice::sort_by`; for the short vectors of
-//! views and protocols (messages in flight, labels, a cluster's match indices). The
-//! checker's own hot sorts keep `slice::sort`.
+//! views, protocols and the checker (messages in flight, labels, a cluster's match indices, a
+//! history's events): the sort itself is a small part of their work.
 
 use std::cmp::Ordering;
 

@@ -1,14 +1,14 @@
-//! The Raft election experiment panel (the paper's §9.3, Figure 16): runs
-//! [`ElectionExperiment`] in short chunks between frames, with a progress bar and a Cancel
-//! button, then draws the cumulative distribution of our trials beside the paper's quantiles
-//! and tabulates both.
+//! The experiment panel, one for every lab: pick one of the lab's experiments (from the
+//! registry), set its parameters, run its trials in short chunks between frames with a
+//! progress bar and a Cancel button, then see its report: charts beside their reference data,
+//! tables and a summary.
 //!
-//! Where things go on the chart is decided in [`crate::viz::cdf`]; this file only strokes it.
+//! Where things go on a chart is decided in [`crate::viz::cdf`]; this file only strokes it.
 
 use super::{paint, Shell};
-use crate::labs::raft::experiment::{ElectionExperiment, ElectionParams, ElectionResult};
-use crate::labs::raft::paper::{self, PaperRange, FIG16};
-use crate::viz::cdf::{self, fmt_ms, CdfChart, Scale};
+use crate::labs::experiment::{Chart, ExperimentSpec, Report, SeriesStyle, Trials};
+use crate::labs::{ParamKind, ParamSpec};
+use crate::viz::cdf::{self, CdfChart, Scale};
 use crate::viz::colors::{NEUTRAL, PALETTE};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -16,46 +16,27 @@ use std::f64::consts::TAU;
 use std::time::Duration;
 use web_sys::CanvasRenderingContext2d;
 
-/// The most trials a browser run may ask for.
-pub const MAX_TRIALS: u32 = 10_000;
 /// Wall-clock milliseconds of trials per chunk, so the page keeps drawing between chunks.
 const CHUNK_MS: f64 = 12.0;
 /// The chart's height in CSS pixels.
 const CHART_H: f64 = 200.0;
-/// Our samples' colour (Okabe–Ito blue) and the paper's (orange).
+/// Our samples' colour (Okabe–Ito blue) and the reference data's (orange).
 const OURS: &str = PALETTE[0];
 const PAPER: &str = PALETTE[1];
-
-/// A finished run: what was asked and what came out.
-#[derive(Clone, PartialEq)]
-struct Finished {
-    range: &'static PaperRange,
-    seed: u64,
-    result: ElectionResult,
-    cdf: Vec<(f64, f64)>,
-}
 
 /// Every handle the chunk loop needs (all `Copy`).
 #[derive(Clone, Copy)]
 struct Run {
-    experiment: StoredValue<Option<ElectionExperiment>, LocalStorage>,
+    trials: StoredValue<Option<Box<dyn Trials>>, LocalStorage>,
     /// Bumped by Run and Cancel; a chunk of an older run stops.
     run_id: StoredValue<u64>,
     /// Trials done and planned, while running.
     progress: RwSignal<Option<(u32, u32)>>,
-    finished: RwSignal<Option<Finished>>,
-    range: RwSignal<usize>,
-    seed: RwSignal<u64>,
-    /// The range and seed of the run in progress (the controls may change meanwhile).
-    started: StoredValue<(usize, u64)>,
+    report: RwSignal<Option<Report>, LocalStorage>,
 }
 
 fn now_ms() -> f64 {
     window().performance().map_or(0.0, |p| p.now())
-}
-
-fn range_text(r: &PaperRange) -> String {
-    format!("{}–{} ms", r.timeout_min_ms, r.timeout_max_ms)
 }
 
 /// Runs trials for about [`CHUNK_MS`], then yields to the page and continues.
@@ -65,59 +46,47 @@ fn chunk(run: Run, id: u64) {
     }
     let start = now_ms();
     let step = run
-        .experiment
-        .try_update_value(|e| {
-            let e = e.as_mut()?;
-            loop {
-                e.run_trials(1);
-                if e.is_finished() || now_ms() - start >= CHUNK_MS {
-                    break;
-                }
-            }
-            Some((e.progress(), e.is_finished().then(|| e.result())))
+        .trials
+        .try_update_value(|t| {
+            let t = t.as_mut()?;
+            while t.run(1) > 0 && now_ms() - start < CHUNK_MS {}
+            let (done, total) = t.progress();
+            Some(((done, total), (done >= total).then(|| t.report())))
         })
         .flatten();
-    let Some((progress, result)) = step else {
+    let Some((progress, report)) = step else {
         return;
     };
-    match result {
+    match report {
         None => {
             run.progress.try_set(Some(progress));
             set_timeout(move || chunk(run, id), Duration::ZERO);
         }
-        Some(result) => {
-            let (range, seed) = run.started.try_get_value().unwrap_or_default();
-            let cdf = paper::cdf(&result.samples_ms);
-            run.experiment.try_set_value(None);
+        Some(report) => {
+            run.trials.try_set_value(None);
             run.progress.try_set(None);
-            run.finished.try_set(Some(Finished {
-                range: &FIG16[range.min(FIG16.len() - 1)],
-                seed,
-                result,
-                cdf,
-            }));
+            run.report.try_set(Some(report));
         }
     }
 }
 
-/// The panel.
+/// The panel for the lab on show; nothing when it has no experiments.
 #[component]
-pub fn ElectionPanel() -> impl IntoView {
+pub fn ExperimentPanel(
+    /// The lab's experiments, from the registry.
+    experiments: &'static [&'static ExperimentSpec],
+) -> impl IntoView {
     let shell = expect_context::<Shell>();
-    let default_range = FIG16
-        .iter()
-        .position(|r| (r.timeout_min_ms, r.timeout_max_ms) == (150, 300))
-        .unwrap_or(0);
+    let chosen = RwSignal::new(0usize);
+    let spec = move || experiments[chosen.get().min(experiments.len() - 1)];
+    // What was typed, by key; the spec's defaults fill the rest.
+    let given = RwSignal::new(Vec::<(String, String)>::new());
     let run = Run {
-        experiment: StoredValue::new_local(None),
+        trials: StoredValue::new_local(None),
         run_id: StoredValue::new(0),
         progress: RwSignal::new(None),
-        finished: RwSignal::new(None),
-        range: RwSignal::new(default_range),
-        seed: RwSignal::new(1),
-        started: StoredValue::new((default_range, 1)),
+        report: RwSignal::new_local(None),
     };
-    let trials = RwSignal::new(1_000u32);
     let error = RwSignal::new(None::<String>);
     let canvas = NodeRef::<Canvas>::new();
     let resized = RwSignal::new(0u32);
@@ -131,146 +100,75 @@ pub fn ElectionPanel() -> impl IntoView {
     });
 
     let start = move |_| {
-        let range = run.range.get_untracked().min(FIG16.len() - 1);
-        let r = &FIG16[range];
-        let p = ElectionParams {
-            nodes: 5,
-            timeout_min_ms: r.timeout_min_ms,
-            timeout_max_ms: r.timeout_max_ms,
-            trials: trials.get_untracked(),
-            seed: run.seed.get_untracked(),
+        let spec = experiments[chosen.get_untracked().min(experiments.len() - 1)];
+        let values = match spec.values(&given.get_untracked()) {
+            Ok(v) => v,
+            Err(e) => return error.set(Some(e)),
         };
-        if let Err(e) = p.validate() {
-            error.set(Some(e));
-            return;
-        }
+        let trials = match (spec.start)(&values) {
+            Ok(t) => t,
+            Err(e) => return error.set(Some(e)),
+        };
         error.set(None);
         let id = run.run_id.get_value() + 1;
         run.run_id.set_value(id);
-        run.started.set_value((range, p.seed));
-        run.progress.set(Some((0, p.trials)));
-        run.experiment
-            .set_value(Some(ElectionExperiment::new(p.clone())));
+        run.progress.set(Some(trials.progress()));
+        run.trials.set_value(Some(trials));
         set_timeout(move || chunk(run, id), Duration::ZERO);
     };
     let cancel = move |_| {
         run.run_id.update_value(|i| *i += 1);
         let done = run
-            .experiment
-            .with_value(|e| e.as_ref().map(|e| e.progress().0));
-        run.experiment.set_value(None);
+            .trials
+            .with_value(|t| t.as_ref().map(|t| t.progress().0));
+        run.trials.set_value(None);
         run.progress.set(None);
         error.set(Some(format!(
             "Cancelled after {} trials.",
             done.unwrap_or(0)
         )));
     };
-    let set_trials =
-        move |ev: leptos::ev::Event| match event_target_value(&ev).trim().parse::<u32>() {
-            Ok(n) if (1..=MAX_TRIALS).contains(&n) => {
-                trials.set(n);
-                error.set(None);
-            }
-            _ => error.set(Some(format!(
-                "Trials must be a whole number from 1 to {MAX_TRIALS}."
-            ))),
-        };
-    let set_seed = move |ev: leptos::ev::Event| match event_target_value(&ev).trim().parse::<u64>()
-    {
-        Ok(s) => {
-            run.seed.set(s);
-            error.set(None);
-        }
-        Err(_) => error.set(Some(
-            "The seed must be a whole number from 0 to 18446744073709551615.".into(),
-        )),
-    };
     let running = move || run.progress.get().is_some();
 
-    // Draw whenever the result, the chosen range or the size changes.
+    // Draw whenever the report or the size changes.
     Effect::new(move |_| {
         resized.track();
         shell.presenter.track();
-        let range = run.range.get().min(FIG16.len() - 1);
         let Some(c) = canvas.get() else {
             return;
         };
-        run.finished.with(|f| {
-            let r = &FIG16[range];
-            let f = f.as_ref().filter(|f| {
-                (f.range.timeout_min_ms, f.range.timeout_max_ms)
-                    == (r.timeout_min_ms, r.timeout_max_ms)
-            });
-            draw(&c, &FIG16[range], f, super::clock::style(&shell).scale);
+        run.report.with(|r| {
+            let chart = r.as_ref().and_then(|r| r.charts.first());
+            draw(&c, chart, super::clock::style(&shell).scale);
         });
     });
 
-    let table = move || {
-        run.finished.get().map(|f| {
-            let r = &f.result;
-            let p = f.range;
-            let rows = [
-                ("median", r.p50_ms, p.quantiles[3].1),
-                ("p90", r.p90_ms, p.quantiles[5].1),
-                ("mean", r.mean_ms, p.mean_ms),
-                ("max", r.max_ms, p.quantiles[8].1),
-            ];
-            view! {
-                <div class="table-wrap">
-                    <table class="exp-table" aria-label="Time without a leader, ms: dsplay and the paper">
-                        <thead><tr><th>"ms"</th><th>"dsplay"</th><th>"paper"</th></tr></thead>
-                        <tbody>
-                            {rows.into_iter().map(|(name, ours, paper)| view! {
-                                <tr>
-                                    <th scope="row">{name}</th>
-                                    <td class="num" data-testid=format!("exp-{name}-ours")>{fmt_ms(ours)}</td>
-                                    <td class="num" data-testid=format!("exp-{name}-paper")>{fmt_ms(paper)}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-                <p class="muted small">
-                    {format!(
-                        "{} trials of {}, seed {}; the paper measured {} trials.",
-                        r.trials, range_text(p), f.seed, p.trials
-                    )}
-                </p>
-            }
-        })
+    let pick = move |ev: leptos::ev::Event| {
+        if let Ok(i) = event_target_value(&ev).parse::<usize>() {
+            chosen.set(i.min(experiments.len() - 1));
+            given.set(Vec::new());
+            run.report.set(None);
+        }
     };
-
+    let set_param = move |key: &'static str, value: String| {
+        given.update(|g| {
+            g.retain(|(k, _)| k != key);
+            g.push((key.to_string(), value));
+        });
+    };
     view! {
-        <section class="card experiment" aria-label="Election experiment">
-            <h2>"Election experiment (Raft paper §9.3, Figure 16)"</h2>
-            <p class="muted small">"Five servers; the leader crashes, and we time until a new one is heard by all. Each trial is a real run of this Raft."</p>
-            <div class="slider">
-                <label for="exp-range">"timeouts"</label>
-                <select id="exp-range" class="span2" aria-label="Election timeout range"
-                    prop:value=move || run.range.get().to_string()
-                    on:change=move |ev| {
-                        if let Ok(i) = event_target_value(&ev).parse::<usize>() {
-                            run.range.set(i.min(FIG16.len() - 1));
-                        }
-                    }>
-                    {FIG16.iter().enumerate().map(|(i, r)| view! {
-                        <option value=i.to_string() selected=i == default_range>{range_text(r)}</option>
-                    }).collect_view()}
+        <section class="card experiment" aria-label="Experiment">
+            <h2>{move || spec().title}</h2>
+            {(experiments.len() > 1).then(|| view! {
+                <select aria-label="Experiment" on:change=pick>
+                    {experiments.iter().enumerate().map(|(i, e)| view! { <option value=i.to_string()>{e.title}</option> }).collect_view()}
                 </select>
-            </div>
-            <div class="slider">
-                <label for="exp-trials">"trials"</label>
-                <input id="exp-trials" class="span2" type="number" min="1" max=MAX_TRIALS.to_string() step="1" aria-label="Trials"
-                    prop:value=move || trials.get().to_string() on:change=set_trials/>
-            </div>
-            <div class="slider">
-                <label for="exp-seed">"seed"</label>
-                <input id="exp-seed" class="span2" type="number" min="0" aria-label="Experiment seed"
-                    prop:value=move || run.seed.get().to_string() on:change=set_seed/>
-            </div>
+            })}
+            <p class="muted small">{move || spec().summary}</p>
+            {move || spec().params.iter().map(|p| param_control(p, given, set_param)).collect_view()}
             <div class="row">
-                <button class="btn" aria-label="Run the election experiment" disabled=running on:click=start>"Run"</button>
-                <button class="btn" aria-label="Cancel the election experiment" disabled=move || !running() on:click=cancel>"Cancel"</button>
+                <button class="btn" aria-label="Run the experiment" disabled=running on:click=start>"Run"</button>
+                <button class="btn" aria-label="Cancel the experiment" disabled=move || !running() on:click=cancel>"Cancel"</button>
                 {move || run.progress.get().map(|(done, total)| view! {
                     <progress class="exp-progress" aria-label="Trials done" max=total.to_string() value=done.to_string()></progress>
                     <span class="muted small mono">{format!("{done}/{total}")}</span>
@@ -278,16 +176,75 @@ pub fn ElectionPanel() -> impl IntoView {
             </div>
             {move || error.get().map(|e| view! { <p class="muted small" role="status">{e}</p> })}
             <canvas node_ref=canvas class="chart" height="200" role="img"
-                aria-label="Cumulative distribution of the time without a leader: dsplay's trials as a line, the paper's quantiles as dots"></canvas>
-            {table}
+                aria-label="The experiment's chart: the trials as a line, the reference data as dots"></canvas>
+            {move || run.report.with(|r| r.as_ref().map(report_tables))}
         </section>
     }
 }
 
-/// Draws the chart: the paper's quantiles for `range` and, when finished, our CDF. In
+/// One parameter's control, showing what was typed or the default.
+fn param_control(
+    spec: &'static ParamSpec,
+    given: RwSignal<Vec<(String, String)>>,
+    set: impl Fn(&'static str, String) + Copy + 'static,
+) -> impl IntoView {
+    let value = move || {
+        given.with(|g| {
+            g.iter()
+                .find(|(k, _)| k == spec.key)
+                .map_or(spec.default.to_string(), |(_, v)| v.clone())
+        })
+    };
+    let id = format!("exp-{}", spec.key);
+    let kind = match spec.kind {
+        ParamKind::Int { .. } => "number",
+        ParamKind::Bool => "checkbox",
+        _ => "text",
+    };
+    view! {
+        <div class="slider" title=spec.help>
+            <label for=id.clone()>{spec.label.to_lowercase()}</label>
+            <input id=id class="span2 text" type=kind aria-label=spec.label spellcheck="false"
+                prop:value=value on:change=move |ev| set(spec.key, event_target_value(&ev))/>
+        </div>
+    }
+}
+
+/// The report's tables, with a test id per cell (`exp-<row>-<column>`), and their captions.
+fn report_tables(r: &Report) -> impl IntoView {
+    r.tables
+        .iter()
+        .map(|t| {
+            let head = t.columns.clone();
+            view! {
+                <div class="table-wrap">
+                    <table class="exp-table" aria-label=t.title.clone()>
+                        <thead><tr>{head.iter().map(|c| view! { <th>{c.clone()}</th> }).collect_view()}</tr></thead>
+                        <tbody>
+                            {t.rows.iter().map(|row| {
+                                let name = row.first().map(|c| c.text.clone()).unwrap_or_default();
+                                view! {
+                                    <tr>
+                                        <th scope="row">{name.clone()}</th>
+                                        {row.iter().zip(&head).skip(1).map(|(c, col)| view! {
+                                            <td class="num" data-testid=format!("exp-{name}-{col}")>{c.text.clone()}</td>
+                                        }).collect_view()}
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <p class="muted small">{t.caption.clone()}</p>
+            }
+        })
+        .collect_view()
+}
+
+/// Draws a report's chart: its measured series as a staircase, its reference data as dots. In
 /// presenter mode (`scale` > 1) everything is larger: the chart is laid out `scale` times
 /// narrower and drawn `scale` times bigger.
-fn draw(c: &web_sys::HtmlCanvasElement, range: &PaperRange, f: Option<&Finished>, scale: f64) {
+fn draw(c: &web_sys::HtmlCanvasElement, chart_data: Option<&Chart>, scale: f64) {
     let w = c.client_width() as f64 / scale;
     if w < 10.0 {
         return;
@@ -299,17 +256,21 @@ fn draw(c: &web_sys::HtmlCanvasElement, range: &PaperRange, f: Option<&Finished>
         return;
     };
     let _ = ctx.scale(scale, scale);
-    // The eight points the paper's figure reports (p99.9 is left out).
-    let reference: Vec<(f64, f64)> = range
-        .quantiles
-        .iter()
-        .copied()
-        .filter(|(q, _)| (*q - 0.999).abs() > 1e-9)
-        .collect();
-    let ours = f.map_or(&[][..], |f| &f.cdf[..]);
+    let Some(data) = chart_data else {
+        return;
+    };
+    let series = |reference: bool| {
+        data.series
+            .iter()
+            .find(|s| s.reference == reference && s.style != SeriesStyle::Bars)
+    };
+    let ours = series(false).map_or(&[][..], |s| &s.points[..]);
+    // Reference points are (value, quantile); the layout takes (quantile, value).
+    let reference: Vec<(f64, f64)> = series(true)
+        .map(|s| s.points.iter().map(|(x, q)| (*q, *x)).collect())
+        .unwrap_or_default();
     let chart = cdf::chart(ours, &reference, w, CHART_H);
-    axes(&ctx, &chart, w);
-    // Our CDF.
+    axes(&ctx, &chart, data);
     if chart.line.len() > 1 {
         ctx.begin_path();
         for (i, (x, y)) in chart.line.iter().enumerate() {
@@ -323,7 +284,6 @@ fn draw(c: &web_sys::HtmlCanvasElement, range: &PaperRange, f: Option<&Finished>
         ctx.set_line_width(2.0);
         ctx.stroke();
     }
-    // The paper's quantiles.
     for m in &chart.markers {
         ctx.begin_path();
         let _ = ctx.arc(m.x, m.y, 4.0, 0.0, TAU);
@@ -333,10 +293,14 @@ fn draw(c: &web_sys::HtmlCanvasElement, range: &PaperRange, f: Option<&Finished>
         ctx.set_line_width(1.0);
         ctx.stroke();
     }
-    legend(&ctx, &chart, f.is_some());
+    let names = (
+        series(false).map(|s| s.name.as_str()),
+        series(true).map(|s| s.name.as_str()),
+    );
+    legend(&ctx, &chart, names);
 }
 
-fn axes(ctx: &CanvasRenderingContext2d, chart: &CdfChart, w: f64) {
+fn axes(ctx: &CanvasRenderingContext2d, chart: &CdfChart, data: &Chart) {
     let (left, top, right, bottom) = chart.area;
     ctx.set_font("11px system-ui, sans-serif");
     ctx.set_line_width(1.0);
@@ -366,11 +330,11 @@ fn axes(ctx: &CanvasRenderingContext2d, chart: &CdfChart, w: f64) {
         let _ = ctx.fill_text(&t.label, t.px, bottom + 4.0);
     }
     let title = if chart.x.scale == Scale::Log {
-        "time without a leader (ms, log scale)"
+        format!("{} (log scale)", data.x_label)
     } else {
-        "time without a leader (ms)"
+        data.x_label.clone()
     };
-    let _ = ctx.fill_text(title, (left + right) / 2.0, bottom + 18.0);
+    let _ = ctx.fill_text(&title, (left + right) / 2.0, bottom + 18.0);
     ctx.set_text_align("right");
     ctx.set_text_baseline("middle");
     for t in &chart.y_ticks {
@@ -378,18 +342,17 @@ fn axes(ctx: &CanvasRenderingContext2d, chart: &CdfChart, w: f64) {
     }
     ctx.set_text_align("left");
     ctx.set_text_baseline("alphabetic");
-    let _ = ctx.fill_text("fraction of trials", 4.0, 12.0);
-    let _ = w;
+    let _ = ctx.fill_text(&data.y_label, 4.0, 12.0);
 }
 
-fn legend(ctx: &CanvasRenderingContext2d, chart: &CdfChart, ours: bool) {
+fn legend(ctx: &CanvasRenderingContext2d, chart: &CdfChart, names: (Option<&str>, Option<&str>)) {
     let (_, _, right, _) = chart.area;
     ctx.set_font("11px system-ui, sans-serif");
     ctx.set_text_baseline("middle");
     ctx.set_text_align("left");
     let y = 10.0;
-    let mut x = right - 110.0;
-    if ours {
+    let mut x = right - 150.0;
+    if let Some(name) = names.0 {
         ctx.begin_path();
         ctx.move_to(x, y);
         ctx.line_to(x + 16.0, y);
@@ -397,13 +360,16 @@ fn legend(ctx: &CanvasRenderingContext2d, chart: &CdfChart, ours: bool) {
         ctx.set_line_width(2.0);
         ctx.stroke();
         ctx.set_fill_style_str("#1f2328");
-        let _ = ctx.fill_text("dsplay", x + 20.0, y);
+        let _ = ctx.fill_text(name, x + 20.0, y);
     }
     x += 62.0;
-    ctx.begin_path();
-    let _ = ctx.arc(x + 4.0, y, 4.0, 0.0, TAU);
-    ctx.set_fill_style_str(PAPER);
-    ctx.fill();
-    ctx.set_fill_style_str("#1f2328");
-    let _ = ctx.fill_text("paper", x + 12.0, y);
+    if let Some(name) = names.1 {
+        ctx.begin_path();
+        let _ = ctx.arc(x + 4.0, y, 4.0, 0.0, TAU);
+        ctx.set_fill_style_str(PAPER);
+        ctx.fill();
+        ctx.set_fill_style_str("#1f2328");
+        let short = name.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        let _ = ctx.fill_text(&short, x + 12.0, y);
+    }
 }

@@ -11,11 +11,6 @@ use leptos::prelude::*;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
-/// The scenario the in-browser engine benchmark runs: the same as the native
-/// `cargo bench --bench engine` (`engine/flows16`), so the two figures compare directly.
-pub const BENCH_LINK: &str =
-    "#/flows?n=16&seed=3&lat=1..20ms&loss=1%&dup=0%&clients=32&think=0ms&proc=1..5ms&workers=8";
-
 fn to_js(v: serde_json::Value) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
 }
@@ -115,7 +110,7 @@ pub fn install(shell: Shell, canvases: Canvases) {
     });
     set(&obj, "setSpeed", speed.into_js_value());
 
-    let bench = Closure::<dyn Fn(f64) -> JsValue>::new(bench_engine);
+    let bench = Closure::<dyn Fn(String, f64) -> JsValue>::new(bench_engine);
     set(&obj, "benchEngine", bench.into_js_value());
 
     let memory = Closure::<dyn Fn() -> JsValue>::new(|| {
@@ -131,15 +126,15 @@ pub fn install(shell: Shell, canvases: Canvases) {
     let _ = js_sys::Reflect::set(&window(), &JsValue::from_str("dsplay"), &obj);
 }
 
-/// Runs [`BENCH_LINK`] for `virtual_s` seconds of virtual time (60 like the native bench)
+/// Runs the scenario of `link` for `virtual_s` seconds of virtual time (60 like the native bench)
 /// and reports events per second of wall time.
-fn bench_engine(virtual_s: f64) -> JsValue {
+fn bench_engine(link_text: String, virtual_s: f64) -> JsValue {
     let virtual_s = if virtual_s.is_finite() && virtual_s > 0.0 {
         virtual_s.min(3_600.0)
     } else {
         60.0
     };
-    let Ok(s) = link::decode(BENCH_LINK) else {
+    let Ok(s) = link::decode(&link_text) else {
         return JsValue::NULL;
     };
     let Ok(mut sim) = labs::build(&s) else {

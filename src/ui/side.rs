@@ -2,7 +2,7 @@
 //! properties with their live status, the lab's own panels, and the tools: the client-history
 //! checker and (Raft) the election experiment.
 
-use super::experiment::ElectionPanel;
+use super::experiment::ExperimentPanel;
 use super::history::HistoryPanel;
 use super::stage::endpoint_name;
 use super::{clock_text, Shell};
@@ -47,7 +47,10 @@ fn Tools() -> impl IntoView {
     });
     view! {
         {move || clients.get().then(|| view! { <HistoryPanel/> })}
-        {move || (lab.get() == "raft").then(|| view! { <ElectionPanel/> })}
+        {move || {
+            let experiments = crate::labs::find(lab.get()).map_or(&[][..], |l| l.experiments);
+            (!experiments.is_empty()).then(|| view! { <ExperimentPanel experiments=experiments/> })
+        }}
     }
 }
 
@@ -497,16 +500,18 @@ fn Figures() -> impl IntoView {
     };
     move || {
         let rows = rows.get();
-        (!rows.is_empty()).then(|| view! {
-            <section class="card" aria-label="Figures">
-                <h2>"Figures"</h2>
-                <dl class="stats">
-                    {rows.into_iter().map(|(key, label)| view! {
-                        <dt>{label}</dt>
-                        <dd class="mono" data-metric=key>{value(key)}</dd>
-                    }).collect_view()}
-                </dl>
-            </section>
+        (!rows.is_empty()).then(|| {
+            view! {
+                <section class="card" aria-label="Figures">
+                    <h2>"Figures"</h2>
+                    <dl class="stats">
+                        {rows.into_iter().map(|(key, label)| view! {
+                            <dt>{label}</dt>
+                            <dd class="mono" data-metric=key>{value(key)}</dd>
+                        }).collect_view()}
+                    </dl>
+                </section>
+            }
         })
     }
 }

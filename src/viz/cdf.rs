@@ -84,7 +84,7 @@ pub const MARGIN_BOTTOM: f64 = 34.0;
 pub const LOG_RATIO: f64 = 20.0;
 
 /// Lays out the chart in a `w`×`h` CSS-pixel box. `ours` is an empirical CDF (sorted
-/// `(value, fraction ≤ value)` points, as `labs::raft::paper::cdf` gives); `reference` is
+/// `(value, fraction ≤ value)` points, as an experiment's measured series gives); `reference` is
 /// `(quantile, value)` pairs. Either may be empty; non-finite values are ignored.
 pub fn chart(ours: &[(f64, f64)], reference: &[(f64, f64)], w: f64, h: f64) -> CdfChart {
     let values = ours

@@ -507,8 +507,52 @@ impl Trials for ElectionExperiment {
                     None => "The paper did not measure this range.".into(),
                 },
             }],
+            tables: vec![election_table(&r, p, paper_row)],
             json: serde_json::to_value(&r).unwrap_or_default(),
         }
+    }
+}
+
+/// Our figures beside the paper's, in milliseconds.
+fn election_table(
+    r: &ElectionResult,
+    p: &ElectionParams,
+    paper_row: Option<&paper::PaperRange>,
+) -> crate::viz::Panel {
+    use crate::viz::{Cell, Panel};
+    let ms = |v: f64| Cell::plain(crate::viz::cdf::fmt_ms(v));
+    let rows = [
+        ("median", r.p50_ms, paper_row.map(|p| p.quantiles[3].1)),
+        ("p90", r.p90_ms, paper_row.map(|p| p.quantiles[5].1)),
+        ("mean", r.mean_ms, paper_row.map(|p| p.mean_ms)),
+        ("max", r.max_ms, paper_row.map(|p| p.quantiles[8].1)),
+    ];
+    let mut columns = vec!["ms".to_string(), "dsplay".to_string()];
+    if paper_row.is_some() {
+        columns.push("paper".into());
+    }
+    Panel {
+        title: "Time without a leader, ms: dsplay and the paper".into(),
+        columns,
+        rows: rows
+            .iter()
+            .map(|(name, ours, paper)| {
+                let mut row = vec![Cell::plain(*name), ms(*ours)];
+                row.extend(paper.map(ms));
+                row
+            })
+            .collect(),
+        caption: format!(
+            "{} trials of {}–{} ms, seed {}; {}",
+            r.trials,
+            p.timeout_min_ms,
+            p.timeout_max_ms,
+            p.seed,
+            match paper_row {
+                Some(row) => format!("the paper measured {} trials.", row.trials),
+                None => "the paper did not measure this range.".into(),
+            }
+        ),
     }
 }
 

@@ -6,7 +6,6 @@ use super::protocol::{Raft, Role, Timer};
 use crate::labs::{Lab, LabProtocol};
 use crate::sim::world::World;
 use crate::viz::{Cell, NodeView, Panel};
-use std::collections::BTreeSet;
 
 /// Role classes (palette indices).
 pub const CLASS_FOLLOWER: u8 = 1;
@@ -200,8 +199,10 @@ pub fn log_panel(w: &World<Raft>) -> Panel {
 
 /// Each node's applied key-value state.
 pub fn kv_panel(w: &World<Raft>) -> Panel {
-    let keys: BTreeSet<&String> = (0..w.n()).flat_map(|i| w.state(i).kv.data.keys()).collect();
-    let keys: Vec<&String> = keys.into_iter().take(KV_COLUMNS).collect();
+    let mut keys: Vec<&String> = (0..w.n()).flat_map(|i| w.state(i).kv.data.keys()).collect();
+    crate::sim::order::sort_by(&mut keys, Ord::cmp);
+    keys.dedup();
+    keys.truncate(KV_COLUMNS);
     let mut columns = vec!["server".to_string(), "applied".to_string()];
     columns.extend(keys.iter().map(|k| k.to_string()));
     let rows = (0..w.n())
