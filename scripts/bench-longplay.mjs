@@ -5,9 +5,13 @@
 // (median and worst), and the time to reopen the link of the final moment in a fresh page,
 // checking it opens at the same trace hash. Memory must level off.
 // Usage: LONGPLAY_HOURS=8 DSPLAY_URL=http://127.0.0.1:8080/ node scripts/bench-longplay.mjs
+//   LONGPLAY_SPEED=1 LONGPLAY_MINUTES=60 plays at 1x for an hour of wall time instead (the play
+//   stops at whichever of the two limits comes first).
 import { launch, open, sleep, BASE } from '../tests/e2e/helpers.mjs';
 
 const hours = Number(process.env.LONGPLAY_HOURS || 8);
+const speed = Number(process.env.LONGPLAY_SPEED || 100);
+const minutes = Number(process.env.LONGPLAY_MINUTES || 60);
 const LINK = process.env.BENCH_LINK || '#/raft?n=5&seed=1&lat=20..80ms&loss=2%&dup=0%&clients=2';
 const MB = 2 ** 20;
 const b = await launch({ extraArgs: ['--enable-precise-memory-info'] });
@@ -31,11 +35,11 @@ try {
   const fmt = (s) =>
     `page wasm ${s.pageMB.toFixed(1)} MB, worker wasm ${s.workerMB.toFixed(1)} MB, JS heap ${s.heapMB.toFixed(1)} MB, ` +
     `virtual ${(s.virtualS / 3600).toFixed(2)} h, replica ${s.replica}`;
-  await page.evaluate(() => { window.dsplay.setSpeed(100); window.dsplay.play(true); });
+  await page.evaluate((v) => { window.dsplay.setSpeed(v); window.dsplay.play(true); }, speed);
   const t0 = Date.now();
   let last = await sample();
   console.log(`start: ${fmt(last)}`);
-  while (last.virtualS < hours * 3600) {
+  while (last.virtualS < hours * 3600 && Date.now() - t0 < minutes * 60_000) {
     await sleep(30_000);
     const playing = await page.evaluate(() => window.dsplay.state().playing);
     if (!playing) await page.evaluate(() => window.dsplay.play(true)); // a violation pauses: play on

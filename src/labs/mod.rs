@@ -254,6 +254,9 @@ pub struct Lab {
     pub legend: Legend,
     /// The experiments it offers ([`experiment`]).
     pub experiments: &'static [&'static experiment::ExperimentSpec],
+    /// How many client processes a scenario of this lab runs (they follow the nodes on the
+    /// network, as endpoints `n..n+clients`).
+    pub clients: fn(&Scenario) -> u32,
     /// Builds a running simulation from a validated scenario.
     pub build: fn(&Scenario) -> Result<Box<dyn Sim>, String>,
 }
@@ -545,6 +548,25 @@ pub trait LabProtocol: Protocol {
     fn check_output(&self, _op: &Self::Op, _reply: &Self::Reply) -> crate::check::Output {
         crate::check::Output::None
     }
+}
+
+/// A lab parameter's value in a scenario: the one set, or its spec's default (each default is
+/// written once, in the lab's `ParamSpec`).
+pub fn param<'a>(s: &'a Scenario, key: &str) -> Result<&'a str, String> {
+    s.param(key)
+        .ok_or_else(|| format!("the {} lab has no parameter '{key}'", s.lab))
+}
+
+/// The client count of a lab whose parameter `clients` sets it.
+pub fn clients_param(s: &Scenario) -> u32 {
+    param_u32(s, "clients").unwrap_or(0)
+}
+
+/// A whole-number lab parameter.
+pub fn param_u32(s: &Scenario, key: &str) -> Result<u32, String> {
+    let v = param(s, key)?;
+    v.parse()
+        .map_err(|_| format!("'{key}' must be a whole number, not '{v}'"))
 }
 
 /// Builds the engine configuration shared by every lab from a scenario.

@@ -131,6 +131,8 @@ impl Scenario {
     }
 
     fn validate_script(&self) -> Result<(), ScenarioError> {
+        // How many clients the lab runs for this scenario (they are endpoints after the nodes).
+        let lab_clients = |s: &Scenario| labs::find(&s.lab).map_or(0, |l| (l.clients)(s));
         if self.script.len() > MAX_SCRIPT {
             return Err(ScenarioError(format!(
                 "the script has {} commands; the limit is {MAX_SCRIPT}",
@@ -155,10 +157,7 @@ impl Scenario {
             last = c.at_us;
             // Nodes are 0..n and clients follow on the network (n..n+clients): network commands
             // may name either; crash, restart and operations name nodes only.
-            let clients: u32 = self
-                .param("clients")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
+            let clients = lab_clients(self);
             let nodes_only = matches!(
                 c.action,
                 crate::sim::Action::Crash { .. }
@@ -179,10 +178,7 @@ impl Scenario {
                 )));
             }
             if let crate::sim::Action::ClientOp { client, .. } = &c.action {
-                let clients: u32 = self
-                    .param("clients")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
+                let clients = lab_clients(self);
                 if *client >= clients {
                     return Err(ScenarioError(format!(
                         "command '{}' names client {client}, but there are {clients} clients",

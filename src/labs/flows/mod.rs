@@ -102,25 +102,18 @@ pub static LAB: Lab = Lab {
         ],
     },
     experiments: &[],
+    clients: super::clients_param,
     build,
 };
 
 fn dur(s: &Scenario, key: &str) -> Result<u64, String> {
-    parse_duration(s.param(key).unwrap_or("0ms"))
+    parse_duration(super::param(s, key)?)
 }
 
 fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
-    let (proc_min_us, proc_max_us) = super::parse_range(s.param("proc").unwrap_or("5..20ms"))?;
-    let workers: u32 = s
-        .param("workers")
-        .unwrap_or("4")
-        .parse()
-        .map_err(|_| "bad workers")?;
-    let clients: u32 = s
-        .param("clients")
-        .unwrap_or("2")
-        .parse()
-        .map_err(|_| "bad clients")?;
+    let (proc_min_us, proc_max_us) = super::parse_range(super::param(s, "proc")?)?;
+    let workers = super::param_u32(s, "workers")?;
+    let clients = super::param_u32(s, "clients")?;
     let proto = Flows {
         proc_min_us,
         proc_max_us,

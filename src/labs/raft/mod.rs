@@ -149,18 +149,19 @@ pub static LAB: Lab = Lab {
         ],
     },
     experiments: &[&experiment::ELECTION],
+    clients: super::clients_param,
     build,
 };
 
 /// The Raft configuration a scenario asks for (no bug: bugs are for tests only).
 pub fn config(s: &Scenario) -> Result<Raft, String> {
-    let (et_min, et_max) = parse_range(s.param("et").unwrap_or("150ms..300ms"))?;
+    let (et_min, et_max) = parse_range(super::param(s, "et")?)?;
     if et_min == 0 || et_min > et_max {
         return Err(
             "the election timeout range must be positive and increasing, such as 150..300ms".into(),
         );
     }
-    let hb = parse_duration(s.param("hb").unwrap_or("50ms"))?;
+    let hb = parse_duration(super::param(s, "hb")?)?;
     let flag = |k: &str| s.param(k) == Some("1");
     Ok(Raft {
         election_timeout_min_us: et_min,
@@ -174,12 +175,8 @@ pub fn config(s: &Scenario) -> Result<Raft, String> {
 
 /// The engine configuration a scenario asks for: network, clients, think time.
 pub fn world_cfg(s: &Scenario) -> Result<WorldConfig, String> {
-    let clients: u32 = s
-        .param("clients")
-        .unwrap_or("1")
-        .parse()
-        .map_err(|_| "'clients' must be a whole number")?;
-    let think = parse_duration(s.param("think").unwrap_or("300ms"))?;
+    let clients = super::param_u32(s, "clients")?;
+    let think = parse_duration(super::param(s, "think")?)?;
     if let Some(c) = s.script.iter().find_map(|c| match &c.action {
         crate::sim::Action::ClientOp { client, .. } if *client >= clients => Some(*client),
         _ => None,
