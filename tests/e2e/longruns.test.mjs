@@ -117,3 +117,28 @@ test('zero-delay settings made from the controls are refused with a reason, and 
     await b.close();
   }
 });
+
+test('Share warns instead of handing out a link that would be refused, and copies an earlier moment', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    // The busiest settings the pace rule allows: 32 clients looping every 2 ms on 16 servers
+    // pass the replay budget of 40 million events within about ten minutes of virtual time.
+    await open(page, '#/flows?n=16&seed=1&lat=0..2ms&loss=0%&dup=0%&clients=32&think=0ms&proc=0ms&workers=64');
+    await page.evaluate(() => { window.dsplay.setSpeed(100); window.dsplay.play(true); });
+    const events = () => page.evaluate(() => Number(Array.from(document.querySelectorAll('.stats dt')).find((d) => d.textContent === 'events')?.nextElementSibling?.textContent || 0));
+    const deadline = Date.now() + 90_000;
+    while ((await events()) <= 40_000_000 && Date.now() < deadline) await sleep(1000);
+    assert.ok((await events()) > 40_000_000, 'the run passed the replay budget');
+    await page.evaluate(() => window.dsplay.play(false));
+    await page.click("button[aria-label='Copy a link to this exact run']");
+    const warning = await page.textContent("[role='alert'] .notice-text");
+    assert.match(warning, /too far into the run to share: a link reopens at most 40 million events/);
+    await page.evaluate(() => window.dsplay.seek(100_000_000));
+    await page.click("button[aria-label='Copy a link to this exact run']");
+    assert.match(await page.textContent("[role='alert'] .notice-text"), /^Link copied: .*&t=100s$/);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
