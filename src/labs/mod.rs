@@ -201,6 +201,44 @@ pub struct Preset {
     pub link: &'static str,
 }
 
+/// One of a lab's own interventions: a script command `do:<name>` (every node) or
+/// `do:<name>@<node>`, shown as a button and reached from the keyboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Verb {
+    /// Its name in the script: lowercase letters and '-'.
+    pub name: &'static str,
+    /// The button's words.
+    pub label: &'static str,
+    pub help: &'static str,
+    /// Done to one node (the selected one), or to all.
+    pub on_node: bool,
+    /// Its key on the keyboard, if any.
+    pub key: Option<char>,
+}
+
+impl Lab {
+    /// Checks a lab action against the lab's verbs; the message names what is wrong.
+    pub fn check_verb(&self, verb: &str, node: Option<u32>) -> Result<&'static Verb, String> {
+        let v = self.verbs.iter().find(|v| v.name == verb).ok_or_else(|| {
+            let names: Vec<&str> = self.verbs.iter().map(|v| v.name).collect();
+            format!(
+                "the {} lab has no action '{verb}'{}",
+                self.id,
+                if names.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it has {})", names.join(", "))
+                }
+            )
+        })?;
+        match (v.on_node, node) {
+            (true, None) => Err(format!("'{verb}' is done to one node: do:{verb}@<node>")),
+            (false, Some(_)) => Err(format!("'{verb}' is done to every node: do:{verb}")),
+            _ => Ok(v),
+        }
+    }
+}
+
 /// What the colours on a lab's canvases mean, one line each: the legend the page shows.
 /// Message colours come from their kind ([`crate::viz::colors::for_kind`]), role colours from
 /// the node's role class; a test checks that every message kind a lab sends is here.
@@ -254,6 +292,11 @@ pub struct Lab {
     pub legend: Legend,
     /// The experiments it offers ([`experiment`]).
     pub experiments: &'static [&'static experiment::ExperimentSpec],
+    /// Its own interventions ([`Verb`]).
+    pub verbs: &'static [Verb],
+    /// A request a person can send to a chosen server ("send a request to this server"),
+    /// in the lab's operation text; `None` when its clients cannot be asked by hand.
+    pub sample_request: Option<&'static str>,
     /// How many client processes a scenario of this lab runs (they follow the nodes on the
     /// network, as endpoints `n..n+clients`).
     pub clients: fn(&Scenario) -> u32,
@@ -624,6 +667,9 @@ impl<P: LabProtocol> Sim for Run<P> {
         let (n, clients) = (w.n(), w.cfg.clients);
         if let Some(e) = action.endpoints().into_iter().find(|e| *e >= n + clients) {
             return Err(format!("there is no node {e}"));
+        }
+        if let Action::Lab { verb, node } = &action {
+            P::lab().check_verb(verb, *node)?;
         }
         if let Action::ClientOp { client, op, .. } = &action {
             if *client >= clients {

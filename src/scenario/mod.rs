@@ -68,17 +68,17 @@ impl Scenario {
             n: lab.nodes_default,
             seed: 1,
             net: LinkParams::default(),
-            params: lab
-                .params
-                .iter()
-                .map(|p| {
-                    (
-                        p.key.to_string(),
-                        p.canonical(p.default)
-                            .unwrap_or_else(|_| p.default.to_string()),
-                    )
-                })
-                .collect(),
+            params: {
+                // Inserted one by one: collecting would compile a sort just for this.
+                let mut params = BTreeMap::new();
+                for p in lab.params {
+                    let v = p
+                        .canonical(p.default)
+                        .unwrap_or_else(|_| p.default.to_string());
+                    params.insert(p.key.to_string(), v);
+                }
+                params
+            },
             script: Vec::new(),
             cursor_us: None,
         }
@@ -163,7 +163,14 @@ impl Scenario {
                 crate::sim::Action::Crash { .. }
                     | crate::sim::Action::Restart { .. }
                     | crate::sim::Action::ClientOp { .. }
+                    | crate::sim::Action::Lab { .. }
             );
+            if let crate::sim::Action::Lab { verb, node } = &c.action {
+                if let Some(lab) = labs::find(&self.lab) {
+                    lab.check_verb(verb, *node)
+                        .map_err(|e| ScenarioError(format!("command '{}': {e}", clip(&text))))?;
+                }
+            }
             let limit = if nodes_only { self.n } else { self.n + clients };
             if let Some(e) = c.action.endpoints().into_iter().find(|e| *e >= limit) {
                 return Err(ScenarioError(format!(

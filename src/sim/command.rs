@@ -56,7 +56,16 @@ pub enum Action {
         node: u32,
         op: String,
     },
+    /// One of the lab's own interventions (`Lab::verbs`), at one node or at every node:
+    /// `do:timeout@2`, `do:align`. The lab checks the name; the protocol carries it out.
+    Lab {
+        verb: String,
+        node: Option<u32>,
+    },
 }
+
+/// The longest name of a lab's verb.
+pub const MAX_VERB_NAME: usize = 24;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Command {
@@ -138,6 +147,11 @@ impl Action {
                 }
             }
             Action::ClientOp { client, node, op } => format!("op:{client}@{node}:{op}"),
+            Action::Lab {
+                verb,
+                node: Some(n),
+            } => format!("do:{verb}@{n}"),
+            Action::Lab { verb, node: None } => format!("do:{verb}"),
         }
     }
 
@@ -179,6 +193,10 @@ impl Action {
             Action::ClientOp { client, node, op } => {
                 format!("C{client} asks {}: {op}", name(*node))
             }
+            Action::Lab { verb, node } => match node {
+                Some(n) => format!("{verb} {}", name(*n)),
+                None => verb.clone(),
+            },
         }
     }
 
@@ -278,6 +296,26 @@ impl Action {
                     op: op.to_string(),
                 }
             }
+            "do" => {
+                let a = need(args)?;
+                let (name, node) = match a.split_once('@') {
+                    Some((v, n)) => (v, Some(parse_endpoint(n)?)),
+                    None => (a, None),
+                };
+                let well_formed = !name.is_empty()
+                    && name.len() <= MAX_VERB_NAME
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+                if !well_formed {
+                    return Err(format!(
+                        "'{}' is not a lab action's name (lowercase letters and '-')",
+                        clip(name)
+                    ));
+                }
+                Action::Lab {
+                    verb: name.to_string(),
+                    node,
+                }
+            }
             _ => return Err(format!("unknown command '{}'", clip(verb))),
         })
     }
@@ -293,7 +331,10 @@ impl Action {
             Action::Set {
                 link: Some((a, b)), ..
             } => vec![*a, *b],
-            Action::ClientOp { node, .. } => vec![*node],
+            Action::ClientOp { node, .. }
+            | Action::Lab {
+                node: Some(node), ..
+            } => vec![*node],
             _ => vec![],
         }
     }

@@ -177,6 +177,10 @@ pub trait Protocol: Clone + Debug + 'static {
 
     /// The state a node comes back with after a crash: only what the protocol declares
     /// durable survives. The default keeps nothing.
+    /// One of the lab's own interventions (`Lab::verbs`), at this node: its name, already
+    /// checked against the lab's list. Default: nothing.
+    fn on_verb(&self, _state: &mut Self::State, _ctx: &Ctx, _verb: &str, _out: &mut Out<Self>) {}
+
     fn recover(&self, id: NodeId, n: u32, _crashed: &Self::State) -> Self::State {
         self.init(id, n)
     }

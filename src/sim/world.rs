@@ -806,6 +806,18 @@ impl<P: Protocol> World<P> {
                     }
                 }
             }
+            Action::Lab { verb, node } => {
+                let at: Vec<NodeId> = match node {
+                    Some(id) if *id < n => vec![*id],
+                    Some(_) => vec![],
+                    None => (0..n).collect(),
+                };
+                for id in at {
+                    if self.is_up(id) {
+                        self.with_node(id, |p, st, ctx, out| p.on_verb(st, ctx, verb, out));
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -60,6 +60,12 @@ pub fn install(shell: Shell) {
                 shell.changed();
                 true
             }
+            k if lab_key(shell, k).is_some() => {
+                if let Some(v) = lab_key(shell, k) {
+                    shell.lab_verb(v, None);
+                }
+                true
+            }
             "Escape" => {
                 shell.help.set(false);
                 shell.menu.set(None);
@@ -76,6 +82,15 @@ pub fn install(shell: Shell) {
         handle.remove();
         down.remove();
     });
+}
+
+/// The lab's action on key `k`, if it has one.
+fn lab_key(shell: Shell, k: &str) -> Option<&'static crate::labs::Verb> {
+    let mut chars = k.chars();
+    let c = chars.next().filter(|_| chars.next().is_none())?;
+    shell
+        .with(|s| s.lab().verbs.iter().find(|v| v.key == Some(c)))
+        .flatten()
 }
 
 /// Keys typed into a form control belong to it. A button, checkbox, slider or menu reached by

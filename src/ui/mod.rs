@@ -176,6 +176,56 @@ impl Shell {
         );
     }
 
+    /// Does one of the lab's own actions: at `node` when it is done to one node (the selected
+    /// one from the keyboard), else at every node.
+    pub fn lab_verb(&self, verb: &'static crate::labs::Verb, node: Option<u32>) {
+        let node = if verb.on_node {
+            let picked = node.or_else(|| {
+                self.with(|s| match s.selection {
+                    crate::viz::scene::Selection::Node(n) if n < s.sim().n() => Some(n),
+                    _ => None,
+                })
+                .flatten()
+            });
+            match picked {
+                Some(n) => Some(n),
+                None => {
+                    self.notice.set(Some(format!(
+                        "{}: select a server first (click it).",
+                        verb.label
+                    )));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        self.act(Action::Lab {
+            verb: verb.name.to_string(),
+            node,
+        });
+    }
+
+    /// Sends the lab's sample request from client 0 to `node` ("send a request to this
+    /// server").
+    pub fn request_at(&self, node: u32) {
+        let Some((Some(op), clients)) = self.with(|s| (s.lab().sample_request, s.sim().clients()))
+        else {
+            return;
+        };
+        if clients == 0 {
+            self.notice.set(Some(
+                "There are no clients in this run: add one in the lab's parameters.".into(),
+            ));
+            return;
+        }
+        self.act(Action::ClientOp {
+            client: 0,
+            node,
+            op: op.to_string(),
+        });
+    }
+
     /// Applies a change that may be refused, showing the reason if it is.
     pub fn try_update(&self, f: impl FnOnce(&mut Session) -> Result<(), String>) {
         if let Some(Err(e)) = self.update(f) {

@@ -583,11 +583,10 @@ impl Offthread {
     /// Where the animated canvases are painted and at what backing size (for tests):
     /// `{"offThread": bool, "backing": {"topology": [width, height], ...}}` by canvas class.
     pub fn report(&self) -> serde_json::Value {
-        let backing: serde_json::Map<String, serde_json::Value> = self
-            .canvases
-            .iter()
-            .enumerate()
-            .filter_map(|(id, c)| {
+        let mut backing = serde_json::Map::new();
+        // Inserted one by one: collecting into the map would compile a sort just for this.
+        for (id, c) in self.canvases.iter().enumerate() {
+            let entry = (|| {
                 let [w, h, dpr] = match &self.replica {
                     Replica::On(Some(v)) => {
                         let (w, h) = if id == 0 { v.topo } else { v.diagram };
@@ -597,8 +596,11 @@ impl Offthread {
                 };
                 let size = [(w * dpr).round().max(1.0), (h * dpr).round().max(1.0)];
                 Some((c.class_name(), serde_json::json!(size)))
-            })
-            .collect();
+            })();
+            if let Some((k, v)) = entry {
+                backing.insert(k, v);
+            }
+        }
         serde_json::json!({
             "offThread": matches!(self.state, WorkerState::Running(_)) && !self.canvases.is_empty(),
             // "starting" until the worker's copy of the session has loaded, then "on"; "off"

@@ -380,6 +380,22 @@ fn LabParams() -> impl IntoView {
         <section class="card" aria-label="Lab parameters">
             <h2>{move || params().0}</h2>
             {move || params().1.iter().map(|spec| param_control(shell, spec)).collect_view()}
+            {move || {
+                key.get();
+                let verbs = shell.with(|s| s.lab().verbs).unwrap_or(&[]);
+                (!verbs.is_empty()).then(|| view! {
+                    <div class="row verbs">
+                        {verbs.iter().map(|v| {
+                            let key_hint = v.key.map(|k| format!(" (key {k})")).unwrap_or_default();
+                            let title = format!("{}{key_hint}", v.help);
+                            let label = if v.on_node { format!("{} the selected server", v.label) } else { v.label.to_string() };
+                            view! {
+                                <button class="btn" title=title aria-label=label on:click=move |_| shell.lab_verb(v, None)>{v.label}</button>
+                            }
+                        }).collect_view()}
+                    </div>
+                })
+            }}
         </section>
     }
 }

@@ -380,9 +380,27 @@ fn NodeMenu() -> impl IntoView {
             )
         })?;
         let close = move || shell.menu.set(None);
+        let (verbs, asks) = shell.with(|s| {
+            let lab = s.lab();
+            let server = node < s.sim().n();
+            let verbs: Vec<&'static crate::labs::Verb> =
+                lab.verbs.iter().filter(|v| v.on_node && server).collect();
+            (
+                verbs,
+                server && lab.sample_request.is_some() && s.sim().clients() > 0,
+            )
+        })?;
         Some(view! {
             <div class="menu" role="menu" aria-label=format!("{name} menu") style=format!("left:{x:.0}px;top:{y:.0}px")>
                 <div class="menu-title">{name.clone()}</div>
+                {verbs.into_iter().map(|v| view! {
+                    <button role="menuitem" class="btn" disabled=!up title=v.help aria-label=format!("{} {name}", v.label)
+                        on:click=move |_| { shell.lab_verb(v, Some(node)); close(); }>{v.label}</button>
+                }).collect_view()}
+                {asks.then(|| view! {
+                    <button role="menuitem" class="btn" aria-label=format!("Send a request to {name}")
+                        on:click=move |_| { shell.request_at(node); close(); }>"Send a request"</button>
+                })}
                 <button role="menuitem" class="btn" disabled=!up aria-label=format!("Crash {name}") on:click=move |_| { shell.act(Action::Crash { node }); close(); }>"Crash"</button>
                 <button role="menuitem" class="btn" disabled=up aria-label=format!("Restart {name}") on:click=move |_| { shell.act(Action::Restart { node }); close(); }>"Restart"</button>
                 <button role="menuitem" class="btn" aria-label=format!("Isolate {name}") on:click=move |_| { super::side::isolate(shell, node); close(); }>"Isolate"</button>

@@ -81,3 +81,44 @@ test("the page's figures are the ones dsplay run --json prints for the same link
     await b.close();
   }
 });
+
+test("a lab's own actions: from a node's menu, the lab's card and the keyboard, recorded in the link", async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, '#/raft?n=5&seed=1&lat=20..80ms&loss=0%&dup=0%&clients=1&t=2s');
+    const script = async () => (await page.evaluate(() => window.dsplay.state())).script;
+    const pos = await page.evaluate(() => window.dsplay.positions());
+    // A node's menu offers "Time out now" and "Send a request".
+    await page.mouse.click(pos.nodes[1].x, pos.nodes[1].y, { button: 'right' });
+    await page.click("button[aria-label='Time out now S1']");
+    assert.deepEqual(await script(), ['2s:do:timeout@1']);
+    const link = await page.evaluate(() => window.dsplay.state().link);
+    assert.ok(link.includes('s=2s:do:timeout@1'), `the link carries it: ${link}`);
+    await page.mouse.click(pos.nodes[3].x, pos.nodes[3].y, { button: 'right' });
+    await page.click("button[aria-label='Send a request to S3']");
+    assert.deepEqual((await script()).slice(-1), ['2s:op:0@3:put x 1']);
+    // The lab's card has the actions done to every node; the keyboard reaches them too.
+    await page.click("button[aria-label='Spread timers']");
+    assert.equal((await script()).slice(-1)[0], '2s:do:spread');
+    await page.mouse.click(pos.center.x, pos.center.y); // focus the page, not a button
+    await page.keyboard.press('a');
+    assert.equal((await script()).slice(-1)[0], '2s:do:align');
+    // 't' times out the selected server; with none selected it says so.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('t');
+    assert.match(await page.textContent("[role='alert'] .notice-text"), /select a server first/);
+    // The run goes on and opens again from its link with the same hash.
+    await page.evaluate(() => { window.dsplay.play(true); });
+    await page.waitForFunction(() => window.dsplay.state().nowUs > 3_000_000);
+    await page.evaluate(() => window.dsplay.play(false));
+    const s = await page.evaluate(() => window.dsplay.state());
+    const again = await b.context.newPage();
+    await open(again, s.link);
+    const t = await again.evaluate(() => window.dsplay.state());
+    assert.equal(t.traceHash, s.traceHash);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});

@@ -103,6 +103,8 @@ pub static LAB: Lab = Lab {
     },
     experiments: &[],
     clients: super::clients_param,
+    verbs: &[],
+    sample_request: Some("req 1"),
     build,
 };
 

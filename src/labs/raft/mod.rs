@@ -70,6 +70,31 @@ pub static PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// The direct actions RaftScope's users rely on ([`protocol::Raft::on_verb`]).
+pub static VERBS: &[super::Verb] = &[
+    super::Verb {
+        name: "timeout",
+        label: "Time out now",
+        help: "This server's election timer fires now: it stands for election (or asks for pre-votes)",
+        on_node: true,
+        key: Some('t'),
+    },
+    super::Verb {
+        name: "align",
+        label: "Align timers",
+        help: "Every follower's and candidate's election timer is set to fire at the same instant: a split vote",
+        on_node: false,
+        key: Some('a'),
+    },
+    super::Verb {
+        name: "spread",
+        label: "Spread timers",
+        help: "The election timers are set far apart, server by server: one times out first and wins",
+        on_node: false,
+        key: Some('s'),
+    },
+];
+
 /// Each preset is checked by a test in `tests/raft_presets.rs` to show what it promises.
 pub static PRESETS: &[Preset] = &[
     Preset {
@@ -150,6 +175,8 @@ pub static LAB: Lab = Lab {
     },
     experiments: &[&experiment::ELECTION],
     clients: super::clients_param,
+    verbs: VERBS,
+    sample_request: Some("put x 1"),
     build,
 };
 

@@ -748,6 +748,27 @@ impl Protocol for Raft {
         }
     }
 
+    /// `timeout`: the election timer fires now. `align`: it is set to fire after the shortest
+    /// election timeout on every server, so they all stand at once (a split vote); `spread`:
+    /// server i's fires after `min + i·(max − min)/(n − 1)`, so one stands well before the
+    /// rest. Leaders have no election timer and are left alone.
+    fn on_verb(&self, st: &mut RaftState, ctx: &Ctx, verb: &str, out: &mut Out<Self>) {
+        if st.role == Role::Leader {
+            return;
+        }
+        let (min, max) = (self.election_timeout_min_us, self.election_timeout_max_us);
+        match verb {
+            "timeout" => self.on_timer(st, ctx, Timer::Election, out),
+            "align" => out.set_timer(Timer::Election, Duration(min), Duration(min)),
+            "spread" => {
+                let step = (max - min) / (ctx.n.max(2) as u64 - 1);
+                let at = Duration(min + step * ctx.id as u64);
+                out.set_timer(Timer::Election, at, at);
+            }
+            _ => {}
+        }
+    }
+
     fn on_timer(&self, st: &mut RaftState, ctx: &Ctx, timer: Timer, out: &mut Out<Self>) {
         match (timer, st.role) {
             (Timer::Election, Role::Leader) => {}
