@@ -682,15 +682,7 @@ impl<P: LabProtocol> Sim for Run<P> {
             ..
         } = &action
         {
-            let latency = d
-                .mean_us()
-                .min(fastest_latency_us(&w.net.default.latency, self.script()));
-            check_client_pace(
-                clients,
-                &w.cfg.client_think,
-                latency,
-                w.proto.client_service_floor(),
-            )?;
+            pace_with(self, Some(d.mean_us()))?;
         }
         if self.script().len() >= crate::scenario::MAX_SCRIPT {
             return Err(format!(
@@ -787,17 +779,7 @@ impl<P: LabProtocol> Sim for Run<P> {
         self.keyframe_count()
     }
     fn check_pace(&self) -> Result<(), String> {
-        let w = self.world();
-        let latency = w.net.overrides.values().map(|l| l.latency.mean_us()).fold(
-            fastest_latency_us(&w.net.default.latency, self.script()),
-            f64::min,
-        );
-        check_client_pace(
-            w.cfg.clients,
-            &w.cfg.client_think,
-            latency,
-            w.proto.client_service_floor(),
-        )
+        pace_with(self, None)
     }
     fn stall(&self) -> Option<String> {
         self.world().stall().map(|s| s.reason())
@@ -810,6 +792,28 @@ impl<P: LabProtocol> Sim for Run<P> {
         }
         Some((to_check_history(w), model))
     }
+}
+
+/// The pace rule for a run: over its script, its links' own latencies and, when an
+/// intervention is about to set one, `new_latency_us` (mean) as well.
+fn pace_with<P: LabProtocol>(run: &Run<P>, new_latency_us: Option<f64>) -> Result<(), String> {
+    let w = run.world();
+    let latency = w
+        .net
+        .overrides
+        .values()
+        .map(|l| l.latency.mean_us())
+        .chain(new_latency_us)
+        .fold(
+            fastest_latency_us(&w.net.default.latency, run.script()),
+            f64::min,
+        );
+    check_client_pace(
+        w.cfg.clients,
+        &w.cfg.client_think,
+        latency,
+        w.proto.client_service_floor(),
+    )
 }
 
 /// Converts a world's client history for the checker: ok operations with what they were told,

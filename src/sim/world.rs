@@ -1037,18 +1037,9 @@ impl<P: Protocol> World<P> {
     }
 
     /// A copy for a keyframe: everything but the trace window, which a replay of a window's
-    /// worth of records from it refills exactly (see [`super::keyframe`]).
+    /// worth of records from it refills exactly (see [`super::keyframe`]). Written out field
+    /// by field because cloning the trace would copy the window this leaves out.
     pub fn snapshot(&self) -> World<P> {
-        let mut copy = World {
-            trace: self.trace.without_window(),
-            ..self.shallow_parts()
-        };
-        copy.out = Out::default();
-        copy
-    }
-
-    /// Every part but the trace, cloned.
-    fn shallow_parts(&self) -> World<P> {
         World {
             proto: self.proto.clone(),
             cfg: self.cfg.clone(),
@@ -1065,7 +1056,7 @@ impl<P: Protocol> World<P> {
             rng_net: self.rng_net.clone(),
             rng_timers: self.rng_timers.clone(),
             rng_workload: self.rng_workload.clone(),
-            trace: Trace::new(1),
+            trace: self.trace.without_window(),
             history: self.history.clone(),
             props: self.props.clone(),
             prop_states: self.prop_states.clone(),
