@@ -50,45 +50,7 @@ pub struct Report {
     pub json: serde_json::Value,
 }
 
-/// How an axis maps values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AxisScale {
-    Linear,
-    Log,
-}
-
-/// How a series is drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SeriesStyle {
-    Line,
-    Steps,
-    Dots,
-    Bars,
-}
-
-/// One series of points.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Series {
-    pub name: String,
-    pub style: SeriesStyle,
-    pub points: Vec<(f64, f64)>,
-    /// Published data to compare with (a paper's curve), drawn as such.
-    pub reference: bool,
-}
-
-/// A chart as data: the page draws it, the command line prints its series with `--json`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Chart {
-    pub title: String,
-    pub x_label: String,
-    pub y_label: String,
-    pub x_scale: AxisScale,
-    pub y_scale: AxisScale,
-    pub series: Vec<Series>,
-    pub caption: String,
-}
+pub use crate::viz::chart::{AxisScale, Chart, Series, SeriesStyle};
 
 impl ExperimentSpec {
     pub fn param(&self, key: &str) -> Option<&'static ParamSpec> {

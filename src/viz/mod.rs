@@ -4,7 +4,7 @@
 //! computes shapes for a given instant; the browser painter in `ui/` only draws the shapes.
 //! Everything here is plain Rust and tested natively.
 
-pub mod cdf;
+pub mod chart;
 pub mod colors;
 pub mod frame;
 pub mod optimeline;

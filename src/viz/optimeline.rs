@@ -5,6 +5,8 @@
 //! is bounded: at most `max_ops` operations are laid out (the last ones, or a window around the
 //! operation that could not be placed), so painting stays cheap however long the run.
 
+use super::colors::{ALERT, NEUTRAL, PALETTE};
+use super::scene::{Align, Pt, Shape};
 use crate::check::{Status, Timeline};
 use crate::sim::time::format_us;
 
@@ -195,7 +197,7 @@ fn ticks(start: u64, end: u64, width: f64) -> Vec<(f64, String)> {
         return vec![(x_of(start, end, width, start), format_us(start))];
     }
     let target = ((width - LEFT - RIGHT) / 70.0).floor().clamp(1.0, 8.0) as usize;
-    let step = (super::cdf::nice_step(span as f64, target).round() as u64).max(1);
+    let step = (super::chart::nice_step(span as f64, target).round() as u64).max(1);
     let first = start.div_ceil(step);
     let last = end / step;
     (first..=last)
@@ -218,6 +220,153 @@ pub fn hit(l: &OpLayout, x: f64, y: f64) -> Option<usize> {
         // Prefer a box that truly contains x over one only within the slack.
         .min_by_key(|b| if x >= b.x0 && x <= b.x1 { 0 } else { 1 })
         .map(|b| b.op)
+}
+
+const GRID: &str = "#e6e8ec";
+const LANE_RULE: &str = "#eef0f3";
+const LABEL: &str = "#5b6472";
+const INK: &str = "#1f2328";
+const HATCH: &str = "rgba(0, 114, 178, 0.35)";
+
+/// The laid-out timeline as shapes, in its own CSS pixels (the page scales them in presenter
+/// mode): time ticks and grid, lane labels and rules, a box per operation (pending ones
+/// hatched and dashed, the offending one in the alert colour), the selected one outlined.
+pub fn shapes(l: &OpLayout, selected: Option<usize>) -> Vec<Shape> {
+    let mut out = Vec::new();
+    let h = l.height.max(40.0);
+    for (x, _) in &l.ticks {
+        let x = x.round() + 0.5;
+        out.push(line(Pt::new(x, TOP - 2.0), Pt::new(x, h), GRID, 1.0, false));
+    }
+    for (i, (x, label)) in l.ticks.iter().enumerate() {
+        let align = if i == 0 && *x < LEFT + 12.0 {
+            Align::Left
+        } else if *x > l.width - 20.0 {
+            Align::Right
+        } else {
+            Align::Center
+        };
+        out.push(text(
+            Pt::new(*x, TOP - 8.5),
+            label.clone(),
+            LABEL,
+            10.0,
+            align,
+            false,
+        ));
+    }
+    for lane in &l.lanes {
+        let at = Pt::new(4.0, lane.y + ROW / 2.0);
+        out.push(text(at, lane.label.clone(), INK, 11.0, Align::Left, true));
+        let y = lane.y + lane.h + 1.5;
+        out.push(line(
+            Pt::new(LEFT, y),
+            Pt::new(l.width - RIGHT, y),
+            LANE_RULE,
+            1.0,
+            false,
+        ));
+    }
+    for b in &l.boxes {
+        op_box(&mut out, b, selected == Some(b.op));
+    }
+    out
+}
+
+fn op_box(out: &mut Vec<Shape>, b: &OpBox, selected: bool) {
+    let (x, y, w, h) = (b.x0, b.y, b.x1 - b.x0, b.h);
+    let (fill, stroke) = if b.offending {
+        (ALERT, "#6b2a00")
+    } else if b.failed {
+        ("#e3e5e9", NEUTRAL)
+    } else if b.pending {
+        ("#dfe9f2", PALETTE[0])
+    } else {
+        (PALETTE[0], "#004a75")
+    };
+    out.push(Shape::Rect {
+        at: Pt::new(x, y),
+        w,
+        h,
+        fill: Some(fill),
+        stroke: None,
+        width: 0.0,
+    });
+    if b.pending && !b.offending {
+        hatch(out, x, y, w, h);
+    }
+    let width = if b.offending { 2.0 } else { 1.0 };
+    let (x0, y0, x1, y1) = (x + 0.5, y + 0.5, x + w.max(1.5) - 0.5, y + h.max(1.5) - 0.5);
+    let corners = [
+        Pt::new(x0, y0),
+        Pt::new(x1, y0),
+        Pt::new(x1, y1),
+        Pt::new(x0, y1),
+    ];
+    for i in 0..4 {
+        out.push(line(
+            corners[i],
+            corners[(i + 1) % 4],
+            stroke,
+            width,
+            b.pending,
+        ));
+    }
+    if selected {
+        out.push(Shape::Rect {
+            at: Pt::new(x - 1.5, y - 1.5),
+            w: w + 3.0,
+            h: h + 3.0,
+            fill: None,
+            stroke: Some(INK),
+            width: 2.0,
+        });
+    }
+    if let (true, Some(o)) = (b.show_order, b.order) {
+        let on_dark = !(b.pending || b.failed) || b.offending;
+        let colour = if on_dark { "#ffffff" } else { INK };
+        let at = Pt::new(x + w / 2.0, y + h / 2.0 + 0.5);
+        out.push(text(at, o.to_string(), colour, 10.0, Align::Center, true));
+    }
+}
+
+/// Diagonal stripes over a pending operation's box, each cut to the box.
+fn hatch(out: &mut Vec<Shape>, x: f64, y: f64, w: f64, h: f64) {
+    if h <= 0.0 || w <= 0.0 {
+        return;
+    }
+    let mut s = x - h;
+    while s < x + w {
+        // The stripe runs from (s, y + h) to (s + h, y); keep the part with x inside the box.
+        let t0 = ((x - s) / h).clamp(0.0, 1.0);
+        let t1 = ((x + w - s) / h).clamp(0.0, 1.0);
+        if t1 > t0 {
+            let at = |t: f64| Pt::new(s + t * h, y + h - t * h);
+            out.push(line(at(t0), at(t1), HATCH, 1.0, false));
+        }
+        s += 6.0;
+    }
+}
+
+fn line(a: Pt, b: Pt, color: &'static str, width: f64, dash: bool) -> Shape {
+    Shape::Line {
+        a,
+        b,
+        color,
+        width,
+        dash,
+    }
+}
+
+fn text(at: Pt, text: String, color: &'static str, size: f64, align: Align, bold: bool) -> Shape {
+    Shape::Text {
+        at,
+        text,
+        color,
+        size,
+        align,
+        bold,
+    }
 }
 
 #[cfg(test)]
@@ -334,5 +483,52 @@ mod tests {
         let empty = layout(&timeline(&History::new(), None), 400.0, 500);
         assert!(empty.boxes.is_empty() && empty.lanes.is_empty());
         assert_eq!(hit(&empty, 100.0, 30.0), None);
+    }
+
+    #[test]
+    fn shapes_mark_pending_offending_and_selected_boxes_and_stay_in_the_drawing() {
+        let h = stale_read();
+        let r = check(&h, &Model::register()).unwrap();
+        let l = layout(&timeline(&h, Some(&r)), 400.0, 100);
+        let plain = shapes(&l, None);
+        let chosen = shapes(&l, Some(l.boxes[0].op));
+        assert_eq!(
+            chosen.len(),
+            plain.len() + 1,
+            "one outline for the selection"
+        );
+        let alert = plain
+            .iter()
+            .filter(|s| matches!(s, Shape::Rect { fill: Some(f), .. } if *f == ALERT))
+            .count();
+        assert_eq!(alert, l.boxes.iter().filter(|b| b.offending).count());
+        for s in &plain {
+            if let Shape::Line { a, b, .. } = s {
+                for p in [a, b] {
+                    assert!(
+                        p.x >= 0.0
+                            && p.x <= l.width + 0.5
+                            && p.y >= 0.0
+                            && p.y <= l.height.max(40.0) + 0.5
+                    );
+                }
+            }
+        }
+        // Hatching stays inside its box.
+        let mut out = Vec::new();
+        hatch(&mut out, 10.0, 20.0, 30.0, 12.0);
+        assert!(!out.is_empty());
+        for s in &out {
+            if let Shape::Line { a, b, .. } = s {
+                for p in [a, b] {
+                    assert!(
+                        p.x >= 10.0 - 1e-9
+                            && p.x <= 40.0 + 1e-9
+                            && p.y >= 20.0 - 1e-9
+                            && p.y <= 32.0 + 1e-9
+                    );
+                }
+            }
+        }
     }
 }

@@ -499,13 +499,15 @@ impl Trials for ElectionExperiment {
                 title: "Time without a leader".into(),
                 x_label: "ms after the leader crashed".into(),
                 y_label: "fraction of trials".into(),
-                x_scale: AxisScale::Log,
+                // Linear over a narrow range of timeouts, logarithmic over a wide one.
+                x_scale: AxisScale::Auto,
                 y_scale: AxisScale::Linear,
                 series,
                 caption: match paper_row {
                     Some(row) => format!("The paper measured {} trials of this range.", row.trials),
                     None => "The paper did not measure this range.".into(),
                 },
+                cursor_x: None,
             }],
             tables: vec![election_table(&r, p, paper_row)],
             json: serde_json::to_value(&r).unwrap_or_default(),
@@ -520,7 +522,7 @@ fn election_table(
     paper_row: Option<&paper::PaperRange>,
 ) -> crate::viz::Panel {
     use crate::viz::{Cell, Panel};
-    let ms = |v: f64| Cell::plain(crate::viz::cdf::fmt_ms(v));
+    let ms = |v: f64| Cell::plain(crate::viz::chart::fmt_ms(v));
     let rows = [
         ("median", r.p50_ms, paper_row.map(|p| p.quantiles[3].1)),
         ("p90", r.p90_ms, paper_row.map(|p| p.quantiles[5].1)),
