@@ -13,8 +13,10 @@
 //!   ([`labs::experiment`]). The registry also holds the rules every run keeps: the pace rule
 //!   for clients and the replay budget.
 //! - [`check`]: client histories and the linearizability checker.
-//! - [`viz`]: the pure drawing model (layouts, shapes, colours) that the browser painter draws.
-//! - `ui` (feature `web` only): the Leptos shell, canvas painter, timeline and controls.
+//! - [`viz`]: the pure drawing model (layouts, shapes, colours, charts as data and the one
+//!   function that lays a chart out as shapes) that the browser painter draws.
+//! - `ui` (feature `web` only): the browser shell, built on its own small DOM layer
+//!   (`ui::dom`): the page, canvas painter, timeline and controls.
 
 pub mod check;
 pub mod labs;

@@ -9,7 +9,7 @@
 use dsplay::labs;
 use dsplay::scenario::link;
 use dsplay::sim::time::Instant;
-use dsplay::ui::App;
+use dsplay::ui::{app, dom};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,7 +72,7 @@ fn mount(hash: &str) -> (impl Sized, web_sys::HtmlElement) {
     let doc = document();
     let div: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&div).unwrap();
-    let handle = leptos::mount::mount_to(div.clone(), App);
+    let handle = dom::mount(&div, app);
     (handle, div)
 }
 
@@ -104,7 +104,7 @@ fn fixed_scenario_trace_hash_in_wasm_equals_the_native_value() {
 #[wasm_bindgen_test]
 async fn the_app_mounts_with_its_views_and_controls() {
     let (handle, c) = mount("#/flows?n=3&seed=7");
-    leptos::task::tick().await;
+    sleep(0).await;
     let r = root(&c);
     assert_eq!(r.get_attribute("data-lab").as_deref(), Some("flows"));
     assert!(c.query_selector("canvas.topology").unwrap().is_some());
@@ -129,7 +129,7 @@ async fn the_app_mounts_with_its_views_and_controls() {
 #[wasm_bindgen_test]
 async fn play_advances_the_virtual_clock() {
     let (handle, c) = mount("#/flows?n=3&seed=7&t=0.5s");
-    leptos::task::tick().await;
+    sleep(0).await;
     sleep(100).await;
     let start = now_us(&c);
     assert_eq!(start, 500_000, "a link with a cursor opens paused there");
@@ -143,7 +143,7 @@ async fn play_advances_the_virtual_clock() {
         .expect("a Play button")
         .unchecked_into();
     play.click();
-    leptos::task::tick().await;
+    sleep(0).await;
     sleep(600).await;
     let later = now_us(&c);
     assert!(
@@ -158,7 +158,7 @@ async fn play_advances_the_virtual_clock() {
 #[wasm_bindgen_test]
 async fn a_bad_link_shows_the_reason_and_the_default_lab() {
     let (handle, c) = mount("#/flows?n=999&seed=7");
-    leptos::task::tick().await;
+    sleep(0).await;
     sleep(100).await;
     let alert = c
         .query_selector("[role='alert']")

@@ -1,21 +1,24 @@
 //! The page: header, topology stage, side panel, space-time diagram, timeline, help overlay.
 
 use super::clock::{self, Canvases};
-use super::diagram::Diagram;
-use super::side::Side;
-use super::stage::Stage;
-use super::timeline::Timeline;
+use super::diagram::diagram;
+use super::dom::{self, el, event_value, listen_window, memo, El};
+use super::side::side;
+use super::stage::stage;
+use super::timeline::timeline;
 use super::{hook, keys, Shell};
 use crate::labs::{self, REGISTRY};
 use crate::scenario::{link, Scenario};
 use crate::viz::session::Session;
-use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("the page has a window")
+}
 
 /// The whole playground. Opens the scenario in the address bar (or the first lab's default),
 /// starts the display clock and installs the keyboard and the test hook.
-#[component]
-pub fn App() -> impl IntoView {
+pub fn app() -> El {
     let hash = window().location().hash().unwrap_or_default();
     let (session, error) = if hash.trim_start_matches('#').is_empty() {
         (Session::default_for(REGISTRY[0]), None)
@@ -43,65 +46,66 @@ pub fn App() -> impl IntoView {
     shell.notice.set(error.map(|e| {
         format!("This link could not be opened: {e}. Showing the default scenario instead.")
     }));
-    provide_context(shell);
 
-    let canvases = Canvases {
-        topo: NodeRef::new(),
-        diagram: NodeRef::new(),
-    };
+    dom::own(Box::new(Retire(shell)));
+    let canvases = Canvases::default();
     clock::start(shell, canvases);
     keys::install(shell);
     hook::install(shell, canvases);
     follow_hash_changes(shell);
 
-    let data_hash = move || {
-        shell.tick.get();
-        shell
-            .with(|s| format!("{:016x}", s.sim().trace_hash()))
-            .unwrap_or_default()
+    let data = move |f: fn(&Session) -> String| {
+        move || {
+            shell.tick.get();
+            shell.with(f)
+        }
     };
-    let data_now = move || {
-        shell.tick.get();
-        shell.with(|s| s.now_us().to_string()).unwrap_or_default()
-    };
-    let data_playing = move || {
-        shell.tick.get();
-        shell.with(|s| s.playing.to_string()).unwrap_or_default()
-    };
-    let data_lab = move || {
-        shell.tick.get();
-        shell.with(|s| s.lab().id).unwrap_or_default()
-    };
-    view! {
-        <div
-            id="dsplay"
-            class="app"
-            class:presenter=move || shell.presenter.get()
-            data-trace-hash=data_hash
-            data-now-us=data_now
-            data-playing=data_playing
-            data-lab=data_lab
-        >
-            <Header/>
-            <main class="main">
+    el("div")
+        .attr("id", "dsplay")
+        .class("app")
+        .class_when("presenter", move || shell.presenter.get())
+        .attr_with(
+            "data-trace-hash",
+            data(|s| format!("{:016x}", s.sim().trace_hash())),
+        )
+        .attr_with("data-now-us", data(|s| s.now_us().to_string()))
+        .attr_with("data-playing", data(|s| s.playing.to_string()))
+        .attr_with("data-lab", data(|s| s.lab().id.to_string()))
+        .child(header(shell))
+        .child(
+            el("main")
+                .class("main")
                 // Over the stage, so that nothing a notice says moves or resizes the canvases.
-                <div class="overlays">
-                    <Opening/>
-                    <Notice/>
-                </div>
-                <Stage canvas=canvases.topo/>
-                <Side/>
-                <Diagram canvas=canvases.diagram/>
-            </main>
-            <Timeline/>
-            <Help/>
-        </div>
+                .child(
+                    el("div")
+                        .class("overlays")
+                        .dynamic_by(
+                            move || shell.opening.get().is_some(),
+                            move |on| on.then(|| opening_view(shell)),
+                        )
+                        .dynamic(move || notice_view(shell)),
+                )
+                .child(stage(shell, canvases.topo))
+                .child(side(shell))
+                .child(diagram(shell, canvases.diagram)),
+        )
+        .child(timeline(shell))
+        .dynamic(move || help_view(shell))
+}
+
+/// Takes the shell down with the view (a test's mount, say): reads give nothing, the clock
+/// stops.
+struct Retire(Shell);
+
+impl Drop for Retire {
+    fn drop(&mut self) {
+        self.0.retire();
     }
 }
 
 /// Loads a link typed or pasted into the address bar (our own `replaceState` fires no event).
 fn follow_hash_changes(shell: Shell) {
-    let handle = window_event_listener(leptos::ev::hashchange, move |_| {
+    listen_window("hashchange", move |_| {
         let hash = window().location().hash().unwrap_or_default();
         if shell.with(|s| s.link() == hash).unwrap_or(true) {
             return;
@@ -113,82 +117,124 @@ fn follow_hash_changes(shell: Shell) {
                 .set(Some(format!("This link could not be opened: {e}"))),
         }
     });
-    on_cleanup(move || handle.remove());
 }
 
 /// The header: lab picker, presets, share, presenter mode and help.
-#[component]
-fn Header() -> impl IntoView {
-    let shell = expect_context::<Shell>();
+fn header(shell: Shell) -> El {
     // A memo: the lab select and the preset list change only when the lab does. Setting a
     // form control, even to the value it has, makes the browser re-check the page's forms
     // (a forced layout), which the clock's ticks must not cause several times a second.
-    let lab = Memo::new(move |_| {
+    let lab = memo(move || {
         shell.tick.get();
         shell.with(|s| s.lab().id).unwrap_or_default()
     });
-    let lab_id = move || lab.get();
-    let pick_lab = move |ev: leptos::ev::Event| {
-        let id = event_target_value(&ev);
-        if let Some(lab) = labs::find(&id) {
+    let pick_lab = move |ev: web_sys::Event| {
+        if let Some(lab) = labs::find(&event_value(&ev)) {
             shell.try_update(|s| s.load(&Scenario::default_for(lab)));
             shell.notice.set(None);
         }
     };
-    let presets = move || labs::find(lab.get()).map_or(&[][..], |l| l.presets);
-    let pick_preset = move |ev: leptos::ev::Event| {
-        let target = event_target::<web_sys::HtmlSelectElement>(&ev);
-        let value = target.value();
-        target.set_value("");
-        match link::decode(&value) {
-            Ok(s) => {
-                shell.try_update(|x| {
-                    x.load(&s)?;
-                    x.play(true);
-                    Ok(())
-                });
-                // The caption says which preset is loaded and what to watch for.
-                let preset =
-                    labs::find(&s.lab).and_then(|l| l.presets.iter().find(|p| p.link == value));
-                if let Some(p) = preset {
-                    shell
-                        .notice
-                        .set(Some(format!("{}: {}.", p.name, p.description)));
-                }
-            }
-            Err(e) => shell.notice.set(Some(e.0)),
-        }
+    let lab_value = lab.clone();
+    let presets = move || {
+        let lab = labs::find(lab.get()).map_or(&[][..], |l| l.presets);
+        let options = lab.iter().map(|p| {
+            el("option")
+                .attr("value", p.link)
+                .attr("title", p.description)
+                .text(p.name)
+        });
+        std::iter::once(el("option").attr("value", "").text("Presets…"))
+            .chain(options)
+            .collect::<Vec<_>>()
     };
-    let share = move |_| share(shell);
-    view! {
-        <header class="bar">
-            <h1 class="brand" title="The Distributed Systems Playground">"dsplay"</h1>
-            <label class="field">
-                <span class="sr">"Lab"</span>
-                <select aria-label="Lab" on:change=pick_lab prop:value=lab_id>
-                    {REGISTRY.iter().map(|l| view! { <option value=l.id title=l.summary>{l.title}</option> }).collect_view()}
-                </select>
-            </label>
-            <select class="presets" aria-label="Scenario presets" on:change=pick_preset>
-                <option value="">"Presets…"</option>
-                {move || presets().iter().map(|p| view! { <option value=p.link title=p.description>{p.name}</option> }).collect_view()}
-            </select>
-            <span class="spacer"></span>
-            <button class="btn" aria-label="Copy a link to this exact run" title="Copy a link to this exact run" on:click=share>"Share"</button>
-            <button
-                class="btn"
-                aria-label="Presenter mode"
-                title="Presenter mode: larger type and thicker lines"
-                aria-pressed=move || shell.presenter.get().to_string()
-                on:click=move |_| {
+    el("header")
+        .class("bar")
+        .child(
+            el("h1")
+                .class("brand")
+                .attr("title", "The Distributed Systems Playground")
+                .text("dsplay"),
+        )
+        .child(
+            el("label")
+                .class("field")
+                .child(el("span").class("sr").text("Lab"))
+                .child(
+                    el("select")
+                        .attr("aria-label", "Lab")
+                        .on("change", pick_lab)
+                        .children(REGISTRY.iter().map(|l| {
+                            el("option")
+                                .attr("value", l.id)
+                                .attr("title", l.summary)
+                                .text(l.title)
+                        }))
+                        .prop_with("value", move || lab_value.get().into()),
+                ),
+        )
+        .child(
+            el("select")
+                .class("presets")
+                .attr("aria-label", "Scenario presets")
+                .on("change", move |ev| pick_preset(shell, ev))
+                .dynamic(presets),
+        )
+        .child(el("span").class("spacer"))
+        .child(
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Copy a link to this exact run")
+                .attr("title", "Copy a link to this exact run")
+                .on("click", move |_| share(shell))
+                .text("Share"),
+        )
+        .child(
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Presenter mode")
+                .attr("title", "Presenter mode: larger type and thicker lines")
+                .attr_with("aria-pressed", move || {
+                    Some(shell.presenter.get().to_string())
+                })
+                .on("click", move |_| {
                     shell.presenter.update(|p| *p = !*p);
                     shell.changed();
-                }
-            >
-                "Presenter"
-            </button>
-            <button class="btn" aria-label="Help and keyboard shortcuts" title="Help (?)" on:click=move |_| shell.help.update(|h| *h = !*h)>"?"</button>
-        </header>
+                })
+                .text("Presenter"),
+        )
+        .child(
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Help and keyboard shortcuts")
+                .attr("title", "Help (?)")
+                .on("click", move |_| shell.help.update(|h| *h = !*h))
+                .text("?"),
+        )
+}
+
+/// Loads the picked preset, plays it and says in the overlay which one it is.
+fn pick_preset(shell: Shell, ev: web_sys::Event) {
+    let value = event_value(&ev);
+    if let Some(target) = ev.target() {
+        let _ = js_sys::Reflect::set(&target, &"value".into(), &"".into());
+    }
+    match link::decode(&value) {
+        Ok(s) => {
+            shell.try_update(|x| {
+                x.load(&s)?;
+                x.play(true);
+                Ok(())
+            });
+            // The caption says which preset is loaded and what to watch for.
+            let preset =
+                labs::find(&s.lab).and_then(|l| l.presets.iter().find(|p| p.link == value));
+            if let Some(p) = preset {
+                shell
+                    .notice
+                    .set(Some(format!("{}: {}.", p.name, p.description)));
+            }
+        }
+        Err(e) => shell.notice.set(Some(e.0)),
     }
 }
 
@@ -231,83 +277,114 @@ fn share(shell: Shell) {
 }
 
 /// A link being opened in the background: how far its replay has come, and a way to stop it.
-/// It lies over the stage and moves nothing.
-#[component]
-fn Opening() -> impl IntoView {
-    let shell = expect_context::<Shell>();
+/// It lies over the stage and moves nothing; its text and bar follow the replay.
+fn opening_view(shell: Shell) -> El {
     let cancel = move |_| {
         shell.opening.set(None);
         let _ = shell.update(|s| s.apply(crate::viz::session::Op::CancelOpen).map(|_| ()));
         shell.inform("Opening the link was cancelled: the run stays where it is.".into());
     };
-    move || {
-        shell.opening.get().map(|(done_us, target_us, events)| {
-            let percent = (done_us as f64 / target_us.max(1) as f64 * 100.0).min(100.0);
-            let text = format!(
-                "Opening the link: replaying its run, {} of {} ({} events so far)",
-                crate::sim::time::format_span(done_us),
-                crate::sim::time::format_span(target_us),
-                crate::labs::count_text(events),
-            );
-            view! {
-                <div class="opening" role="status" aria-live="polite">
-                    <span class="opening-text">{text}</span>
-                    <progress max="100" value=format!("{percent:.0}") aria-label="Replayed"></progress>
-                    <button class="btn small" on:click=cancel>"Cancel"</button>
-                </div>
-            }
-        })
-    }
+    let text = move || {
+        let (done_us, target_us, events) = shell.opening.get().unwrap_or_default();
+        format!(
+            "Opening the link: replaying its run, {} of {} ({} events so far)",
+            crate::sim::time::format_span(done_us),
+            crate::sim::time::format_span(target_us),
+            crate::labs::count_text(events),
+        )
+    };
+    let percent = move || {
+        let (done_us, target_us, _) = shell.opening.get()?;
+        let percent = (done_us as f64 / target_us.max(1) as f64 * 100.0).min(100.0);
+        Some(format!("{percent:.0}"))
+    };
+    el("div")
+        .class("opening")
+        .attr("role", "status")
+        .attr("aria-live", "polite")
+        .child(el("span").class("opening-text").text_with(text))
+        .child(
+            el("progress")
+                .attr("max", "100")
+                .attr_with("value", percent)
+                .attr("aria-label", "Replayed"),
+        )
+        .child(
+            el("button")
+                .class("btn small")
+                .on("click", cancel)
+                .text("Cancel"),
+        )
 }
 
 /// A dismissible message: a bad link, a refused action, a violation.
-#[component]
-fn Notice() -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    move || {
-        shell.notice.get().map(|text| {
-            view! {
-                <div class="notice" role="alert">
-                    <span class="notice-text">{text}</span>
-                    <button class="btn small" aria-label="Dismiss message" on:click=move |_| shell.notice.set(None)>"×"</button>
-                </div>
-            }
-        })
-    }
+fn notice_view(shell: Shell) -> Option<El> {
+    let text = shell.notice.get()?;
+    Some(
+        el("div")
+            .class("notice")
+            .attr("role", "alert")
+            .child(el("span").class("notice-text").text(&text))
+            .child(
+                el("button")
+                    .class("btn small")
+                    .attr("aria-label", "Dismiss message")
+                    .on("click", move |_| shell.notice.set(None))
+                    .text("×"),
+            ),
+    )
 }
 
 /// The help overlay: what the views show, the gestures and the keys.
-#[component]
-fn Help() -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    move || {
-        shell.help.get().then(|| {
-            view! {
-                <div class="overlay" role="dialog" aria-modal="true" aria-label="Help" on:click=move |_| shell.help.set(false)>
-                    <div class="help" on:click=|ev| ev.stop_propagation()>
-                        <h2>"How to use the playground"</h2>
-                        <p>"Every node runs the real protocol; messages move in virtual time. Everything you do is recorded in the link, so the address bar always reproduces this exact run."</p>
-                        <h3>"On the topology"</h3>
-                        <ul>
-                            <li>"Click a node or a message to inspect it; right-click a node for crash / restart."</li>
-                            <li>"Drag a line across the ring to split the nodes into two partitions."</li>
-                            <li>"Click a link to cut or heal it; shift-click near one end to cut only the messages going towards that end."</li>
-                        </ul>
-                        <h3>"Keys"</h3>
-                        <dl class="keys">
-                            <dt><kbd>"Space"</kbd></dt><dd>"play / pause"</dd>
-                            <dt><kbd>"→"</kbd></dt><dd>"step to the next event"</dd>
-                            <dt><kbd>"←"</kbd></dt><dd>"step back one event"</dd>
-                            <dt><kbd>"["</kbd>" "<kbd>"]"</kbd></dt><dd>"slower / faster"</dd>
-                            <dt><kbd>"p"</kbd></dt><dd>"presenter mode"</dd>
-                            <dt><kbd>"Esc"</kbd></dt><dd>"close, clear the selection"</dd>
-                            <dt><kbd>"?"</kbd></dt><dd>"this help"</dd>
-                        </dl>
-                        <p class="muted">"Colours follow the Okabe–Ito palette, safe for colour-blind viewers. Crossed, dashed lines are cut links; a cross is a dropped message."</p>
-                        <button class="btn" aria-label="Close help" on:click=move |_| shell.help.set(false)>"Close"</button>
-                    </div>
-                </div>
-            }
-        })
+fn help_view(shell: Shell) -> Option<El> {
+    if !shell.help.get() {
+        return None;
     }
+    let li = |t: &str| el("li").text(t);
+    let key = |keys: &[&str], what: &str| {
+        let dt = keys.iter().enumerate().fold(el("dt"), |dt, (i, k)| {
+            let dt = if i > 0 { dt.text(" ") } else { dt };
+            dt.child(el("kbd").text(k))
+        });
+        vec![dt, el("dd").text(what)]
+    };
+    let keys = [
+        key(&["Space"], "play / pause"),
+        key(&["→"], "step to the next event"),
+        key(&["←"], "step back one event"),
+        key(&["[", "]"], "slower / faster"),
+        key(&["p"], "presenter mode"),
+        key(&["Esc"], "close, clear the selection"),
+        key(&["?"], "this help"),
+    ];
+    let help = el("div")
+        .class("help")
+        .on("click", |ev| ev.stop_propagation())
+        .child(el("h2").text("How to use the playground"))
+        .child(el("p").text("Every node runs the real protocol; messages move in virtual time. Everything you do is recorded in the link, so the address bar always reproduces this exact run."))
+        .child(el("h3").text("On the topology"))
+        .child(el("ul").children([
+            li("Click a node or a message to inspect it; right-click a node for crash / restart."),
+            li("Drag a line across the ring to split the nodes into two partitions."),
+            li("Click a link to cut or heal it; shift-click near one end to cut only the messages going towards that end."),
+        ]))
+        .child(el("h3").text("Keys"))
+        .child(el("dl").class("keys").children(keys.into_iter().flatten()))
+        .child(el("p").class("muted").text("Colours follow the Okabe–Ito palette, safe for colour-blind viewers. Crossed, dashed lines are cut links; a cross is a dropped message."))
+        .child(
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Close help")
+                .on("click", move |_| shell.help.set(false))
+                .text("Close"),
+        );
+    Some(
+        el("div")
+            .class("overlay")
+            .attr("role", "dialog")
+            .attr("aria-modal", "true")
+            .attr("aria-label", "Help")
+            .on("click", move |_| shell.help.set(false))
+            .child(help),
+    )
 }

@@ -8,12 +8,11 @@
 //! page's `requestAnimationFrame` drives it before that, without a worker, and whenever the
 //! worker's pulses stop.
 
+use super::dom::{self, Slot};
 use super::paint::Mode;
 use super::{Shell, SPANS_US};
 use crate::viz::frame::{diagram_frame, replica_message, topology_frame, FrameView};
 use crate::viz::scene::{Layout, Style};
-use leptos::html::Canvas;
-use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,17 +32,44 @@ type FrameSlot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
 /// stopped: the page's own animation frames take over again.
 const PULSE_TIMEOUT_MS: f64 = 1_000.0;
 
-/// The two canvases the loop paints.
+/// The two canvases the loop paints, kept by the views that build them.
 #[derive(Clone, Copy)]
 pub struct Canvases {
-    pub topo: NodeRef<Canvas>,
-    pub diagram: NodeRef<Canvas>,
+    pub topo: &'static Slot,
+    pub diagram: &'static Slot,
+}
+
+impl Default for Canvases {
+    /// Two empty slots for the page's lifetime.
+    fn default() -> Canvases {
+        Canvases {
+            topo: Box::leak(Box::default()),
+            diagram: Box::leak(Box::default()),
+        }
+    }
+}
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("the page has a window")
+}
+
+fn document() -> web_sys::Document {
+    window().document().expect("the page has a document")
+}
+
+/// Stops the loop when the view that started it is taken down.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The presenter-mode scale for canvas shapes.
 pub fn style(shell: &Shell) -> Style {
     Style {
-        scale: if shell.presenter.try_get_untracked().unwrap_or(false) {
+        scale: if shell.presenter.get_untracked() {
             1.6
         } else {
             1.0
@@ -81,7 +107,7 @@ struct Loop {
 
 impl Loop {
     fn live(&self) -> bool {
-        !self.stopped.load(Ordering::Relaxed) && self.shell.frame.try_get_untracked().is_some()
+        !self.stopped.load(Ordering::Relaxed) && self.shell.alive()
     }
 
     /// One frame at timestamp `ts`.
@@ -120,8 +146,7 @@ impl Loop {
 /// Starts the loop; it stops when the owner that started it is cleaned up.
 pub fn start(shell: Shell, canvases: Canvases) {
     let stopped = Arc::new(AtomicBool::new(false));
-    let flag = stopped.clone();
-    on_cleanup(move || flag.store(true, Ordering::Relaxed));
+    dom::own(Box::new(StopOnDrop(stopped.clone())));
 
     let lp = Rc::new(Loop {
         shell,
@@ -320,7 +345,7 @@ fn work_on_opening(shell: Shell) {
         Some(status)
     });
     let Some(Some(status)) = status else {
-        if shell.opening.try_get_untracked().flatten().is_some() {
+        if shell.opening.get_untracked().is_some() {
             shell.opening.set(None);
         }
         return;
@@ -384,7 +409,7 @@ pub fn frame_view(shell: &Shell) -> Option<FrameView> {
     let (topo, diagram, drag, dpr) = shell
         .view
         .try_with_value(|v| (v.topo_size, v.diagram_size, v.drag, v.dpr))?;
-    let span_ix = shell.span_ix.try_get_untracked()?;
+    let span_ix = shell.span_ix.get_untracked();
     Some(FrameView {
         topo,
         diagram,
@@ -414,8 +439,8 @@ pub fn layout(shell: &Shell) -> Option<Layout> {
 /// from shapes built here.
 fn paint(shell: Shell, canvases: Canvases) {
     let (Some(topo), Some(diag), Some(view)) = (
-        canvases.topo.get_untracked(),
-        canvases.diagram.get_untracked(),
+        canvases.topo.get::<web_sys::HtmlCanvasElement>(),
+        canvases.diagram.get::<web_sys::HtmlCanvasElement>(),
         frame_view(&shell),
     ) else {
         return;
@@ -474,7 +499,7 @@ fn pause_when_hidden(shell: Shell) {
     let doc = document();
     let d2 = doc.clone();
     let cb = Closure::<dyn FnMut()>::new(move || {
-        if d2.hidden() && shell.frame.try_get_untracked().is_some() {
+        if d2.hidden() && shell.alive() {
             shell.update(|s| s.play(false));
         }
     });

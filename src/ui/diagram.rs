@@ -2,32 +2,30 @@
 //! click that selects the message under the pointer everywhere.
 
 use super::clock::frame_view;
+use super::dom::{el, El, Slot};
 use super::stage::observe_size;
 use super::{Shell, SPANS_US};
 use crate::sim::time::format_us;
 use crate::viz::frame::diagram_frame;
 use crate::viz::scene::{Pt, Selection};
 use crate::viz::spacetime::hit_segment;
-use leptos::html::Canvas;
-use leptos::prelude::*;
-use web_sys::MouseEvent;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlCanvasElement, MouseEvent};
 
 /// The space-time (Lamport) diagram: one line per node and client, an arrow per message.
-#[component]
-pub fn Diagram(
-    /// The canvas the display clock paints the diagram on.
-    canvas: NodeRef<Canvas>,
-) -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    observe_size(canvas, shell, false);
+/// `canvas` keeps the canvas the display clock paints the diagram on.
+pub fn diagram(shell: Shell, canvas: &'static Slot) -> El {
     let zoom = move |d: i32| {
         shell
             .span_ix
             .update(|i| *i = (*i as i32 + d).clamp(0, SPANS_US.len() as i32 - 1) as usize);
         shell.changed();
     };
-    let click = move |ev: MouseEvent| {
-        let Some(c) = canvas.get_untracked() else {
+    let click = move |ev: web_sys::Event| {
+        let Some(ev) = ev.dyn_ref::<MouseEvent>() else {
+            return;
+        };
+        let Some(c) = canvas.get::<HtmlCanvasElement>() else {
             return;
         };
         let r = c.get_bounding_client_rect();
@@ -48,21 +46,38 @@ pub fn Diagram(
         shell.update(|s| s.selection = hit.map_or(Selection::None, Selection::Msg));
     };
     let span = move || format_us(SPANS_US[shell.span_ix.get().min(SPANS_US.len() - 1)]);
-    view! {
-        <section class="spacetime" aria-label="Space-time diagram">
-            <div class="panel-head">
-                <h2>"Space-time diagram"</h2>
-                <span class="muted">"window " {span}</span>
-                <button class="btn small" aria-label="Zoom in (shorter time window)" on:click=move |_| zoom(-1)>"+"</button>
-                <button class="btn small" aria-label="Zoom out (longer time window)" on:click=move |_| zoom(1)>"−"</button>
-            </div>
-            <canvas
-                node_ref=canvas
-                class="diagram"
-                role="img"
-                aria-label="Space-time diagram: one line per node and client, time to the right, an arrow per message, a cross per drop. Click an arrow to select its message."
-                on:click=click
-            ></canvas>
-        </section>
-    }
+    let spacetime = el("canvas")
+        .class("diagram")
+        .attr("role", "img")
+        .attr(
+            "aria-label",
+            "Space-time diagram: one line per node and client, time to the right, an arrow per message, a cross per drop. Click an arrow to select its message.",
+        )
+        .on("click", click)
+        .keep(canvas);
+    observe_size(&spacetime.0, shell, false);
+    el("section")
+        .class("spacetime")
+        .attr("aria-label", "Space-time diagram")
+        .child(
+            el("div")
+                .class("panel-head")
+                .child(el("h2").text("Space-time diagram"))
+                .child(el("span").class("muted").text("window ").text_with(span))
+                .child(
+                    el("button")
+                        .class("btn small")
+                        .attr("aria-label", "Zoom in (shorter time window)")
+                        .on("click", move |_| zoom(-1))
+                        .text("+"),
+                )
+                .child(
+                    el("button")
+                        .class("btn small")
+                        .attr("aria-label", "Zoom out (longer time window)")
+                        .on("click", move |_| zoom(1))
+                        .text("−"),
+                ),
+        )
+        .child(spacetime)
 }

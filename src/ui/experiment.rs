@@ -3,197 +3,283 @@
 //! progress bar and a Cancel button, then see its report: charts beside their reference data,
 //! tables and a summary.
 //!
-//! Where things go on a chart is decided in [`crate::viz::cdf`]; this file only strokes it.
+//! Where things go on a chart is decided in [`crate::viz::chart`]; the shared painter draws it.
 
+use super::dom::{self, el, El, Var};
 use super::{paint, Shell};
-use crate::labs::experiment::{Chart, ExperimentSpec, Report, SeriesStyle, Trials};
+use crate::labs::experiment::{Chart, ExperimentSpec, Report, Trials};
 use crate::labs::{ParamKind, ParamSpec};
-use crate::viz::cdf::{self, CdfChart, Scale};
-use crate::viz::colors::{NEUTRAL, PALETTE};
-use leptos::html::Canvas;
-use leptos::prelude::*;
-use std::f64::consts::TAU;
-use std::time::Duration;
-use web_sys::CanvasRenderingContext2d;
+use crate::viz::chart::plot;
+use crate::viz::scene::Style;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
 
 /// Wall-clock milliseconds of trials per chunk, so the page keeps drawing between chunks.
 const CHUNK_MS: f64 = 12.0;
 /// The chart's height in CSS pixels.
 const CHART_H: f64 = 200.0;
-/// Our samples' colour (Okabe–Ito blue) and the reference data's (orange).
-const OURS: &str = PALETTE[0];
-const PAPER: &str = PALETTE[1];
 
-/// Every handle the chunk loop needs (all `Copy`).
-#[derive(Clone, Copy)]
+/// Every handle the chunk loop needs (all shared handles: clones see the same run).
+#[derive(Clone)]
 struct Run {
-    trials: StoredValue<Option<Box<dyn Trials>>, LocalStorage>,
+    trials: Rc<RefCell<Option<Box<dyn Trials>>>>,
     /// Bumped by Run and Cancel; a chunk of an older run stops.
-    run_id: StoredValue<u64>,
+    run_id: Rc<Cell<u64>>,
     /// Trials done and planned, while running.
-    progress: RwSignal<Option<(u32, u32)>>,
-    report: RwSignal<Option<Report>, LocalStorage>,
+    progress: Var<Option<(u32, u32)>>,
+    report: Var<Option<Report>>,
+}
+
+/// Stops a run whose panel went away (another lab was opened): dropped with the panel.
+struct StopOnDrop(Rc<Cell<u64>>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
 }
 
 fn now_ms() -> f64 {
-    window().performance().map_or(0.0, |p| p.now())
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 /// Runs trials for about [`CHUNK_MS`], then yields to the page and continues.
 fn chunk(run: Run, id: u64) {
-    if run.run_id.try_get_value() != Some(id) {
+    if run.run_id.get() != id {
         return;
     }
     let start = now_ms();
-    let step = run
-        .trials
-        .try_update_value(|t| {
-            let t = t.as_mut()?;
-            while t.run(1) > 0 && now_ms() - start < CHUNK_MS {}
-            let (done, total) = t.progress();
-            Some(((done, total), (done >= total).then(|| t.report())))
-        })
-        .flatten();
+    let step = run.trials.try_borrow_mut().ok().and_then(|mut t| {
+        let t = t.as_mut()?;
+        while t.run(1) > 0 && now_ms() - start < CHUNK_MS {}
+        let (done, total) = t.progress();
+        Some(((done, total), (done >= total).then(|| t.report())))
+    });
     let Some((progress, report)) = step else {
         return;
     };
     match report {
         None => {
-            run.progress.try_set(Some(progress));
-            set_timeout(move || chunk(run, id), Duration::ZERO);
+            run.progress.set(Some(progress));
+            dom::after_ms(0, move || chunk(run, id));
         }
         Some(report) => {
-            run.trials.try_set_value(None);
-            run.progress.try_set(None);
-            run.report.try_set(Some(report));
+            *run.trials.borrow_mut() = None;
+            run.progress.set(None);
+            run.report.set(Some(report));
         }
     }
 }
 
 /// The panel for the lab on show; nothing when it has no experiments.
-#[component]
-pub fn ExperimentPanel(
-    /// The lab's experiments, from the registry.
+pub fn experiment_panel(
+    shell: Shell,
+    // The lab's experiments, from the registry.
     experiments: &'static [&'static ExperimentSpec],
-) -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    let chosen = RwSignal::new(0usize);
-    let spec = move || experiments[chosen.get().min(experiments.len() - 1)];
+) -> El {
+    let chosen = Var::new(0usize);
+    let spec = {
+        let chosen = chosen.clone();
+        move || experiments[chosen.get().min(experiments.len() - 1)]
+    };
     // What was typed, by key; the spec's defaults fill the rest.
-    let given = RwSignal::new(Vec::<(String, String)>::new());
+    let given = Var::new(Vec::<(String, String)>::new());
     let run = Run {
-        trials: StoredValue::new_local(None),
-        run_id: StoredValue::new(0),
-        progress: RwSignal::new(None),
-        report: RwSignal::new_local(None),
+        trials: Rc::new(RefCell::new(None)),
+        run_id: Rc::new(Cell::new(0)),
+        progress: Var::new(None),
+        report: Var::new(None),
     };
-    let error = RwSignal::new(None::<String>);
-    let canvas = NodeRef::<Canvas>::new();
-    let resized = RwSignal::new(0u32);
-    let handle = window_event_listener(leptos::ev::resize, move |_| {
-        resized.update(|r| *r = r.wrapping_add(1))
-    });
-    on_cleanup(move || {
-        handle.remove();
-        // Stop a run whose panel went away (another lab was opened).
-        run.run_id.try_update_value(|i| *i += 1);
-    });
-
-    let start = move |_| {
-        let spec = experiments[chosen.get_untracked().min(experiments.len() - 1)];
-        let values = match spec.values(&given.get_untracked()) {
-            Ok(v) => v,
-            Err(e) => return error.set(Some(e)),
-        };
-        let trials = match (spec.start)(&values) {
-            Ok(t) => t,
-            Err(e) => return error.set(Some(e)),
-        };
-        error.set(None);
-        let id = run.run_id.get_value() + 1;
-        run.run_id.set_value(id);
-        run.progress.set(Some(trials.progress()));
-        run.trials.set_value(Some(trials));
-        set_timeout(move || chunk(run, id), Duration::ZERO);
-    };
-    let cancel = move |_| {
-        run.run_id.update_value(|i| *i += 1);
-        let done = run
-            .trials
-            .with_value(|t| t.as_ref().map(|t| t.progress().0));
-        run.trials.set_value(None);
-        run.progress.set(None);
-        error.set(Some(format!(
-            "Cancelled after {} trials.",
-            done.unwrap_or(0)
-        )));
-    };
-    let running = move || run.progress.get().is_some();
-
-    // Draw whenever the report or the size changes.
-    Effect::new(move |_| {
-        resized.track();
-        shell.presenter.track();
-        let Some(c) = canvas.get() else {
-            return;
-        };
-        run.report.with(|r| {
-            let chart = r.as_ref().and_then(|r| r.charts.first());
-            draw(&c, chart, super::clock::style(&shell).scale);
+    let error = Var::new(None::<String>);
+    let resized = Var::new(0u32);
+    // The listener is removed, and a run stopped, when the panel is taken out of the page.
+    {
+        let resized = resized.clone();
+        dom::listen_window("resize", move |_| {
+            resized.update(|r| *r = r.wrapping_add(1))
         });
-    });
+    }
+    dom::own(Box::new(StopOnDrop(run.run_id.clone())));
 
-    let pick = move |ev: leptos::ev::Event| {
-        if let Ok(i) = event_target_value(&ev).parse::<usize>() {
-            chosen.set(i.min(experiments.len() - 1));
-            given.set(Vec::new());
-            run.report.set(None);
+    let start = {
+        let (chosen, given, run, error) =
+            (chosen.clone(), given.clone(), run.clone(), error.clone());
+        move |_: web_sys::Event| {
+            let spec = experiments[chosen.get_untracked().min(experiments.len() - 1)];
+            let values = match spec.values(&given.get_untracked()) {
+                Ok(v) => v,
+                Err(e) => return error.set(Some(e)),
+            };
+            let trials = match (spec.start)(&values) {
+                Ok(t) => t,
+                Err(e) => return error.set(Some(e)),
+            };
+            error.set(None);
+            let id = run.run_id.get() + 1;
+            run.run_id.set(id);
+            run.progress.set(Some(trials.progress()));
+            *run.trials.borrow_mut() = Some(trials);
+            let run = run.clone();
+            dom::after_ms(0, move || chunk(run, id));
         }
     };
-    let set_param = move |key: &'static str, value: String| {
-        given.update(|g| {
-            g.retain(|(k, _)| k != key);
-            g.push((key.to_string(), value));
-        });
+    let cancel = {
+        let (run, error) = (run.clone(), error.clone());
+        move |_: web_sys::Event| {
+            run.run_id.set(run.run_id.get() + 1);
+            let done = run.trials.borrow().as_ref().map(|t| t.progress().0);
+            *run.trials.borrow_mut() = None;
+            run.progress.set(None);
+            error.set(Some(format!(
+                "Cancelled after {} trials.",
+                done.unwrap_or(0)
+            )));
+        }
     };
-    view! {
-        <section class="card experiment" aria-label="Experiment">
-            <h2>{move || spec().title}</h2>
-            {(experiments.len() > 1).then(|| view! {
-                <select aria-label="Experiment" on:change=pick>
-                    {experiments.iter().enumerate().map(|(i, e)| view! { <option value=i.to_string()>{e.title}</option> }).collect_view()}
-                </select>
-            })}
-            <p class="muted small">{move || spec().summary}</p>
-            {move || spec().params.iter().map(|p| param_control(p, given, set_param)).collect_view()}
-            <div class="row">
-                <button class="btn" aria-label="Run the experiment" disabled=running on:click=start>"Run"</button>
-                <button class="btn" aria-label="Cancel the experiment" disabled=move || !running() on:click=cancel>"Cancel"</button>
-                {move || run.progress.get().map(|(done, total)| view! {
-                    <progress class="exp-progress" aria-label="Trials done" max=total.to_string() value=done.to_string()></progress>
-                    <span class="muted small mono">{format!("{done}/{total}")}</span>
-                })}
-            </div>
-            {move || error.get().map(|e| view! { <p class="muted small" role="status">{e}</p> })}
-            <canvas node_ref=canvas class="chart" height="200" role="img"
-                aria-label="The experiment's chart: the trials as a line, the reference data as dots"></canvas>
-            {move || run.report.with(|r| r.as_ref().map(report_tables))}
-        </section>
+    let running = {
+        let progress = run.progress.clone();
+        move || progress.get().is_some()
+    };
+    let not_running = {
+        let running = running.clone();
+        move || !running()
+    };
+
+    let canvas_el = el("canvas")
+        .class("chart")
+        .attr("height", "200")
+        .attr("role", "img")
+        .attr(
+            "aria-label",
+            "The experiment's chart: the trials as a line, the reference data as dots",
+        );
+    let canvas: web_sys::HtmlCanvasElement = canvas_el.0.clone().unchecked_into();
+
+    // Draw whenever the report or the size changes.
+    {
+        let (resized, report) = (resized.clone(), run.report.clone());
+        dom::effect(move || {
+            resized.get();
+            shell.presenter.get();
+            let r = report.get();
+            let chart = r.as_ref().and_then(|r| r.charts.first());
+            draw(&canvas, chart, super::clock::style(&shell).scale);
+        });
     }
+    // That first run came before the canvas is in the page (it has no width yet): draw again
+    // once it is (the effects a change schedules run after the panel is put in the page).
+    resized.update(|r| *r = r.wrapping_add(1));
+
+    let pick = {
+        let (given, report) = (given.clone(), run.report.clone());
+        move |ev: web_sys::Event| {
+            if let Ok(i) = dom::event_value(&ev).parse::<usize>() {
+                chosen.set(i.min(experiments.len() - 1));
+                given.set(Vec::new());
+                report.set(None);
+            }
+        }
+    };
+    let set_param = {
+        let given = given.clone();
+        move |key: &'static str, value: String| {
+            given.update(|g| {
+                g.retain(|(k, _)| k != key);
+                g.push((key.to_string(), value));
+            });
+        }
+    };
+    let (title_spec, summary_spec, params_spec) = (spec.clone(), spec.clone(), spec);
+    let progress = run.progress.clone();
+    let report = run.report.clone();
+    el("section")
+        .class("card experiment")
+        .attr("aria-label", "Experiment")
+        .child(el("h2").text_with(move || title_spec().title.to_string()))
+        .child((experiments.len() > 1).then(|| {
+            el("select")
+                .attr("aria-label", "Experiment")
+                .on("change", pick)
+                .children(
+                    experiments
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| el("option").attr("value", &i.to_string()).text(e.title)),
+                )
+        }))
+        .child(
+            el("p")
+                .class("muted small")
+                .text_with(move || summary_spec().summary.to_string()),
+        )
+        .dynamic(move || {
+            params_spec()
+                .params
+                .iter()
+                .map(|p| param_control(p, given.clone(), set_param.clone()))
+                .collect::<Vec<El>>()
+        })
+        .child(
+            el("div")
+                .class("row")
+                .child(
+                    el("button")
+                        .class("btn")
+                        .attr("aria-label", "Run the experiment")
+                        .flag_with("disabled", running)
+                        .on("click", start)
+                        .text("Run"),
+                )
+                .child(
+                    el("button")
+                        .class("btn")
+                        .attr("aria-label", "Cancel the experiment")
+                        .flag_with("disabled", not_running)
+                        .on("click", cancel)
+                        .text("Cancel"),
+                )
+                .dynamic(move || {
+                    progress
+                        .get()
+                        .map(|(done, total)| {
+                            vec![
+                                el("progress")
+                                    .class("exp-progress")
+                                    .attr("aria-label", "Trials done")
+                                    .attr("max", &total.to_string())
+                                    .attr("value", &done.to_string()),
+                                el("span")
+                                    .class("muted small mono")
+                                    .text(&format!("{done}/{total}")),
+                            ]
+                        })
+                        .unwrap_or_default()
+                }),
+        )
+        .dynamic(move || {
+            error
+                .get()
+                .map(|e| el("p").class("muted small").attr("role", "status").text(&e))
+        })
+        .child(canvas_el)
+        .dynamic(move || report.get().as_ref().map(report_tables).unwrap_or_default())
 }
 
 /// One parameter's control, showing what was typed or the default.
 fn param_control(
     spec: &'static ParamSpec,
-    given: RwSignal<Vec<(String, String)>>,
-    set: impl Fn(&'static str, String) + Copy + 'static,
-) -> impl IntoView {
+    given: Var<Vec<(String, String)>>,
+    set: impl Fn(&'static str, String) + Clone + 'static,
+) -> El {
     let value = move || {
-        given.with(|g| {
-            g.iter()
-                .find(|(k, _)| k == spec.key)
-                .map_or(spec.default.to_string(), |(_, v)| v.clone())
-        })
+        given
+            .get()
+            .iter()
+            .find(|(k, _)| k == spec.key)
+            .map_or(spec.default.to_string(), |(_, v)| v.clone())
     };
     let id = format!("exp-{}", spec.key);
     let kind = match spec.kind {
@@ -201,175 +287,76 @@ fn param_control(
         ParamKind::Bool => "checkbox",
         _ => "text",
     };
-    view! {
-        <div class="slider" title=spec.help>
-            <label for=id.clone()>{spec.label.to_lowercase()}</label>
-            <input id=id class="span2 text" type=kind aria-label=spec.label spellcheck="false"
-                prop:value=value on:change=move |ev| set(spec.key, event_target_value(&ev))/>
-        </div>
-    }
+    el("div")
+        .class("slider")
+        .attr("title", spec.help)
+        .child(
+            el("label")
+                .attr("for", &id)
+                .text(&spec.label.to_lowercase()),
+        )
+        .child(
+            el("input")
+                .attr("id", &id)
+                .class("span2 text")
+                .attr("type", kind)
+                .attr("aria-label", spec.label)
+                .attr("spellcheck", "false")
+                .prop_with("value", move || value().into())
+                .on("change", move |ev| set(spec.key, dom::event_value(&ev))),
+        )
 }
 
 /// The report's tables, with a test id per cell (`exp-<row>-<column>`), and their captions.
-fn report_tables(r: &Report) -> impl IntoView {
+fn report_tables(r: &Report) -> Vec<El> {
     r.tables
         .iter()
-        .map(|t| {
+        .flat_map(|t| {
             let head = t.columns.clone();
-            view! {
-                <div class="table-wrap">
-                    <table class="exp-table" aria-label=t.title.clone()>
-                        <thead><tr>{head.iter().map(|c| view! { <th>{c.clone()}</th> }).collect_view()}</tr></thead>
-                        <tbody>
-                            {t.rows.iter().map(|row| {
-                                let name = row.first().map(|c| c.text.clone()).unwrap_or_default();
-                                view! {
-                                    <tr>
-                                        <th scope="row">{name.clone()}</th>
-                                        {row.iter().zip(&head).skip(1).map(|(c, col)| view! {
-                                            <td class="num" data-testid=format!("exp-{name}-{col}")>{c.text.clone()}</td>
-                                        }).collect_view()}
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-                <p class="muted small">{t.caption.clone()}</p>
-            }
+            let rows = t.rows.iter().map(|row| {
+                let name = row.first().map(|c| c.text.clone()).unwrap_or_default();
+                el("tr")
+                    .child(el("th").attr("scope", "row").text(&name))
+                    .children(row.iter().zip(&head).skip(1).map(|(c, col)| {
+                        el("td")
+                            .class("num")
+                            .attr("data-testid", &format!("exp-{name}-{col}"))
+                            .text(&c.text)
+                    }))
+            });
+            [
+                el("div").class("table-wrap").child(
+                    el("table")
+                        .class("exp-table")
+                        .attr("aria-label", &t.title)
+                        .child(
+                            el("thead")
+                                .child(el("tr").children(head.iter().map(|c| el("th").text(c)))),
+                        )
+                        .child(el("tbody").children(rows)),
+                ),
+                el("p").class("muted small").text(&t.caption),
+            ]
         })
-        .collect_view()
+        .collect()
 }
 
-/// Draws a report's chart: its measured series as a staircase, its reference data as dots. In
-/// presenter mode (`scale` > 1) everything is larger: the chart is laid out `scale` times
-/// narrower and drawn `scale` times bigger.
-fn draw(c: &web_sys::HtmlCanvasElement, chart_data: Option<&Chart>, scale: f64) {
+/// Draws a report's first chart through the shared chart layout and painter. In presenter
+/// mode (`scale` > 1) everything is larger: the chart is laid out `scale` times narrower and
+/// drawn `scale` times bigger.
+fn draw(c: &web_sys::HtmlCanvasElement, chart: Option<&Chart>, scale: f64) {
     let w = c.client_width() as f64 / scale;
     if w < 10.0 {
         return;
     }
     let _ =
         web_sys::HtmlElement::style(c).set_property("height", &format!("{}px", CHART_H * scale));
-    let dpr = window().device_pixel_ratio().max(1.0);
+    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio().max(1.0));
     let Some(ctx) = paint::prepare(c, w * scale, CHART_H * scale, dpr) else {
         return;
     };
     let _ = ctx.scale(scale, scale);
-    let Some(data) = chart_data else {
-        return;
-    };
-    let series = |reference: bool| {
-        data.series
-            .iter()
-            .find(|s| s.reference == reference && s.style != SeriesStyle::Bars)
-    };
-    let ours = series(false).map_or(&[][..], |s| &s.points[..]);
-    // Reference points are (value, quantile); the layout takes (quantile, value).
-    let reference: Vec<(f64, f64)> = series(true)
-        .map(|s| s.points.iter().map(|(x, q)| (*q, *x)).collect())
-        .unwrap_or_default();
-    let chart = cdf::chart(ours, &reference, w, CHART_H);
-    axes(&ctx, &chart, data);
-    if chart.line.len() > 1 {
-        ctx.begin_path();
-        for (i, (x, y)) in chart.line.iter().enumerate() {
-            if i == 0 {
-                ctx.move_to(*x, *y);
-            } else {
-                ctx.line_to(*x, *y);
-            }
-        }
-        ctx.set_stroke_style_str(OURS);
-        ctx.set_line_width(2.0);
-        ctx.stroke();
-    }
-    for m in &chart.markers {
-        ctx.begin_path();
-        let _ = ctx.arc(m.x, m.y, 4.0, 0.0, TAU);
-        ctx.set_fill_style_str(PAPER);
-        ctx.fill();
-        ctx.set_stroke_style_str("#5a3d00");
-        ctx.set_line_width(1.0);
-        ctx.stroke();
-    }
-    let names = (
-        series(false).map(|s| s.name.as_str()),
-        series(true).map(|s| s.name.as_str()),
-    );
-    legend(&ctx, &chart, names);
-}
-
-fn axes(ctx: &CanvasRenderingContext2d, chart: &CdfChart, data: &Chart) {
-    let (left, top, right, bottom) = chart.area;
-    ctx.set_font("11px system-ui, sans-serif");
-    ctx.set_line_width(1.0);
-    // Grid.
-    ctx.begin_path();
-    for t in &chart.x_ticks {
-        ctx.move_to(t.px.round() + 0.5, top);
-        ctx.line_to(t.px.round() + 0.5, bottom);
-    }
-    for t in &chart.y_ticks {
-        ctx.move_to(left, t.px.round() + 0.5);
-        ctx.line_to(right, t.px.round() + 0.5);
-    }
-    ctx.set_stroke_style_str("#e6e8ec");
-    ctx.stroke();
-    // Axis lines.
-    ctx.begin_path();
-    ctx.move_to(left + 0.5, top);
-    ctx.line_to(left + 0.5, bottom + 0.5);
-    ctx.line_to(right, bottom + 0.5);
-    ctx.set_stroke_style_str(NEUTRAL);
-    ctx.stroke();
-    ctx.set_fill_style_str("#5b6472");
-    ctx.set_text_align("center");
-    ctx.set_text_baseline("top");
-    for t in &chart.x_ticks {
-        let _ = ctx.fill_text(&t.label, t.px, bottom + 4.0);
-    }
-    let title = if chart.x.scale == Scale::Log {
-        format!("{} (log scale)", data.x_label)
-    } else {
-        data.x_label.clone()
-    };
-    let _ = ctx.fill_text(&title, (left + right) / 2.0, bottom + 18.0);
-    ctx.set_text_align("right");
-    ctx.set_text_baseline("middle");
-    for t in &chart.y_ticks {
-        let _ = ctx.fill_text(&t.label, left - 4.0, t.px);
-    }
-    ctx.set_text_align("left");
-    ctx.set_text_baseline("alphabetic");
-    let _ = ctx.fill_text(&data.y_label, 4.0, 12.0);
-}
-
-fn legend(ctx: &CanvasRenderingContext2d, chart: &CdfChart, names: (Option<&str>, Option<&str>)) {
-    let (_, _, right, _) = chart.area;
-    ctx.set_font("11px system-ui, sans-serif");
-    ctx.set_text_baseline("middle");
-    ctx.set_text_align("left");
-    let y = 10.0;
-    let mut x = right - 150.0;
-    if let Some(name) = names.0 {
-        ctx.begin_path();
-        ctx.move_to(x, y);
-        ctx.line_to(x + 16.0, y);
-        ctx.set_stroke_style_str(OURS);
-        ctx.set_line_width(2.0);
-        ctx.stroke();
-        ctx.set_fill_style_str("#1f2328");
-        let _ = ctx.fill_text(name, x + 20.0, y);
-    }
-    x += 62.0;
-    if let Some(name) = names.1 {
-        ctx.begin_path();
-        let _ = ctx.arc(x + 4.0, y, 4.0, 0.0, TAU);
-        ctx.set_fill_style_str(PAPER);
-        ctx.fill();
-        ctx.set_fill_style_str("#1f2328");
-        let short = name.split(' ').take(2).collect::<Vec<_>>().join(" ");
-        let _ = ctx.fill_text(&short, x + 12.0, y);
+    if let Some(chart) = chart {
+        paint::draw(&ctx, &plot(chart, w, CHART_H, Style::default()).shapes);
     }
 }

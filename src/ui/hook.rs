@@ -7,9 +7,12 @@ use super::Shell;
 use crate::labs;
 use crate::scenario::link;
 use crate::sim::time::Instant;
-use leptos::prelude::*;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("the page has a window")
+}
 
 fn to_js(v: serde_json::Value) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
@@ -27,7 +30,7 @@ pub fn install(shell: Shell, canvases: Canvases) {
             .view
             .try_with_value(|v| v.painter.report())
             .unwrap_or_default();
-        let frames = shell.frame.try_get_untracked().unwrap_or(0);
+        let frames = shell.frame.get_untracked();
         to_js(
             shell
                 .with(|s| {
@@ -69,7 +72,7 @@ pub fn install(shell: Shell, canvases: Canvases) {
     set(&obj, "records", records.into_js_value());
 
     let positions = Closure::<dyn Fn() -> JsValue>::new(move || {
-        let Some(canvas) = canvases.topo.get_untracked() else {
+        let Some(canvas) = canvases.topo.get::<web_sys::HtmlCanvasElement>() else {
             return JsValue::NULL;
         };
         let r = canvas.get_bounding_client_rect();

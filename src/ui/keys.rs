@@ -1,9 +1,9 @@
 //! The keyboard (and presenter remotes, which send arrows, space and page keys).
 
+use super::dom::listen_window;
 use super::Shell;
 use crate::viz::scene::Selection;
 use crate::viz::session::SPEEDS;
-use leptos::prelude::*;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -15,8 +15,11 @@ pub fn install(shell: Shell) {
     // key pressed, space included.
     let by_pointer = Rc::new(Cell::new(false));
     let pointer = by_pointer.clone();
-    let down = window_event_listener(leptos::ev::pointerdown, move |_| pointer.set(true));
-    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+    listen_window("pointerdown", move |_| pointer.set(true));
+    listen_window("keydown", move |ev| {
+        let Some(ev) = ev.dyn_ref::<web_sys::KeyboardEvent>() else {
+            return;
+        };
         let key = ev.key();
         if key == "Tab" {
             by_pointer.set(false);
@@ -24,7 +27,7 @@ pub fn install(shell: Shell) {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
-        if in_control(&ev, &key, !by_pointer.get()) {
+        if in_control(ev, &key, !by_pointer.get()) {
             return;
         }
         let handled = match key.as_str() {
@@ -77,10 +80,6 @@ pub fn install(shell: Shell) {
         if handled {
             ev.prevent_default();
         }
-    });
-    on_cleanup(move || {
-        handle.remove();
-        down.remove();
     });
 }
 

@@ -1,4 +1,5 @@
-//! The browser shell (feature `web`): a Leptos app around one [`Session`].
+//! The browser shell (feature `web`): the page around one [`Session`], built with the small
+//! DOM layer in [`dom`].
 //!
 //! The session (simulation, scenario, display clock) lives in a single owned container,
 //! [`Shell::session`]; components read it through coarse signals — [`Shell::tick`] is bumped a
@@ -22,6 +23,7 @@
 pub mod app;
 pub mod clock;
 pub mod diagram;
+pub mod dom;
 pub mod experiment;
 pub mod history;
 pub mod hook;
@@ -32,12 +34,13 @@ pub mod side;
 pub mod stage;
 pub mod timeline;
 
-pub use app::App;
+pub use app::app;
 
 use crate::sim::command::Action;
 use crate::viz::scene::Pt;
 use crate::viz::session::Session;
-use leptos::prelude::*;
+use dom::{Store, Var};
+use std::cell::Cell;
 
 /// What the canvases remember between frames: sizes, the pixel ratio, the partition line
 /// being dragged.
@@ -61,66 +64,111 @@ pub const SPANS_US: [u64; 9] = [
     100_000, 250_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 30_000_000, 60_000_000,
 ];
 
-/// Everything the components share, handed out through context. All handles: `Copy`.
+/// Everything the views share. A handle (`Copy`) to the page's one [`ShellState`].
 #[derive(Clone, Copy)]
-pub struct Shell {
-    pub session: StoredValue<Session, LocalStorage>,
-    pub view: StoredValue<ViewState, LocalStorage>,
-    /// Counts the frames that repainted the canvases (no view subscribes to it).
-    pub frame: RwSignal<u64>,
+pub struct Shell(&'static ShellState);
+
+impl std::ops::Deref for Shell {
+    type Target = ShellState;
+    fn deref(&self) -> &ShellState {
+        self.0
+    }
+}
+
+/// The session and the coarse values the views follow.
+pub struct ShellState {
+    pub session: Store<Session>,
+    pub view: Store<ViewState>,
+    /// Counts the frames that repainted the canvases (no view follows it).
+    pub frame: Var<u64>,
     /// Bumped a few times a second while playing and on every discrete change.
-    pub tick: RwSignal<u64>,
+    pub tick: Var<u64>,
     /// Bumped on every other tick while playing and on every discrete change: what the side
     /// panel shows (counters, properties, the lab's tables) follows it. Numbers changing
     /// faster cannot be read, and re-laying-out tables is the costliest thing the page does.
-    pub slow_tick: RwSignal<u64>,
+    pub slow_tick: Var<u64>,
     /// Bumped on every discrete change, and when a playing run passes a scripted change (the
     /// network settings at the cursor may differ). Form controls follow it rather than the
     /// tick: they are left alone while a run plays, and a refused entry is put back.
-    pub edits: RwSignal<u64>,
+    pub edits: Var<u64>,
     /// A message for the user (a bad link, a refused intervention, a violation).
-    pub notice: RwSignal<Option<String>>,
+    pub notice: Var<Option<String>>,
     /// A link being opened in the background: (virtual µs replayed, its instant, events).
-    pub opening: RwSignal<Option<(u64, u64, u64)>>,
-    pub presenter: RwSignal<bool>,
-    pub help: RwSignal<bool>,
+    pub opening: Var<Option<(u64, u64, u64)>>,
+    pub presenter: Var<bool>,
+    pub help: Var<bool>,
     /// Index into [`SPANS_US`].
-    pub span_ix: RwSignal<usize>,
+    pub span_ix: Var<usize>,
     /// Hover text and where to show it (CSS px within the stage).
-    pub tooltip: RwSignal<Option<(f64, f64, String)>>,
+    pub tooltip: Var<Option<(f64, f64, String)>>,
     /// A node's menu (x, y, node).
-    pub menu: RwSignal<Option<(f64, f64, u32)>>,
+    pub menu: Var<Option<(f64, f64, u32)>>,
+    /// False once the page's view is taken down: the clock stops.
+    alive: Cell<bool>,
+}
+
+thread_local! {
+    static CURRENT: Cell<Option<Shell>> = const { Cell::new(None) };
 }
 
 impl Shell {
+    /// The shell of the page's one session (kept for the page's lifetime), and the current one
+    /// from now on.
     pub fn new(session: Session) -> Shell {
-        Shell {
-            session: StoredValue::new_local(session),
-            view: StoredValue::new_local(ViewState {
+        let state = Box::leak(Box::new(ShellState {
+            session: Store::new(session),
+            view: Store::new(ViewState {
                 dirty: true,
                 ..Default::default()
             }),
-            frame: RwSignal::new(0),
-            tick: RwSignal::new(0),
-            slow_tick: RwSignal::new(0),
-            edits: RwSignal::new(0),
-            notice: RwSignal::new(None),
-            opening: RwSignal::new(None),
-            presenter: RwSignal::new(false),
-            help: RwSignal::new(false),
-            span_ix: RwSignal::new(3),
-            tooltip: RwSignal::new(None),
-            menu: RwSignal::new(None),
-        }
+            frame: Var::new(0),
+            tick: Var::new(0),
+            slow_tick: Var::new(0),
+            edits: Var::new(0),
+            notice: Var::new(None),
+            opening: Var::new(None),
+            presenter: Var::new(false),
+            help: Var::new(false),
+            span_ix: Var::new(3),
+            tooltip: Var::new(None),
+            menu: Var::new(None),
+            alive: Cell::new(true),
+        }));
+        let shell = Shell(state);
+        CURRENT.with(|c| c.set(Some(shell)));
+        shell
+    }
+
+    /// The page's shell (views are built after [`Shell::new`]).
+    pub fn current() -> Shell {
+        CURRENT
+            .with(|c| c.get())
+            .expect("views are built after the shell")
+    }
+
+    /// Whether the page's view is still up (the clock stops when it is not).
+    pub fn alive(&self) -> bool {
+        self.alive.get()
+    }
+
+    /// Takes the shell down: every read gives nothing, the clock stops.
+    pub fn retire(&self) {
+        self.alive.set(false);
     }
 
     /// Reads the session.
     pub fn with<R>(&self, f: impl FnOnce(&Session) -> R) -> Option<R> {
+        if !self.alive() {
+            return None;
+        }
         self.session.try_with_value(f)
     }
 
     /// Changes the session and tells every view.
     pub fn update<R>(&self, f: impl FnOnce(&mut Session) -> R) -> Option<R> {
+        if !self.alive() {
+            return None;
+        }
         let r = self.session.try_update_value(f);
         self.changed();
         r
@@ -165,15 +213,12 @@ impl Shell {
     /// away after a few seconds, unless another has replaced it. Problems stay until closed.
     pub fn inform(&self, text: String) {
         self.notice.set(Some(text.clone()));
-        let notice = self.notice;
-        set_timeout(
-            move || {
-                if notice.try_get_untracked().flatten().as_deref() == Some(text.as_str()) {
-                    notice.set(None);
-                }
-            },
-            std::time::Duration::from_secs(6),
-        );
+        let shell = *self;
+        dom::after_ms(6000, move || {
+            if shell.notice.get_untracked().as_deref() == Some(text.as_str()) {
+                shell.notice.set(None);
+            }
+        });
     }
 
     /// Does one of the lab's own actions: at `node` when it is done to one node (the selected
@@ -237,8 +282,11 @@ impl Shell {
 /// Starts the module where it was loaded: the app on a page, the paint replica in the paint
 /// worker. Called by `main`.
 pub fn start() {
-    if web_sys::window().is_some() {
-        leptos::mount::mount_to_body(App);
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        std::mem::forget(dom::mount(&body, app));
     } else {
         replica::install();
     }

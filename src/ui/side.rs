@@ -2,8 +2,9 @@
 //! properties with their live status, the lab's own panels, and the tools: the client-history
 //! checker and (Raft) the election experiment.
 
-use super::experiment::ExperimentPanel;
-use super::history::HistoryPanel;
+use super::dom::{effect, el, event_checked, event_value, memo, El};
+use super::experiment::experiment_panel;
+use super::history::history_panel;
 use super::stage::endpoint_name;
 use super::{clock_text, Shell};
 use crate::labs::{ParamKind, ParamSpec};
@@ -14,44 +15,39 @@ use crate::sim::time::format_us;
 use crate::sim::NetSetting;
 use crate::viz::scene::Selection;
 use crate::viz::Panel;
-use leptos::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// Everything beside the canvas.
-#[component]
-pub fn Side() -> impl IntoView {
-    view! {
-        <aside class="side" aria-label="Inspector and controls">
-            <Inspector/>
-            <Network/>
-            <LabParams/>
-            <Properties/>
-            <Figures/>
-            <Panels/>
-            <Tools/>
-        </aside>
-    }
+pub fn side(shell: Shell) -> El {
+    let aside = el("aside")
+        .class("side")
+        .attr("aria-label", "Inspector and controls")
+        .child(inspector(shell))
+        .child(network(shell))
+        .child(lab_params(shell))
+        .child(properties(shell));
+    let aside = figures(shell, aside).child(panels(shell));
+    tools(shell, aside)
 }
 
 /// The client-history checker (labs with clients) and the Raft election experiment (Raft only),
-/// each mounted once per lab, so a result or a run in progress survives the frames.
-#[component]
-fn Tools() -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    let lab = Memo::new(move |_| {
+/// each mounted once per lab, so a result or a run in progress survives the frames. Added to
+/// `side` (they are its last children, not an element of their own).
+fn tools(shell: Shell, side: El) -> El {
+    let lab = memo(move || {
         shell.tick.get();
         shell.with(|s| s.lab().id).unwrap_or_default()
     });
-    let clients = Memo::new(move |_| {
+    let clients = memo(move || {
         shell.tick.get();
         shell.with(|s| s.sim().clients() > 0).unwrap_or(false)
     });
-    view! {
-        {move || clients.get().then(|| view! { <HistoryPanel/> })}
-        {move || {
+    side.dynamic(move || clients.get().then(|| history_panel(shell)))
+        .dynamic(move || {
             let experiments = crate::labs::find(lab.get()).map_or(&[][..], |l| l.experiments);
-            (!experiments.is_empty()).then(|| view! { <ExperimentPanel experiments=experiments/> })
-        }}
-    }
+            (!experiments.is_empty()).then(|| experiment_panel(shell, experiments))
+        })
 }
 
 /// Cuts every link of `node` both ways (it keeps its clients).
@@ -72,19 +68,28 @@ pub fn isolate(shell: Shell, node: u32) {
 }
 
 /// The selected node's state and actions, or the selected message's content.
-#[component]
-fn Inspector() -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    let body = move || {
+fn inspector(shell: Shell) -> El {
+    // Built again when the selection changes (or a message lands), not at every tick: a button
+    // rebuilt under the pointer would lose its click. The node's state inside follows the tick.
+    let key = move || {
         shell.slow_tick.get();
-        let sel = shell.with(|s| s.selection).unwrap_or_default();
+        shell
+            .with(|s| {
+                let in_flight = match s.selection {
+                    Selection::Msg(m) => s.sim().in_flight().iter().any(|f| f.id == m),
+                    _ => false,
+                };
+                (s.selection, in_flight)
+            })
+            .unwrap_or_default()
+    };
+    let body = move |(sel, _): (Selection, bool)| {
         match sel {
-            Selection::Node(e) => node_view(shell, e).into_any(),
-            Selection::Msg(m) => msg_view(shell, m).into_any(),
-            Selection::None => view! {
-                <p class="muted">"Click a node or a message to inspect it. Drag a line across the ring to partition it; click a link to cut it."</p>
-            }
-            .into_any(),
+            Selection::Node(e) => node_view(shell, e),
+            Selection::Msg(m) => Some(msg_view(shell, m)),
+            Selection::None => Some(el("p").class("muted").text(
+                "Click a node or a message to inspect it. Drag a line across the ring to partition it; click a link to cut it.",
+            )),
         }
     };
     let stats = move || {
@@ -102,21 +107,35 @@ fn Inspector() -> impl IntoView {
             })
             .unwrap_or_default()
     };
-    view! {
-        <section class="card" aria-label="Inspector">
-            <h2>"Inspector"</h2>
-            {body}
-            <dl class="stats">
-                <dt>"trace hash"</dt><dd class="mono" data-testid="trace-hash">{move || stats().0}</dd>
-                <dt>"events"</dt><dd>{move || stats().1}</dd>
-                <dt>"sent / delivered / dropped"</dt><dd>{move || format!("{} / {} / {}", stats().2, stats().3, stats().4)}</dd>
-            </dl>
-        </section>
-    }
+    el("section")
+        .class("card")
+        .attr("aria-label", "Inspector")
+        .child(el("h2").text("Inspector"))
+        .dynamic_by(key, body)
+        .child(
+            el("dl")
+                .class("stats")
+                .child(el("dt").text("trace hash"))
+                .child(
+                    el("dd")
+                        .class("mono")
+                        .attr("data-testid", "trace-hash")
+                        .text_with(move || stats().0),
+                )
+                .child(el("dt").text("events"))
+                .child(el("dd").text_with(move || stats().1.to_string()))
+                .child(el("dt").text("sent / delivered / dropped"))
+                .child(
+                    el("dd").text_with(move || {
+                        format!("{} / {} / {}", stats().2, stats().3, stats().4)
+                    }),
+                ),
+        )
 }
 
-fn node_view(shell: Shell, e: u32) -> impl IntoView {
-    let info = shell.with(|s| {
+/// What the inspector shows of endpoint `e`: label, role, state lines, up, whether a server.
+fn node_info(shell: Shell, e: u32) -> Option<(String, String, Vec<String>, bool, bool)> {
+    shell.with(|s| {
         let sim = s.sim();
         if e >= sim.n() {
             return (
@@ -129,28 +148,67 @@ fn node_view(shell: Shell, e: u32) -> impl IntoView {
         }
         let nv = sim.nodes().into_iter().nth(e as usize).unwrap_or_default();
         (nv.label, nv.role, nv.lines, nv.up, true)
-    });
-    let Some((label, role, lines, up, is_node)) = info else {
-        return ().into_any();
-    };
-    let name = label.clone();
-    view! {
-        <div class="inspect">
-            <h3>{label} " " <span class="role">{if up { role } else { "crashed".into() }}</span></h3>
-            <ul class="lines">{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
-            {is_node.then(|| view! {
-                <div class="row">
-                    <button class="btn" disabled=!up aria-label=format!("Crash {name}") on:click=move |_| shell.act(Action::Crash { node: e })>"Crash"</button>
-                    <button class="btn" disabled=up aria-label=format!("Restart {name}") on:click=move |_| shell.act(Action::Restart { node: e })>"Restart"</button>
-                    <button class="btn" aria-label=format!("Isolate {name}") on:click=move |_| isolate(shell, e)>"Isolate"</button>
-                </div>
-            })}
-        </div>
-    }
-    .into_any()
+    })
 }
 
-fn msg_view(shell: Shell, id: u64) -> impl IntoView {
+fn node_view(shell: Shell, e: u32) -> Option<El> {
+    let (label, _, _, _, is_node) = node_info(shell, e)?;
+    let info = move || {
+        shell.slow_tick.get();
+        node_info(shell, e)
+    };
+    let role = move || {
+        info()
+            .map(|(_, role, _, up, _)| if up { role } else { "crashed".into() })
+            .unwrap_or_default()
+    };
+    let lines = move || {
+        let lines = info().map(|i| i.2).unwrap_or_default();
+        lines.iter().map(|l| el("li").text(l)).collect::<Vec<El>>()
+    };
+    let up = move || info().is_some_and(|i| i.3);
+    let name = label.clone();
+    Some(
+        el("div")
+            .class("inspect")
+            .child(
+                el("h3")
+                    .text(&label)
+                    .text(" ")
+                    .child(el("span").class("role").text_with(role)),
+            )
+            .child(el("ul").class("lines").dynamic(lines))
+            .child(is_node.then(|| {
+                el("div")
+                    .class("row")
+                    .child(
+                        el("button")
+                            .class("btn")
+                            .flag_with("disabled", move || !up())
+                            .attr("aria-label", &format!("Crash {name}"))
+                            .on("click", move |_| shell.act(Action::Crash { node: e }))
+                            .text("Crash"),
+                    )
+                    .child(
+                        el("button")
+                            .class("btn")
+                            .flag_with("disabled", up)
+                            .attr("aria-label", &format!("Restart {name}"))
+                            .on("click", move |_| shell.act(Action::Restart { node: e }))
+                            .text("Restart"),
+                    )
+                    .child(
+                        el("button")
+                            .class("btn")
+                            .attr("aria-label", &format!("Isolate {name}"))
+                            .on("click", move |_| isolate(shell, e))
+                            .text("Isolate"),
+                    )
+            })),
+    )
+}
+
+fn msg_view(shell: Shell, id: u64) -> El {
     let info = shell.with(|s| {
         let sim = s.sim();
         let flight = sim.in_flight().into_iter().find(|m| m.id == id);
@@ -202,29 +260,51 @@ fn msg_view(shell: Shell, id: u64) -> impl IntoView {
         ))
     });
     let Some(Some((kind, from, to, sent, arrive, fate, content, in_flight))) = info else {
-        return view! { <p class="muted">{format!("Message #{id} is no longer in the trace window.")}</p> }.into_any();
+        return el("p")
+            .class("muted")
+            .text(&format!("Message #{id} is no longer in the trace window."));
     };
-    view! {
-        <div class="inspect">
-            <h3>{format!("Message #{id}")} " " <span class="role">{kind}</span></h3>
-            <ul class="lines">
-                <li>{format!("{from} → {to}")}</li>
-                <li>{format!("sent at {}", clock_text(sent))}{arrive.map(|a| format!(", due {}", clock_text(a)))}</li>
-                <li>{fate}</li>
-                <li class="mono">{content.unwrap_or_default()}</li>
-            </ul>
-            {in_flight.then(|| view! {
-                <button class="btn" aria-label=format!("Drop message {id}") on:click=move |_| shell.act(Action::DropMessage { id })>"Drop this message"</button>
-            })}
-        </div>
-    }
-    .into_any()
+    let sent_li = el("li").text(&format!("sent at {}", clock_text(sent)));
+    let sent_li = match arrive {
+        Some(a) => sent_li.text(&format!(", due {}", clock_text(a))),
+        None => sent_li,
+    };
+    el("div")
+        .class("inspect")
+        .child(
+            el("h3")
+                .text(&format!("Message #{id}"))
+                .text(" ")
+                .child(el("span").class("role").text(&kind)),
+        )
+        .child(
+            el("ul")
+                .class("lines")
+                .child(el("li").text(&format!("{from} → {to}")))
+                .child(sent_li)
+                .child(el("li").text(&fate))
+                .child(el("li").class("mono").text(&content.unwrap_or_default())),
+        )
+        .child(in_flight.then(|| {
+            el("button")
+                .class("btn")
+                .attr("aria-label", &format!("Drop message {id}"))
+                .on("click", move |_| shell.act(Action::DropMessage { id }))
+                .text("Drop this message")
+        }))
+}
+
+/// A range slider row: its label, the input and the value shown beside it.
+fn slider_row(id: &str, label: &str, input: El, output: El) -> El {
+    el("div")
+        .class("slider")
+        .child(el("label").attr("for", id).text(label))
+        .child(input)
+        .child(output)
 }
 
 /// Network settings (commands at the cursor), node count and seed (rebuild), partitions.
-#[component]
-fn Network() -> impl IntoView {
-    let shell = expect_context::<Shell>();
+fn network(shell: Shell) -> El {
     // Follows `edits`, not the tick: while a run plays, the controls are left alone.
     let net = move || {
         shell.edits.get();
@@ -267,13 +347,12 @@ fn Network() -> impl IntoView {
             })
             .unwrap_or((1, 1, 1, 0))
     };
-    let set_n = move |ev: leptos::ev::Event| {
-        if let Ok(n) = event_target_value(&ev).parse::<u32>() {
+    let set_n = move |ev: web_sys::Event| {
+        if let Ok(n) = event_value(&ev).parse::<u32>() {
             shell.try_update(|s| s.set_n(n));
         }
     };
-    let set_seed = move |ev: leptos::ev::Event| match event_target_value(&ev).trim().parse::<u64>()
-    {
+    let set_seed = move |ev: web_sys::Event| match event_value(&ev).trim().parse::<u64>() {
         Ok(seed) => shell.try_update(|s| s.set_seed(seed)),
         Err(_) => shell.notice.set(Some(
             "The seed must be a whole number from 0 to 18446744073709551615.".into(),
@@ -302,105 +381,183 @@ fn Network() -> impl IntoView {
             "Select a node first (click it), then isolate it.".into(),
         )),
     };
-    view! {
-        <section class="card" aria-label="Network">
-            <h2>"Network"</h2>
-            <div class="slider">
-                <label for="lat-min">"latency min"</label>
-                <input id="lat-min" type="range" min="0" max="500" step="5" aria-label="Latency minimum (ms)"
-                    prop:value=move || (lat().0 / 1_000).to_string()
-                    on:change=move |ev| set_lat(crate::sim::time::parse_decimal_f64(&event_target_value(&ev)), None)/>
-                <output>{move || format_us(lat().0)}</output>
-            </div>
-            <div class="slider">
-                <label for="lat-max">"latency max"</label>
-                <input id="lat-max" type="range" min="0" max="500" step="5" aria-label="Latency maximum (ms)"
-                    prop:value=move || (lat().1 / 1_000).to_string()
-                    on:change=move |ev| set_lat(None, crate::sim::time::parse_decimal_f64(&event_target_value(&ev)))/>
-                <output>{move || format_us(lat().1)}</output>
-            </div>
-            <div class="slider">
-                <label for="loss">"loss"</label>
-                <input id="loss" type="range" min="0" max="50" step="0.5" aria-label="Message loss (%)"
-                    prop:value=move || pct(net().loss_ppm)
-                    on:change=move |ev| { let p = to_ppm(event_target_value(&ev)); shell.try_update(|s| s.set_net(NetSetting::LossPpm(p))); }/>
-                <output>{move || format!("{}%", pct(net().loss_ppm))}</output>
-            </div>
-            <div class="slider">
-                <label for="dup">"duplication"</label>
-                <input id="dup" type="range" min="0" max="50" step="0.5" aria-label="Message duplication (%)"
-                    prop:value=move || pct(net().dup_ppm)
-                    on:change=move |ev| { let p = to_ppm(event_target_value(&ev)); shell.try_update(|s| s.set_net(NetSetting::DupPpm(p))); }/>
-                <output>{move || format!("{}%", pct(net().dup_ppm))}</output>
-            </div>
-            <div class="slider">
-                <label for="nodes">"nodes"</label>
-                <input id="nodes" type="range" step="1" aria-label="Number of nodes"
-                    prop:min=move || n_info().1.to_string()
-                    prop:max=move || n_info().2.to_string()
-                    prop:value=move || n_info().0.to_string()
-                    on:change=set_n/>
-                <output>{move || n_info().0}</output>
-            </div>
-            <div class="slider">
-                <label for="seed">"seed"</label>
-                <input id="seed" type="number" min="0" aria-label="Random seed" prop:value=move || n_info().3.to_string() on:change=set_seed/>
-                <button class="btn small" aria-label="Next seed" title="Try the next seed" on:click=move |_| {
-                    let seed = n_info().3.wrapping_add(1);
-                    shell.try_update(|s| s.set_seed(seed));
-                }>"+1"</button>
-            </div>
-            <div class="row wrap">
-                <button class="btn" aria-label="Isolate the selected node" on:click=isolate_sel>"Isolate selected"</button>
-                <button class="btn" aria-label="Split into a majority and a minority" on:click=majority>"Majority | minority"</button>
-                <button class="btn" aria-label="Heal all partitions and cut links" on:click=move |_| shell.act(Action::HealAll)>"Heal all"</button>
-            </div>
-        </section>
-    }
+    // A range input with its static attributes, in the order the page has always had them.
+    let range = |id: &str, min: &str, max: &str, step: &str, label: &str| {
+        el("input")
+            .attr("id", id)
+            .attr("type", "range")
+            .attr("min", min)
+            .attr("max", max)
+            .attr("step", step)
+            .attr("aria-label", label)
+    };
+    el("section")
+        .class("card")
+        .attr("aria-label", "Network")
+        .child(el("h2").text("Network"))
+        .child(slider_row(
+            "lat-min",
+            "latency min",
+            range("lat-min", "0", "500", "5", "Latency minimum (ms)")
+                .prop_with("value", move || (lat().0 / 1_000).to_string().into())
+                .on("change", move |ev| {
+                    set_lat(crate::sim::time::parse_decimal_f64(&event_value(&ev)), None)
+                }),
+            el("output").text_with(move || format_us(lat().0)),
+        ))
+        .child(slider_row(
+            "lat-max",
+            "latency max",
+            range("lat-max", "0", "500", "5", "Latency maximum (ms)")
+                .prop_with("value", move || (lat().1 / 1_000).to_string().into())
+                .on("change", move |ev| {
+                    set_lat(None, crate::sim::time::parse_decimal_f64(&event_value(&ev)))
+                }),
+            el("output").text_with(move || format_us(lat().1)),
+        ))
+        .child(slider_row(
+            "loss",
+            "loss",
+            range("loss", "0", "50", "0.5", "Message loss (%)")
+                .prop_with("value", move || pct(net().loss_ppm).into())
+                .on("change", move |ev| {
+                    let p = to_ppm(event_value(&ev));
+                    shell.try_update(|s| s.set_net(NetSetting::LossPpm(p)));
+                }),
+            el("output").text_with(move || format!("{}%", pct(net().loss_ppm))),
+        ))
+        .child(slider_row(
+            "dup",
+            "duplication",
+            range("dup", "0", "50", "0.5", "Message duplication (%)")
+                .prop_with("value", move || pct(net().dup_ppm).into())
+                .on("change", move |ev| {
+                    let p = to_ppm(event_value(&ev));
+                    shell.try_update(|s| s.set_net(NetSetting::DupPpm(p)));
+                }),
+            el("output").text_with(move || format!("{}%", pct(net().dup_ppm))),
+        ))
+        .child(slider_row(
+            "nodes",
+            "nodes",
+            el("input")
+                .attr("id", "nodes")
+                .attr("type", "range")
+                .attr("step", "1")
+                .attr("aria-label", "Number of nodes")
+                // min and max before the value, so that the value is not clamped to old bounds.
+                .prop_with("min", move || n_info().1.to_string().into())
+                .prop_with("max", move || n_info().2.to_string().into())
+                .prop_with("value", move || n_info().0.to_string().into())
+                .on("change", set_n),
+            el("output").text_with(move || n_info().0.to_string()),
+        ))
+        .child(
+            el("div")
+                .class("slider")
+                .child(el("label").attr("for", "seed").text("seed"))
+                .child(
+                    el("input")
+                        .attr("id", "seed")
+                        .attr("type", "number")
+                        .attr("min", "0")
+                        .attr("aria-label", "Random seed")
+                        .prop_with("value", move || n_info().3.to_string().into())
+                        .on("change", set_seed),
+                )
+                .child(
+                    el("button")
+                        .class("btn small")
+                        .attr("aria-label", "Next seed")
+                        .attr("title", "Try the next seed")
+                        .on("click", move |_| {
+                            let seed = n_info().3.wrapping_add(1);
+                            shell.try_update(|s| s.set_seed(seed));
+                        })
+                        .text("+1"),
+                ),
+        )
+        .child(
+            el("div")
+                .class("row wrap")
+                .child(
+                    el("button")
+                        .class("btn")
+                        .attr("aria-label", "Isolate the selected node")
+                        .on("click", isolate_sel)
+                        .text("Isolate selected"),
+                )
+                .child(
+                    el("button")
+                        .class("btn")
+                        .attr("aria-label", "Split into a majority and a minority")
+                        .on("click", majority)
+                        .text("Majority | minority"),
+                )
+                .child(
+                    el("button")
+                        .class("btn")
+                        .attr("aria-label", "Heal all partitions and cut links")
+                        .on("click", move |_| shell.act(Action::HealAll))
+                        .text("Heal all"),
+                ),
+        )
 }
 
 /// One control per lab parameter, by kind. Changes rebuild the run at the same instant.
-#[component]
-fn LabParams() -> impl IntoView {
-    let shell = expect_context::<Shell>();
+fn lab_params(shell: Shell) -> El {
     // Re-rendered only when the lab or the build changes, not on every tick.
-    let key = Memo::new(move |_| {
+    let key = memo(move || {
         shell.tick.get();
         shell
             .with(|s| (s.lab().id, s.generation))
             .unwrap_or(("", 0))
     });
-    let params = move || {
-        key.get();
-        shell
-            .with(|s| (s.lab().title, s.lab().params))
-            .unwrap_or(("", &[]))
+    let params = {
+        let key = key.clone();
+        move || {
+            key.get();
+            shell
+                .with(|s| (s.lab().title, s.lab().params))
+                .unwrap_or(("", &[]))
+        }
     };
-    view! {
-        <section class="card" aria-label="Lab parameters">
-            <h2>{move || params().0}</h2>
-            {move || params().1.iter().map(|spec| param_control(shell, spec)).collect_view()}
-            {move || {
-                key.get();
-                let verbs = shell.with(|s| s.lab().verbs).unwrap_or(&[]);
-                (!verbs.is_empty()).then(|| view! {
-                    <div class="row verbs">
-                        {verbs.iter().map(|v| {
-                            let key_hint = v.key.map(|k| format!(" (key {k})")).unwrap_or_default();
-                            let title = format!("{}{key_hint}", v.help);
-                            let label = if v.on_node { format!("{} the selected server", v.label) } else { v.label.to_string() };
-                            view! {
-                                <button class="btn" title=title aria-label=label on:click=move |_| shell.lab_verb(v, None)>{v.label}</button>
-                            }
-                        }).collect_view()}
-                    </div>
-                })
-            }}
-        </section>
-    }
+    let params_title = params.clone();
+    el("section")
+        .class("card")
+        .attr("aria-label", "Lab parameters")
+        .child(el("h2").text_with(move || params_title().0.to_string()))
+        .dynamic(move || {
+            params()
+                .1
+                .iter()
+                .map(|spec| param_control(shell, spec))
+                .collect::<Vec<El>>()
+        })
+        .dynamic(move || {
+            key.get();
+            let verbs = shell.with(|s| s.lab().verbs).unwrap_or(&[]);
+            (!verbs.is_empty()).then(|| {
+                el("div").class("row verbs").children(verbs.iter().map(|v| {
+                    let key_hint = v.key.map(|k| format!(" (key {k})")).unwrap_or_default();
+                    let title = format!("{}{key_hint}", v.help);
+                    let label = if v.on_node {
+                        format!("{} the selected server", v.label)
+                    } else {
+                        v.label.to_string()
+                    };
+                    el("button")
+                        .class("btn")
+                        .attr("title", &title)
+                        .attr("aria-label", &label)
+                        .on("click", move |_| shell.lab_verb(v, None))
+                        .text(v.label)
+                }))
+            })
+        })
 }
 
-fn param_control(shell: Shell, spec: &'static ParamSpec) -> impl IntoView {
+fn param_control(shell: Shell, spec: &'static ParamSpec) -> El {
     let value = move || {
         shell.edits.get();
         shell
@@ -409,127 +566,179 @@ fn param_control(shell: Shell, spec: &'static ParamSpec) -> impl IntoView {
     };
     let apply = move |v: String| shell.try_update(|s| s.set_param(spec.key, &v));
     let id = format!("param-{}", spec.key);
-    let control = match spec.kind {
-        ParamKind::Int { min, max } if max - min <= 64 => view! {
-            <input id=id.clone() type="range" min=min.to_string() max=max.to_string() step="1" aria-label=spec.label
-                prop:value=value on:change=move |ev| apply(event_target_value(&ev))/>
-            <output>{value}</output>
-        }
-        .into_any(),
-        ParamKind::Int { min, max } => view! {
-            <input id=id.clone() type="number" min=min.to_string() max=max.to_string() aria-label=spec.label
-                prop:value=value on:change=move |ev| apply(event_target_value(&ev))/>
-        }
-        .into_any(),
-        ParamKind::Bool => view! {
-            <input id=id.clone() type="checkbox" aria-label=spec.label prop:checked=move || value() == "1"
-                on:change=move |ev| apply(if event_target_checked(&ev) { "1".into() } else { "0".into() })/>
-        }
-        .into_any(),
-        ParamKind::Choice { options } => view! {
-            <select id=id.clone() aria-label=spec.label prop:value=value
-                on:change=move |ev| apply(event_target_value(&ev))>
-                {options.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
-            </select>
-        }
-        .into_any(),
+    let control: Vec<El> = match spec.kind {
+        ParamKind::Int { min, max } if max - min <= 64 => vec![
+            el("input")
+                .attr("id", &id)
+                .attr("type", "range")
+                .attr("min", &min.to_string())
+                .attr("max", &max.to_string())
+                .attr("step", "1")
+                .attr("aria-label", spec.label)
+                .prop_with("value", move || value().into())
+                .on("change", move |ev| apply(event_value(&ev))),
+            el("output").text_with(value),
+        ],
+        ParamKind::Int { min, max } => vec![el("input")
+            .attr("id", &id)
+            .attr("type", "number")
+            .attr("min", &min.to_string())
+            .attr("max", &max.to_string())
+            .attr("aria-label", spec.label)
+            .prop_with("value", move || value().into())
+            .on("change", move |ev| apply(event_value(&ev)))],
+        ParamKind::Bool => vec![el("input")
+            .attr("id", &id)
+            .attr("type", "checkbox")
+            .attr("aria-label", spec.label)
+            .prop_with("checked", move || (value() == "1").into())
+            .on("change", move |ev| {
+                apply(if event_checked(&ev) {
+                    "1".into()
+                } else {
+                    "0".into()
+                })
+            })],
+        ParamKind::Choice { options } => vec![el("select")
+            .attr("id", &id)
+            .attr("aria-label", spec.label)
+            .on("change", move |ev| apply(event_value(&ev)))
+            .children(
+                options
+                    .iter()
+                    .map(|o| el("option").attr("value", o).text(o)),
+            )
+            // After the options: a select's value can only be one of its options.
+            .prop_with("value", move || value().into())],
         ParamKind::Fraction { min_ppm, max_ppm } => {
             let frac = |ppm: u32| crate::labs::fraction_text(ppm);
             let step = frac(((max_ppm - min_ppm) / 100).max(1));
-            view! {
-                <input id=id.clone() type="range" min=frac(min_ppm) max=frac(max_ppm) step=step aria-label=spec.label
-                    prop:value=value on:change=move |ev| apply(event_target_value(&ev))/>
-                <output>{value}</output>
-            }
-            .into_any()
+            vec![
+                el("input")
+                    .attr("id", &id)
+                    .attr("type", "range")
+                    .attr("min", &frac(min_ppm))
+                    .attr("max", &frac(max_ppm))
+                    .attr("step", &step)
+                    .attr("aria-label", spec.label)
+                    .prop_with("value", move || value().into())
+                    .on("change", move |ev| apply(event_value(&ev))),
+                el("output").text_with(value),
+            ]
         }
-        ParamKind::Duration { .. } | ParamKind::DurationRange { .. } => view! {
-            <input id=id.clone() type="text" class="text" aria-label=spec.label spellcheck="false"
-                prop:value=value on:change=move |ev| apply(event_target_value(&ev))/>
-        }
-        .into_any(),
+        ParamKind::Duration { .. } | ParamKind::DurationRange { .. } => vec![el("input")
+            .attr("id", &id)
+            .attr("type", "text")
+            .class("text")
+            .attr("aria-label", spec.label)
+            .attr("spellcheck", "false")
+            .prop_with("value", move || value().into())
+            .on("change", move |ev| apply(event_value(&ev)))],
     };
-    view! {
-        <div class="slider" title=spec.help>
-            <label for=id>{spec.label}</label>
-            {control}
-        </div>
-    }
+    el("div")
+        .class("slider")
+        .attr("title", spec.help)
+        .child(el("label").attr("for", &id).text(spec.label))
+        .children(control)
 }
 
 /// Each property with its live status.
-#[component]
-fn Properties() -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    let props = Memo::new(move |_| {
+fn properties(shell: Shell) -> El {
+    let props = memo(move || {
         shell.slow_tick.get();
         shell.with(|s| s.sim().properties()).unwrap_or_default()
     });
-    view! {
-        <section class="card" aria-label="Properties">
-            <h2>"Properties"</h2>
-            <ul class="props">
-                {move || props.get().into_iter().map(|p| {
-                    let status = if p.holds && p.violations == 0 { "holds" } else { "violated" };
+    el("section")
+        .class("card")
+        .attr("aria-label", "Properties")
+        .child(el("h2").text("Properties"))
+        .child(el("ul").class("props").dynamic(move || {
+            props
+                .get()
+                .into_iter()
+                .map(|p| {
+                    let status = if p.holds && p.violations == 0 {
+                        "holds"
+                    } else {
+                        "violated"
+                    };
                     let detail = match p.first_violation_us {
-                        Some(t) => format!("{} violation(s), first at {}", p.violations, clock_text(t)),
+                        Some(t) => {
+                            format!("{} violation(s), first at {}", p.violations, clock_text(t))
+                        }
                         None => match p.kind {
                             PropKind::Always => "always".to_string(),
-                            PropKind::Eventually { within } => format!("eventually, within {}", format_us(within.0)),
+                            PropKind::Eventually { within } => {
+                                format!("eventually, within {}", format_us(within.0))
+                            }
                         },
                     };
-                    view! {
-                        <li class=format!("prop {status}") title=p.description>
-                            <span class="badge" aria-label=status>{if status == "holds" { "✓" } else { "✗" }}</span>
-                            <span class="prop-name">{p.name}</span>
-                            <span class="muted small">{p.description}</span>
-                            <span class="muted small">{detail}</span>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        </section>
-    }
+                    el("li")
+                        .class(&format!("prop {status}"))
+                        .attr("title", p.description)
+                        .child(
+                            el("span")
+                                .class("badge")
+                                .attr("aria-label", status)
+                                .text(if status == "holds" { "✓" } else { "✗" }),
+                        )
+                        .child(el("span").class("prop-name").text(p.name))
+                        .child(el("span").class("muted small").text(p.description))
+                        .child(el("span").class("muted small").text(&detail))
+                })
+                .collect::<Vec<El>>()
+        }))
 }
 
 /// The run's figures (`metrics`), the same ones `dsplay run --json` prints. The rows are
 /// built when the lab's set of figures changes; while a run plays only their numbers change.
-#[component]
-fn Figures() -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    let metrics = Memo::new(move |_| {
+/// Added to `side` (the card is there only when the lab has figures).
+fn figures(shell: Shell, side: El) -> El {
+    let metrics = memo(move || {
         shell.slow_tick.get();
         shell.with(|s| s.sim().metrics()).unwrap_or_default()
     });
-    let rows = Memo::new(move |_| {
-        metrics.with(|m| m.iter().map(|m| (m.key, m.label)).collect::<Vec<_>>())
-    });
+    let rows = {
+        let metrics = metrics.clone();
+        memo(move || {
+            metrics
+                .get()
+                .iter()
+                .map(|m| (m.key, m.label))
+                .collect::<Vec<_>>()
+        })
+    };
     let value = move |key: &'static str| {
+        let metrics = metrics.clone();
         move || {
-            metrics.with(|m| {
-                m.iter()
-                    .find(|m| m.key == key)
-                    .map(|m| m.value_text())
-                    .unwrap_or_default()
-            })
+            metrics
+                .get()
+                .iter()
+                .find(|m| m.key == key)
+                .map(|m| m.value_text())
+                .unwrap_or_default()
         }
     };
-    move || {
+    side.dynamic(move || {
         let rows = rows.get();
         (!rows.is_empty()).then(|| {
-            view! {
-                <section class="card" aria-label="Figures">
-                    <h2>"Figures"</h2>
-                    <dl class="stats">
-                        {rows.into_iter().map(|(key, label)| view! {
-                            <dt>{label}</dt>
-                            <dd class="mono" data-metric=key>{value(key)}</dd>
-                        }).collect_view()}
-                    </dl>
-                </section>
-            }
+            el("section")
+                .class("card")
+                .attr("aria-label", "Figures")
+                .child(el("h2").text("Figures"))
+                .child(el("dl").class("stats").children(rows.into_iter().flat_map(
+                    |(key, label)| {
+                        [
+                            el("dt").text(label),
+                            el("dd")
+                                .class("mono")
+                                .attr("data-metric", key)
+                                .text_with(value(key)),
+                        ]
+                    },
+                )))
         })
-    }
+    })
 }
 
 /// The lab's own tables (a Raft log, a ring's key ownership).
@@ -537,31 +746,42 @@ fn Figures() -> impl IntoView {
 /// While a run plays the tables change several times a second. They are kept in step with the
 /// run by [`sync_tables`], which changes only the cells whose text or style changed and adds or
 /// removes cells as the tables grow: the browser re-lays-out a few cells, not whole tables.
-#[component]
-fn Panels() -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    let host = NodeRef::<leptos::html::Div>::new();
+fn panels(shell: Shell) -> El {
+    let host = el("div").class("panels");
+    let host_el = host.0.clone();
     // What the tables show now: cells that did not change are not touched at all.
-    let shown = StoredValue::new_local(Vec::<Panel>::new());
-    Effect::new(move |_| {
+    let shown = Rc::new(RefCell::new(Vec::<Panel>::new()));
+    effect(move || {
         shell.slow_tick.get();
-        let Some(el) = host.get() else { return };
         if let Some(panels) = shell.with(|s| s.sim().panels()) {
-            if shown.with_value(|prev| *prev != panels) {
-                shown.update_value(|prev| {
-                    sync_tables(&el, &panels, prev);
-                    *prev = panels;
-                });
+            let Ok(mut prev) = shown.try_borrow_mut() else {
+                return;
+            };
+            if *prev != panels {
+                sync_tables(&host_el, &panels, &prev);
+                *prev = panels;
             }
         }
     });
-    view! { <div class="panels" node_ref=host></div> }
+    host
+}
+
+/// The element children of `parent`, in order: what its live `children` collection lists now
+/// (the web-sys build here has no `HtmlCollection`).
+fn element_children(parent: &web_sys::Element) -> Vec<web_sys::Element> {
+    let mut out = Vec::new();
+    let mut next = parent.first_element_child();
+    while let Some(el) = next {
+        next = el.next_element_sibling();
+        out.push(el);
+    }
+    out
 }
 
 /// Makes the children of `host` show `panels`: one card per panel, each with a heading, a
 /// table and a caption. Existing elements are reused; text is written only where it differs
 /// from `shown`, what the elements were last made to show.
-fn sync_tables(host: &web_sys::HtmlElement, panels: &[Panel], shown: &[Panel]) {
+fn sync_tables(host: &web_sys::Element, panels: &[Panel], shown: &[Panel]) {
     let Some(doc) = host.owner_document() else {
         return;
     };
@@ -589,9 +809,9 @@ fn sync_tables(host: &web_sys::HtmlElement, panels: &[Panel], shown: &[Panel]) {
         }
     };
     fit(host, panels.len(), "section");
-    let cards = host.children();
+    let cards = element_children(host);
     for (i, p) in panels.iter().enumerate() {
-        let Some(card) = cards.item(i as u32) else {
+        let Some(card) = cards.get(i).cloned() else {
             return;
         };
         if card.child_element_count() != 3 {
@@ -638,14 +858,14 @@ fn sync_tables(host: &web_sys::HtmlElement, panels: &[Panel], shown: &[Panel]) {
             .len()
             .max(p.rows.iter().map(Vec::len).max().unwrap_or(0));
         fit(&head, cols, "th");
-        let ths = head.children();
+        let ths = element_children(&head);
         for c in 0..cols {
-            if let Some(th) = ths.item(c as u32) {
+            if let Some(th) = ths.get(c).cloned() {
                 set_text(&th, p.columns.get(c).map_or("", String::as_str));
             }
         }
         fit(&body, p.rows.len(), "tr");
-        let trs = body.children();
+        let trs = element_children(&body);
         let before = shown.get(i).filter(|q| {
             q.title == p.title
                 && q.rows.len() == p.rows.len()
@@ -658,13 +878,13 @@ fn sync_tables(host: &web_sys::HtmlElement, panels: &[Panel], shown: &[Panel]) {
             if before.is_some_and(|q| q.rows.get(r) == Some(row)) {
                 continue; // this row's cells already show it
             }
-            let Some(tr) = trs.item(r as u32) else {
+            let Some(tr) = trs.get(r).cloned() else {
                 return;
             };
             fit(&tr, cols, "td");
-            let tds = tr.children();
+            let tds = element_children(&tr);
             for c in 0..cols {
-                let Some(td) = tds.item(c as u32) else {
+                let Some(td) = tds.get(c).cloned() else {
                     return;
                 };
                 let (text, style) = row

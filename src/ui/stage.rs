@@ -2,17 +2,16 @@
 //! it — hover to describe, click to inspect, click a link to cut or heal it, drag a line across
 //! the ring to partition, right-click a node for its menu.
 
+use super::dom::{el, memo, El, Slot};
 use super::{clock, Shell};
 use crate::sim::command::Action;
 use crate::viz::scene::{hit_endpoint, hit_link, hit_message, split_by_line, Pt, Selection};
 use crate::viz::session::Session;
-use leptos::html::Canvas;
-use leptos::prelude::*;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{MouseEvent, PointerEvent};
+use web_sys::{HtmlCanvasElement, MouseEvent, PointerEvent};
 
 /// How far the pointer must move before a press becomes a partition drag, in CSS px.
 const DRAG_PX: f64 = 8.0;
@@ -152,33 +151,34 @@ fn link_action(cuts: &[(u32, u32)], a: u32, b: u32, near: u32, one_way: bool) ->
     }
 }
 
-/// The topology canvas and its overlays (hover text, node menu).
-#[component]
-pub fn Stage(
-    /// The canvas the display clock paints the topology on.
-    canvas: NodeRef<Canvas>,
-) -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    observe_size(canvas, shell, true);
+/// The topology canvas and its overlays (hover text, node menu). `canvas` keeps the canvas
+/// the display clock paints the topology on.
+pub fn stage(shell: Shell, canvas: &'static Slot) -> El {
     let press: Rc<Cell<Option<Pt>>> = Rc::new(Cell::new(None));
 
     let p1 = press.clone();
-    let down = move |ev: PointerEvent| {
+    let down = move |ev: web_sys::Event| {
+        let Some(ev) = ev.dyn_ref::<PointerEvent>() else {
+            return;
+        };
         if ev.button() != 0 {
             return;
         }
         shell.menu.set(None);
-        if let Some(c) = canvas.get_untracked() {
-            p1.set(Some(local(&c, &ev)));
+        if let Some(c) = canvas.get::<HtmlCanvasElement>() {
+            p1.set(Some(local(&c, ev)));
             let _ = c.set_pointer_capture(ev.pointer_id());
         }
     };
     let p2 = press.clone();
-    let moved = move |ev: PointerEvent| {
-        let Some(c) = canvas.get_untracked() else {
+    let moved = move |ev: web_sys::Event| {
+        let Some(ev) = ev.dyn_ref::<MouseEvent>() else {
             return;
         };
-        let p = local(&c, &ev);
+        let Some(c) = canvas.get::<HtmlCanvasElement>() else {
+            return;
+        };
+        let p = local(&c, ev);
         if let Some(start) = p2.get() {
             if start.dist(p) >= DRAG_PX {
                 shell.view.update_value(|v| {
@@ -204,12 +204,15 @@ pub fn Stage(
         shell.tooltip.set(text.map(|t| (p.x, p.y, t)));
     };
     let p3 = press.clone();
-    let up = move |ev: PointerEvent| {
-        let Some(start) = p3.take() else { return };
-        let Some(c) = canvas.get_untracked() else {
+    let up = move |ev: web_sys::Event| {
+        let Some(ev) = ev.dyn_ref::<MouseEvent>() else {
             return;
         };
-        let p = local(&c, &ev);
+        let Some(start) = p3.take() else { return };
+        let Some(c) = canvas.get::<HtmlCanvasElement>() else {
+            return;
+        };
+        let p = local(&c, ev);
         let drag = shell.view.try_update_value(|v| {
             v.dirty = true;
             v.drag.take()
@@ -221,23 +224,26 @@ pub fn Stage(
         }
     };
     let p4 = press;
-    let cancel = move |_: PointerEvent| {
+    let cancel = move |_: web_sys::Event| {
         p4.set(None);
         shell.view.update_value(|v| {
             v.drag = None;
             v.dirty = true;
         });
     };
-    let leave = move |_: PointerEvent| {
+    let leave = move |_: web_sys::Event| {
         shell.tooltip.set(None);
         shell.session.update_value(|s| s.hover = Selection::None);
         shell.view.update_value(|v| v.dirty = true);
     };
-    let context = move |ev: MouseEvent| {
-        let Some(c) = canvas.get_untracked() else {
+    let context = move |ev: web_sys::Event| {
+        let Some(mev) = ev.dyn_ref::<MouseEvent>() else {
             return;
         };
-        let p = local(&c, &ev);
+        let Some(c) = canvas.get::<HtmlCanvasElement>() else {
+            return;
+        };
+        let p = local(&c, mev);
         if let Hit::Endpoint(e) = hit(&shell, p) {
             if shell.with(|s| e < s.sim().n()).unwrap_or(false) {
                 ev.prevent_default();
@@ -255,36 +261,47 @@ pub fn Stage(
         }
     };
 
-    view! {
-        <section class="stage" aria-label="Topology">
-            <canvas
-                node_ref=canvas
-                class="topology"
-                role="img"
-                aria-label="Topology: nodes on a ring, clients as squares, messages moving along links. Click to inspect, drag a line to partition, click a link to cut it."
-                on:pointerdown=down
-                on:pointermove=moved
-                on:pointerup=up
-                on:pointercancel=cancel
-                on:pointerleave=leave
-                on:contextmenu=context
-            ></canvas>
-            {move || shell.tooltip.get().map(|(x, y, t)| view! {
-                <div class="tooltip" role="status" style=format!("left:{:.0}px;top:{:.0}px", x + 14.0, y + 14.0)>{t}</div>
-            })}
-            <NodeMenu/>
-            <Legend/>
-        </section>
-    }
+    let topology = el("canvas")
+        .class("topology")
+        .attr("role", "img")
+        .attr(
+            "aria-label",
+            "Topology: nodes on a ring, clients as squares, messages moving along links. Click to inspect, drag a line to partition, click a link to cut it.",
+        )
+        .on("pointerdown", down)
+        .on("pointermove", moved)
+        .on("pointerup", up)
+        .on("pointercancel", cancel)
+        .on("pointerleave", leave)
+        .on("contextmenu", context)
+        .keep(canvas);
+    observe_size(&topology.0, shell, true);
+
+    el("section")
+        .class("stage")
+        .attr("aria-label", "Topology")
+        .child(topology)
+        .dynamic(move || {
+            shell.tooltip.get().map(|(x, y, t)| {
+                el("div")
+                    .class("tooltip")
+                    .attr("role", "status")
+                    .attr(
+                        "style",
+                        &format!("left:{:.0}px;top:{:.0}px", x + 14.0, y + 14.0),
+                    )
+                    .text(&t)
+            })
+        })
+        .dynamic(move || node_menu(shell))
+        .child(legend(shell))
 }
 
 /// What the colours mean: the lab's message kinds and roles, and the engine's marks. Folded
 /// away by default; it lies over the stage's corner and moves nothing.
-#[component]
-fn Legend() -> impl IntoView {
+fn legend(shell: Shell) -> El {
     use crate::viz::colors::{for_kind, for_role, ALERT};
-    let shell = expect_context::<Shell>();
-    let lab = Memo::new(move |_| {
+    let lab = memo(move || {
         shell.tick.get();
         shell
             .with(|s| (s.lab().id, s.sim().clients() > 0))
@@ -318,20 +335,30 @@ fn Legend() -> impl IntoView {
         ));
         rows
     };
-    view! {
-        <details class="legend">
-            <summary aria-label="What the colours mean">"Legend"</summary>
-            <ul>
-                {move || entries().into_iter().map(|(shape, colour, name, meaning)| view! {
-                    <li title=meaning>
-                        <span class=format!("swatch {shape}") style=format!("--c:{colour}") aria-hidden="true"></span>
-                        <span class="legend-name">{name}</span>
-                        <span class="muted small">{meaning}</span>
-                    </li>
-                }).collect_view()}
-            </ul>
-        </details>
-    }
+    el("details")
+        .class("legend")
+        .child(
+            el("summary")
+                .attr("aria-label", "What the colours mean")
+                .text("Legend"),
+        )
+        .child(el("ul").dynamic(move || {
+            entries()
+                .into_iter()
+                .map(|(shape, colour, name, meaning)| {
+                    el("li")
+                        .attr("title", meaning)
+                        .child(
+                            el("span")
+                                .class(&format!("swatch {shape}"))
+                                .attr("style", &format!("--c:{colour}"))
+                                .attr("aria-hidden", "true"),
+                        )
+                        .child(el("span").class("legend-name").text(name))
+                        .child(el("span").class("muted small").text(meaning))
+                })
+                .collect::<Vec<El>>()
+        }))
 }
 
 fn click(shell: Shell, p: Pt, shift: bool) {
@@ -367,76 +394,129 @@ fn partition(shell: Shell, a: Pt, b: Pt) {
     }
 }
 
-/// A node's menu: crash, restart, isolate.
-#[component]
-fn NodeMenu() -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    move || {
-        let (x, y, node) = shell.menu.get()?;
-        let (name, up) = shell.with(|s| {
-            (
-                endpoint_name(s, node),
-                s.sim().nodes().get(node as usize).is_some_and(|n| n.up),
+/// A node's menu: crash, restart, isolate. Built again whenever the menu opens, moves or
+/// closes (it follows [`Shell::menu`]).
+fn node_menu(shell: Shell) -> Option<El> {
+    let (x, y, node) = shell.menu.get()?;
+    let (name, up) = shell.with(|s| {
+        (
+            endpoint_name(s, node),
+            s.sim().nodes().get(node as usize).is_some_and(|n| n.up),
+        )
+    })?;
+    let close = move || shell.menu.set(None);
+    let (verbs, asks) = shell.with(|s| {
+        let lab = s.lab();
+        let server = node < s.sim().n();
+        let verbs: Vec<&'static crate::labs::Verb> =
+            lab.verbs.iter().filter(|v| v.on_node && server).collect();
+        (
+            verbs,
+            server && lab.sample_request.is_some() && s.sim().clients() > 0,
+        )
+    })?;
+    Some(
+        el("div")
+            .class("menu")
+            .attr("role", "menu")
+            .attr("aria-label", &format!("{name} menu"))
+            .attr("style", &format!("left:{x:.0}px;top:{y:.0}px"))
+            .child(el("div").class("menu-title").text(&name))
+            .children(verbs.into_iter().map(|v| {
+                el("button")
+                    .attr("role", "menuitem")
+                    .class("btn")
+                    .flag("disabled", !up)
+                    .attr("title", v.help)
+                    .attr("aria-label", &format!("{} {name}", v.label))
+                    .on("click", move |_| {
+                        shell.lab_verb(v, Some(node));
+                        close();
+                    })
+                    .text(v.label)
+            }))
+            .child(asks.then(|| {
+                el("button")
+                    .attr("role", "menuitem")
+                    .class("btn")
+                    .attr("aria-label", &format!("Send a request to {name}"))
+                    .on("click", move |_| {
+                        shell.request_at(node);
+                        close();
+                    })
+                    .text("Send a request")
+            }))
+            .child(
+                el("button")
+                    .attr("role", "menuitem")
+                    .class("btn")
+                    .flag("disabled", !up)
+                    .attr("aria-label", &format!("Crash {name}"))
+                    .on("click", move |_| {
+                        shell.act(Action::Crash { node });
+                        close();
+                    })
+                    .text("Crash"),
             )
-        })?;
-        let close = move || shell.menu.set(None);
-        let (verbs, asks) = shell.with(|s| {
-            let lab = s.lab();
-            let server = node < s.sim().n();
-            let verbs: Vec<&'static crate::labs::Verb> =
-                lab.verbs.iter().filter(|v| v.on_node && server).collect();
-            (
-                verbs,
-                server && lab.sample_request.is_some() && s.sim().clients() > 0,
+            .child(
+                el("button")
+                    .attr("role", "menuitem")
+                    .class("btn")
+                    .flag("disabled", up)
+                    .attr("aria-label", &format!("Restart {name}"))
+                    .on("click", move |_| {
+                        shell.act(Action::Restart { node });
+                        close();
+                    })
+                    .text("Restart"),
             )
-        })?;
-        Some(view! {
-            <div class="menu" role="menu" aria-label=format!("{name} menu") style=format!("left:{x:.0}px;top:{y:.0}px")>
-                <div class="menu-title">{name.clone()}</div>
-                {verbs.into_iter().map(|v| view! {
-                    <button role="menuitem" class="btn" disabled=!up title=v.help aria-label=format!("{} {name}", v.label)
-                        on:click=move |_| { shell.lab_verb(v, Some(node)); close(); }>{v.label}</button>
-                }).collect_view()}
-                {asks.then(|| view! {
-                    <button role="menuitem" class="btn" aria-label=format!("Send a request to {name}")
-                        on:click=move |_| { shell.request_at(node); close(); }>"Send a request"</button>
-                })}
-                <button role="menuitem" class="btn" disabled=!up aria-label=format!("Crash {name}") on:click=move |_| { shell.act(Action::Crash { node }); close(); }>"Crash"</button>
-                <button role="menuitem" class="btn" disabled=up aria-label=format!("Restart {name}") on:click=move |_| { shell.act(Action::Restart { node }); close(); }>"Restart"</button>
-                <button role="menuitem" class="btn" aria-label=format!("Isolate {name}") on:click=move |_| { super::side::isolate(shell, node); close(); }>"Isolate"</button>
-                <button role="menuitem" class="btn" aria-label="Close menu" on:click=move |_| close()>"Close"</button>
-            </div>
-        })
-    }
+            .child(
+                el("button")
+                    .attr("role", "menuitem")
+                    .class("btn")
+                    .attr("aria-label", &format!("Isolate {name}"))
+                    .on("click", move |_| {
+                        super::side::isolate(shell, node);
+                        close();
+                    })
+                    .text("Isolate"),
+            )
+            .child(
+                el("button")
+                    .attr("role", "menuitem")
+                    .class("btn")
+                    .attr("aria-label", "Close menu")
+                    .on("click", move |_| close())
+                    .text("Close"),
+            ),
+    )
 }
 
-/// Keeps the view's record of a canvas's CSS size current (and asks for a repaint).
-pub fn observe_size(canvas: NodeRef<Canvas>, shell: Shell, topo: bool) {
-    Effect::new(move |_| {
-        let Some(el) = canvas.get() else { return };
-        let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
-            for e in entries.iter() {
-                let Ok(entry) = e.dyn_into::<web_sys::ResizeObserverEntry>() else {
-                    continue;
-                };
-                let r = entry.content_rect();
-                let size = (r.width(), r.height());
-                shell.view.update_value(|v| {
-                    if topo {
-                        v.topo_size = size;
-                    } else {
-                        v.diagram_size = size;
-                    }
-                    v.dirty = true;
-                });
-            }
-        });
-        // The observer lives as long as the canvas it watches; its callback as long as the page.
-        if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
-            obs.observe(&el);
+/// Keeps the view's record of a canvas's CSS size current (and asks for a repaint). Called
+/// with the canvas as soon as it is built.
+pub fn observe_size(canvas: &web_sys::Element, shell: Shell, topo: bool) {
+    let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+        for e in entries.iter() {
+            let Ok(entry) = e.dyn_into::<web_sys::ResizeObserverEntry>() else {
+                continue;
+            };
+            let r = entry.content_rect();
+            let size = (r.width(), r.height());
+            shell.view.update_value(|v| {
+                if topo {
+                    v.topo_size = size;
+                } else {
+                    v.diagram_size = size;
+                }
+                v.dirty = true;
+            });
         }
-        cb.forget();
     });
+    // The observer lives as long as the canvas it watches; its callback as long as the page.
+    if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
+        obs.observe(canvas);
+    }
+    cb.forget();
 }
 
 #[cfg(test)]

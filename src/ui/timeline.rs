@@ -1,17 +1,33 @@
 //! The timeline: play / pause, step, speed, skip idle time, the scrub bar with markers for
 //! interventions and violations, and the virtual clock.
 
+use super::dom::{el, event_checked, event_value, memo, El};
 use super::{clock_text, Shell};
 use crate::viz::session::SPEEDS;
-use leptos::prelude::*;
 
 /// The scrub bar never shows less than this much time (so the first second is not a blur).
 const MIN_BAR_US: u64 = 1_000_000;
 
+/// An element of the SVG namespace (the transport icons).
+fn svg(tag: &str) -> El {
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("the page has a document");
+    El(doc
+        .create_element_ns(Some("http://www.w3.org/2000/svg"), tag)
+        .expect("a valid element name"))
+}
+
+/// A 16×16 transport icon with one path.
+fn icon(d: &str) -> El {
+    svg("svg")
+        .attr("viewBox", "0 0 16 16")
+        .attr("aria-hidden", "true")
+        .child(svg("path").attr("d", d))
+}
+
 /// The transport controls and scrub bar at the bottom of the page.
-#[component]
-pub fn Timeline() -> impl IntoView {
-    let shell = expect_context::<Shell>();
+pub fn timeline(shell: Shell) -> El {
     let playing = move || {
         shell.tick.get();
         shell.with(|s| s.playing).unwrap_or(false)
@@ -32,8 +48,8 @@ pub fn Timeline() -> impl IntoView {
         shell.tick.get();
         shell.with(|s| s.now_us()).unwrap_or(0)
     };
-    let scrub = move |ev: leptos::ev::Event| {
-        let v = crate::sim::time::parse_decimal_f64(&event_target_value(&ev)).unwrap_or(0.0);
+    let scrub = move |ev: web_sys::Event| {
+        let v = crate::sim::time::parse_decimal_f64(&event_value(&ev)).unwrap_or(0.0);
         let t = if v.is_finite() && v > 0.0 {
             v as u64
         } else {
@@ -48,70 +64,121 @@ pub fn Timeline() -> impl IntoView {
         shell.edits.get();
         shell.with(|s| s.speed_ix).unwrap_or(3)
     };
-    let set_speed = move |ev: leptos::ev::Event| {
-        let ix: usize = event_target_value(&ev).parse().unwrap_or(3);
+    let set_speed = move |ev: web_sys::Event| {
+        let ix: usize = event_value(&ev).parse().unwrap_or(3);
         shell.update(|s| s.set_speed(ix));
     };
     let skip = move || {
         shell.edits.get();
         shell.with(|s| s.skip_idle).unwrap_or(false)
     };
-    view! {
-        <footer class="timeline" aria-label="Timeline">
-            <div class="transport">
-                <button class="btn icon" aria-label="Step back one event" title="Step back one event (←)" on:click=move |_| { shell.update(|s| s.step_back()); }><svg viewBox="0 0 16 16" aria-hidden="true"><path d="M2 2h2.5v12H2zM14 2v12L5 8z"/></svg></button>
-                <button
-                    class="btn icon play"
-                    aria-label=move || if playing() { "Pause" } else { "Play" }
-                    title="Play / pause (space)"
-                    aria-pressed=move || playing().to_string()
-                    on:click=toggle
-                >
-                    <svg viewBox="0 0 16 16" aria-hidden="true">
-                        <path d=move || if playing() { "M3 2h3.5v12H3zM9.5 2H13v12H9.5z" } else { "M3 1.5v13L14 8z" }/>
-                    </svg>
-                </button>
-                <button class="btn icon" aria-label="Step to the next event" title="Step to the next event (→)" on:click=move |_| { shell.update(|s| s.step_forward()); }><svg viewBox="0 0 16 16" aria-hidden="true"><path d="M11.5 2H14v12h-2.5zM2 2v12l9-6z"/></svg></button>
-                <select class="speed" aria-label="Speed" title="Speed ([ and ])" prop:value=move || speed_ix().to_string() on:change=set_speed>
-                    {SPEEDS.iter().enumerate().map(|(i, v)| view! { <option value=i.to_string()>{format!("{v}×")}</option> }).collect_view()}
-                </select>
-                <label class="check" title="Jump over stretches where nothing is in flight">
-                    <input
-                        type="checkbox"
-                        aria-label="Skip idle time"
-                        prop:checked=skip
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
+    let transport = el("div")
+        .class("transport")
+        .child(
+            el("button")
+                .class("btn icon")
+                .attr("aria-label", "Step back one event")
+                .attr("title", "Step back one event (←)")
+                .on("click", move |_| {
+                    shell.update(|s| s.step_back());
+                })
+                .child(icon("M2 2h2.5v12H2zM14 2v12L5 8z")),
+        )
+        .child(
+            el("button")
+                .class("btn icon play")
+                .attr_with("aria-label", move || {
+                    Some(if playing() { "Pause" } else { "Play" }.to_string())
+                })
+                .attr("title", "Play / pause (space)")
+                .attr_with("aria-pressed", move || Some(playing().to_string()))
+                .on("click", toggle)
+                .child(
+                    svg("svg")
+                        .attr("viewBox", "0 0 16 16")
+                        .attr("aria-hidden", "true")
+                        .child(svg("path").attr_with("d", move || {
+                            Some(
+                                if playing() {
+                                    "M3 2h3.5v12H3zM9.5 2H13v12H9.5z"
+                                } else {
+                                    "M3 1.5v13L14 8z"
+                                }
+                                .to_string(),
+                            )
+                        })),
+                ),
+        )
+        .child(
+            el("button")
+                .class("btn icon")
+                .attr("aria-label", "Step to the next event")
+                .attr("title", "Step to the next event (→)")
+                .on("click", move |_| {
+                    shell.update(|s| s.step_forward());
+                })
+                .child(icon("M11.5 2H14v12h-2.5zM2 2v12l9-6z")),
+        )
+        .child(
+            el("select")
+                .class("speed")
+                .attr("aria-label", "Speed")
+                .attr("title", "Speed ([ and ])")
+                .on("change", set_speed)
+                .children(SPEEDS.iter().enumerate().map(|(i, v)| {
+                    el("option")
+                        .attr("value", &i.to_string())
+                        .text(&format!("{v}×"))
+                }))
+                // After the options, so that the first value set picks one of them.
+                .prop_with("value", move || speed_ix().to_string().into()),
+        )
+        .child(
+            el("label")
+                .class("check")
+                .attr("title", "Jump over stretches where nothing is in flight")
+                .child(
+                    el("input")
+                        .attr("type", "checkbox")
+                        .attr("aria-label", "Skip idle time")
+                        .prop_with("checked", move || skip().into())
+                        .on("change", move |ev| {
+                            let on = event_checked(&ev);
                             shell.update(|s| s.skip_idle = on);
-                        }
-                    />
-                    "skip idle"
-                </label>
-                <output class="clock" aria-label="Virtual time" aria-live="off">{move || clock_text(now())}</output>
-            </div>
-            <div class="scrub">
-                <Markers/>
-                <input
-                    type="range"
-                    class="scrubber"
-                    aria-label="Time cursor"
-                    min="0"
-                    step="1000"
-                    prop:max=move || bar_max().to_string()
-                    prop:value=move || now().to_string()
-                    on:input=scrub
-                />
-            </div>
-        </footer>
-    }
+                        }),
+                )
+                .text("skip idle"),
+        )
+        .child(
+            el("output")
+                .class("clock")
+                .attr("aria-label", "Virtual time")
+                .attr("aria-live", "off")
+                .text_with(move || clock_text(now())),
+        );
+    let scrub_bar = el("div").class("scrub").child(markers(shell)).child(
+        el("input")
+            .attr("type", "range")
+            .class("scrubber")
+            .attr("aria-label", "Time cursor")
+            .attr("min", "0")
+            .attr("step", "1000")
+            // The maximum first: a value past the old maximum would be clamped to it.
+            .prop_with("max", move || bar_max().to_string().into())
+            .prop_with("value", move || now().to_string().into())
+            .on("input", scrub),
+    );
+    el("footer")
+        .class("timeline")
+        .attr("aria-label", "Timeline")
+        .child(transport)
+        .child(scrub_bar)
 }
 
 /// Ticks above the scrub bar: interventions (commands in the script) and property violations.
 /// The list is rebuilt only when it changes; positions follow the growing bar.
-#[component]
-fn Markers() -> impl IntoView {
-    let shell = expect_context::<Shell>();
-    let marks = Memo::new(move |_| {
+fn markers(shell: Shell) -> El {
+    let marks = memo(move || {
         shell.tick.get();
         shell
             .with(|s| {
@@ -139,19 +206,37 @@ fn Markers() -> impl IntoView {
             })
             .unwrap_or_default()
     });
-    let bar_max = Memo::new(move |_| {
+    let bar_max = memo(move || {
         shell.tick.get();
         shell
             .with(|s| s.horizon_us().max(s.now_us()).max(MIN_BAR_US))
             .unwrap_or(MIN_BAR_US)
     });
-    view! {
-        <div class="markers" aria-hidden="true">
-            {move || marks.get().into_iter().map(|(at, bad, title)| {
-                let class = if bad { "mark violation" } else { "mark command" };
-                let left = move || format!("left:{:.3}%", (at as f64 / bar_max.get() as f64 * 100.0).min(100.0));
-                view! { <span class=class title=title style=left></span> }
-            }).collect_view()}
-        </div>
-    }
+    el("div")
+        .class("markers")
+        .attr("aria-hidden", "true")
+        .dynamic(move || {
+            marks
+                .get()
+                .into_iter()
+                .map(|(at, bad, title)| {
+                    let class = if bad {
+                        "mark violation"
+                    } else {
+                        "mark command"
+                    };
+                    let bar_max = bar_max.clone();
+                    let left = move || {
+                        format!(
+                            "left:{:.3}%",
+                            (at as f64 / bar_max.get() as f64 * 100.0).min(100.0)
+                        )
+                    };
+                    el("span")
+                        .class(class)
+                        .attr("title", &title)
+                        .attr_with("style", move || Some(left()))
+                })
+                .collect::<Vec<El>>()
+        })
 }
