@@ -4,7 +4,7 @@
 //! (The frame benchmark in the browser is `scripts/bench-fps.mjs`; this isolates our part.)
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use dsplay::viz::frame::{diagram_frame, topology_frame, FrameView};
+use dsplay::viz::frame::{diagram_frame, stage_frame, FrameView};
 use dsplay::viz::session::Session;
 use dsplay::viz::wire::{encode, Encoded};
 use std::hint::black_box;
@@ -27,7 +27,7 @@ fn frame(c: &mut Criterion) {
         g.bench_function(format!("{name} topology"), |b| {
             b.iter(|| {
                 let nodes = s.sim().nodes();
-                encode(&topology_frame(&s, &nodes, &view).unwrap(), &mut enc);
+                encode(&stage_frame(&s, &nodes, &view).unwrap(), &mut enc);
                 black_box(enc.ops.len())
             })
         });

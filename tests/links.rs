@@ -205,3 +205,24 @@ mod fuzz {
         }
     }
 }
+
+// The main canvas a link shows is part of the link; every lab has the topology, and a view a
+// lab does not have is refused with the ones it has.
+#[test]
+fn a_lab_view_round_trips_and_an_unknown_one_is_refused_with_the_known_ones() {
+    let s = decode("#/raft?n=5&seed=3&view=logs").unwrap();
+    assert_eq!(s.view.as_deref(), Some("logs"));
+    let again = encode(&s);
+    assert!(again.contains("view=logs"), "{again}");
+    assert_eq!(decode(&again).unwrap(), s);
+    let s = decode("#/raft?n=5&seed=3&view=topology").unwrap();
+    assert_eq!(s.view, None, "the default view is not written out");
+    assert!(!encode(&s).contains("view="));
+    let e = decode("#/raft?n=5&seed=3&view=ring").unwrap_err().0;
+    assert!(
+        e.contains("no view 'ring'") && e.contains("topology, logs"),
+        "{e}"
+    );
+    let e = decode("#/flows?n=3&seed=3&view=logs").unwrap_err().0;
+    assert!(e.contains("(it has topology)"), "{e}");
+}

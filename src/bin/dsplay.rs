@@ -288,6 +288,9 @@ fn list_labs(json: bool) -> String {
                     "id": l.id, "title": l.title, "summary": l.summary,
                     "nodes": { "min": l.nodes_min, "max": l.nodes_max, "default": l.nodes_default },
                     "params": l.params, "presets": l.presets,
+                    "views": std::iter::once(labs::TOPOLOGY_STAGE)
+                        .chain(l.stages.iter().map(|s| s.id))
+                        .collect::<Vec<_>>(),
                     "default_link": link::default_link(l),
                 })
             })
@@ -311,6 +314,9 @@ fn list_labs(json: bool) -> String {
                 range,
                 p.default
             ));
+        }
+        for st in l.stages {
+            out.push_str(&format!("  view     {}: {}\n", st.id, st.help));
         }
         out.push_str(&format!("  default link: {}\n", link::default_link(l)));
         for pr in l.presets {

@@ -17,6 +17,7 @@ use crate::sim::time::{format_us, parse_duration, Instant};
 use crate::sim::trace::{Counters, OutcomeKind, RecordKind};
 use crate::sim::world::{HistoryOp, StepInfo, World, WorldConfig};
 use crate::sim::Run;
+use crate::viz::scene::{Pt, Shape};
 use crate::viz::{MsgView, NodeView, Panel};
 use serde::Serialize;
 
@@ -294,6 +295,8 @@ pub struct Lab {
     pub experiments: &'static [&'static experiment::ExperimentSpec],
     /// Its own interventions ([`Verb`]).
     pub verbs: &'static [Verb],
+    /// Main canvases it draws itself, besides the node topology ([`StageSpec`]).
+    pub stages: &'static [StageSpec],
     /// A request a person can send to a chosen server ("send a request to this server"),
     /// in the lab's operation text; `None` when its clients cannot be asked by hand.
     pub sample_request: Option<&'static str>,
@@ -308,6 +311,62 @@ impl Lab {
     pub fn param(&self, key: &str) -> Option<&'static ParamSpec> {
         self.params.iter().find(|p| p.key == key)
     }
+
+    /// The stage a link's `view=` names: 0 for the topology, k for `stages[k - 1]`.
+    pub fn stage_index(&self, id: &str) -> Result<u8, String> {
+        if id == TOPOLOGY_STAGE {
+            return Ok(0);
+        }
+        match self.stages.iter().position(|s| s.id == id) {
+            Some(i) => Ok(i as u8 + 1),
+            None => {
+                let known: Vec<&str> = std::iter::once(TOPOLOGY_STAGE)
+                    .chain(self.stages.iter().map(|s| s.id))
+                    .collect();
+                Err(format!(
+                    "the {} lab has no view '{}' (it has {})",
+                    self.id,
+                    clip(id),
+                    known.join(", ")
+                ))
+            }
+        }
+    }
+}
+
+/// The view every lab has: nodes and clients on a circle, links and messages in flight.
+pub const TOPOLOGY_STAGE: &str = "topology";
+
+/// A main canvas a lab draws itself (a hash ring, the servers' logs), chosen by the link's
+/// `view=<id>`. The lab's [`LabProtocol::stage`] draws it; [`LabProtocol::stage_hit`] finds
+/// what is under the pointer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct StageSpec {
+    pub id: &'static str,
+    /// The view's name in the picker.
+    pub title: &'static str,
+    /// One line: what it shows.
+    pub help: &'static str,
+}
+
+/// Where and how a lab's stage is drawn: the canvas's CSS size, presenter scale, the cursor
+/// and what is selected.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StageArea {
+    pub w: f64,
+    pub h: f64,
+    pub style: crate::viz::scene::Style,
+    pub selected: crate::viz::scene::Selection,
+    pub hover: crate::viz::scene::Selection,
+}
+
+/// What the inspector shows of a lab's item: a title and lines of state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ItemView {
+    pub title: String,
+    pub lines: Vec<String>,
+    /// The node it belongs to, highlighted in the topology and the diagram.
+    pub node: Option<u32>,
 }
 
 /// Every lab, in menu order.
@@ -349,7 +408,7 @@ impl Metric {
         if self.value.fract() == 0.0 && self.value.abs() < 1e15 {
             format!("{}", self.value as i64)
         } else {
-            format!("{:.2}", self.value)
+            crate::sim::time::fixed(self.value, 2)
         }
     }
 }
@@ -445,6 +504,12 @@ pub trait Sim {
     fn panels(&self) -> Vec<Panel>;
     /// Figures about the run: the client operations by outcome, then the lab's own.
     fn metrics(&self) -> Vec<Metric>;
+    /// The lab's stage `ix` (an index into [`Lab::stages`]) at the cursor.
+    fn stage(&self, ix: usize, area: &StageArea) -> Vec<Shape>;
+    /// The lab's item under `p` on stage `ix`.
+    fn stage_hit(&self, ix: usize, area: &StageArea, p: Pt) -> Option<u64>;
+    /// What the inspector shows of a lab's item.
+    fn item_view(&self, item: u64) -> Option<ItemView>;
     fn history(&self) -> Vec<OpView>;
     fn cut_links(&self) -> Vec<(u32, u32)>;
     fn keyframes(&self) -> usize;
@@ -565,7 +630,9 @@ pub trait LabProtocol: Protocol {
     fn client_service_floor(&self) -> Option<(&'static str, u64)> {
         None
     }
-    fn properties() -> Vec<crate::sim::Property<Self>>;
+    /// The properties every run of this configuration checks: the one list both the registry
+    /// and `build` use.
+    fn properties(&self) -> Vec<crate::sim::Property<Self>>;
     /// How one node looks.
     fn node_view(&self, world: &World<Self>, id: u32) -> NodeView;
     /// Panels beside the canvas.
@@ -575,6 +642,24 @@ pub trait LabProtocol: Protocol {
     /// The lab's own figures about the run (besides the client operations every lab reports).
     fn metrics(&self, _world: &World<Self>) -> Vec<Metric> {
         Vec::new()
+    }
+    /// Stage `ix` of [`Lab::stages`] at the cursor, as shapes inside `area`.
+    fn stage(&self, _world: &World<Self>, _ix: usize, _area: &StageArea) -> Vec<Shape> {
+        Vec::new()
+    }
+    /// The item of stage `ix` under point `p` (CSS px within the canvas).
+    fn stage_hit(
+        &self,
+        _world: &World<Self>,
+        _ix: usize,
+        _area: &StageArea,
+        _p: Pt,
+    ) -> Option<u64> {
+        None
+    }
+    /// What the inspector shows of an item; `None` once it no longer exists.
+    fn item_view(&self, _world: &World<Self>, _item: u64) -> Option<ItemView> {
+        None
     }
     fn op_text(&self, op: &Self::Op) -> String {
         format!("{op:?}")
@@ -758,6 +843,18 @@ impl<P: LabProtocol> Sim for Run<P> {
         let w = self.world();
         w.proto.panels(w)
     }
+    fn stage(&self, ix: usize, area: &StageArea) -> Vec<Shape> {
+        let w = self.world();
+        w.proto.stage(w, ix, area)
+    }
+    fn stage_hit(&self, ix: usize, area: &StageArea, p: Pt) -> Option<u64> {
+        let w = self.world();
+        w.proto.stage_hit(w, ix, area, p)
+    }
+    fn item_view(&self, item: u64) -> Option<ItemView> {
+        let w = self.world();
+        w.proto.item_view(w, item)
+    }
     fn metrics(&self) -> Vec<Metric> {
         let w = self.world();
         let mut m = if w.cfg.clients > 0 {
@@ -890,7 +987,7 @@ fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
             reason,
         } => {
             (v.what, v.msg, v.from, v.to) = ("drop", Some(*msg), Some(*from), Some(*to));
-            v.text = format!("{reason:?}").to_lowercase();
+            v.text = format!("{reason:?}").to_ascii_lowercase();
         }
         RecordKind::Duplicate { msg, copy } => {
             (v.what, v.msg) = ("duplicate", Some(*msg));
@@ -910,7 +1007,7 @@ fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
             outcome,
         } => {
             (v.what, v.from, v.msg) = ("complete", Some(*client), Some(*op));
-            v.text = format!("{outcome:?}").to_lowercase();
+            v.text = format!("{outcome:?}").to_ascii_lowercase();
         }
         RecordKind::Note { node, text } => {
             (v.what, v.node, v.text) = ("note", Some(*node), text.clone())

@@ -45,6 +45,9 @@ pub fn encode(s: &Scenario) -> String {
     if let Some(t) = s.cursor_us {
         parts.push(format!("t={}", format_us(t)));
     }
+    if let Some(v) = &s.view {
+        parts.push(format!("view={}", escape(v)));
+    }
     format!("#/{}?{}", s.lab, parts.join("&"))
 }
 
@@ -96,7 +99,9 @@ pub fn decode(link: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// The link keys of the scenario itself; no lab parameter may use one (a test checks it).
-pub const RESERVED_KEYS: &[&str] = &["v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t"];
+pub const RESERVED_KEYS: &[&str] = &[
+    "v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t", "view",
+];
 
 fn apply_pair(
     s: &mut Scenario,
@@ -140,6 +145,10 @@ fn apply_pair(
         "s" => s.script = parse_script(value)?,
         "t" => {
             s.cursor_us = Some(parse_duration(value).map_err(|m| e(format!("cursor time: {m}")))?)
+        }
+        "view" => {
+            // The topology is every lab's default: a link names only another view.
+            s.view = (lab.stage_index(value).map_err(e)? > 0).then(|| value.to_string());
         }
         _ => {
             let spec = lab.param(key).ok_or_else(|| {

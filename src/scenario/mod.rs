@@ -40,6 +40,10 @@ pub struct Scenario {
     /// Where the run was paused, in microseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor_us: Option<u64>,
+    /// The main canvas shown, when it is one of the lab's own stages rather than the topology
+    /// (link key `view`). It changes what is drawn, never the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
 }
 
 /// Why a scenario or link was refused.
@@ -81,6 +85,7 @@ impl Scenario {
             },
             script: Vec::new(),
             cursor_us: None,
+            view: None,
         }
     }
 

@@ -11,7 +11,7 @@
 use super::dom::{self, Slot};
 use super::paint::Mode;
 use super::{Shell, SPANS_US};
-use crate::viz::frame::{diagram_frame, replica_message, topology_frame, FrameView};
+use crate::viz::frame::{diagram_frame, replica_message, stage_frame, FrameView};
 use crate::viz::scene::{Layout, Style};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -405,7 +405,8 @@ fn sync_url(shell: &Shell, last: &RefCell<(String, String)>) {
 
 /// What the page decides about the next frame of the canvases.
 pub fn frame_view(shell: &Shell) -> Option<FrameView> {
-    let (selection, hover, speed) = shell.with(|s| (s.selection, s.hover, s.speed()))?;
+    let (selection, hover, speed, stage) =
+        shell.with(|s| (s.selection, s.hover, s.speed(), s.stage_ix()))?;
     let (topo, diagram, drag, dpr) = shell
         .view
         .try_with_value(|v| (v.topo_size, v.diagram_size, v.drag, v.dpr))?;
@@ -424,6 +425,7 @@ pub fn frame_view(shell: &Shell) -> Option<FrameView> {
         selection,
         hover,
         drag,
+        stage,
     })
 }
 
@@ -474,7 +476,7 @@ fn paint(shell: Shell, canvases: Canvases) {
         s.journal = None;
         let nodes = s.sim().nodes();
         (
-            topology_frame(s, &nodes, &view),
+            stage_frame(s, &nodes, &view),
             diagram_frame(s, &nodes, &view),
         )
     });

@@ -10,7 +10,7 @@
 //! `dsplayFrame(id, numbers, strings)`, the same format the page would post.
 
 use super::paint::Frames;
-use crate::viz::frame::{diagram_frame, topology_frame, Replica};
+use crate::viz::frame::{diagram_frame, stage_frame, Replica};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -86,7 +86,7 @@ impl Painter {
         };
         let nodes = s.sim().nodes();
         let frames = [
-            topology_frame(s, &nodes, view).map(|shapes| (view.topo, shapes)),
+            stage_frame(s, &nodes, view).map(|shapes| (view.topo, shapes)),
             diagram_frame(s, &nodes, view).map(|(shapes, _)| (view.diagram, shapes)),
         ];
         for (id, frame) in frames.into_iter().enumerate() {

@@ -87,6 +87,7 @@ fn inspector(shell: Shell) -> El {
         match sel {
             Selection::Node(e) => node_view(shell, e),
             Selection::Msg(m) => Some(msg_view(shell, m)),
+            Selection::Item(i) => Some(item_view(shell, i)),
             Selection::None => Some(el("p").class("muted").text(
                 "Click a node or a message to inspect it. Drag a line across the ring to partition it; click a link to cut it.",
             )),
@@ -206,6 +207,26 @@ fn node_view(shell: Shell, e: u32) -> Option<El> {
                     )
             })),
     )
+}
+
+/// One of the lab's own items (selected on its stage): what the lab says of it, kept current.
+fn item_view(shell: Shell, id: u64) -> El {
+    let view = move || {
+        shell.slow_tick.get();
+        shell.with(|s| s.sim().item_view(id)).flatten()
+    };
+    let title = view;
+    el("div")
+        .class("inspect")
+        .child(el("h3").text_with(move || {
+            title()
+                .map(|v| v.title)
+                .unwrap_or_else(|| "This item no longer exists.".into())
+        }))
+        .child(el("ul").class("lines").dynamic(move || {
+            let lines = view().map(|v| v.lines).unwrap_or_default();
+            lines.iter().map(|l| el("li").text(l)).collect::<Vec<El>>()
+        }))
 }
 
 fn msg_view(shell: Shell, id: u64) -> El {

@@ -2,9 +2,10 @@
 //! it — hover to describe, click to inspect, click a link to cut or heal it, drag a line across
 //! the ring to partition, right-click a node for its menu.
 
-use super::dom::{el, memo, El, Slot};
+use super::dom::{el, event_value, memo, El, Slot};
 use super::{clock, Shell};
 use crate::sim::command::Action;
+use crate::sim::time::fixed;
 use crate::viz::scene::{hit_endpoint, hit_link, hit_message, split_by_line, Pt, Selection};
 use crate::viz::session::Session;
 use std::cell::Cell;
@@ -23,10 +24,15 @@ enum Hit {
     Endpoint(u32),
     /// A node-to-node link and the end nearer the pointer.
     Link(u32, u32, u32),
+    /// One of the lab's items on its own stage.
+    Item(u64),
     Nothing,
 }
 
 fn hit(shell: &Shell, p: Pt) -> Hit {
+    if let Some(h) = stage_hit(shell, p) {
+        return h;
+    }
     let Some(layout) = clock::layout(shell) else {
         return Hit::Nothing;
     };
@@ -46,6 +52,19 @@ fn hit(shell: &Shell, p: Pt) -> Hit {
             }
         })
         .unwrap_or(Hit::Nothing)
+}
+
+/// What is under `p` on the lab's own stage; `None` when the topology is on show.
+fn stage_hit(shell: &Shell, p: Pt) -> Option<Hit> {
+    let view = clock::frame_view(shell)?;
+    if view.stage == 0 {
+        return None;
+    }
+    let area = crate::viz::frame::stage_area(&view)?;
+    let item = shell
+        .with(|s| s.sim().stage_hit(view.stage as usize - 1, &area, p))
+        .flatten();
+    Some(item.map_or(Hit::Nothing, Hit::Item))
 }
 
 fn local(canvas: &web_sys::HtmlCanvasElement, ev: &MouseEvent) -> Pt {
@@ -87,6 +106,10 @@ fn describe(s: &Session, h: Hit) -> Option<String> {
             Some(format!("{} — {state}. {first}", nv.label))
         }
         Hit::Endpoint(e) => Some(format!("Client C{}", e - sim.n())),
+        Hit::Item(i) => sim.item_view(i).map(|it| match it.lines.first() {
+            Some(first) => format!("{} — {first}", it.title),
+            None => it.title,
+        }),
         Hit::Link(a, b, near) => {
             let cut = sim.cut_links();
             let (x, y) = (endpoint_name(s, a), endpoint_name(s, b));
@@ -179,7 +202,8 @@ pub fn stage(shell: Shell, canvas: &'static Slot) -> El {
             return;
         };
         let p = local(&c, ev);
-        if let Some(start) = p2.get() {
+        let on_topology = shell.with(|s| s.stage_ix() == 0).unwrap_or(true);
+        if let (Some(start), true) = (p2.get(), on_topology) {
             if start.dist(p) >= DRAG_PX {
                 shell.view.update_value(|v| {
                     v.drag = Some((start, p));
@@ -193,6 +217,7 @@ pub fn stage(shell: Shell, canvas: &'static Slot) -> El {
         let sel = match h {
             Hit::Msg(m) => Selection::Msg(m),
             Hit::Endpoint(e) => Selection::Node(e),
+            Hit::Item(i) => Selection::Item(i),
             _ => Selection::None,
         };
         let changed = shell.with(|s| s.hover != sel).unwrap_or(false);
@@ -288,13 +313,62 @@ pub fn stage(shell: Shell, canvas: &'static Slot) -> El {
                     .attr("role", "status")
                     .attr(
                         "style",
-                        &format!("left:{:.0}px;top:{:.0}px", x + 14.0, y + 14.0),
+                        &format!("left:{}px;top:{}px", fixed(x + 14.0, 0), fixed(y + 14.0, 0)),
                     )
                     .text(&t)
             })
         })
         .dynamic(move || node_menu(shell))
         .child(legend(shell))
+        .dynamic_by(
+            move || {
+                shell.tick.get();
+                shell.with(|s| s.lab()).map(|l| l.id)
+            },
+            move |lab| {
+                lab.and_then(crate::labs::find)
+                    .and_then(|l| view_picker(shell, l))
+            },
+        )
+}
+
+/// The picker between the topology and the lab's own stages (none when it has none). Its
+/// choice is in the link (`view=`).
+fn view_picker(shell: Shell, lab: &'static crate::labs::Lab) -> Option<El> {
+    if lab.stages.is_empty() {
+        return None;
+    }
+    let current = memo(move || {
+        shell.edits.get();
+        shell.with(|s| s.stage_ix()).unwrap_or(0)
+    });
+    let pick = move |ev: web_sys::Event| {
+        let ix: u8 = event_value(&ev).parse().unwrap_or(0);
+        shell.update(|s| s.set_stage(ix));
+        shell.tooltip.set(None);
+    };
+    let topology = el("option")
+        .attr("value", "0")
+        .attr(
+            "title",
+            "nodes and clients, the links between them, messages in flight",
+        )
+        .text("Topology");
+    let own = lab.stages.iter().enumerate().map(|(i, st)| {
+        el("option")
+            .attr("value", &(i + 1).to_string())
+            .attr("title", st.help)
+            .text(st.title)
+    });
+    Some(
+        el("select")
+            .class("views")
+            .attr("aria-label", "View")
+            .on("change", pick)
+            .child(topology)
+            .children(own)
+            .prop_with("value", move || current.get().to_string().into()),
+    )
 }
 
 /// What the colours mean: the lab's message kinds and roles, and the engine's marks. Folded
@@ -370,6 +444,9 @@ fn click(shell: Shell, p: Pt, shift: bool) {
         Hit::Endpoint(e) => {
             shell.update(|s| s.selection = Selection::Node(e));
         }
+        Hit::Item(i) => {
+            shell.update(|s| s.selection = Selection::Item(i));
+        }
         Hit::Link(a, b, near) => {
             let Some(cuts) = shell.with(|s| s.sim().cut_links()) else {
                 return;
@@ -420,7 +497,10 @@ fn node_menu(shell: Shell) -> Option<El> {
             .class("menu")
             .attr("role", "menu")
             .attr("aria-label", &format!("{name} menu"))
-            .attr("style", &format!("left:{x:.0}px;top:{y:.0}px"))
+            .attr(
+                "style",
+                &format!("left:{}px;top:{}px", fixed(x, 0), fixed(y, 0)),
+            )
             .child(el("div").class("menu-title").text(&name))
             .children(verbs.into_iter().map(|v| {
                 el("button")

@@ -29,16 +29,19 @@ pub struct FrameView {
     pub hover: Selection,
     /// A partition line being dragged across the topology.
     pub drag: Option<(Pt, Pt)>,
+    /// The main canvas: 0 the topology, k the lab's stage k - 1 ([`crate::labs::Lab::stages`]).
+    pub stage: u8,
 }
 
 /// How many numbers [`FrameView::encode`] writes.
-pub const FRAME_VIEW_LEN: usize = 17;
+pub const FRAME_VIEW_LEN: usize = 18;
 
 fn sel_code(s: Selection) -> [f64; 2] {
     match s {
         Selection::None => [0.0, 0.0],
         Selection::Node(n) => [1.0, n as f64],
         Selection::Msg(m) => [2.0, m as f64],
+        Selection::Item(i) => [3.0, i as f64],
     }
 }
 
@@ -49,6 +52,7 @@ fn sel_decode(kind: f64, id: f64) -> Option<Selection> {
         0 => Selection::None,
         1 => Selection::Node(u32::try_from(whole(id)? as u64).ok()?),
         2 => Selection::Msg(whole(id)? as u64),
+        3 => Selection::Item(whole(id)? as u64),
         _ => return None,
     })
 }
@@ -93,6 +97,7 @@ impl FrameView {
             a.y,
             b.x,
             b.y,
+            self.stage as f64,
         ]
     }
 
@@ -137,6 +142,8 @@ impl FrameView {
             selection: sel_decode(v[8], v[9])?,
             hover: sel_decode(v[10], v[11])?,
             drag: (v[12] != 0.0).then_some((Pt::new(v[13], v[14]), Pt::new(v[15], v[16]))),
+            stage: (v[17] >= 0.0 && v[17] <= 255.0 && v[17].fract() == 0.0)
+                .then_some(v[17] as u8)?,
         })
     }
 }
@@ -148,14 +155,44 @@ pub fn layout(s: &Session, v: &FrameView) -> Option<Layout> {
     (w >= 2.0 && h >= 2.0).then(|| Layout::circle(s.sim().n(), s.sim().clients(), w, h, v.style))
 }
 
-/// The topology at the cursor; `None` while the canvas has no size.
-pub fn topology_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<Vec<Shape>> {
+/// The main canvas at the cursor: the topology, or the lab's own stage the view names; `None`
+/// while the canvas has no size.
+pub fn stage_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<Vec<Shape>> {
+    if v.stage > 0 {
+        let area = stage_area(v)?;
+        return Some(s.sim().stage(v.stage as usize - 1, &area));
+    }
+    topology_frame(s, nodes, v)
+}
+
+/// Where a lab's own stage is drawn; `None` while the canvas has no size.
+pub fn stage_area(v: &FrameView) -> Option<crate::labs::StageArea> {
+    let (w, h) = v.topo;
+    (w >= 2.0 && h >= 2.0).then_some(crate::labs::StageArea {
+        w,
+        h,
+        style: v.style,
+        selected: v.selection,
+        hover: v.hover,
+    })
+}
+
+/// The node-and-link topology at the cursor.
+fn topology_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<Vec<Shape>> {
     let layout = layout(s, v)?;
     let sim = s.sim();
     let (msgs, cuts) = (sim.in_flight(), sim.cut_links());
     let now = s.now_us();
     let fade_us = (DROP_FADE_MS * 1_000.0 * v.speed) as u64;
     let drops = drop_marks(s.records(), now, fade_us);
+    // A lab's item selected on its stage highlights the node it belongs to.
+    let as_node = |sel: Selection| match sel {
+        Selection::Item(i) => sim
+            .item_view(i)
+            .and_then(|it| it.node)
+            .map_or(Selection::None, Selection::Node),
+        other => other,
+    };
     let input = TopologyInput {
         nodes,
         clients: sim.clients(),
@@ -163,8 +200,8 @@ pub fn topology_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<
         cuts: &cuts,
         drops: &drops,
         now_us: now,
-        selected: v.selection,
-        hover: v.hover,
+        selected: as_node(v.selection),
+        hover: as_node(v.hover),
         drag: v.drag,
     };
     Some(topology(&layout, &input, v.style))
@@ -293,7 +330,7 @@ mod tests {
         for (n, two_lines) in [(5, false), (9, true)] {
             let (s, _) = Session::open(&format!("#/raft?n={n}&seed=1&clients=1&t=3s"));
             let view = FrameView::sized((927.0, 393.0), (927.0, 237.0));
-            let shapes = topology_frame(&s, &s.sim().nodes(), &view).unwrap();
+            let shapes = stage_frame(&s, &s.sim().nodes(), &view).unwrap();
             let roles: Vec<(f64, f64, f64, String)> = shapes
                 .iter()
                 .filter_map(|sh| match sh {
@@ -412,6 +449,15 @@ mod tests {
                 selection: Selection::Msg(1 << 40),
                 hover: Selection::Node(4),
                 drag: Some((Pt::new(1.5, 2.0), Pt::new(300.0, 200.25))),
+                stage: 0,
+            },
+            FrameView {
+                dpr: 1.5,
+                span_us: 250_000,
+                speed: 2.0,
+                selection: Selection::Item((3 << 40) | 17),
+                stage: 1,
+                ..FrameView::default()
             },
             FrameView {
                 dpr: 1.0,

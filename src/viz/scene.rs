@@ -121,7 +121,7 @@ impl Style {
         px * self.scale
     }
     pub fn line(&self, px: f64) -> f64 {
-        px * self.scale.powf(1.3)
+        px * libm::pow(self.scale, 1.3)
     }
 }
 
@@ -282,6 +282,9 @@ pub enum Selection {
     None,
     Node(u32),
     Msg(u64),
+    /// One of the lab's own things on its stage (an entry of a log, a key on a ring), by the
+    /// id the lab gives it.
+    Item(u64),
 }
 
 /// Everything the topology view shows at one instant.

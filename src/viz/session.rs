@@ -328,6 +328,30 @@ impl Session {
         s
     }
 
+    /// The main canvas the link names: 0 for the topology, k for the lab's stage k - 1.
+    pub fn stage_ix(&self) -> u8 {
+        let lab = self.sim.lab();
+        self.base
+            .view
+            .as_deref()
+            .and_then(|v| lab.stage_index(v).ok())
+            .unwrap_or(0)
+    }
+
+    /// Shows another main canvas (it changes the link, never the run).
+    pub fn set_stage(&mut self, ix: u8) {
+        let lab = self.sim.lab();
+        self.base.view = ix
+            .checked_sub(1)
+            .and_then(|i| lab.stages.get(i as usize))
+            .map(|s| s.id.to_string());
+        if !matches!(self.selection, Selection::Node(_)) {
+            self.selection = Selection::None;
+        }
+        self.hover = Selection::None;
+        self.repaint = true;
+    }
+
     /// The link of this run, or of the scenario being opened while one is (so that reloading
     /// the page opens it again).
     pub fn link(&self) -> String {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { launch, open } from './helpers.mjs';
+import { launch, open, paintedPixels } from './helpers.mjs';
 
 const box = (page, sel) => page.evaluate((s) => {
   const r = document.querySelector(s).getBoundingClientRect();
@@ -117,6 +117,39 @@ test("a lab's own actions: from a node's menu, the lab's card and the keyboard, 
     await open(again, s.link);
     const t = await again.evaluate(() => window.dsplay.state());
     assert.equal(t.traceHash, s.traceHash);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test("a lab's own stage: the Raft logs view, picked, in the link, and its entries inspected", async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, '#/raft?n=5&seed=3&t=4s&view=logs');
+    const picker = "select[aria-label='View']";
+    assert.equal(await page.$eval(picker, (s) => s.value), '1', 'the link opens the logs view');
+    const options = await page.$$eval(`${picker} option`, (os) => os.map((o) => o.textContent));
+    assert.deepEqual(options, ['Topology', 'Logs']);
+    // The first row is S0, the first column the oldest index shown (the lab's geometry:
+    // 96 px of labels, 26 px of header, 34 px columns, rows sharing the height).
+    const c = await box(page, 'canvas.topology');
+    const rowH = Math.min(44, (c.h - 26 - 8) / 5);
+    await page.mouse.click(c.x + 96 + 17, c.y + 26 + rowH / 2);
+    await page.waitForFunction(() => /S0 · entry \d+/.test(document.querySelector('.inspect h3')?.textContent || ''));
+    const lines = await page.$$eval('.inspect .lines li', (ls) => ls.map((l) => l.textContent));
+    assert.ok(lines.some((l) => l.startsWith('made by the leader of term')), lines.join(' | '));
+    assert.ok(lines.some((l) => l.includes('committed')), lines.join(' | '));
+    // The stage draws something, and the view stays in the link until the topology is picked.
+    assert.ok((await paintedPixels(page, 'canvas.topology')).painted > 500);
+    assert.match(await page.evaluate(() => location.hash), /view=logs/);
+    await page.selectOption(picker, '0');
+    await page.waitForFunction(() => !location.hash.includes('view='));
+    assert.equal(await page.$eval(picker, (s) => s.value), '0');
+    // Labs without stages of their own offer no picker.
+    await open(page, '#/flows?n=3&seed=1');
+    assert.equal(await page.locator(picker).count(), 0);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

@@ -104,6 +104,7 @@ pub static LAB: Lab = Lab {
     experiments: &[],
     clients: super::clients_param,
     verbs: &[],
+    stages: &[],
     sample_request: Some("req 1"),
     build,
 };
@@ -137,6 +138,7 @@ fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
             "the script names client {c}, but there are {clients} clients"
         ));
     }
-    let world = World::new(proto, cfg, properties::all());
+    let props = crate::labs::LabProtocol::properties(&proto);
+    let world = World::new(proto, cfg, props);
     Ok(Box::new(Run::new(world, s.script.clone())))
 }

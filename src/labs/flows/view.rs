@@ -17,7 +17,7 @@ impl LabProtocol for Flows {
         ))
     }
 
-    fn properties() -> Vec<crate::sim::Property<Self>> {
+    fn properties(&self) -> Vec<crate::sim::Property<Self>> {
         super::properties::all()
     }
 

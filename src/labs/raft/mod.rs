@@ -15,6 +15,7 @@ pub mod log;
 pub mod paper;
 pub mod properties;
 pub mod protocol;
+pub mod stage;
 pub mod view;
 
 pub use kv::KvOp;
@@ -24,6 +25,7 @@ use super::{parse_range, validate_ops, world_config, Lab, ParamKind, ParamSpec, 
 use crate::scenario::Scenario;
 use crate::sim::time::parse_duration;
 use crate::sim::{Run, World, WorldConfig};
+use stage::STAGES;
 
 pub static PARAMS: &[ParamSpec] = &[
     ParamSpec {
@@ -176,6 +178,7 @@ pub static LAB: Lab = Lab {
     experiments: &[&experiment::ELECTION],
     clients: super::clients_param,
     verbs: VERBS,
+    stages: STAGES,
     sample_request: Some("put x 1"),
     build,
 };
@@ -223,7 +226,7 @@ pub fn world(s: &Scenario) -> Result<World<Raft>, String> {
     let raft = config(s)?;
     validate_ops(&raft, s)?;
     let cfg = world_cfg(s)?;
-    let props = properties::all(&raft);
+    let props = super::LabProtocol::properties(&raft);
     Ok(World::new(raft, cfg, props))
 }
 

@@ -35,8 +35,8 @@ impl LabProtocol for Raft {
         &super::LAB
     }
 
-    fn properties() -> Vec<crate::sim::Property<Self>> {
-        super::properties::all(&Raft::default())
+    fn properties(&self) -> Vec<crate::sim::Property<Self>> {
+        super::properties::all(self)
     }
 
     fn node_view(&self, w: &World<Self>, id: u32) -> NodeView {
@@ -83,6 +83,29 @@ impl LabProtocol for Raft {
 
     fn panels(&self, w: &World<Self>) -> Vec<Panel> {
         vec![log_panel(w), kv_panel(w)]
+    }
+
+    fn stage(
+        &self,
+        w: &World<Self>,
+        _ix: usize,
+        area: &crate::labs::StageArea,
+    ) -> Vec<crate::viz::scene::Shape> {
+        super::stage::shapes(w, area)
+    }
+
+    fn stage_hit(
+        &self,
+        w: &World<Self>,
+        _ix: usize,
+        area: &crate::labs::StageArea,
+        p: crate::viz::scene::Pt,
+    ) -> Option<u64> {
+        super::stage::hit(w, area, p)
+    }
+
+    fn item_view(&self, w: &World<Self>, item: u64) -> Option<crate::labs::ItemView> {
+        super::stage::item_view(w, item)
     }
 
     fn metrics(&self, w: &World<Self>) -> Vec<crate::labs::Metric> {
