@@ -46,7 +46,7 @@ fn flows_worker_bound_catches_an_overloaded_server() {
         workers: 64,
         clients: 8,
     };
-    let mut props = Flows::properties();
+    let mut props = broken.properties();
     props[0].check =
         |w: &World<Flows>| (w.nodes.iter().all(|n| n.state.in_service.len() <= 1)).into();
     let mut w = World::new(broken, cfg, props);
@@ -252,7 +252,116 @@ fn every_experiment_of_every_lab_runs_three_trials_and_reports() {
             e.id
         );
         assert!(r.json.is_object());
+        // The page gets the report from the job worker in its wire form: all but the JSON.
+        use dsplay::labs::experiment::wire;
+        let back = wire::read_report(&wire::report(&r)).unwrap();
+        assert_eq!(back.json, serde_json::Value::Null);
+        assert_eq!(
+            (back.summary, back.charts, back.tables),
+            (r.summary.clone(), r.charts.clone(), r.tables.clone()),
+            "{}",
+            e.id
+        );
+        assert_eq!(
+            wire::read_values(&wire::values(&values)),
+            Ok(values.clone())
+        );
         count += 1;
     }
     assert!(count > 0);
+}
+
+/// Text with the wire's own separators in it, and awkward numbers, come back as they went.
+#[test]
+fn the_report_wire_keeps_separators_in_text_and_numbers_exact() {
+    use dsplay::labs::experiment::{wire, AxisScale, Chart, Report, Series, SeriesStyle};
+    use dsplay::viz::{Cell, Panel};
+    let tricky = "tab\there\nnew line \\ back\u{1f}unit ✓";
+    let r = Report {
+        summary: tricky.into(),
+        charts: vec![Chart {
+            title: tricky.into(),
+            x_label: "".into(),
+            y_label: "y".into(),
+            x_scale: AxisScale::Log,
+            y_scale: AxisScale::Auto,
+            series: vec![Series {
+                name: "s".into(),
+                style: SeriesStyle::Bars,
+                points: vec![(0.1 + 0.2, -0.0), (f64::MAX, f64::MIN_POSITIVE)],
+                reference: true,
+            }],
+            caption: tricky.into(),
+            cursor_x: Some(1.0 / 3.0),
+        }],
+        tables: vec![Panel {
+            title: "t".into(),
+            columns: vec![tricky.into(), "b".into()],
+            rows: vec![vec![Cell::styled(tricky, 3), Cell::plain("")]],
+            caption: "".into(),
+        }],
+        json: serde_json::Value::Null,
+    };
+    let back = wire::read_report(&wire::report(&r)).unwrap();
+    assert_eq!(back, r);
+    assert!(wire::read_report("chart\tno").is_err());
+    assert!(
+        wire::read_report("series\ta\tline\t0\t").is_err(),
+        "a series before any chart"
+    );
+    assert!(wire::read_report("flag\tx").is_err());
+}
+
+/// Every lab's main canvases, the topology and its own stages, keep their shapes inside the
+/// canvas at a phone's, a laptop's and a projector's size (presenter scale on the last).
+#[test]
+fn every_lab_stage_keeps_its_shapes_inside_its_area_at_three_sizes() {
+    use dsplay::viz::frame::{stage_frame, FrameView};
+    use dsplay::viz::scene::{Pt, Shape, Style};
+    use dsplay::viz::session::Session;
+    let sizes = [
+        (360.0, 300.0, 1.0),
+        (927.0, 393.0, 1.0),
+        (1800.0, 700.0, 1.6),
+    ];
+    for lab in REGISTRY {
+        let (s, err) = Session::open(&format!("#/{}?seed=3&t=4s", lab.id));
+        assert!(err.is_none(), "{}: {err:?}", lab.id);
+        for stage in 0..=lab.stages.len() as u8 {
+            for (w, h, k) in sizes {
+                let mut view = FrameView::sized((w, h), (w, 200.0));
+                view.style = Style { scale: k };
+                view.stage = stage;
+                let shapes = stage_frame(&s, &s.sim().nodes(), &view).expect("a sized canvas");
+                assert!(
+                    !shapes.is_empty(),
+                    "{} stage {stage} draws something",
+                    lab.id
+                );
+                let inside =
+                    |p: &Pt| p.x >= -1.0 && p.y >= -1.0 && p.x <= w + 1.0 && p.y <= h + 1.0;
+                for sh in &shapes {
+                    let ok = match sh {
+                        Shape::Line { a, b, .. } | Shape::Arrow { a, b, .. } => {
+                            inside(a) && inside(b)
+                        }
+                        Shape::Circle { c, r, .. }
+                        | Shape::Arc { c, r, .. }
+                        | Shape::Cross { c, r, .. } => {
+                            inside(&Pt::new(c.x - r, c.y - r)) && inside(&Pt::new(c.x + r, c.y + r))
+                        }
+                        Shape::Rect {
+                            at, w: rw, h: rh, ..
+                        } => inside(at) && inside(&Pt::new(at.x + rw, at.y + rh)),
+                        Shape::Text { at, .. } => inside(at),
+                    };
+                    assert!(
+                        ok,
+                        "{} stage {stage} at {w}x{h}: {sh:?} leaves the canvas",
+                        lab.id
+                    );
+                }
+            }
+        }
+    }
 }

@@ -38,7 +38,8 @@ pub trait Trials {
     fn report(&self) -> Report;
 }
 
-/// What an experiment reports.
+/// What an experiment reports. The job worker sends it to the page in its wire form
+/// ([`Report::to_wire`]).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     /// One line for people.
@@ -153,5 +154,232 @@ pub fn expand_lists(given: &[(String, String)]) -> Result<Vec<Vec<(String, Strin
             })
             .collect()),
         _ => Err("only one parameter may be a list of values".into()),
+    }
+}
+/// The wire form of reports and values, between the page and the job worker: lines of
+/// tab-separated fields; text escaped (`\\`, `\t`, `\n`, `\u` for the unit separator);
+/// numbers as the hex of their bits (exact, and cheap to read). A report's `json` is not sent
+/// (the page shows the rest).
+///
+/// ```text
+/// summary <text>
+/// chart   <title> <x label> <y label> <x scale> <y scale> <caption> <cursor or ->
+/// series  <name> <style> <reference 0|1> <x,y x,y ...>        (of the chart above it)
+/// table   <title> <caption> <column␟column...>
+/// row     <text␟style> <text␟style> ...                       (of the table above it)
+/// ```
+pub mod wire {
+    use super::{AxisScale, Chart, Report, Series, SeriesStyle, Values};
+    use crate::viz::{Cell, Panel};
+
+    const UNIT: char = '\u{1f}';
+
+    fn esc(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                UNIT => out.push_str("\\u"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    fn unesc(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('t') => out.push('\t'),
+                Some('n') => out.push('\n'),
+                Some('u') => out.push(UNIT),
+                Some(o) => out.push(o),
+                None => {}
+            }
+        }
+        out
+    }
+
+    fn num(v: f64) -> String {
+        format!("{:x}", v.to_bits())
+    }
+
+    fn read_num(t: &str) -> Result<f64, String> {
+        u64::from_str_radix(t, 16)
+            .map(f64::from_bits)
+            .map_err(|_| format!("'{t}' is not a number"))
+    }
+
+    fn scale_name(s: AxisScale) -> &'static str {
+        match s {
+            AxisScale::Linear => "linear",
+            AxisScale::Log => "log",
+            AxisScale::Auto => "auto",
+        }
+    }
+
+    fn read_scale(t: &str) -> Result<AxisScale, String> {
+        match t {
+            "linear" => Ok(AxisScale::Linear),
+            "log" => Ok(AxisScale::Log),
+            "auto" => Ok(AxisScale::Auto),
+            _ => Err(format!("no axis scale '{t}'")),
+        }
+    }
+
+    const STYLES: [(SeriesStyle, &str); 4] = [
+        (SeriesStyle::Line, "line"),
+        (SeriesStyle::Steps, "steps"),
+        (SeriesStyle::Dots, "dots"),
+        (SeriesStyle::Bars, "bars"),
+    ];
+
+    /// The report as lines.
+    pub fn report(r: &Report) -> String {
+        let mut out = format!("summary\t{}", esc(&r.summary));
+        for c in &r.charts {
+            let cursor = c.cursor_x.map_or("-".into(), num);
+            let fields = [&c.title, &c.x_label, &c.y_label]
+                .map(|t| esc(t))
+                .join("\t");
+            out.push_str(&format!(
+                "\nchart\t{fields}\t{}\t{}\t{}\t{cursor}",
+                scale_name(c.x_scale),
+                scale_name(c.y_scale),
+                esc(&c.caption)
+            ));
+            for s in &c.series {
+                let style = STYLES
+                    .iter()
+                    .find(|(k, _)| *k == s.style)
+                    .map_or("line", |x| x.1);
+                let pts: Vec<String> = s
+                    .points
+                    .iter()
+                    .map(|(x, y)| format!("{},{}", num(*x), num(*y)))
+                    .collect();
+                out.push_str(&format!(
+                    "\nseries\t{}\t{style}\t{}\t{}",
+                    esc(&s.name),
+                    u8::from(s.reference),
+                    pts.join(" ")
+                ));
+            }
+        }
+        for t in &r.tables {
+            let cols: Vec<String> = t.columns.iter().map(|c| esc(c)).collect();
+            let unit = UNIT.to_string();
+            out.push_str(&format!(
+                "\ntable\t{}\t{}\t{}",
+                esc(&t.title),
+                esc(&t.caption),
+                cols.join(&unit)
+            ));
+            for row in &t.rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|c| format!("{}{UNIT}{}", esc(&c.text), c.style))
+                    .collect();
+                out.push_str(&format!("\nrow\t{}", cells.join("\t")));
+            }
+        }
+        out
+    }
+
+    /// Reads [`report`]'s lines back (its `json` is null).
+    pub fn read_report(text: &str) -> Result<Report, String> {
+        let mut r = Report {
+            summary: String::new(),
+            charts: Vec::new(),
+            tables: Vec::new(),
+            json: serde_json::Value::Null,
+        };
+        for line in text.split('\n') {
+            let f: Vec<&str> = line.split('\t').collect();
+            let field = |i: usize| f.get(i).copied().ok_or(format!("a short line: '{line}'"));
+            match f[0] {
+                "summary" => r.summary = unesc(field(1)?),
+                "chart" => r.charts.push(Chart {
+                    title: unesc(field(1)?),
+                    x_label: unesc(field(2)?),
+                    y_label: unesc(field(3)?),
+                    x_scale: read_scale(field(4)?)?,
+                    y_scale: read_scale(field(5)?)?,
+                    caption: unesc(field(6)?),
+                    cursor_x: match field(7)? {
+                        "-" => None,
+                        t => Some(read_num(t)?),
+                    },
+                    series: Vec::new(),
+                }),
+                "series" => {
+                    let style = field(2)?;
+                    let style = STYLES
+                        .iter()
+                        .find(|(_, n)| *n == style)
+                        .ok_or(format!("no series style '{style}'"))?
+                        .0;
+                    let mut points = Vec::new();
+                    for p in field(4)?.split(' ').filter(|p| !p.is_empty()) {
+                        let (x, y) = p.split_once(',').ok_or(format!("'{p}' is not a point"))?;
+                        points.push((read_num(x)?, read_num(y)?));
+                    }
+                    let chart = r.charts.last_mut().ok_or("a series before any chart")?;
+                    chart.series.push(Series {
+                        name: unesc(field(1)?),
+                        style,
+                        reference: field(3)? == "1",
+                        points,
+                    });
+                }
+                "table" => r.tables.push(Panel {
+                    title: unesc(field(1)?),
+                    caption: unesc(field(2)?),
+                    columns: field(3)?.split(UNIT).map(unesc).collect(),
+                    rows: Vec::new(),
+                }),
+                "row" => {
+                    let mut row = Vec::new();
+                    for cell in &f[1..] {
+                        let (text, style) = cell.rsplit_once(UNIT).unwrap_or((cell, "0"));
+                        row.push(Cell {
+                            text: unesc(text),
+                            style: style.parse().unwrap_or(0),
+                        });
+                    }
+                    let table = r.tables.last_mut().ok_or("a row before any table")?;
+                    table.rows.push(row);
+                }
+                other => return Err(format!("a line of an unknown kind '{}'", other)),
+            }
+        }
+        Ok(r)
+    }
+
+    /// Values as lines of `key<TAB>value`.
+    pub fn values(v: &Values) -> String {
+        let lines: Vec<String> = v
+            .iter()
+            .map(|(k, x)| format!("{}\t{}", esc(k), esc(x)))
+            .collect();
+        lines.join("\n")
+    }
+
+    pub fn read_values(text: &str) -> Result<Values, String> {
+        let mut v = Values::new();
+        for line in text.split('\n').filter(|l| !l.is_empty()) {
+            let (k, x) = line
+                .split_once('\t')
+                .ok_or(format!("'{line}' has no value"))?;
+            v.insert(unesc(k), unesc(x));
+        }
+        Ok(v)
     }
 }

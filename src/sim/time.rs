@@ -264,6 +264,27 @@ pub fn format_span(us: u64) -> String {
     }
 }
 
+/// `v` with `decimals` digits after the point (at most 9), rounded half away from zero:
+/// `fixed(171.23, 1)` is `171.2`. The page's figures go through it rather than `{:.1}`, whose
+/// exact-decimal machinery costs the download more than everything here.
+pub fn fixed(v: f64, decimals: u32) -> String {
+    let decimals = decimals.min(9);
+    let scale = 10u64.pow(decimals);
+    let scaled = (v.abs() * scale as f64).round();
+    if !scaled.is_finite() || scaled >= 1e18 {
+        // Too large for the integer path (or not a number): the shortest form says it.
+        return format!("{v}");
+    }
+    let n = scaled as u64;
+    let sign = if v < 0.0 && n > 0 { "-" } else { "" };
+    let (int, frac) = (n / scale, n % scale);
+    if decimals == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac:0width$}", width = decimals as usize)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +367,34 @@ mod tests {
             7_200_000_000,
         ] {
             assert_eq!(parse_duration(&format_us(us)), Ok(us), "{}", format_us(us));
+        }
+    }
+
+    #[test]
+    fn fixed_rounds_to_its_decimals_like_the_formatter_off_ties() {
+        for (v, d, want) in [
+            (171.23, 1, "171.2"),
+            (40_878.7, 0, "40879"),
+            (0.0, 2, "0.00"),
+            (-12.34567, 3, "-12.346"),
+            (-0.0004, 2, "0.00"),
+            (99.96, 1, "100.0"),
+            (2.5, 0, "3"),
+        ] {
+            assert_eq!(fixed(v, d), want, "{v} to {d}");
+        }
+        assert_eq!(fixed(f64::NAN, 1), "NaN");
+        assert_eq!(
+            fixed(1e300, 1),
+            format!("{}", 1e300),
+            "too large: the shortest form"
+        );
+        // Away from ties (within float error of ...5) it agrees with the standard formatter.
+        for i in 0..2_000 {
+            let v = (i as f64) * 0.731 - 400.0;
+            if ((v.abs() * 10.0).fract() - 0.5).abs() > 1e-6 {
+                assert_eq!(fixed(v, 1), format!("{v:.1}"), "{v}");
+            }
         }
     }
 }

@@ -296,7 +296,7 @@ fn opening_view(shell: Shell) -> El {
     let percent = move || {
         let (done_us, target_us, _) = shell.opening.get()?;
         let percent = (done_us as f64 / target_us.max(1) as f64 * 100.0).min(100.0);
-        Some(format!("{percent:.0}"))
+        Some(crate::sim::time::fixed(percent, 0))
     };
     el("div")
         .class("opening")

@@ -1,75 +1,41 @@
 //! The experiment panel, one for every lab: pick one of the lab's experiments (from the
-//! registry), set its parameters, run its trials in short chunks between frames with a
-//! progress bar and a Cancel button, then see its report: charts beside their reference data,
-//! tables and a summary.
+//! registry), set its parameters, run its trials off the main thread (the job runner,
+//! [`super::jobs`]) with a progress bar and a Cancel button, then see its report: charts beside
+//! their reference data, tables and a summary.
 //!
 //! Where things go on a chart is decided in [`crate::viz::chart`]; the shared painter draws it.
 
 use super::dom::{self, el, El, Var};
+use super::jobs::{self, JobEvent, JobId};
 use super::{paint, Shell};
-use crate::labs::experiment::{Chart, ExperimentSpec, Report, Trials};
+use crate::labs::experiment::{Chart, ExperimentSpec, Report};
 use crate::labs::{ParamKind, ParamSpec};
 use crate::viz::chart::plot;
 use crate::viz::scene::Style;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
-/// Wall-clock milliseconds of trials per chunk, so the page keeps drawing between chunks.
-const CHUNK_MS: f64 = 12.0;
 /// The chart's height in CSS pixels.
 const CHART_H: f64 = 200.0;
 
-/// Every handle the chunk loop needs (all shared handles: clones see the same run).
+/// The run under way, shared by the panel's handlers.
 #[derive(Clone)]
 struct Run {
-    trials: Rc<RefCell<Option<Box<dyn Trials>>>>,
-    /// Bumped by Run and Cancel; a chunk of an older run stops.
-    run_id: Rc<Cell<u64>>,
+    /// The job running now, if any.
+    job: Rc<Cell<Option<JobId>>>,
     /// Trials done and planned, while running.
     progress: Var<Option<(u32, u32)>>,
     report: Var<Option<Report>>,
 }
 
 /// Stops a run whose panel went away (another lab was opened): dropped with the panel.
-struct StopOnDrop(Rc<Cell<u64>>);
+struct CancelOnDrop(Rc<Cell<Option<JobId>>>);
 
-impl Drop for StopOnDrop {
+impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
-/// Runs trials for about [`CHUNK_MS`], then yields to the page and continues.
-fn chunk(run: Run, id: u64) {
-    if run.run_id.get() != id {
-        return;
-    }
-    let start = now_ms();
-    let step = run.trials.try_borrow_mut().ok().and_then(|mut t| {
-        let t = t.as_mut()?;
-        while t.run(1) > 0 && now_ms() - start < CHUNK_MS {}
-        let (done, total) = t.progress();
-        Some(((done, total), (done >= total).then(|| t.report())))
-    });
-    let Some((progress, report)) = step else {
-        return;
-    };
-    match report {
-        None => {
-            run.progress.set(Some(progress));
-            dom::after_ms(0, move || chunk(run, id));
-        }
-        Some(report) => {
-            *run.trials.borrow_mut() = None;
-            run.progress.set(None);
-            run.report.set(Some(report));
+        if let Some(job) = self.0.take() {
+            jobs::cancel(job);
         }
     }
 }
@@ -88,8 +54,7 @@ pub fn experiment_panel(
     // What was typed, by key; the spec's defaults fill the rest.
     let given = Var::new(Vec::<(String, String)>::new());
     let run = Run {
-        trials: Rc::new(RefCell::new(None)),
-        run_id: Rc::new(Cell::new(0)),
+        job: Rc::new(Cell::new(None)),
         progress: Var::new(None),
         report: Var::new(None),
     };
@@ -102,7 +67,7 @@ pub fn experiment_panel(
             resized.update(|r| *r = r.wrapping_add(1))
         });
     }
-    dom::own(Box::new(StopOnDrop(run.run_id.clone())));
+    dom::own(Box::new(CancelOnDrop(run.job.clone())));
 
     let start = {
         let (chosen, given, run, error) =
@@ -113,25 +78,40 @@ pub fn experiment_panel(
                 Ok(v) => v,
                 Err(e) => return error.set(Some(e)),
             };
-            let trials = match (spec.start)(&values) {
-                Ok(t) => t,
-                Err(e) => return error.set(Some(e)),
-            };
             error.set(None);
-            let id = run.run_id.get() + 1;
-            run.run_id.set(id);
-            run.progress.set(Some(trials.progress()));
-            *run.trials.borrow_mut() = Some(trials);
-            let run = run.clone();
-            dom::after_ms(0, move || chunk(run, id));
+            if let Some(old) = run.job.take() {
+                jobs::cancel(old);
+            }
+            let planned = values
+                .get("trials")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            run.progress.set(Some((0, planned)));
+            // The trials run in the job worker; the panel hears their progress and report.
+            let (r, error) = (run.clone(), error.clone());
+            let job = jobs::run_experiment(spec.id, values, move |event| match event {
+                JobEvent::Progress(done, total) => r.progress.set(Some((done, total))),
+                JobEvent::Done(report) => {
+                    r.job.set(None);
+                    r.progress.set(None);
+                    r.report.set(Some(*report));
+                }
+                JobEvent::Failed(why) => {
+                    r.job.set(None);
+                    r.progress.set(None);
+                    error.set(Some(why));
+                }
+            });
+            run.job.set(Some(job));
         }
     };
     let cancel = {
         let (run, error) = (run.clone(), error.clone());
         move |_: web_sys::Event| {
-            run.run_id.set(run.run_id.get() + 1);
-            let done = run.trials.borrow().as_ref().map(|t| t.progress().0);
-            *run.trials.borrow_mut() = None;
+            if let Some(job) = run.job.take() {
+                jobs::cancel(job);
+            }
+            let done = run.progress.get_untracked().map(|p| p.0);
             run.progress.set(None);
             error.set(Some(format!(
                 "Cancelled after {} trials.",
@@ -293,7 +273,7 @@ fn param_control(
         .child(
             el("label")
                 .attr("for", &id)
-                .text(&spec.label.to_lowercase()),
+                .text(&spec.label.to_ascii_lowercase()),
         )
         .child(
             el("input")

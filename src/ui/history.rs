@@ -192,13 +192,13 @@ pub fn history_panel(shell: Shell) -> El {
             };
             if file.size() > MAX_FILE_BYTES {
                 error.set(Some(format!(
-                    "{} is {:.0} MB; the page reads files up to 32 MB (use `dsplay check` for larger ones).",
+                    "{} is {} MB; the page reads files up to 32 MB (use `dsplay check` for larger ones).",
                     file.name(),
-                    file.size() / 1_048_576.0
+                    crate::sim::time::fixed(file.size() / 1_048_576.0, 0)
                 )));
                 return;
             }
-            let name = file.name().to_lowercase();
+            let name = file.name().to_ascii_lowercase();
             if name.ends_with(".json") {
                 format.set(Format::Json.name().into());
             } else if name.ends_with(".log") {

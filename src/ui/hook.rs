@@ -7,15 +7,98 @@ use super::Shell;
 use crate::labs;
 use crate::scenario::link;
 use crate::sim::time::Instant;
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 
 fn window() -> web_sys::Window {
     web_sys::window().expect("the page has a window")
 }
 
-fn to_js(v: serde_json::Value) -> JsValue {
-    js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
+/// A JavaScript object built field by field (the hook hands tests plain objects; building
+/// them directly spares the page a JSON serialiser).
+#[derive(Default)]
+pub struct Obj(js_sys::Object);
+
+impl Obj {
+    pub fn new() -> Obj {
+        Obj::default()
+    }
+    pub fn val(self, k: &str, v: JsValue) -> Obj {
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(k), &v);
+        self
+    }
+    pub fn num(self, k: &str, v: f64) -> Obj {
+        self.val(k, JsValue::from_f64(v))
+    }
+    pub fn str(self, k: &str, v: &str) -> Obj {
+        self.val(k, JsValue::from_str(v))
+    }
+    pub fn bool(self, k: &str, v: bool) -> Obj {
+        self.val(k, JsValue::from_bool(v))
+    }
+    pub fn done(self) -> JsValue {
+        self.0.into()
+    }
+}
+
+/// A JavaScript array of `items`.
+pub fn array(items: impl IntoIterator<Item = JsValue>) -> JsValue {
+    items.into_iter().collect::<js_sys::Array>().into()
+}
+
+/// A number, or null.
+fn opt(v: Option<u64>) -> JsValue {
+    v.map_or(JsValue::NULL, |v| JsValue::from_f64(v as f64))
+}
+
+fn record(r: &crate::labs::RecordView) -> JsValue {
+    Obj::new()
+        .num("seq", r.seq as f64)
+        .num("at_us", r.at_us as f64)
+        .str("what", r.what)
+        .val("msg", opt(r.msg))
+        .val("from", opt(r.from.map(u64::from)))
+        .val("to", opt(r.to.map(u64::from)))
+        .val("node", opt(r.node.map(u64::from)))
+        .val("arrive_us", opt(r.arrive_us))
+        .bool("lost", r.lost)
+        .str("text", &r.text)
+        .done()
+}
+
+/// The page's state for tests and benchmarks.
+fn state(s: &crate::viz::session::Session, frames: u64, painter: JsValue) -> JsValue {
+    let sim = s.sim();
+    let pair = |(a, b): (u32, u32)| array([JsValue::from(a), JsValue::from(b)]);
+    let opening = s.opening.as_ref().map_or(JsValue::NULL, |o| {
+        let (done, target, events) = o.progress();
+        Obj::new()
+            .num("doneUs", done as f64)
+            .num("targetUs", target as f64)
+            .num("events", events as f64)
+            .done()
+    });
+    Obj::new()
+        .str("lab", s.lab().id)
+        .num("nowUs", s.now_us() as f64)
+        .num("horizonUs", s.horizon_us() as f64)
+        .str("traceHash", &format!("{:016x}", sim.trace_hash()))
+        .bool("playing", s.playing)
+        .num("speed", s.speed())
+        .num("n", sim.n() as f64)
+        .num("clients", sim.clients() as f64)
+        .num("inFlight", sim.in_flight().len() as f64)
+        .val("cutLinks", array(sim.cut_links().into_iter().map(pair)))
+        .val(
+            "script",
+            array(sim.script().iter().map(|c| JsValue::from(c.to_text()))),
+        )
+        .str("link", &s.link())
+        .val("opening", opening)
+        .val("stall", s.stall().map_or(JsValue::NULL, JsValue::from))
+        .num("frames", frames as f64)
+        .str("jobs", super::jobs::runner_kind())
+        .val("painter", painter)
+        .done()
 }
 
 fn set(obj: &js_sys::Object, name: &str, f: JsValue) {
@@ -29,45 +112,18 @@ pub fn install(shell: Shell, canvases: Canvases) {
         let painter = shell
             .view
             .try_with_value(|v| v.painter.report())
-            .unwrap_or_default();
+            .unwrap_or(JsValue::NULL);
         let frames = shell.frame.get_untracked();
-        to_js(
-            shell
-                .with(|s| {
-                    let sim = s.sim();
-                    json!({
-                        "lab": s.lab().id,
-                        "nowUs": s.now_us(),
-                        "horizonUs": s.horizon_us(),
-                        "traceHash": format!("{:016x}", sim.trace_hash()),
-                        "playing": s.playing,
-                        "speed": s.speed(),
-                        "n": sim.n(),
-                        "clients": sim.clients(),
-                        "inFlight": sim.in_flight().len(),
-                        "cutLinks": sim.cut_links(),
-                        "script": sim.script().iter().map(|c| c.to_text()).collect::<Vec<_>>(),
-                        "link": s.link(),
-                        "opening": s.opening.as_ref().map(|o| {
-                            let (done, target, events) = o.progress();
-                            json!({ "doneUs": done, "targetUs": target, "events": events })
-                        }),
-                        "stall": s.stall(),
-                        "frames": frames,
-                        "painter": painter,
-                    })
-                })
-                .unwrap_or_default(),
-        )
+        shell
+            .with(|s| state(s, frames, painter))
+            .unwrap_or(JsValue::NULL)
     });
     set(&obj, "state", state.into_js_value());
 
     let records = Closure::<dyn Fn() -> JsValue>::new(move || {
-        to_js(
-            shell
-                .with(|s| serde_json::to_value(s.records()).unwrap_or_default())
-                .unwrap_or_default(),
-        )
+        shell
+            .with(|s| array(s.records().iter().map(record)))
+            .unwrap_or(JsValue::NULL)
     });
     set(&obj, "records", records.into_js_value());
 
@@ -79,14 +135,18 @@ pub fn install(shell: Shell, canvases: Canvases) {
         let Some(l) = super::clock::layout(&shell) else {
             return JsValue::NULL;
         };
-        let pts = |v: &[crate::viz::scene::Pt]| {
-            v.iter()
-                .map(|p| json!({"x": p.x + r.left(), "y": p.y + r.top()}))
-                .collect::<Vec<_>>()
+        let pt = |p: &crate::viz::scene::Pt| {
+            Obj::new()
+                .num("x", p.x + r.left())
+                .num("y", p.y + r.top())
+                .done()
         };
-        to_js(
-            json!({ "nodes": pts(&l.nodes), "clients": pts(&l.clients), "center": {"x": l.center.x + r.left(), "y": l.center.y + r.top()}, "radius": l.radius }),
-        )
+        Obj::new()
+            .val("nodes", array(l.nodes.iter().map(pt)))
+            .val("clients", array(l.clients.iter().map(pt)))
+            .val("center", pt(&l.center))
+            .num("radius", l.radius)
+            .done()
     });
     set(&obj, "positions", positions.into_js_value());
 
@@ -148,11 +208,18 @@ fn bench_engine(link_text: String, virtual_s: f64) -> JsValue {
     sim.run_until(Instant((virtual_s * 1e6) as u64));
     let ms = perf.as_ref().map_or(0.0, |p| p.now()) - t0;
     let events = sim.counters().events;
-    to_js(json!({
-        "events": events,
-        "ms": ms,
-        "eventsPerSec": if ms > 0.0 { events as f64 / ms * 1_000.0 } else { 0.0 },
-        "virtualUs": sim.now().0,
-        "traceHash": format!("{:016x}", sim.trace_hash()),
-    }))
+    Obj::new()
+        .num("events", events as f64)
+        .num("ms", ms)
+        .num(
+            "eventsPerSec",
+            if ms > 0.0 {
+                events as f64 / ms * 1_000.0
+            } else {
+                0.0
+            },
+        )
+        .num("virtualUs", sim.now().0 as f64)
+        .str("traceHash", &format!("{:016x}", sim.trace_hash()))
+        .done()
 }

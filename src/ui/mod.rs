@@ -17,8 +17,9 @@
 //! [`side`] the inspector, controls, properties and lab panels, [`paint`] the thin canvas
 //! painter and the paint worker's page half, [`replica`] its worker half, [`keys`] the
 //! keyboard, [`hook`] the read-only `window.dsplay` hook for tests and benchmarks, [`history`]
-//! the client-history linearizability panel and [`experiment`] the Raft election experiment
-//! panel (both mounted by [`side`]).
+//! the client-history linearizability panel and [`experiment`] the experiment panel of every
+//! lab (both mounted by [`side`]), [`jobs`] the job runner (a worker for long work), [`dom`]
+//! the small DOM layer everything is built with.
 
 pub mod app;
 pub mod clock;
@@ -27,6 +28,7 @@ pub mod dom;
 pub mod experiment;
 pub mod history;
 pub mod hook;
+pub mod jobs;
 pub mod keys;
 pub mod paint;
 pub mod replica;
@@ -288,7 +290,9 @@ pub fn start() {
     {
         std::mem::forget(dom::mount(&body, app));
     } else {
+        // A worker: the paint worker's replica, or the job runner (each checks which it is).
         replica::install();
+        jobs::install();
     }
 }
 

@@ -255,9 +255,9 @@ impl Painter<'_> {
             } => {
                 self.flush();
                 let f = format!(
-                    "{}{:.1}px system-ui, -apple-system, 'Segoe UI', sans-serif",
+                    "{}{}px system-ui, -apple-system, 'Segoe UI', sans-serif",
                     if *bold { "600 " } else { "" },
-                    size
+                    crate::sim::time::fixed(*size, 1)
                 );
                 if f != self.font {
                     ctx.set_font(&f);
@@ -582,9 +582,9 @@ impl Offthread {
 impl Offthread {
     /// Where the animated canvases are painted and at what backing size (for tests):
     /// `{"offThread": bool, "backing": {"topology": [width, height], ...}}` by canvas class.
-    pub fn report(&self) -> serde_json::Value {
-        let mut backing = serde_json::Map::new();
-        // Inserted one by one: collecting into the map would compile a sort just for this.
+    pub fn report(&self) -> JsValue {
+        use super::hook::{array, Obj};
+        let mut backing = Obj::new();
         for (id, c) in self.canvases.iter().enumerate() {
             let entry = (|| {
                 let [w, h, dpr] = match &self.replica {
@@ -595,27 +595,46 @@ impl Offthread {
                     _ => self.frames.size(id)?,
                 };
                 let size = [(w * dpr).round().max(1.0), (h * dpr).round().max(1.0)];
-                Some((c.class_name(), serde_json::json!(size)))
+                Some((c.class_name(), array(size.map(JsValue::from_f64))))
             })();
             if let Some((k, v)) = entry {
-                backing.insert(k, v);
+                backing = backing.val(&k, v);
             }
         }
-        serde_json::json!({
-            "offThread": matches!(self.state, WorkerState::Running(_)) && !self.canvases.is_empty(),
+        Obj::new()
+            .bool(
+                "offThread",
+                matches!(self.state, WorkerState::Running(_)) && !self.canvases.is_empty(),
+            )
             // "starting" until the worker's copy of the session has loaded, then "on"; "off"
             // when there is none (see `replicaOff` for why).
-            "replica": match &self.replica {
-                Replica::On(_) if self.news.borrow().ready => "on",
-                Replica::On(_) | Replica::Untried => "starting",
-                Replica::Off(_) => "off",
-            },
-            "replicaOff": match &self.replica { Replica::Off(why) => Some(why.as_str()), _ => None },
+            .str(
+                "replica",
+                match &self.replica {
+                    Replica::On(_) if self.news.borrow().ready => "on",
+                    Replica::On(_) | Replica::Untried => "starting",
+                    Replica::Off(_) => "off",
+                },
+            )
+            .val(
+                "replicaOff",
+                match &self.replica {
+                    Replica::Off(why) => JsValue::from_str(why),
+                    _ => JsValue::NULL,
+                },
+            )
             // What calls the display clock each frame: the worker's animation frames or the
             // page's.
-            "clock": if self.clock_in_worker { "worker" } else { "page" },
-            "backing": backing,
-        })
+            .str(
+                "clock",
+                if self.clock_in_worker {
+                    "worker"
+                } else {
+                    "page"
+                },
+            )
+            .val("backing", backing.done())
+            .done()
     }
 }
 
@@ -687,7 +706,7 @@ fn transfer(canvas: &HtmlCanvasElement) -> Option<web_sys::OffscreenCanvas> {
 
 /// The URL of this module's JavaScript glue, which the page's loader names in a
 /// `modulepreload` link (the worker imports it to load the same module).
-fn glue_url() -> Option<String> {
+pub(super) fn glue_url() -> Option<String> {
     let doc = web_sys::window()?.document()?;
     let links = doc.query_selector_all("link[rel=modulepreload]").ok()?;
     (0..links.length())

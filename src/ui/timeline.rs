@@ -227,10 +227,8 @@ fn markers(shell: Shell) -> El {
                     };
                     let bar_max = bar_max.clone();
                     let left = move || {
-                        format!(
-                            "left:{:.3}%",
-                            (at as f64 / bar_max.get() as f64 * 100.0).min(100.0)
-                        )
+                        let percent = (at as f64 / bar_max.get() as f64 * 100.0).min(100.0);
+                        format!("left:{}%", crate::sim::time::fixed(percent, 3))
                     };
                     el("span")
                         .class(class)

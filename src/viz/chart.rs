@@ -7,6 +7,7 @@
 
 use super::colors::{NEUTRAL, PALETTE};
 use super::scene::{Align, Pt, Shape, Style};
+use crate::sim::time::fixed;
 use serde::Serialize;
 
 /// How an axis maps values.
@@ -155,8 +156,8 @@ fn domain(vals: impl Iterator<Item = f64>, scale: AxisScale, from_zero: bool) ->
         AxisScale::Auto => lo > 0.0 && hi / lo > LOG_RATIO,
     };
     if log {
-        let lo = 10f64.powf(lo.log10().floor());
-        let hi = 10f64.powf(hi.log10().ceil()).max(lo * 10.0);
+        let lo = libm::pow(10.0, lo.log10().floor());
+        let hi = libm::pow(10.0, hi.log10().ceil()).max(lo * 10.0);
         return (Scale::Log, lo, hi);
     }
     if from_zero {
@@ -494,7 +495,7 @@ pub fn x_ticks(x: &Axis, width_px: f64) -> Vec<Tick> {
 /// A round step (1, 2 or 5 times a power of ten) giving about `target` intervals over `span`.
 pub fn nice_step(span: f64, target: usize) -> f64 {
     let raw = span.abs().max(1e-12) / target.max(1) as f64;
-    let mag = 10f64.powf(raw.log10().floor());
+    let mag = libm::pow(10.0, raw.log10().floor());
     let f = raw / mag;
     let m = if f <= 1.0 {
         1.0
@@ -517,7 +518,7 @@ pub fn fmt_tick(v: f64) -> String {
     } else if v.fract() == 0.0 {
         format!("{v}")
     } else {
-        let s = format!("{v:.2}");
+        let s = fixed(v, 2);
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
@@ -527,9 +528,9 @@ pub fn fmt_ms(v: f64) -> String {
     if !v.is_finite() {
         "—".into()
     } else if v.abs() < 1_000.0 {
-        format!("{v:.1}")
+        fixed(v, 1)
     } else {
-        format!("{v:.0}")
+        fixed(v, 0)
     }
 }
 
@@ -546,7 +547,7 @@ pub fn quantile_name(q: f64) -> String {
         if (p - p.round()).abs() < 1e-9 {
             format!("p{}", p.round())
         } else {
-            format!("p{:.1}", p)
+            format!("p{}", fixed(p, 1))
         }
     }
 }

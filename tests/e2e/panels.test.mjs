@@ -94,6 +94,8 @@ test('the election experiment runs in the page and compares with the paper', asy
   await sleep(500);
   const t1 = (await rootState(page)).nowUs;
   assert.ok(t1 > t0, `the Raft lab kept playing during the experiment (${t0} -> ${t1})`);
+  // The trials run in the job worker, off the page's main thread.
+  assert.equal(await page.evaluate(() => window.dsplay.state().jobs), 'worker');
   await page.click("button[aria-label='Cancel the experiment']");
   await page.waitForFunction(() => !document.querySelector('section.experiment progress'));
   assert.match(await page.textContent(`${EXP} [role='status']`), /Cancelled after \d+ trials/);

@@ -192,9 +192,15 @@ impl ElectionResult {
 
     /// One line for people: `1000 trials: mean 180.3 ms, median 171.0, p90 ...`.
     pub fn summary(&self) -> String {
+        let ms = |v: f64| crate::sim::time::fixed(v, 1);
         format!(
-            "{} trials: mean {:.1} ms, median {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-            self.trials, self.mean_ms, self.p50_ms, self.p90_ms, self.p99_ms, self.max_ms
+            "{} trials: mean {} ms, median {} ms, p90 {} ms, p99 {} ms, max {} ms",
+            self.trials,
+            ms(self.mean_ms),
+            ms(self.p50_ms),
+            ms(self.p90_ms),
+            ms(self.p99_ms),
+            ms(self.max_ms)
         )
     }
 }
@@ -464,6 +470,7 @@ impl Trials for ElectionExperiment {
     fn report(&self) -> Report {
         let r = self.result();
         let p = &self.params;
+        let ms = |v: f64| crate::sim::time::fixed(v, 1);
         let mut series = vec![Series {
             name: "dsplay".into(),
             style: SeriesStyle::Steps,
@@ -482,18 +489,17 @@ impl Trials for ElectionExperiment {
         Report {
             summary: format!(
                 "Raft election, {} servers, election timeout {}..{} ms, {} trials (seed {})\n  \
-                 time without a leader: mean {:.1} ms, median {:.1} ms, p90 {:.1} ms, p99 {:.1} \
-                 ms, max {:.1} ms",
+                 time without a leader: mean {} ms, median {} ms, p90 {} ms, p99 {} ms, max {} ms",
                 p.nodes,
                 p.timeout_min_ms,
                 p.timeout_max_ms,
                 r.trials,
                 p.seed,
-                r.mean_ms,
-                r.p50_ms,
-                r.p90_ms,
-                r.p99_ms,
-                r.max_ms
+                ms(r.mean_ms),
+                ms(r.p50_ms),
+                ms(r.p90_ms),
+                ms(r.p99_ms),
+                ms(r.max_ms)
             ),
             charts: vec![Chart {
                 title: "Time without a leader".into(),
