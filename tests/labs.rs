@@ -365,3 +365,75 @@ fn every_lab_stage_keeps_its_shapes_inside_its_area_at_three_sizes() {
         }
     }
 }
+
+/// Every lab with clients charts its operations' latency against virtual time up to the
+/// cursor: after scrubbing back, the chart ends at the new cursor and holds only what had
+/// happened by then.
+#[test]
+fn the_latency_chart_follows_the_cursor() {
+    use dsplay::viz::chart::SeriesStyle;
+    for lab in REGISTRY {
+        let s = dsplay::scenario::link::decode(&format!("#/{}?seed=2&clients=2", lab.id)).unwrap();
+        let mut sim = labs::build(&s).unwrap();
+        sim.run_until(Instant(6_000_000));
+        let late = sim.charts();
+        let chart = late
+            .iter()
+            .find(|c| c.title == "Client operations")
+            .expect(lab.id);
+        assert_eq!(chart.cursor_x, Some(6.0), "{}", lab.id);
+        let count =
+            |c: &dsplay::viz::chart::Chart| c.series.iter().map(|s| s.points.len()).sum::<usize>();
+        let ok = chart
+            .series
+            .iter()
+            .find(|s| s.name == "ok")
+            .expect("operations succeed");
+        assert!(
+            ok.style == SeriesStyle::Dots && ok.points.len() > 5,
+            "{}",
+            lab.id
+        );
+        assert!(ok.points.iter().all(|(t, ms)| *t <= 6.0 && *ms >= 0.0));
+        sim.seek(Instant(3_000_000));
+        let early = sim.charts();
+        let chart_early = early
+            .iter()
+            .find(|c| c.title == "Client operations")
+            .unwrap();
+        assert_eq!(chart_early.cursor_x, Some(3.0));
+        assert!(
+            count(chart_early) < count(chart),
+            "{}: fewer operations by 3 s",
+            lab.id
+        );
+        assert!(chart_early
+            .series
+            .iter()
+            .all(|s| s.points.iter().all(|(t, _)| *t <= 3.0)));
+    }
+}
+
+#[test]
+fn the_latency_chart_shows_pending_operations_at_their_age() {
+    use dsplay::sim::trace::OutcomeKind;
+    let ops = vec![
+        (1_000_000, Some(1_050_000), Some(OutcomeKind::Ok)),
+        (2_000_000, Some(2_400_000), Some(OutcomeKind::Unknown)),
+        (3_000_000, None, None),
+    ];
+    let c = labs::latency_chart(ops.into_iter(), 3_250_000);
+    let by = |name: &str| {
+        c.series
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.points.clone())
+    };
+    assert_eq!(by("ok"), Some(vec![(1.0, 50.0)]));
+    assert_eq!(by("timed out"), Some(vec![(2.0, 400.0)]));
+    assert_eq!(by("pending"), Some(vec![(3.0, 250.0)]));
+    assert_eq!(by("failed"), None, "empty series are left out");
+    // No clients: a chart with nothing in it still says where the cursor is.
+    let empty = labs::latency_chart(std::iter::empty(), 10);
+    assert!(empty.series.is_empty() && empty.cursor_x.is_some());
+}

@@ -414,6 +414,55 @@ impl Metric {
 }
 
 /// The figures every lab with clients has: operations by outcome over the whole run.
+/// The most operations the latency chart shows (the latest ones; the caller keeps to it).
+pub const LATENCY_CHART_OPS: usize = 2_000;
+
+/// Each client operation's latency against the virtual time it was called, up to the cursor
+/// `now_us`: completed ones by outcome, pending ones at their age so far (a stalled cluster
+/// shows as a rising line of pending dots).
+pub fn latency_chart(
+    ops: impl Iterator<Item = (u64, Option<u64>, Option<OutcomeKind>)>,
+    now_us: u64,
+) -> crate::viz::chart::Chart {
+    use crate::viz::chart::{AxisScale, Chart, Series, SeriesStyle};
+    let names = ["ok", "failed", "timed out", "pending"];
+    let mut points: [Vec<(f64, f64)>; 4] = Default::default();
+    let s = |us: u64| us as f64 / 1e6;
+    let ms = |us: u64| us as f64 / 1e3;
+    for (invoke, complete, outcome) in ops {
+        let (k, end) = match (outcome, complete) {
+            (Some(OutcomeKind::Ok), Some(c)) => (0, c),
+            (Some(OutcomeKind::Fail), Some(c)) => (1, c),
+            (Some(OutcomeKind::Unknown), Some(c)) => (2, c),
+            _ => (3, now_us),
+        };
+        points[k].push((s(invoke), ms(end.saturating_sub(invoke))));
+    }
+    let series = names
+        .iter()
+        .zip(points)
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(name, p)| Series {
+            name: (*name).into(),
+            style: SeriesStyle::Dots,
+            points: p,
+            reference: false,
+        })
+        .collect();
+    Chart {
+        title: "Client operations".into(),
+        x_label: "virtual time of the call (s)".into(),
+        y_label: "latency (ms)".into(),
+        x_scale: AxisScale::Linear,
+        y_scale: AxisScale::Auto,
+        series,
+        caption: "Each dot is one operation, from its call to its reply; pending ones show \
+                  their age at the cursor (the dashed line)."
+            .into(),
+        cursor_x: Some(s(now_us)),
+    }
+}
+
 fn client_metrics(c: &Counters) -> Vec<Metric> {
     vec![
         Metric::new("client_ops_ok", "client operations ok", c.ops_ok as f64),
@@ -511,6 +560,9 @@ pub trait Sim {
     /// What the inspector shows of a lab's item.
     fn item_view(&self, item: u64) -> Option<ItemView>;
     fn history(&self) -> Vec<OpView>;
+    /// Charts beside the canvas (time series end at the cursor): every lab with clients gets
+    /// its operations' latency over time; a lab may add its own ([`LabProtocol::charts`]).
+    fn charts(&self) -> Vec<crate::viz::chart::Chart>;
     fn cut_links(&self) -> Vec<(u32, u32)>;
     fn keyframes(&self) -> usize;
     /// Whether the run's clients leave time between operations over the whole script (the
@@ -641,6 +693,10 @@ pub trait LabProtocol: Protocol {
     }
     /// The lab's own figures about the run (besides the client operations every lab reports).
     fn metrics(&self, _world: &World<Self>) -> Vec<Metric> {
+        Vec::new()
+    }
+    /// Charts of the lab's own (a time series puts its cursor at `world.now()`).
+    fn charts(&self, _world: &World<Self>) -> Vec<crate::viz::chart::Chart> {
         Vec::new()
     }
     /// Stage `ix` of [`Lab::stages`] at the cursor, as shapes inside `area`.
@@ -868,6 +924,20 @@ impl<P: LabProtocol> Sim for Run<P> {
     fn history(&self) -> Vec<OpView> {
         let w = self.world();
         w.history().iter().map(|h| op_view(&w.proto, h)).collect()
+    }
+    fn charts(&self) -> Vec<crate::viz::chart::Chart> {
+        let w = self.world();
+        let mut charts = Vec::new();
+        if w.cfg.clients > 0 {
+            let h = w.history();
+            let ops = h
+                .iter()
+                .skip(h.len().saturating_sub(LATENCY_CHART_OPS))
+                .map(|h| (h.invoke_us, h.complete_us, h.outcome));
+            charts.push(latency_chart(ops, w.now().0));
+        }
+        charts.extend(w.proto.charts(w));
+        charts
     }
     fn cut_links(&self) -> Vec<(u32, u32)> {
         self.world().net.cut.iter().copied().collect()

@@ -8,10 +8,8 @@
 use super::dom::{self, el, El, Var};
 use super::jobs::{self, JobEvent, JobId};
 use super::{paint, Shell};
-use crate::labs::experiment::{Chart, ExperimentSpec, Report};
+use crate::labs::experiment::{ExperimentSpec, Report};
 use crate::labs::{ParamKind, ParamSpec};
-use crate::viz::chart::plot;
-use crate::viz::scene::Style;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -146,7 +144,7 @@ pub fn experiment_panel(
             shell.presenter.get();
             let r = report.get();
             let chart = r.as_ref().and_then(|r| r.charts.first());
-            draw(&canvas, chart, super::clock::style(&shell).scale);
+            paint::draw_chart(&canvas, chart, CHART_H, super::clock::style(&shell).scale);
         });
     }
     // That first run came before the canvas is in the page (it has no width yet): draw again
@@ -319,24 +317,4 @@ fn report_tables(r: &Report) -> Vec<El> {
             ]
         })
         .collect()
-}
-
-/// Draws a report's first chart through the shared chart layout and painter. In presenter
-/// mode (`scale` > 1) everything is larger: the chart is laid out `scale` times narrower and
-/// drawn `scale` times bigger.
-fn draw(c: &web_sys::HtmlCanvasElement, chart: Option<&Chart>, scale: f64) {
-    let w = c.client_width() as f64 / scale;
-    if w < 10.0 {
-        return;
-    }
-    let _ =
-        web_sys::HtmlElement::style(c).set_property("height", &format!("{}px", CHART_H * scale));
-    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio().max(1.0));
-    let Some(ctx) = paint::prepare(c, w * scale, CHART_H * scale, dpr) else {
-        return;
-    };
-    let _ = ctx.scale(scale, scale);
-    if let Some(chart) = chart {
-        paint::draw(&ctx, &plot(chart, w, CHART_H, Style::default()).shapes);
-    }
 }

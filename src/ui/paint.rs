@@ -275,6 +275,34 @@ impl Painter<'_> {
     }
 }
 
+/// Draws `chart` on `canvas` through the shared chart layout, `height_px` tall; false while
+/// the canvas has no width yet (not laid out). In presenter
+/// mode (`scale` > 1) everything is larger: the chart is laid out `scale` times narrower and
+/// drawn `scale` times bigger.
+pub fn draw_chart(
+    canvas: &HtmlCanvasElement,
+    chart: Option<&crate::viz::chart::Chart>,
+    height_px: f64,
+    scale: f64,
+) -> bool {
+    let w = canvas.client_width() as f64 / scale;
+    if w < 10.0 {
+        return false;
+    }
+    let style = web_sys::HtmlElement::style(canvas);
+    let _ = style.set_property("height", &format!("{}px", height_px * scale));
+    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio().max(1.0));
+    let Some(ctx) = prepare(canvas, w * scale, height_px * scale, dpr) else {
+        return false;
+    };
+    let _ = ctx.scale(scale, scale);
+    if let Some(chart) = chart {
+        let plot = crate::viz::chart::plot(chart, w, height_px, Default::default());
+        draw(&ctx, &plot.shapes);
+    }
+    true
+}
+
 /// Draws the shapes in order (consecutive shapes of one style in one path).
 pub fn draw(ctx: &CanvasRenderingContext2d, shapes: &[Shape]) {
     ctx.set_line_cap("butt");

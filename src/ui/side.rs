@@ -2,7 +2,7 @@
 //! properties with their live status, the lab's own panels, and the tools: the client-history
 //! checker and (Raft) the election experiment.
 
-use super::dom::{effect, el, event_checked, event_value, memo, El};
+use super::dom::{self, effect, el, event_checked, event_value, memo, El, Var};
 use super::experiment::experiment_panel;
 use super::history::history_panel;
 use super::stage::endpoint_name;
@@ -17,6 +17,7 @@ use crate::viz::scene::Selection;
 use crate::viz::Panel;
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 
 /// Everything beside the canvas.
 pub fn side(shell: Shell) -> El {
@@ -28,6 +29,7 @@ pub fn side(shell: Shell) -> El {
         .child(lab_params(shell))
         .child(properties(shell));
     let aside = figures(shell, aside).child(panels(shell));
+    let aside = charts(shell, aside);
     tools(shell, aside)
 }
 
@@ -48,6 +50,86 @@ fn tools(shell: Shell, side: El) -> El {
             let experiments = crate::labs::find(lab.get()).map_or(&[][..], |l| l.experiments);
             (!experiments.is_empty()).then(|| experiment_panel(shell, experiments))
         })
+}
+
+/// The chart's height in CSS pixels.
+const CHART_H: f64 = 180.0;
+
+/// The run's charts (time series end at the cursor), one canvas each, drawn by the shared
+/// chart painter; built again only when the set of charts changes. Added to `side`.
+fn charts(shell: Shell, side: El) -> El {
+    let charts = memo(move || {
+        shell.slow_tick.get();
+        shell.with(|s| s.sim().charts()).unwrap_or_default()
+    });
+    let titles = {
+        let charts = charts.clone();
+        memo(move || {
+            charts
+                .get()
+                .iter()
+                .map(|c| c.title.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    side.dynamic_by(
+        move || titles.get(),
+        move |titles| {
+            let card = el("section")
+                .class("card charts")
+                .attr("aria-label", "Charts")
+                .child(el("h2").text("Charts"));
+            (!titles.is_empty()).then(|| {
+                titles.iter().enumerate().fold(card, |card, (i, title)| {
+                    card.child(el("h3").text(title))
+                        .child(chart_canvas(shell, charts.clone(), i, title))
+                        .child(el("p").class("muted small").text_with({
+                            let charts = charts.clone();
+                            move || {
+                                charts
+                                    .get()
+                                    .get(i)
+                                    .map(|c| c.caption.clone())
+                                    .unwrap_or_default()
+                            }
+                        }))
+                })
+            })
+        },
+    )
+}
+
+/// A canvas drawing chart `i` of `charts` whenever they change, the page is resized or
+/// presenter mode is switched.
+fn chart_canvas(
+    shell: Shell,
+    charts: Var<Vec<crate::viz::chart::Chart>>,
+    i: usize,
+    title: &str,
+) -> El {
+    let canvas_el = el("canvas")
+        .class("chart")
+        .attr("role", "img")
+        .attr("aria-label", &format!("{title}, as a chart"));
+    let canvas: web_sys::HtmlCanvasElement = canvas_el.0.clone().unchecked_into();
+    // Redrawn on resizes, and retried a few times until the canvas is laid out (when made,
+    // it is not in the page yet).
+    let redraw = Var::new(0u32);
+    {
+        let redraw = redraw.clone();
+        dom::listen_window("resize", move |_| redraw.update(|r| *r = r.wrapping_add(1)));
+    }
+    dom::effect(move || {
+        let tries = redraw.get();
+        shell.presenter.get();
+        let list = charts.get();
+        let scale = super::clock::style(&shell).scale;
+        if !super::paint::draw_chart(&canvas, list.get(i), CHART_H, scale) && tries < 20 {
+            let redraw = redraw.clone();
+            dom::after_ms(50, move || redraw.update(|r| *r += 1));
+        }
+    });
+    canvas_el
 }
 
 /// Cuts every link of `node` both ways (it keeps its clients).

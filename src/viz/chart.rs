@@ -327,8 +327,8 @@ fn draw_series(p: &mut Plot, s: &Series, colour: &'static str, style: Style) {
         }
         SeriesStyle::Dots => {
             for &(a, b) in pts {
-                p.shapes
-                    .push(dot(Pt::new(p.x.map(a), p.y.map(b)), colour, style));
+                let c = Pt::new(p.x.map(a), p.y.map(b));
+                p.shapes.push(dot(c, colour, style, s.reference));
             }
         }
         SeriesStyle::Bars => {
@@ -359,12 +359,19 @@ fn draw_series(p: &mut Plot, s: &Series, colour: &'static str, style: Style) {
     }
 }
 
-fn dot(c: Pt, colour: &'static str, style: Style) -> Shape {
+/// A dot: a reference point large and outlined (a handful, to compare against), a measured
+/// one small (there may be thousands).
+fn dot(c: Pt, colour: &'static str, style: Style, reference: bool) -> Shape {
+    let (r, stroke) = if reference {
+        (4.0, Some(DOT_EDGE))
+    } else {
+        (2.5, None)
+    };
     Shape::Circle {
         c,
-        r: 4.0 * style.scale,
+        r: r * style.scale,
         fill: Some(colour),
-        stroke: Some(DOT_EDGE),
+        stroke,
         width: style.line(1.0),
         dash: false,
     }
@@ -400,7 +407,7 @@ fn legend(p: &mut Plot, chart: &Chart, style: Style) {
         x -= sample + font * 0.3;
         let (a, b) = (Pt::new(x, y), Pt::new(x + sample, y));
         p.shapes.push(match s.style {
-            SeriesStyle::Dots => dot(a.lerp(b, 0.5), colour, style),
+            SeriesStyle::Dots => dot(a.lerp(b, 0.5), colour, style, s.reference),
             _ => line(a, b, colour, style.line(2.0), false),
         });
         x -= font;

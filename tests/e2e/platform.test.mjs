@@ -155,3 +155,32 @@ test("a lab's own stage: the Raft logs view, picked, in the link, and its entrie
     await b.close();
   }
 });
+
+test('the client operations chart is drawn beside the run and follows the time cursor', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, '#/raft?n=5&seed=2&clients=2&t=6s');
+    const canvas = "section[aria-label='Charts'] canvas.chart";
+    await page.waitForSelector(canvas);
+    let painted = 0;
+    for (let i = 0; i < 20 && painted < 500; i++) {
+      painted = (await paintedPixels(page, canvas)).painted;
+      if (painted < 500) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(painted > 500, `the chart is drawn (${painted} pixels)`);
+    const at6 = await page.locator(canvas).screenshot();
+    await page.evaluate(() => window.dsplay.seek(3_000_000));
+    await page.waitForFunction(() => Number(document.querySelector('#dsplay').dataset.nowUs) === 3_000_000);
+    let moved = false;
+    for (let i = 0; i < 20 && !moved; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      moved = !(await page.locator(canvas).screenshot()).equals(at6);
+    }
+    assert.ok(moved, 'the chart changed with the cursor');
+    assert.match(await page.textContent("section[aria-label='Charts']"), /Client operations/);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
