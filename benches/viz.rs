@@ -4,9 +4,9 @@
 //! (The frame benchmark in the browser is `scripts/bench-fps.mjs`; this isolates our part.)
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use dsplay::viz::frame::{diagram_frame, stage_frame, FrameView};
-use dsplay::viz::session::Session;
-use dsplay::viz::wire::{encode, Encoded};
+use dsplay::play::frame::{diagram_frame, stage_frame, FrameView};
+use dsplay::play::session::Session;
+use dsplay::viz::packed::{encode, Encoded};
 use std::hint::black_box;
 
 fn frame(c: &mut Criterion) {

@@ -15,11 +15,15 @@
 //! - [`check`]: client histories and the linearizability checker.
 //! - [`viz`]: the pure drawing model (layouts, shapes, colours, charts as data and the one
 //!   function that lays a chart out as shapes) that the browser painter draws.
+//! - [`play`]: the run on show: a [`play::session::Session`] (the simulation, its cursor and
+//!   speed, the selection, the journal a paint worker's replica follows) and the frames of its
+//!   two canvases ([`play::frame`]), built from the session and the drawing model.
 //! - `ui` (feature `web` only): the browser shell, built on its own small DOM layer
 //!   (`ui::dom`): the page, canvas painter, timeline and controls.
 
 pub mod check;
 pub mod labs;
+pub mod play;
 pub mod scenario;
 pub mod sim;
 pub mod viz;

@@ -1,7 +1,7 @@
 // The paint worker: draws the animated canvases (topology and space-time diagram) off the main
 // thread, on OffscreenCanvases handed over by the page. Everything about where things go is
 // computed in Rust (src/viz); this only turns the encoded shapes into canvas calls. The layout
-// of a frame is documented in src/viz/wire.rs and mirrors src/ui/paint.rs.
+// of a frame is documented in src/viz/packed.rs and mirrors src/ui/paint.rs.
 //
 // Messages from the page:
 //   { t: 'canvas', id, canvas, bg } an OffscreenCanvas to paint on, opaque, on colour `bg`

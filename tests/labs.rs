@@ -316,9 +316,9 @@ fn the_report_wire_keeps_separators_in_text_and_numbers_exact() {
 /// canvas at a phone's, a laptop's and a projector's size (presenter scale on the last).
 #[test]
 fn every_lab_stage_keeps_its_shapes_inside_its_area_at_three_sizes() {
-    use dsplay::viz::frame::{stage_frame, FrameView};
+    use dsplay::play::frame::{stage_frame, FrameView};
+    use dsplay::play::session::Session;
     use dsplay::viz::scene::{Pt, Shape, Style};
-    use dsplay::viz::session::Session;
     let sizes = [
         (360.0, 300.0, 1.0),
         (927.0, 393.0, 1.0),

@@ -10,11 +10,11 @@
 mod common;
 
 use dsplay::labs::{self, ParamKind, REGISTRY};
+use dsplay::play::session::Session;
 use dsplay::scenario::{link, Scenario};
 use dsplay::sim::keyframe::{MAX_KEYFRAMES, SPINE_KEYFRAMES};
 use dsplay::sim::world::INSTANT_EVENT_BUDGET;
 use dsplay::sim::Instant;
-use dsplay::viz::session::Session;
 use std::process::Command;
 
 /// The most events an accepted scenario may take for 10 s of virtual time.

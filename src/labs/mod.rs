@@ -241,7 +241,7 @@ impl Lab {
 }
 
 /// What the colours on a lab's canvases mean, one line each: the legend the page shows.
-/// Message colours come from their kind ([`crate::viz::colors::for_kind`]), role colours from
+/// Message colours come from their kind ([`kind_colour`]), role colours from
 /// the node's role class; a test checks that every message kind a lab sends is here.
 pub struct Legend {
     /// The lab's message kinds (`MessageInfo::kind`), the palette colour each is drawn in
@@ -268,6 +268,21 @@ pub static ENGINE_LEGEND: Legend = Legend {
         "a node that is down (it lost its volatile state)",
     )],
 };
+
+/// The colour a message kind is drawn in: the one its lab's legend gives it, else one derived
+/// from the name, so the same kind is always the same colour.
+pub fn kind_colour(kind: &str) -> &'static str {
+    use crate::viz::colors::PALETTE;
+    match message_colour(kind) {
+        Some(c) => PALETTE[c as usize % PALETTE.len()],
+        None => {
+            let h = kind
+                .bytes()
+                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+            PALETTE[(h % 6) as usize]
+        }
+    }
+}
 
 /// The palette colour a legend gives a message kind (the engine's or a lab's), if one does.
 pub fn message_colour(kind: &str) -> Option<u8> {
@@ -349,16 +364,7 @@ pub struct StageSpec {
     pub help: &'static str,
 }
 
-/// Where and how a lab's stage is drawn: the canvas's CSS size, presenter scale, the cursor
-/// and what is selected.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StageArea {
-    pub w: f64,
-    pub h: f64,
-    pub style: crate::viz::scene::Style,
-    pub selected: crate::viz::scene::Selection,
-    pub hover: crate::viz::scene::Selection,
-}
+pub use crate::viz::scene::StageArea;
 
 /// What the inspector shows of a lab's item: a title and lines of state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -490,24 +496,7 @@ pub struct PropReport {
     pub first_violation_us: Option<u64>,
 }
 
-/// A trace record in lab-independent form, for the space-time diagram and inspectors.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RecordView {
-    pub seq: u64,
-    pub at_us: u64,
-    /// `send`, `deliver`, `drop`, `duplicate`, `timer`, `crash`, `restart`, `invoke`,
-    /// `complete`, `note`, `command`, `violation`.
-    pub what: &'static str,
-    pub msg: Option<u64>,
-    pub from: Option<u32>,
-    pub to: Option<u32>,
-    pub node: Option<u32>,
-    /// For sends: the planned arrival (or the vanishing point if lost).
-    pub arrive_us: Option<u64>,
-    pub lost: bool,
-    /// Message kind, timer name, outcome, note text, command text, property name.
-    pub text: String,
-}
+pub use crate::sim::trace::RecordView;
 
 /// A client operation in lab-independent form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -872,6 +861,7 @@ impl<P: LabProtocol> Sim for Run<P> {
                 sent_us: f.sent_us,
                 arrive_us: f.arrive_us,
                 kind: f.wire.kind(),
+                colour: kind_colour(f.wire.kind()),
                 lost: f.lost,
             })
             .collect()
@@ -1026,6 +1016,7 @@ fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
         arrive_us: None,
         lost: false,
         text: String::new(),
+        colour: "",
     };
     match &r.kind {
         RecordKind::Send {
@@ -1046,6 +1037,7 @@ fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
                 *lost,
             );
             v.text = kind.to_string();
+            v.colour = kind_colour(kind);
         }
         RecordKind::Deliver { msg, from, to } => {
             (v.what, v.msg, v.from, v.to) = ("deliver", Some(*msg), Some(*from), Some(*to))

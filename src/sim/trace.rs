@@ -350,6 +350,28 @@ impl<M: Hash> Trace<M> {
     }
 }
 
+/// A trace record in protocol-independent form, for the space-time diagram and inspectors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordView {
+    pub seq: u64,
+    pub at_us: u64,
+    /// `send`, `deliver`, `drop`, `duplicate`, `timer`, `crash`, `restart`, `invoke`,
+    /// `complete`, `note`, `command`, `violation`.
+    pub what: &'static str,
+    pub msg: Option<u64>,
+    pub from: Option<u32>,
+    pub to: Option<u32>,
+    pub node: Option<u32>,
+    /// For sends: the planned arrival (or the vanishing point if lost).
+    pub arrive_us: Option<u64>,
+    pub lost: bool,
+    /// Message kind, timer name, outcome, note text, command text, property name.
+    pub text: String,
+    /// For sends: the colour its lab's legend gives the message kind (a CSS colour).
+    #[serde(skip)]
+    pub colour: &'static str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@ use super::stage::stage;
 use super::timeline::timeline;
 use super::{hook, keys, Shell};
 use crate::labs::{self, REGISTRY};
+use crate::play::session::Session;
 use crate::scenario::{link, Scenario};
-use crate::viz::session::Session;
 use wasm_bindgen::prelude::*;
 
 fn window() -> web_sys::Window {
@@ -281,7 +281,10 @@ fn share(shell: Shell) {
 fn opening_view(shell: Shell) -> El {
     let cancel = move |_| {
         shell.opening.set(None);
-        let _ = shell.update(|s| s.apply(crate::viz::session::Op::CancelOpen).map(|_| ()));
+        let _ = shell.update(|s| {
+            s.apply(crate::play::session::Change::CancelOpen)
+                .map(|_| ())
+        });
         shell.inform("Opening the link was cancelled: the run stays where it is.".into());
     };
     let text = move || {
@@ -365,7 +368,7 @@ fn help_view(shell: Shell) -> Option<El> {
         .child(el("h3").text("On the topology"))
         .child(el("ul").children([
             li("Click a node or a message to inspect it; right-click a node for crash / restart."),
-            li("Drag a line across the ring to split the nodes into two partitions."),
+            li("Drag a line across the circle of nodes to split them into two partitions."),
             li("Click a link to cut or heal it; shift-click near one end to cut only the messages going towards that end."),
         ]))
         .child(el("h3").text("Keys"))

@@ -11,7 +11,7 @@
 use super::dom::{self, Slot};
 use super::paint::Mode;
 use super::{Shell, SPANS_US};
-use crate::viz::frame::{diagram_frame, replica_message, stage_frame, FrameView};
+use crate::play::frame::{diagram_frame, replica_message, stage_frame, FrameView};
 use crate::viz::scene::{Layout, Style};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -360,7 +360,7 @@ fn work_on_opening(shell: Shell) {
         Ok(true) => {
             shell.opening.set(None);
             shell.try_update(|s| {
-                s.apply(crate::viz::session::Op::Opened)?;
+                s.apply(crate::play::session::Change::Opened)?;
                 s.play(false);
                 Ok(())
             });
@@ -374,7 +374,10 @@ fn work_on_opening(shell: Shell) {
         }
         Err(e) => {
             shell.opening.set(None);
-            let _ = shell.update(|s| s.apply(crate::viz::session::Op::CancelOpen).map(|_| ()));
+            let _ = shell.update(|s| {
+                s.apply(crate::play::session::Change::CancelOpen)
+                    .map(|_| ())
+            });
             shell
                 .notice
                 .set(Some(format!("This link could not be opened: {e}.")));
@@ -433,7 +436,7 @@ pub fn frame_view(shell: &Shell) -> Option<FrameView> {
 pub fn layout(shell: &Shell) -> Option<Layout> {
     let view = frame_view(shell)?;
     shell
-        .with(|s| crate::viz::frame::layout(s, &view))
+        .with(|s| crate::play::frame::layout(s, &view))
         .flatten()
 }
 

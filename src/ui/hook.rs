@@ -66,7 +66,7 @@ fn record(r: &crate::labs::RecordView) -> JsValue {
 }
 
 /// The page's state for tests and benchmarks.
-fn state(s: &crate::viz::session::Session, frames: u64, painter: JsValue) -> JsValue {
+fn state(s: &crate::play::session::Session, frames: u64, painter: JsValue) -> JsValue {
     let sim = s.sim();
     let pair = |(a, b): (u32, u32)| array([JsValue::from(a), JsValue::from(b)]);
     let opening = s.opening.as_ref().map_or(JsValue::NULL, |o| {
@@ -165,10 +165,10 @@ pub fn install(shell: Shell, canvases: Canvases) {
     set(&obj, "seek", seek.into_js_value());
 
     let speed = Closure::<dyn Fn(f64)>::new(move |v: f64| {
-        let ix = crate::viz::session::SPEEDS
+        let ix = crate::play::session::SPEEDS
             .iter()
             .position(|s| *s >= v)
-            .unwrap_or(crate::viz::session::SPEEDS.len() - 1);
+            .unwrap_or(crate::play::session::SPEEDS.len() - 1);
         shell.update(|s| s.set_speed(ix));
     });
     set(&obj, "setSpeed", speed.into_js_value());

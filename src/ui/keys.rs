@@ -2,8 +2,8 @@
 
 use super::dom::listen_window;
 use super::Shell;
+use crate::play::session::SPEEDS;
 use crate::viz::scene::Selection;
-use crate::viz::session::SPEEDS;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;

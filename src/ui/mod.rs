@@ -38,9 +38,9 @@ pub mod timeline;
 
 pub use app::app;
 
+use crate::play::session::Session;
 use crate::sim::command::Action;
 use crate::viz::scene::Pt;
-use crate::viz::session::Session;
 use dom::{Store, Var};
 use std::cell::Cell;
 
@@ -209,6 +209,23 @@ impl Shell {
             )),
             _ => {}
         }
+    }
+
+    /// Cuts every link of `node` both ways (it keeps its clients).
+    pub fn isolate(&self, node: u32) {
+        let Some(n) = self.with(|s| s.sim().n()) else {
+            return;
+        };
+        let rest: Vec<u32> = (0..n).filter(|&i| i != node).collect();
+        if rest.is_empty() {
+            self.notice.set(Some(
+                "There is only one node: nothing to isolate it from.".into(),
+            ));
+            return;
+        }
+        self.act(Action::Partition {
+            groups: vec![vec![node], rest],
+        });
     }
 
     /// Shows a message that needs no answer (a link copied, a branch started) and takes it

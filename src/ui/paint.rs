@@ -3,7 +3,7 @@
 //! Everything about *where* things go is decided in `viz`; this file only turns shapes into
 //! canvas calls.
 
-use crate::viz::frame::FrameView;
+use crate::play::frame::FrameView;
 use crate::viz::scene::{Align, Shape};
 use std::cell::RefCell;
 use std::f64::consts::{FRAC_PI_2, TAU};
@@ -333,11 +333,11 @@ const WORKER_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/paint-worker.min
 ///
 /// - **Replica** (the usual case): the worker loads this same wasm module and keeps its own
 ///   copy of the session. The page sends it the session's changes
-///   ([`crate::viz::session::Op`]s, a few bytes a frame) and what the page decides about the
+///   ([`crate::play::session::Change`]s, a few bytes a frame) and what the page decides about the
 ///   view ([`FrameView`]); the worker builds the shapes and paints them. The engine is deterministic, so the copy stays equal to the page's
 ///   session; the worker checks it every frame and, should it ever differ, says so and the page
 ///   falls back to the next mode.
-/// - **Shapes**: the page builds the shapes and posts them, encoded by [`crate::viz::wire`].
+/// - **Shapes**: the page builds the shapes and posts them, encoded by [`crate::viz::packed`].
 /// - **Here**: without `OffscreenCanvas` (or a worker), the page paints the canvases itself.
 #[derive(Default)]
 pub struct Offthread {
@@ -348,7 +348,7 @@ pub struct Offthread {
     /// This frame's message, `[id, ops, strings or null, id, ...]`, and the buffers it hands
     /// over.
     batch: Option<(js_sys::Array, js_sys::Array)>,
-    replica: Replica,
+    replica: ReplicaState,
     /// What the worker said about its replica, set by its message handler.
     news: Rc<RefCell<News>>,
     /// The worker's animation frames drive the display clock (set by [`super::clock`]).
@@ -377,7 +377,7 @@ enum WorkerState {
 }
 
 #[derive(Default)]
-enum Replica {
+enum ReplicaState {
     #[default]
     Untried,
     /// The worker paints from its replica; the view it was last sent.
@@ -390,7 +390,7 @@ enum Replica {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Mode {
     /// By the worker from its replica; `fresh`: it was just started and needs the whole
-    /// session ([`crate::viz::session::Session::start_journal`]).
+    /// session ([`crate::play::session::Session::start_journal`]).
     Replica { fresh: bool },
     /// From shapes built here ([`Offthread::paint`]).
     Shapes,
@@ -400,8 +400,8 @@ pub enum Mode {
 /// unchanged frame is not sent again.
 #[derive(Default)]
 pub struct Frames {
-    enc: crate::viz::wire::Encoded,
-    last: Vec<Option<(crate::viz::wire::Encoded, [f64; 3])>>,
+    enc: crate::viz::packed::Encoded,
+    last: Vec<Option<(crate::viz::packed::Encoded, [f64; 3])>>,
 }
 
 impl Frames {
@@ -417,7 +417,7 @@ impl Frames {
         if self.last.len() <= id {
             self.last.resize_with(id + 1, || None);
         }
-        crate::viz::wire::encode(shapes, &mut self.enc);
+        crate::viz::packed::encode(shapes, &mut self.enc);
         let same_strings = match &self.last[id] {
             Some((prev, psize)) if *psize == size && *prev == self.enc => return None,
             Some((prev, _)) => prev.strings == self.enc.strings,
@@ -451,20 +451,20 @@ impl Offthread {
         }
         if let Some(why) = self.news.borrow_mut().failure.take() {
             web_sys::console::warn_1(&format!("paint worker: {why}").into());
-            if matches!(self.replica, Replica::On(_)) {
-                self.replica = Replica::Off(why);
+            if matches!(self.replica, ReplicaState::On(_)) {
+                self.replica = ReplicaState::Off(why);
             }
         }
         match &self.replica {
-            Replica::On(..) => Mode::Replica { fresh: false },
-            Replica::Off(_) => Mode::Shapes,
-            Replica::Untried => match self.start_replica(topo, diagram) {
+            ReplicaState::On(..) => Mode::Replica { fresh: false },
+            ReplicaState::Off(_) => Mode::Shapes,
+            ReplicaState::Untried => match self.start_replica(topo, diagram) {
                 Ok(()) => {
-                    self.replica = Replica::On(None);
+                    self.replica = ReplicaState::On(None);
                     Mode::Replica { fresh: true }
                 }
                 Err(why) => {
-                    self.replica = Replica::Off(why);
+                    self.replica = ReplicaState::Off(why);
                     Mode::Shapes
                 }
             },
@@ -500,7 +500,7 @@ impl Offthread {
     /// then taken as sent.
     pub fn replica_view(&mut self, view: &FrameView) -> bool {
         match &mut self.replica {
-            Replica::On(last) if last.as_ref() != Some(view) => {
+            ReplicaState::On(last) if last.as_ref() != Some(view) => {
                 *last = Some(*view);
                 true
             }
@@ -514,9 +514,9 @@ impl Offthread {
         self.news.borrow().failure.is_some()
     }
 
-    /// Sends the worker's replica a message ([`crate::viz::frame::replica_message`]).
+    /// Sends the worker's replica a message ([`crate::play::frame::replica_message`]).
     pub fn post_replica(&mut self, msg: &str) {
-        if let (WorkerState::Running(worker), Replica::On(..)) = (&self.state, &self.replica) {
+        if let (WorkerState::Running(worker), ReplicaState::On(..)) = (&self.state, &self.replica) {
             let _ = worker.post_message(&JsValue::from_str(msg));
         }
     }
@@ -616,7 +616,7 @@ impl Offthread {
         for (id, c) in self.canvases.iter().enumerate() {
             let entry = (|| {
                 let [w, h, dpr] = match &self.replica {
-                    Replica::On(Some(v)) => {
+                    ReplicaState::On(Some(v)) => {
                         let (w, h) = if id == 0 { v.topo } else { v.diagram };
                         [w, h, v.dpr]
                     }
@@ -639,15 +639,15 @@ impl Offthread {
             .str(
                 "replica",
                 match &self.replica {
-                    Replica::On(_) if self.news.borrow().ready => "on",
-                    Replica::On(_) | Replica::Untried => "starting",
-                    Replica::Off(_) => "off",
+                    ReplicaState::On(_) if self.news.borrow().ready => "on",
+                    ReplicaState::On(_) | ReplicaState::Untried => "starting",
+                    ReplicaState::Off(_) => "off",
                 },
             )
             .val(
                 "replicaOff",
                 match &self.replica {
-                    Replica::Off(why) => JsValue::from_str(why),
+                    ReplicaState::Off(why) => JsValue::from_str(why),
                     _ => JsValue::NULL,
                 },
             )

@@ -3,14 +3,14 @@
 //! same changes to it as the page reports, and paints both canvases from it.
 //!
 //! Messages from the page are strings (forwarded by the worker script as
-//! `dsplayReplica(msg)`), made by [`crate::viz::frame::replica_message`] and followed by
-//! [`crate::viz::frame::Replica`]. A replica that does not then stand where the page's session
+//! `dsplayReplica(msg)`), made by [`crate::play::frame::replica_message`] and followed by
+//! [`crate::play::frame::Replica`]. A replica that does not then stand where the page's session
 //! does has missed something: it says so (`{ t: 'replica-failed', message }`) and stops, and
 //! the page builds the shapes itself from then on. Frames go to the worker script's
 //! `dsplayFrame(id, numbers, strings)`, the same format the page would post.
 
 use super::paint::Frames;
-use crate::viz::frame::{diagram_frame, stage_frame, Replica};
+use crate::play::frame::{diagram_frame, stage_frame, Replica};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -5,7 +5,6 @@
 use super::dom::{self, effect, el, event_checked, event_value, memo, El, Var};
 use super::experiment::experiment_panel;
 use super::history::history_panel;
-use super::stage::endpoint_name;
 use super::{clock_text, Shell};
 use crate::labs::{ParamKind, ParamSpec};
 use crate::sim::command::Action;
@@ -132,23 +131,6 @@ fn chart_canvas(
     canvas_el
 }
 
-/// Cuts every link of `node` both ways (it keeps its clients).
-pub fn isolate(shell: Shell, node: u32) {
-    let Some(n) = shell.with(|s| s.sim().n()) else {
-        return;
-    };
-    let rest: Vec<u32> = (0..n).filter(|&i| i != node).collect();
-    if rest.is_empty() {
-        shell.notice.set(Some(
-            "There is only one node: nothing to isolate it from.".into(),
-        ));
-        return;
-    }
-    shell.act(Action::Partition {
-        groups: vec![vec![node], rest],
-    });
-}
-
 /// The selected node's state and actions, or the selected message's content.
 fn inspector(shell: Shell) -> El {
     // Built again when the selection changes (or a message lands), not at every tick: a button
@@ -171,7 +153,7 @@ fn inspector(shell: Shell) -> El {
             Selection::Msg(m) => Some(msg_view(shell, m)),
             Selection::Item(i) => Some(item_view(shell, i)),
             Selection::None => Some(el("p").class("muted").text(
-                "Click a node or a message to inspect it. Drag a line across the ring to partition it; click a link to cut it.",
+                "Click a node or a message to inspect it. Drag a line across the circle of nodes to partition them; click a link to cut it.",
             )),
         }
     };
@@ -284,7 +266,7 @@ fn node_view(shell: Shell, e: u32) -> Option<El> {
                         el("button")
                             .class("btn")
                             .attr("aria-label", &format!("Isolate {name}"))
-                            .on("click", move |_| isolate(shell, e))
+                            .on("click", move |_| shell.isolate(e))
                             .text("Isolate"),
                     )
             })),
@@ -353,8 +335,8 @@ fn msg_view(shell: Shell, id: u64) -> El {
         };
         Some((
             kind,
-            endpoint_name(s, from),
-            endpoint_name(s, to),
+            s.endpoint_name(from),
+            s.endpoint_name(to),
             sent,
             arrive,
             fate,
@@ -478,7 +460,7 @@ fn network(shell: Shell) -> El {
     };
     let isolate_sel = move |_| match shell.with(|s| s.selection) {
         Some(Selection::Node(e)) if shell.with(|s| e < s.sim().n()).unwrap_or(false) => {
-            isolate(shell, e)
+            shell.isolate(e)
         }
         _ => shell.notice.set(Some(
             "Select a node first (click it), then isolate it.".into(),

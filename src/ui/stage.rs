@@ -1,13 +1,13 @@
 //! The topology stage: the canvas with nodes, links and messages, and what the pointer does on
 //! it — hover to describe, click to inspect, click a link to cut or heal it, drag a line across
-//! the ring to partition, right-click a node for its menu.
+//! the circle of nodes to partition, right-click a node for its menu.
 
 use super::dom::{el, event_value, memo, El, Slot};
 use super::{clock, Shell};
+use crate::play::session::Session;
 use crate::sim::command::Action;
 use crate::sim::time::fixed;
 use crate::viz::scene::{hit_endpoint, hit_link, hit_message, split_by_line, Pt, Selection};
-use crate::viz::session::Session;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -60,7 +60,7 @@ fn stage_hit(shell: &Shell, p: Pt) -> Option<Hit> {
     if view.stage == 0 {
         return None;
     }
-    let area = crate::viz::frame::stage_area(&view)?;
+    let area = crate::play::frame::stage_area(&view)?;
     let item = shell
         .with(|s| s.sim().stage_hit(view.stage as usize - 1, &area, p))
         .flatten();
@@ -85,8 +85,8 @@ fn describe(s: &Session, h: Hit) -> Option<String> {
             Some(format!(
                 "#{id} {}: {} → {}{lost}",
                 m.kind,
-                endpoint_name(s, m.from),
-                endpoint_name(s, m.to)
+                s.endpoint_name(m.from),
+                s.endpoint_name(m.to)
             ))
         }
         Hit::Endpoint(e) if e < sim.n() => {
@@ -112,32 +112,18 @@ fn describe(s: &Session, h: Hit) -> Option<String> {
         }),
         Hit::Link(a, b, near) => {
             let cut = sim.cut_links();
-            let (x, y) = (endpoint_name(s, a), endpoint_name(s, b));
+            let (x, y) = (s.endpoint_name(a), s.endpoint_name(b));
             let state = match (cut.contains(&(a, b)), cut.contains(&(b, a))) {
                 (true, true) => "cut both ways: click to heal",
                 (true, false) | (false, true) => "cut one way: click to heal",
                 _ => "click to cut",
             };
-            let towards = endpoint_name(s, near);
+            let towards = s.endpoint_name(near);
             Some(format!(
                 "Link {x}–{y}: {state}; shift-click cuts only messages towards {towards}"
             ))
         }
         Hit::Nothing => None,
-    }
-}
-
-/// `S1` for a node (its label), `C0` for a client.
-pub fn endpoint_name(s: &Session, e: u32) -> String {
-    let n = s.sim().n();
-    if e < n {
-        s.sim()
-            .nodes()
-            .into_iter()
-            .nth(e as usize)
-            .map_or_else(|| format!("node {e}"), |nv| nv.label)
-    } else {
-        format!("C{}", e - n)
     }
 }
 
@@ -291,7 +277,7 @@ pub fn stage(shell: Shell, canvas: &'static Slot) -> El {
         .attr("role", "img")
         .attr(
             "aria-label",
-            "Topology: nodes on a ring, clients as squares, messages moving along links. Click to inspect, drag a line to partition, click a link to cut it.",
+            "Topology: nodes on a circle, clients as squares, messages moving along links. Click to inspect, drag a line to partition, click a link to cut it.",
         )
         .on("pointerdown", down)
         .on("pointermove", moved)
@@ -374,7 +360,8 @@ fn view_picker(shell: Shell, lab: &'static crate::labs::Lab) -> Option<El> {
 /// What the colours mean: the lab's message kinds and roles, and the engine's marks. Folded
 /// away by default; it lies over the stage's corner and moves nothing.
 fn legend(shell: Shell) -> El {
-    use crate::viz::colors::{for_kind, for_role, ALERT};
+    use crate::labs::kind_colour;
+    use crate::viz::colors::{for_role, ALERT};
     let lab = memo(move || {
         shell.tick.get();
         shell
@@ -390,10 +377,10 @@ fn legend(shell: Shell) -> El {
         let mut rows: Vec<(String, &'static str, &'static str, &'static str)> = Vec::new();
         let client_kinds = if clients { engine.messages } else { &[] };
         for (kind, _, meaning) in lab.legend.messages.iter().chain(client_kinds) {
-            rows.push(("dot".into(), for_kind(kind), kind, meaning));
+            rows.push(("dot".into(), kind_colour(kind), kind, meaning));
         }
         for (class, name, meaning) in lab.legend.roles.iter().chain(engine.roles) {
-            rows.push(("ring".into(), for_role(*class), name, meaning));
+            rows.push(("outline".into(), for_role(*class), name, meaning));
         }
         rows.push((
             "cross".into(),
@@ -466,7 +453,7 @@ fn partition(shell: Shell, a: Pt, b: Pt) {
     match split_by_line(&layout, a, b) {
         Some([x, y]) => shell.act(Action::Partition { groups: vec![x, y] }),
         None => shell.notice.set(Some(
-            "Drag the line right across the ring so that nodes lie on both sides of it.".into(),
+            "Drag the line right across the circle so that nodes lie on both sides of it.".into(),
         )),
     }
 }
@@ -477,7 +464,7 @@ fn node_menu(shell: Shell) -> Option<El> {
     let (x, y, node) = shell.menu.get()?;
     let (name, up) = shell.with(|s| {
         (
-            endpoint_name(s, node),
+            s.endpoint_name(node),
             s.sim().nodes().get(node as usize).is_some_and(|n| n.up),
         )
     })?;
@@ -556,7 +543,7 @@ fn node_menu(shell: Shell) -> Option<El> {
                     .class("btn")
                     .attr("aria-label", &format!("Isolate {name}"))
                     .on("click", move |_| {
-                        super::side::isolate(shell, node);
+                        shell.isolate(node);
                         close();
                     })
                     .text("Isolate"),

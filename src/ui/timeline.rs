@@ -3,7 +3,7 @@
 
 use super::dom::{el, event_checked, event_value, memo, El};
 use super::{clock_text, Shell};
-use crate::viz::session::SPEEDS;
+use crate::play::session::SPEEDS;
 
 /// The scrub bar never shows less than this much time (so the first second is not a blur).
 const MIN_BAR_US: u64 = 1_000_000;

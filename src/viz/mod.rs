@@ -6,12 +6,10 @@
 
 pub mod chart;
 pub mod colors;
-pub mod frame;
 pub mod optimeline;
+pub mod packed;
 pub mod scene;
-pub mod session;
 pub mod spacetime;
-pub mod wire;
 
 use serde::Serialize;
 
@@ -27,7 +25,7 @@ pub struct NodeView {
     pub role_class: u8,
     /// Extra lines for the inspector and hover ("term 4", "voted for S2").
     pub lines: Vec<String>,
-    /// A draining ring, 1.0 = just armed, 0.0 = about to fire (e.g. the election timer).
+    /// A draining arc around the node, 1.0 = just armed, 0.0 = about to fire (e.g. the election timer).
     pub timer_fraction: Option<f32>,
     pub up: bool,
 }
@@ -41,6 +39,8 @@ pub struct MsgView {
     pub sent_us: u64,
     pub arrive_us: u64,
     pub kind: &'static str,
+    /// The colour its lab's legend gives the kind (a CSS colour).
+    pub colour: &'static str,
     /// Vanishes half-way (lost).
     pub lost: bool,
 }

@@ -2,12 +2,12 @@
 //! given virtual instant, and what lies under the pointer.
 //!
 //! Pure: the browser painter (`ui::paint`) only draws the [`Shape`]s computed here, so the
-//! geometry — message interpolation, hit testing, splitting the ring by a dragged line — is
+//! geometry — message interpolation, hit testing, splitting the circle of nodes by a dragged line — is
 //! tested natively. Coordinates are CSS pixels; the painter scales for the device pixel ratio.
 
-use super::colors::{for_kind, for_role, ALERT, NEUTRAL};
+use super::colors::{for_role, ALERT, NEUTRAL};
 use super::{MsgView, NodeView};
-use crate::labs::RecordView;
+use crate::sim::trace::RecordView;
 
 /// Text and outlines.
 pub const INK: &str = "#1f2328";
@@ -101,6 +101,23 @@ pub enum Shape {
         align: Align,
         bold: bool,
     },
+}
+
+/// The width a character of `size` px takes at most on average in the canvas font (a generous
+/// estimate: labels must not touch).
+pub fn char_width(size: f64, bold: bool) -> f64 {
+    size * if bold { 0.65 } else { 0.58 }
+}
+
+/// Where and how a lab's own stage is drawn (`crate::labs::LabProtocol::stage`): the canvas's CSS size, presenter scale, the cursor
+/// and what is selected.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StageArea {
+    pub w: f64,
+    pub h: f64,
+    pub style: Style,
+    pub selected: Selection,
+    pub hover: Selection,
 }
 
 /// Sizes that change with presenter mode.
@@ -317,7 +334,7 @@ pub fn topology(layout: &Layout, input: &TopologyInput, style: Style) -> Vec<Sha
             selected_dot = Some(Shape::Circle {
                 c: p,
                 r: style.line(6.5),
-                fill: Some(for_kind(m.kind)),
+                fill: Some(m.colour),
                 stroke: Some(INK),
                 width: style.line(2.0),
                 dash: false,
@@ -327,7 +344,7 @@ pub fn topology(layout: &Layout, input: &TopologyInput, style: Style) -> Vec<Sha
         out.push(Shape::Circle {
             c: p,
             r: style.line(4.5),
-            fill: Some(for_kind(m.kind)),
+            fill: Some(m.colour),
             stroke: None,
             width: 0.0,
             dash: false,
@@ -371,7 +388,7 @@ pub fn topology(layout: &Layout, input: &TopologyInput, style: Style) -> Vec<Sha
             stroke: None,
             width: 0.0,
         });
-        // The client's name just outside its square, away from the ring.
+        // The client's name just outside its square, away from the circle.
         let (dx, dy) = (c.x - layout.center.x, c.y - layout.center.y);
         let len = (dx * dx + dy * dy).sqrt().max(1.0);
         let off = h + style.font(9.0);
@@ -508,7 +525,7 @@ fn node(
     if !role.is_empty() {
         // "follower, term 2" on one line if it fits beside the neighbours, else on two.
         let size = style.font(11.0);
-        let wide = role.chars().count() as f64 * super::spacetime::char_width(size, false);
+        let wide = role.chars().count() as f64 * char_width(size, false);
         let lines: Vec<&str> = match role.split_once(", ") {
             Some((a, b)) if wide > room * 0.9 => vec![a, b],
             _ => vec![role.as_str()],
@@ -644,6 +661,7 @@ mod tests {
             sent_us,
             arrive_us,
             kind: "client request",
+            colour: super::super::colors::PALETTE[4],
             lost,
         }
     }
@@ -724,7 +742,7 @@ mod tests {
     }
 
     #[test]
-    fn a_line_across_the_ring_splits_the_nodes_in_two() {
+    fn a_line_across_the_circle_splits_the_nodes_in_two() {
         let l = Layout::circle(4, 0, 400.0, 400.0, Style::default());
         // Node 0 is at the top, 1 right, 2 bottom, 3 left: a horizontal line splits {0} and {2}
         // from each other with 1 and 3 on the line's... a diagonal is clearer: top-left to
@@ -759,6 +777,7 @@ mod tests {
             arrive_us: Some(1_000),
             lost: true,
             text: "x".into(),
+            colour: "",
         };
         let drop = RecordView {
             seq: 2,

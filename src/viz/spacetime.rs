@@ -5,10 +5,10 @@
 //! Pure, like [`super::scene`]: it turns trace records into [`Shape`]s for a window of virtual
 //! time and returns the message segments so a click can select the message under the pointer.
 
-use super::colors::{for_kind, ALERT, NEUTRAL, PALETTE};
-use super::scene::{seg_dist, Align, Pt, Shape, Style, FAINT, INK, SELECT};
-use crate::labs::RecordView;
+use super::colors::{ALERT, NEUTRAL, PALETTE};
+use super::scene::{char_width, seg_dist, Align, Pt, Shape, Style, FAINT, INK, SELECT};
 use crate::sim::time::format_us;
+use crate::sim::trace::RecordView;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -408,12 +408,6 @@ struct Label<'a> {
     bold: bool,
 }
 
-/// The width a character of `size` px takes at most on average in the canvas font (a generous
-/// estimate: labels must not touch).
-pub fn char_width(size: f64, bold: bool) -> f64 {
-    size * if bold { 0.65 } else { 0.58 }
-}
-
 /// Places labels so that none overlaps another in its lane: the newest (rightmost) first, each
 /// older one shortened (with "…") to end before the next, or left out if too little of it would
 /// fit. The marks stay; their full text is in the inspector and the log.
@@ -567,7 +561,7 @@ fn message(
         a
     };
     let selected = input.selected_msg == Some(id);
-    let colour = if selected { SELECT } else { for_kind(&r.text) };
+    let colour = if selected { SELECT } else { r.colour };
     // 1 px lines take the rasteriser's fast hairline path: thousands of arrows stay cheap.
     let width = style.line(if selected { 2.5 } else { 1.0 });
     if dropped {
@@ -759,6 +753,7 @@ mod tests {
             arrive_us: None,
             lost: false,
             text: "client request".into(),
+            colour: super::super::colors::PALETTE[4],
         }
     }
 

@@ -285,7 +285,7 @@ test('a bad link shows its reason and the default scenario', async () => {
   await page.waitForFunction(() => location.hash.includes('n=3'));
 });
 
-test('dragging a line across the ring partitions it and no message crosses the cut', async () => {
+test('dragging a line across the circle of nodes partitions it and no message crosses the cut', async () => {
   const page = await browser.page();
   // Raft's nodes talk to each other; flows' servers only talk to clients.
   const hasRaft = (await page.$$("select[aria-label='Lab'] option[value='raft']")).length > 0;

@@ -170,7 +170,7 @@ pub static LAB: Lab = Lab {
             ("append reply", 0, "a follower's answer: appended up to an index, or a mismatch"),
         ],
         roles: &[
-            (view::CLASS_FOLLOWER, "follower", "follows a leader; the ring drains until its election timeout"),
+            (view::CLASS_FOLLOWER, "follower", "follows a leader; the arc around it drains until its election timeout"),
             (view::CLASS_CANDIDATE, "candidate", "stands for election (or a pre-candidate asking first)"),
             (view::CLASS_LEADER, "leader", "replicates its log and sends heartbeats"),
         ],

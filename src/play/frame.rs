@@ -5,10 +5,10 @@
 //! The page builds frames here when it paints itself; the paint worker builds the same frames
 //! from its replica of the session, with the page's [`FrameView`] sent over as numbers.
 
-use super::scene::{drop_marks, topology, Layout, Pt, Selection, Shape, Style, TopologyInput};
-use super::session::{Op, Session};
-use super::spacetime::{diagram, DiagramInput, Segment};
-use super::NodeView;
+use super::session::{Change, Session};
+use crate::viz::scene::{drop_marks, topology, Layout, Pt, Selection, Shape, Style, TopologyInput};
+use crate::viz::spacetime::{diagram, DiagramInput, Segment};
+use crate::viz::NodeView;
 
 /// How long a drop stays marked on the topology, in wall-clock ms (scaled by the speed).
 pub const DROP_FADE_MS: f64 = 700.0;
@@ -166,9 +166,9 @@ pub fn stage_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<Vec
 }
 
 /// Where a lab's own stage is drawn; `None` while the canvas has no size.
-pub fn stage_area(v: &FrameView) -> Option<crate::labs::StageArea> {
+pub fn stage_area(v: &FrameView) -> Option<crate::viz::scene::StageArea> {
     let (w, h) = v.topo;
-    (w >= 2.0 && h >= 2.0).then_some(crate::labs::StageArea {
+    (w >= 2.0 && h >= 2.0).then_some(crate::viz::scene::StageArea {
         w,
         h,
         style: v.style,
@@ -249,9 +249,9 @@ pub fn standing(s: &Session) -> String {
 /// ```text
 /// <now µs> <event count> <trace hash>   where the session stands after the changes (standing)
 /// view <numbers>                        the page's view, when it changed (FrameView::to_text)
-/// <op>                                  each change, oldest first (Op::to_text)
+/// <op>                                  each change, oldest first (Change::to_text)
 /// ```
-pub fn replica_message(s: &Session, view: Option<&FrameView>, ops: &[Op]) -> String {
+pub fn replica_message(s: &Session, view: Option<&FrameView>, ops: &[Change]) -> String {
     let mut msg = standing(s);
     if let Some(v) = view {
         msg.push_str("\nview ");
@@ -282,12 +282,12 @@ impl Replica {
                 self.view = Some(FrameView::parse(v).ok_or("a view that does not read")?);
                 continue;
             }
-            let op = Op::parse(line)?;
+            let op = Change::parse(line)?;
             match (&mut self.session, op) {
                 (Some(s), op) => {
                     s.apply(op).map_err(|e| format!("'{line}' failed: {e}"))?;
                 }
-                (None, Op::Load(scenario)) => {
+                (None, Change::Load(scenario)) => {
                     self.session = Some(Session::from_scenario(&scenario)?)
                 }
                 (None, _) => return Err("the first change must load a scenario".into()),
@@ -303,8 +303,8 @@ impl Replica {
     }
 
     /// Replays more of the scenario the page is opening, `slice_events` at a time while
-    /// `more()` says so, so that the page's [`Op::Opened`] finds it (nearly) ready. A refusal
-    /// waits for the page's [`Op::CancelOpen`].
+    /// `more()` says so, so that the page's [`Change::Opened`] finds it (nearly) ready. A refusal
+    /// waits for the page's [`Change::CancelOpen`].
     pub fn work_on_opening(&mut self, slice_events: u64, mut more: impl FnMut() -> bool) {
         let Some(s) = &mut self.session else {
             return;
@@ -325,8 +325,8 @@ mod tests {
     /// neighbours': with nine nodes they break onto two lines.
     #[test]
     fn node_labels_fit_beside_their_neighbours() {
+        use crate::viz::scene::char_width;
         use crate::viz::scene::Shape;
-        use crate::viz::spacetime::char_width;
         for (n, two_lines) in [(5, false), (9, true)] {
             let (s, _) = Session::open(&format!("#/raft?n={n}&seed=1&clients=1&t=3s"));
             let view = FrameView::sized((927.0, 393.0), (927.0, 237.0));

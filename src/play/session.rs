@@ -8,13 +8,13 @@
 //! [`Session::scenario`] is the scenario as it stands — base parameters, the script so far and,
 //! when paused, the cursor — which is what the address bar shows.
 
-use super::scene::Selection;
 use crate::labs::{self, Lab, RecordView, Sim};
 use crate::scenario::{link, Scenario};
 use crate::sim::command::Action;
 use crate::sim::net::LinkParams;
 use crate::sim::time::Instant;
 use crate::sim::NetSetting;
+use crate::viz::scene::Selection;
 use std::collections::BTreeSet;
 
 /// The speeds the display clock offers, slowest first.
@@ -39,9 +39,9 @@ const RECORD_CACHE: usize = 6_000;
 /// by making the same changes in the same order: every method below that moves or changes the
 /// simulation goes through [`Session::apply`], which also appends the change to
 /// [`Session::journal`] when one is kept. What only the page shows (play state, speed,
-/// selection) is not an `Op`.
+/// selection) is not an `Change`.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Op {
+pub enum Change {
     /// Replace the whole session by this scenario, at its cursor (`Session::from_scenario`).
     Load(Scenario),
     /// Run the engine to this instant (within the frame budget; stops at a violation).
@@ -64,24 +64,24 @@ pub enum Op {
     CancelOpen,
 }
 
-impl Op {
+impl Change {
     /// One line of text: `load <link>`, `run <us>`, `seek <us>`, `step`, `act <action>`,
     /// `rebuild <link>`.
     pub fn to_text(&self) -> String {
         match self {
-            Op::Load(s) => format!("load {}", link::encode(s)),
-            Op::RunTo(t) => format!("run {t}"),
-            Op::Seek(t) => format!("seek {t}"),
-            Op::Step => "step".to_string(),
-            Op::Act(a) => format!("act {}", a.to_text()),
-            Op::Rebuild(s) => format!("rebuild {}", link::encode(s)),
-            Op::Open(s) => format!("open {}", link::encode(s)),
-            Op::Opened => "opened".to_string(),
-            Op::CancelOpen => "cancel-open".to_string(),
+            Change::Load(s) => format!("load {}", link::encode(s)),
+            Change::RunTo(t) => format!("run {t}"),
+            Change::Seek(t) => format!("seek {t}"),
+            Change::Step => "step".to_string(),
+            Change::Act(a) => format!("act {}", a.to_text()),
+            Change::Rebuild(s) => format!("rebuild {}", link::encode(s)),
+            Change::Open(s) => format!("open {}", link::encode(s)),
+            Change::Opened => "opened".to_string(),
+            Change::CancelOpen => "cancel-open".to_string(),
         }
     }
 
-    pub fn parse(text: &str) -> Result<Op, String> {
+    pub fn parse(text: &str) -> Result<Change, String> {
         let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
         let us = |v: &str| {
             v.parse::<u64>()
@@ -89,15 +89,15 @@ impl Op {
         };
         let scenario = |v: &str| link::decode(v).map_err(|e| e.0);
         Ok(match word {
-            "load" => Op::Load(scenario(rest)?),
-            "run" => Op::RunTo(us(rest)?),
-            "seek" => Op::Seek(us(rest)?),
-            "step" if rest.is_empty() => Op::Step,
-            "act" => Op::Act(Action::parse(rest)?),
-            "rebuild" => Op::Rebuild(scenario(rest)?),
-            "open" => Op::Open(scenario(rest)?),
-            "opened" if rest.is_empty() => Op::Opened,
-            "cancel-open" if rest.is_empty() => Op::CancelOpen,
+            "load" => Change::Load(scenario(rest)?),
+            "run" => Change::RunTo(us(rest)?),
+            "seek" => Change::Seek(us(rest)?),
+            "step" if rest.is_empty() => Change::Step,
+            "act" => Change::Act(Action::parse(rest)?),
+            "rebuild" => Change::Rebuild(scenario(rest)?),
+            "open" => Change::Open(scenario(rest)?),
+            "opened" if rest.is_empty() => Change::Opened,
+            "cancel-open" if rest.is_empty() => Change::CancelOpen,
             _ => return Err(format!("unknown session change '{text}'")),
         })
     }
@@ -225,8 +225,8 @@ pub struct Session {
     /// Bumped whenever the simulation is rebuilt (controls re-read their values).
     pub generation: u64,
     /// The changes made since the journal was last drained, while one is kept (a replica
-    /// follows this session); see [`Op`].
-    pub journal: Option<Vec<Op>>,
+    /// follows this session); see [`Change`].
+    pub journal: Option<Vec<Change>>,
     /// A scenario being opened in the background, which replaces this run when ready.
     pub opening: Option<Opening>,
     /// Why play stopped by itself at an instant it could not get past, until the page shows it.
@@ -328,6 +328,20 @@ impl Session {
         s
     }
 
+    /// `S1` for a node (its label), `C0` for a client.
+    pub fn endpoint_name(&self, e: u32) -> String {
+        let n = self.sim().n();
+        if e < n {
+            self.sim()
+                .nodes()
+                .into_iter()
+                .nth(e as usize)
+                .map_or_else(|| format!("node {e}"), |nv| nv.label)
+        } else {
+            format!("C{}", e - n)
+        }
+    }
+
     /// The main canvas the link names: 0 for the topology, k for the lab's stage k - 1.
     pub fn stage_ix(&self) -> u8 {
         let lab = self.sim.lab();
@@ -405,7 +419,7 @@ impl Session {
                 target = target.max(due.0);
             }
         }
-        let violated = self.apply(Op::RunTo(target)).unwrap_or(false);
+        let violated = self.apply(Change::RunTo(target)).unwrap_or(false);
         if violated {
             self.playing = false;
             self.carry_us = 0.0;
@@ -419,29 +433,29 @@ impl Session {
 
     /// Makes one change to the simulation (journalled when a journal is kept). Returns whether
     /// a property was violated on the way (`RunTo`, `Step`). On error the session is unchanged.
-    pub fn apply(&mut self, op: Op) -> Result<bool, String> {
+    pub fn apply(&mut self, op: Change) -> Result<bool, String> {
         let mut violated = false;
         match &op {
-            Op::Load(s) => self.replace_with(Session::from_scenario(s)?),
-            Op::Open(s) => self.opening = Some(Opening::new(s)?),
-            Op::Opened => {
+            Change::Load(s) => self.replace_with(Session::from_scenario(s)?),
+            Change::Open(s) => self.opening = Some(Opening::new(s)?),
+            Change::Opened => {
                 let mut o = self.opening.take().ok_or("nothing is being opened")?;
                 o.finish()?;
                 self.replace_with(o.into_session());
             }
-            Op::CancelOpen => self.opening = None,
-            Op::RunTo(target) => {
+            Change::CancelOpen => self.opening = None,
+            Change::RunTo(target) => {
                 violated = self.run_to(*target);
                 self.sync_records();
                 self.repaint = true;
             }
-            Op::Seek(t) => {
+            Change::Seek(t) => {
                 self.sim
                     .seek(Instant((*t).min(crate::sim::time::MAX_DURATION_US)));
                 self.carry_us = 0.0;
                 self.reload_records();
             }
-            Op::Step => {
+            Change::Step => {
                 if let Some(info) = self.sim.step() {
                     if info.violation {
                         violated = true;
@@ -451,7 +465,7 @@ impl Session {
                 self.sync_records();
                 self.repaint = true;
             }
-            Op::Act(action) => {
+            Change::Act(action) => {
                 let now = self.now_us();
                 self.sim.act(action.clone())?;
                 // The future after `now` was cut off: forget what we saw of it.
@@ -461,7 +475,7 @@ impl Session {
                 self.sync_records();
                 self.repaint = true;
             }
-            Op::Rebuild(base) => self.rebuild_now(base.clone())?,
+            Change::Rebuild(base) => self.rebuild_now(base.clone())?,
         }
         self.record(op);
         Ok(violated)
@@ -482,27 +496,27 @@ impl Session {
     /// Starts keeping a journal for a replica and returns the changes that make a fresh
     /// replica equal to this session now: its scenario with the cursor at the exact instant,
     /// and the scenario being opened, if one is.
-    pub fn start_journal(&mut self) -> Vec<Op> {
+    pub fn start_journal(&mut self) -> Vec<Change> {
         self.journal = Some(Vec::new());
         let mut s = self.scenario();
         s.cursor_us = Some(self.now_us());
-        let mut ops = vec![Op::Load(s)];
+        let mut ops = vec![Change::Load(s)];
         if let Some(o) = &self.opening {
-            ops.push(Op::Open(o.scenario().clone()));
+            ops.push(Change::Open(o.scenario().clone()));
         }
         ops
     }
 
-    /// Replays up to `max_events` more of the scenario being opened (not an [`Op`]: what is
+    /// Replays up to `max_events` more of the scenario being opened (not an [`Change`]: what is
     /// on screen does not change). `None` when nothing is being opened; `Some(Ok(true))` when
-    /// it is ready for [`Op::Opened`]; an error when it cannot be opened (then
-    /// [`Op::CancelOpen`]).
+    /// it is ready for [`Change::Opened`]; an error when it cannot be opened (then
+    /// [`Change::CancelOpen`]).
     pub fn work_on_opening(&mut self, max_events: u64) -> Option<Result<bool, String>> {
         self.opening.as_mut().map(|o| o.work(max_events))
     }
 
     /// The changes since the last call, oldest first (empty when no journal is kept).
-    pub fn drain_journal(&mut self) -> Vec<Op> {
+    pub fn drain_journal(&mut self) -> Vec<Change> {
         self.journal
             .as_mut()
             .map(std::mem::take)
@@ -543,13 +557,13 @@ impl Session {
 
     /// Moves the cursor to `t_us` (exactly the state of a fresh run to that instant).
     pub fn seek(&mut self, t_us: u64) {
-        let _ = self.apply(Op::Seek(t_us));
+        let _ = self.apply(Change::Seek(t_us));
     }
 
     /// Processes the next event (or command), pausing first.
     pub fn step_forward(&mut self) {
         self.play(false);
-        let _ = self.apply(Op::Step);
+        let _ = self.apply(Change::Step);
     }
 
     /// Goes back to the previous instant at which something happened.
@@ -567,7 +581,7 @@ impl Session {
 
     /// Records an intervention at the current instant (a branch if the cursor is in the past).
     pub fn act(&mut self, action: Action) -> Result<(), String> {
-        self.apply(Op::Act(action)).map(|_| ())
+        self.apply(Change::Act(action)).map(|_| ())
     }
 
     /// Changes a network setting for every link, as a command at the cursor.
@@ -581,7 +595,7 @@ impl Session {
     /// Rebuilds with new base parameters, keeping the script (where it still fits) and the
     /// cursor. On failure the session is unchanged.
     pub fn rebuild(&mut self, base: Scenario) -> Result<(), String> {
-        self.apply(Op::Rebuild(base)).map(|_| ())
+        self.apply(Change::Rebuild(base)).map(|_| ())
     }
 
     fn rebuild_now(&mut self, mut base: Scenario) -> Result<(), String> {
@@ -642,21 +656,21 @@ impl Session {
     }
 
     /// Replaces the whole session by another scenario (a preset, a pasted link): at once when
-    /// it replays within [`QUICK_OPEN_EVENTS`], else in the background ([`Op::Open`]).
+    /// it replays within [`QUICK_OPEN_EVENTS`], else in the background ([`Change::Open`]).
     pub fn load(&mut self, s: &Scenario) -> Result<(), String> {
         let mut opening = Opening::new(s)?;
         if opening.work(QUICK_OPEN_EVENTS)? {
             self.replace_with(opening.into_session());
-            self.record(Op::Load(s.clone()));
+            self.record(Change::Load(s.clone()));
         } else {
             self.opening = Some(opening);
-            self.record(Op::Open(s.clone()));
+            self.record(Change::Open(s.clone()));
         }
         Ok(())
     }
 
     /// Appends a change made to the journal, when one is kept.
-    fn record(&mut self, op: Op) {
+    fn record(&mut self, op: Change) {
         if let Some(j) = &mut self.journal {
             j.push(op);
         }
@@ -874,15 +888,15 @@ mod tests {
     /// Applies `main`'s journal to `replica` through its text form, as the paint worker does.
     fn follow(replica: &mut Option<Session>, main: &mut Session, skip_acts: bool) {
         for op in main.drain_journal() {
-            let op = Op::parse(&op.to_text()).unwrap_or_else(|e| panic!("{e}: {op:?}"));
-            if skip_acts && matches!(op, Op::Act(_)) {
+            let op = Change::parse(&op.to_text()).unwrap_or_else(|e| panic!("{e}: {op:?}"));
+            if skip_acts && matches!(op, Change::Act(_)) {
                 continue;
             }
             match (replica.as_mut(), op) {
                 (Some(r), op) => {
                     r.apply(op).unwrap();
                 }
-                (None, Op::Load(s)) => *replica = Some(Session::from_scenario(&s).unwrap()),
+                (None, Change::Load(s)) => *replica = Some(Session::from_scenario(&s).unwrap()),
                 (None, op) => panic!("a replica starts with a load, not {op:?}"),
             }
         }
@@ -967,14 +981,14 @@ mod tests {
     fn session_changes_read_back_from_their_text() {
         let s = link::decode("#/raft?n=5&seed=1&lat=20..80ms&clients=1").unwrap();
         for op in [
-            Op::Load(s.clone()),
-            Op::RunTo(1_234_567),
-            Op::Seek(0),
-            Op::Step,
-            Op::Act(Action::Crash { node: 3 }),
-            Op::Rebuild(s),
+            Change::Load(s.clone()),
+            Change::RunTo(1_234_567),
+            Change::Seek(0),
+            Change::Step,
+            Change::Act(Action::Crash { node: 3 }),
+            Change::Rebuild(s),
         ] {
-            assert_eq!(Op::parse(&op.to_text()), Ok(op));
+            assert_eq!(Change::parse(&op.to_text()), Ok(op));
         }
         for bad in [
             "",
@@ -986,7 +1000,7 @@ mod tests {
             "load #/nope",
             "jump 5",
         ] {
-            assert!(Op::parse(bad).is_err(), "{bad:?} must be refused");
+            assert!(Change::parse(bad).is_err(), "{bad:?} must be refused");
         }
     }
 }

@@ -412,8 +412,8 @@ mod tests {
 
     #[test]
     fn a_real_diagram_and_topology_round_trip() {
-        use crate::viz::frame::{diagram_frame, stage_frame, FrameView};
-        use crate::viz::session::Session;
+        use crate::play::frame::{diagram_frame, stage_frame, FrameView};
+        use crate::play::session::Session;
         let (mut s, _) = Session::open("#/raft?n=5&seed=3&lat=20..80ms&clients=2");
         s.seek(2_000_000);
         let view = FrameView::sized((800.0, 500.0), (1200.0, 260.0));
