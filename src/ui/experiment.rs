@@ -38,25 +38,44 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// The experiment bench, the panel's state: the experiment chosen, what was typed, the run
+/// and the last error. Shared by the panel's parts and handlers (clones share it).
+#[derive(Clone)]
+struct Bench {
+    /// The lab's experiments, from the registry.
+    experiments: &'static [&'static ExperimentSpec],
+    /// Which of them is chosen.
+    chosen: Var<usize>,
+    /// What was typed, by key; the spec's defaults fill the rest.
+    given: Var<Vec<(String, String)>>,
+    run: Run,
+    error: Var<Option<String>>,
+}
+
+impl Bench {
+    /// The experiment chosen (inside an effect, followed).
+    fn spec(&self) -> &'static ExperimentSpec {
+        self.experiments[self.chosen.get().min(self.experiments.len() - 1)]
+    }
+}
+
 /// The panel for the lab on show; nothing when it has no experiments.
 pub fn experiment_panel(
     shell: Shell,
     // The lab's experiments, from the registry.
     experiments: &'static [&'static ExperimentSpec],
 ) -> El {
-    let chosen = Var::new(0usize);
-    let spec = {
-        let chosen = chosen.clone();
-        move || experiments[chosen.get().min(experiments.len() - 1)]
+    let bench = Bench {
+        experiments,
+        chosen: Var::new(0usize),
+        given: Var::new(Vec::new()),
+        run: Run {
+            job: Rc::new(Cell::new(None)),
+            progress: Var::new(None),
+            report: Var::new(None),
+        },
+        error: Var::new(None),
     };
-    // What was typed, by key; the spec's defaults fill the rest.
-    let given = Var::new(Vec::<(String, String)>::new());
-    let run = Run {
-        job: Rc::new(Cell::new(None)),
-        progress: Var::new(None),
-        report: Var::new(None),
-    };
-    let error = Var::new(None::<String>);
     let resized = Var::new(0u32);
     // The listener is removed, and a run stopped, when the panel is taken out of the page.
     {
@@ -65,67 +84,42 @@ pub fn experiment_panel(
             resized.update(|r| *r = r.wrapping_add(1))
         });
     }
-    dom::own(Box::new(CancelOnDrop(run.job.clone())));
+    dom::own(Box::new(CancelOnDrop(bench.run.job.clone())));
+    let canvas_el = report_chart(shell, resized, bench.run.report.clone());
 
-    let start = {
-        let (chosen, given, run, error) =
-            (chosen.clone(), given.clone(), run.clone(), error.clone());
-        move |_: web_sys::Event| {
-            let spec = experiments[chosen.get_untracked().min(experiments.len() - 1)];
-            let values = match spec.values(&given.get_untracked()) {
-                Ok(v) => v,
-                Err(e) => return error.set(Some(e)),
-            };
-            error.set(None);
-            if let Some(old) = run.job.take() {
-                jobs::cancel(old);
-            }
-            let planned = values
-                .get("trials")
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(0);
-            run.progress.set(Some((0, planned)));
-            // The trials run in the job worker; the panel hears their progress and report.
-            let (r, error) = (run.clone(), error.clone());
-            let job = jobs::run_experiment(spec.id, values, move |event| match event {
-                JobEvent::Progress(done, total) => r.progress.set(Some((done, total))),
-                JobEvent::Done(report) => {
-                    r.job.set(None);
-                    r.progress.set(None);
-                    r.report.set(Some(*report));
-                }
-                JobEvent::Failed(why) => {
-                    r.job.set(None);
-                    r.progress.set(None);
-                    error.set(Some(why));
-                }
-            });
-            run.job.set(Some(job));
-        }
-    };
-    let cancel = {
-        let (run, error) = (run.clone(), error.clone());
-        move |_: web_sys::Event| {
-            if let Some(job) = run.job.take() {
-                jobs::cancel(job);
-            }
-            let done = run.progress.get_untracked().map(|p| p.0);
-            run.progress.set(None);
-            error.set(Some(format!(
-                "Cancelled after {} trials.",
-                done.unwrap_or(0)
-            )));
-        }
-    };
-    let running = {
-        let progress = run.progress.clone();
-        move || progress.get().is_some()
-    };
-    let not_running = {
-        let running = running.clone();
-        move || !running()
-    };
+    let (title, summary, params) = (bench.clone(), bench.clone(), bench.clone());
+    let (error, report) = (bench.error.clone(), bench.run.report.clone());
+    el("section")
+        .class("card experiment")
+        .attr("aria-label", "Experiment")
+        .child(el("h2").text_with(move || title.spec().title.to_string()))
+        .child(experiment_picker(&bench))
+        .child(
+            el("p")
+                .class("muted small")
+                .text_with(move || summary.spec().summary.to_string()),
+        )
+        .dynamic(move || {
+            params
+                .spec()
+                .params
+                .iter()
+                .map(|p| param_control(p, &params))
+                .collect::<Vec<El>>()
+        })
+        .child(run_controls(&bench))
+        .dynamic(move || {
+            error
+                .get()
+                .map(|e| el("p").class("muted small").attr("role", "status").text(&e))
+        })
+        .child(canvas_el)
+        .dynamic(move || report.get().as_ref().map(report_tables).unwrap_or_default())
+}
 
+/// The canvas with the report's first chart, drawn again whenever the report, the page's size
+/// (`resized`) or presenter mode changes.
+fn report_chart(shell: Shell, resized: Var<u32>, report: Var<Option<Report>>) -> El {
     let canvas_el = el("canvas")
         .class("chart")
         .attr("height", "200")
@@ -138,7 +132,7 @@ pub fn experiment_panel(
 
     // Draw whenever the report or the size changes.
     {
-        let (resized, report) = (resized.clone(), run.report.clone());
+        let resized = resized.clone();
         dom::effect(move || {
             resized.get();
             shell.presenter.get();
@@ -150,114 +144,150 @@ pub fn experiment_panel(
     // That first run came before the canvas is in the page (it has no width yet): draw again
     // once it is (the effects a change schedules run after the panel is put in the page).
     resized.update(|r| *r = r.wrapping_add(1));
+    canvas_el
+}
 
-    let pick = {
-        let (given, report) = (given.clone(), run.report.clone());
-        move |ev: web_sys::Event| {
-            if let Ok(i) = dom::event_value(&ev).parse::<usize>() {
-                chosen.set(i.min(experiments.len() - 1));
-                given.set(Vec::new());
-                report.set(None);
-            }
+/// The experiment picker, when the lab has more than one: picking one forgets what was typed
+/// and the last report.
+fn experiment_picker(bench: &Bench) -> Option<El> {
+    let experiments = bench.experiments;
+    let bench = bench.clone();
+    let pick = move |ev: web_sys::Event| {
+        if let Ok(i) = dom::event_value(&ev).parse::<usize>() {
+            bench.chosen.set(i.min(experiments.len() - 1));
+            bench.given.set(Vec::new());
+            bench.run.report.set(None);
         }
     };
-    let set_param = {
-        let given = given.clone();
-        move |key: &'static str, value: String| {
-            given.update(|g| {
-                g.retain(|(k, _)| k != key);
-                g.push((key.to_string(), value));
-            });
-        }
+    (experiments.len() > 1).then(|| {
+        el("select")
+            .attr("aria-label", "Experiment")
+            .on("change", pick)
+            .children(
+                experiments
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| el("option").attr("value", &i.to_string()).text(e.title)),
+            )
+    })
+}
+
+/// The Run and Cancel buttons, and while a run is under way its progress bar.
+fn run_controls(bench: &Bench) -> El {
+    let running = {
+        let progress = bench.run.progress.clone();
+        move || progress.get().is_some()
     };
-    let (title_spec, summary_spec, params_spec) = (spec.clone(), spec.clone(), spec);
-    let progress = run.progress.clone();
-    let report = run.report.clone();
-    el("section")
-        .class("card experiment")
-        .attr("aria-label", "Experiment")
-        .child(el("h2").text_with(move || title_spec().title.to_string()))
-        .child((experiments.len() > 1).then(|| {
-            el("select")
-                .attr("aria-label", "Experiment")
-                .on("change", pick)
-                .children(
-                    experiments
-                        .iter()
-                        .enumerate()
-                        .map(|(i, e)| el("option").attr("value", &i.to_string()).text(e.title)),
-                )
-        }))
+    let not_running = {
+        let running = running.clone();
+        move || !running()
+    };
+    let (start, cancel) = (bench.clone(), bench.clone());
+    let progress = bench.run.progress.clone();
+    el("div")
+        .class("row")
         .child(
-            el("p")
-                .class("muted small")
-                .text_with(move || summary_spec().summary.to_string()),
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Run the experiment")
+                .flag_with("disabled", running)
+                .on("click", move |_| start_run(&start))
+                .text("Run"),
         )
-        .dynamic(move || {
-            params_spec()
-                .params
-                .iter()
-                .map(|p| param_control(p, given.clone(), set_param.clone()))
-                .collect::<Vec<El>>()
-        })
         .child(
-            el("div")
-                .class("row")
-                .child(
-                    el("button")
-                        .class("btn")
-                        .attr("aria-label", "Run the experiment")
-                        .flag_with("disabled", running)
-                        .on("click", start)
-                        .text("Run"),
-                )
-                .child(
-                    el("button")
-                        .class("btn")
-                        .attr("aria-label", "Cancel the experiment")
-                        .flag_with("disabled", not_running)
-                        .on("click", cancel)
-                        .text("Cancel"),
-                )
-                .dynamic(move || {
-                    progress
-                        .get()
-                        .map(|(done, total)| {
-                            vec![
-                                el("progress")
-                                    .class("exp-progress")
-                                    .attr("aria-label", "Trials done")
-                                    .attr("max", &total.to_string())
-                                    .attr("value", &done.to_string()),
-                                el("span")
-                                    .class("muted small mono")
-                                    .text(&format!("{done}/{total}")),
-                            ]
-                        })
-                        .unwrap_or_default()
-                }),
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Cancel the experiment")
+                .flag_with("disabled", not_running)
+                .on("click", move |_| cancel_run(&cancel))
+                .text("Cancel"),
         )
-        .dynamic(move || {
-            error
-                .get()
-                .map(|e| el("p").class("muted small").attr("role", "status").text(&e))
-        })
-        .child(canvas_el)
-        .dynamic(move || report.get().as_ref().map(report_tables).unwrap_or_default())
+        .dynamic(move || progress.get().map(progress_bar).unwrap_or_default())
+}
+
+/// A run's progress: a bar and the trials done of those planned.
+fn progress_bar((done, total): (u32, u32)) -> Vec<El> {
+    vec![
+        el("progress")
+            .class("exp-progress")
+            .attr("aria-label", "Trials done")
+            .attr("max", &total.to_string())
+            .attr("value", &done.to_string()),
+        el("span")
+            .class("muted small mono")
+            .text(&format!("{done}/{total}")),
+    ]
+}
+
+/// Runs the chosen experiment with the parameters given, in place of a run under way; or says
+/// why the parameters will not do.
+fn start_run(bench: &Bench) {
+    let experiments = bench.experiments;
+    let spec = experiments[bench.chosen.get_untracked().min(experiments.len() - 1)];
+    let values = match spec.values(&bench.given.get_untracked()) {
+        Ok(v) => v,
+        Err(e) => return bench.error.set(Some(e)),
+    };
+    bench.error.set(None);
+    let run = &bench.run;
+    if let Some(old) = run.job.take() {
+        jobs::cancel(old);
+    }
+    let planned = values
+        .get("trials")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    run.progress.set(Some((0, planned)));
+    // The trials run in the job worker; the panel hears their progress and report.
+    let (r, error) = (run.clone(), bench.error.clone());
+    let job = jobs::run_experiment(spec.id, values, move |event| match event {
+        JobEvent::Progress(done, total) => r.progress.set(Some((done, total))),
+        JobEvent::Done(report) => {
+            r.job.set(None);
+            r.progress.set(None);
+            r.report.set(Some(*report));
+        }
+        JobEvent::Failed(why) => {
+            r.job.set(None);
+            r.progress.set(None);
+            error.set(Some(why));
+        }
+    });
+    run.job.set(Some(job));
+}
+
+/// Stops the run under way and says how far it got.
+fn cancel_run(bench: &Bench) {
+    let run = &bench.run;
+    if let Some(job) = run.job.take() {
+        jobs::cancel(job);
+    }
+    let done = run.progress.get_untracked().map(|p| p.0);
+    run.progress.set(None);
+    bench.error.set(Some(format!(
+        "Cancelled after {} trials.",
+        done.unwrap_or(0)
+    )));
 }
 
 /// One parameter's control, showing what was typed or the default.
-fn param_control(
-    spec: &'static ParamSpec,
-    given: Var<Vec<(String, String)>>,
-    set: impl Fn(&'static str, String) + Clone + 'static,
-) -> El {
-    let value = move || {
-        given
-            .get()
-            .iter()
-            .find(|(k, _)| k == spec.key)
-            .map_or(spec.default.to_string(), |(_, v)| v.clone())
+fn param_control(spec: &'static ParamSpec, bench: &Bench) -> El {
+    let value = {
+        let given = bench.given.clone();
+        move || {
+            given
+                .get()
+                .iter()
+                .find(|(k, _)| k == spec.key)
+                .map_or(spec.default.to_string(), |(_, v)| v.clone())
+        }
+    };
+    let given = bench.given.clone();
+    let set = move |value: String| {
+        given.update(|g| {
+            g.retain(|(k, _)| k != spec.key);
+            g.push((spec.key.to_string(), value));
+        });
     };
     let id = format!("exp-{}", spec.key);
     let kind = match spec.kind {
@@ -281,7 +311,7 @@ fn param_control(
                 .attr("aria-label", spec.label)
                 .attr("spellcheck", "false")
                 .prop_with("value", move || value().into())
-                .on("change", move |ev| set(spec.key, dom::event_value(&ev))),
+                .on("change", move |ev| set(dom::event_value(&ev))),
         )
 }
 

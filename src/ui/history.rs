@@ -74,6 +74,8 @@ fn run_check(history: History, model: Model, live: bool, at_us: u64) -> Result<C
     })
 }
 
+/// A time in the running lab as its clock shows it (`12.345 s`); in an imported history, as
+/// the history's own duration (`1.5s`).
 fn time_text(live: bool, us: u64) -> String {
     if live {
         clock_text(us)
@@ -82,435 +84,461 @@ fn time_text(live: bool, us: u64) -> String {
     }
 }
 
+/// The panel's own state, shared by its parts. Handles: clones share the values.
+#[derive(Clone)]
+struct Panel {
+    shell: Shell,
+    checked: Rc<RefCell<Option<Checked>>>,
+    /// Bumped when `checked` changes (the stored value is not reactive itself).
+    version: Var<u64>,
+    /// The operation clicked on the timeline.
+    selected: Var<Option<usize>>,
+    error: Var<Option<String>>,
+    /// Whether the form for a pasted or opened history is shown.
+    open: Var<bool>,
+    /// The form's history text, format, model and initial value.
+    text: Var<String>,
+    format: Var<String>,
+    model: Var<String>,
+    initial: Var<String>,
+    /// The timeline's layout and the presenter scale it was drawn at.
+    layout: Rc<RefCell<Option<(OpLayout, f64)>>>,
+    /// Bumped when the window is resized.
+    resized: Var<u32>,
+}
+
 /// The panel.
 pub fn history_panel(shell: Shell) -> El {
-    let checked: Rc<RefCell<Option<Checked>>> = Rc::new(RefCell::new(None));
-    // Bumped when `checked` changes (the stored value is not reactive itself).
-    let version = Var::new(0u64);
-    let selected = Var::new(None::<usize>);
-    let error = Var::new(None::<String>);
-    let open = Var::new(false);
-    let text = Var::new(String::new());
-    let format = Var::new(Format::JepsenEdn.name().to_string());
-    let model = Var::new(ModelKind::Register.name().to_string());
-    let initial = Var::new(String::new());
-    // The timeline's layout and the presenter scale it was drawn at.
-    let layout: Rc<RefCell<Option<(OpLayout, f64)>>> = Rc::new(RefCell::new(None));
-    let resized = Var::new(0u32);
+    let p = Panel::new(shell);
     // Removed when the panel is taken out of the page.
     {
-        let resized = resized.clone();
+        let resized = p.resized.clone();
         dom::listen_window("resize", move |_| {
             resized.update(|r| *r = r.wrapping_add(1))
         });
     }
+    let canvas = timeline_canvas(&p);
+    let (import, errors, verdict, hidden, details) =
+        (p.clone(), p.clone(), p.clone(), p.clone(), p.clone());
+    el("section")
+        .class("card history")
+        .attr("aria-label", "Client history")
+        .child(el("h2").text("Client history — linearizable?"))
+        .child(check_buttons(&p))
+        .dynamic(move || import.open.get().then(|| import_view(&import)))
+        .dynamic(move || errors.error_view())
+        .dynamic(move || verdict.verdict())
+        .child(canvas)
+        .text_with(move || hidden.hidden_note().unwrap_or_default())
+        .dynamic(move || details.details())
+}
 
-    let show = {
-        let (checked, selected, error, version) = (
-            checked.clone(),
-            selected.clone(),
-            error.clone(),
-            version.clone(),
-        );
-        move |c: Result<Checked, String>| match c {
+impl Panel {
+    /// A panel with nothing checked and the form closed.
+    fn new(shell: Shell) -> Panel {
+        Panel {
+            shell,
+            checked: Rc::new(RefCell::new(None)),
+            version: Var::new(0u64),
+            selected: Var::new(None::<usize>),
+            error: Var::new(None::<String>),
+            open: Var::new(false),
+            text: Var::new(String::new()),
+            format: Var::new(Format::JepsenEdn.name().to_string()),
+            model: Var::new(ModelKind::Register.name().to_string()),
+            initial: Var::new(String::new()),
+            layout: Rc::new(RefCell::new(None)),
+            resized: Var::new(0u32),
+        }
+    }
+
+    /// Shows a check's result (clearing the selection and the error), or why it failed.
+    fn show(&self, c: Result<Checked, String>) {
+        match c {
             Ok(c) => {
-                *checked.borrow_mut() = Some(c);
-                selected.set(None);
-                error.set(None);
-                version.update(|v| *v += 1);
+                *self.checked.borrow_mut() = Some(c);
+                self.selected.set(None);
+                self.error.set(None);
+                self.version.update(|v| *v += 1);
             }
-            Err(e) => error.set(Some(e)),
+            Err(e) => self.error.set(Some(e)),
         }
-    };
-    let check_run = {
-        let (show, error) = (show.clone(), error.clone());
-        move |_: web_sys::Event| {
-            let got = shell.with(|s| (s.sim().check_history(), s.now_us(), s.sim().clients()));
-            match got {
-                Some((Some((h, kind)), now, _)) => {
-                    show(run_check(h, Model::new(kind, None), true, now))
-                }
-                Some((None, _, _)) => error.set(Some(
-                    "This lab's clients do not use an object the checker knows, or the run is so long \
-                     that its first operations were dropped."
-                        .into(),
-                )),
-                None => {}
+    }
+
+    /// Checks the running lab's client history up to the cursor.
+    fn check_run(&self) {
+        let got = self
+            .shell
+            .with(|s| (s.sim().check_history(), s.now_us(), s.sim().clients()));
+        match got {
+            Some((Some((h, kind)), now, _)) => {
+                self.show(run_check(h, Model::new(kind, None), true, now))
             }
+            Some((None, _, _)) => self.error.set(Some(
+                "This lab's clients do not use an object the checker knows, or the run is so long \
+                 that its first operations were dropped."
+                    .into(),
+            )),
+            None => {}
         }
-    };
-    let check_import = {
-        let (show, error, format, model, text, initial) = (
-            show.clone(),
-            error.clone(),
-            format.clone(),
-            model.clone(),
-            text.clone(),
-            initial.clone(),
-        );
-        move |_: web_sys::Event| {
-            let Ok(fmt) = format.get_untracked().parse::<Format>() else {
-                error.set(Some("Choose a format.".into()));
-                return;
-            };
-            let Ok(kind) = model.get_untracked().parse::<ModelKind>() else {
-                error.set(Some("Choose a model.".into()));
-                return;
-            };
-            let src = text.get_untracked();
-            if src.trim().is_empty() {
-                error.set(Some("Paste a history or open a file first.".into()));
-                return;
-            }
-            let history = match parse_history(&src, fmt) {
-                Ok(h) => h,
-                Err(e) => {
-                    error.set(Some(format!(
-                        "This history could not be read as {fmt}: {e}"
-                    )));
-                    return;
-                }
-            };
-            let init = initial.get_untracked();
-            let init = init.trim();
-            let init = (kind != ModelKind::Kv && !init.is_empty() && init != "nil")
-                .then(|| Value::from(init));
-            show(run_check(history, Model::new(kind, init), false, 0));
+    }
+
+    /// Checks the history in the form, read in its format against its model.
+    fn check_import(&self) {
+        let error = &self.error;
+        let Ok(fmt) = self.format.get_untracked().parse::<Format>() else {
+            error.set(Some("Choose a format.".into()));
+            return;
+        };
+        let Ok(kind) = self.model.get_untracked().parse::<ModelKind>() else {
+            error.set(Some("Choose a model.".into()));
+            return;
+        };
+        let src = self.text.get_untracked();
+        if src.trim().is_empty() {
+            error.set(Some("Paste a history or open a file first.".into()));
+            return;
         }
-    };
-    let on_file = {
-        let (error, format, text) = (error.clone(), format.clone(), text.clone());
-        move |ev: web_sys::Event| {
-            let Some(input) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            else {
-                return;
-            };
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
-            if file.size() > MAX_FILE_BYTES {
+        let history = match parse_history(&src, fmt) {
+            Ok(h) => h,
+            Err(e) => {
                 error.set(Some(format!(
-                    "{} is {} MB; the page reads files up to 32 MB (use `dsplay check` for larger ones).",
-                    file.name(),
-                    crate::sim::time::fixed(file.size() / 1_048_576.0, 0)
+                    "This history could not be read as {fmt}: {e}"
                 )));
                 return;
             }
-            let name = file.name().to_ascii_lowercase();
-            if name.ends_with(".json") {
-                format.set(Format::Json.name().into());
-            } else if name.ends_with(".log") {
-                format.set(Format::PorcupineEtcd.name().into());
-            }
-            let Ok(reader) = web_sys::FileReader::new() else {
-                return;
-            };
-            let r = reader.clone();
-            let (text, err) = (text.clone(), error.clone());
-            let onload =
-                Closure::once_into_js(move || match r.result().ok().and_then(|v| v.as_string()) {
-                    Some(t) => {
-                        text.set(t);
-                        err.set(None);
-                    }
-                    None => {
-                        err.set(Some("The file could not be read as text.".into()));
-                    }
-                });
-            reader.set_onload(Some(onload.unchecked_ref()));
-            if reader.read_as_text(&file).is_err() {
-                error.set(Some("The file could not be read.".into()));
-            }
-        }
-    };
-
-    let has_result = {
-        let (checked, version) = (checked.clone(), version.clone());
-        move || {
-            version.get();
-            checked.borrow().is_some()
-        }
-    };
-    let canvas_el = el("canvas")
-        .class("optimeline")
-        .class_when("empty", move || !has_result())
-        .attr("role", "img");
-    let canvas: web_sys::HtmlCanvasElement = canvas_el.0.clone().unchecked_into();
-
-    // Paint whenever the result, the selection or the size changes.
-    {
-        let (version, resized, selected, checked, layout, c) = (
-            version.clone(),
-            resized.clone(),
-            selected.clone(),
-            checked.clone(),
-            layout.clone(),
-            canvas.clone(),
-        );
-        dom::effect(move || {
-            version.get();
-            resized.get();
-            shell.presenter.get();
-            let sel = selected.get();
-            let scale = super::clock::style(&shell).scale;
-            let l = checked
-                .borrow()
-                .as_ref()
-                .map(|ch| paint_timeline(&c, ch, sel, scale));
-            *layout.borrow_mut() = l.flatten().map(|l| (l, scale));
-        });
+        };
+        let init = self.initial.get_untracked();
+        let init = init.trim();
+        let init =
+            (kind != ModelKind::Kv && !init.is_empty() && init != "nil").then(|| Value::from(init));
+        self.show(run_check(history, Model::new(kind, init), false, 0));
     }
 
-    let click = {
-        let (checked, layout, selected, c) = (
-            checked.clone(),
-            layout.clone(),
-            selected.clone(),
-            canvas.clone(),
-        );
-        move |ev: web_sys::Event| {
-            let Some(ev) = ev.dyn_ref::<MouseEvent>() else {
-                return;
-            };
-            let r = c.get_bounding_client_rect();
-            let (x, y) = (
-                ev.client_x() as f64 - r.left(),
-                ev.client_y() as f64 - r.top(),
-            );
-            // The layout is in the chart's own units (CSS px ÷ the presenter scale).
-            let Some(op) = layout
-                .borrow()
-                .as_ref()
-                .and_then(|(l, scale)| optimeline::hit(l, x / scale, y / scale))
-            else {
-                return;
-            };
-            selected.set(Some(op));
-            let seek = checked
-                .borrow()
-                .as_ref()
-                .filter(|ch| ch.live)
-                .and_then(|ch| ch.history.operations.get(op).map(|o| o.call_us));
-            if let Some(t) = seek {
-                shell.update(|s| {
-                    s.play(false);
-                    s.seek(t)
-                });
-            }
+    /// Opens the file chosen in the form's file input: guesses its format from its name and
+    /// reads it into the form's text (refusing files over [`MAX_FILE_BYTES`]).
+    fn open_file(&self, ev: &web_sys::Event) {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        if file.size() > MAX_FILE_BYTES {
+            self.error.set(Some(format!(
+                "{} is {} MB; the page reads files up to 32 MB (use `dsplay check` for larger ones).",
+                file.name(),
+                crate::sim::time::fixed(file.size() / 1_048_576.0, 0)
+            )));
+            return;
         }
-    };
+        let name = file.name().to_ascii_lowercase();
+        if name.ends_with(".json") {
+            self.format.set(Format::Json.name().into());
+        } else if name.ends_with(".log") {
+            self.format.set(Format::PorcupineEtcd.name().into());
+        }
+        self.read_into_text(&file);
+    }
 
-    let verdict = {
-        let (checked, version) = (checked.clone(), version.clone());
-        move || {
-            version.get();
-            checked.borrow().as_ref().map(verdict_view)
+    /// Reads `file` as text into the form's text, in the background.
+    fn read_into_text(&self, file: &web_sys::File) {
+        let Ok(reader) = web_sys::FileReader::new() else {
+            return;
+        };
+        let r = reader.clone();
+        let (text, err) = (self.text.clone(), self.error.clone());
+        let onload =
+            Closure::once_into_js(move || match r.result().ok().and_then(|v| v.as_string()) {
+                Some(t) => {
+                    text.set(t);
+                    err.set(None);
+                }
+                None => {
+                    err.set(Some("The file could not be read as text.".into()));
+                }
+            });
+        reader.set_onload(Some(onload.unchecked_ref()));
+        if reader.read_as_text(file).is_err() {
+            self.error.set(Some("The file could not be read.".into()));
         }
-    };
-    let details = {
-        let (checked, version, selected) = (checked.clone(), version.clone(), selected.clone());
-        move || {
-            version.get();
-            let op = selected.get()?;
-            checked.borrow().as_ref().and_then(|ch| op_details(ch, op))
-        }
-    };
-    let hidden_note = {
-        let (checked, version) = (checked.clone(), version.clone());
-        move || {
-            version.get();
-            let n = checked.borrow().as_ref()?.history.len();
-            (n > MAX_DRAWN).then(|| {
-                format!("The timeline shows {MAX_DRAWN} of {n} operations (the last ones, or those around the one that cannot be placed).")
-            })
-        }
-    };
+    }
 
-    let import = {
-        let open = open.clone();
-        move || {
-            open.get().then(|| {
-                import_view(
-                    text.clone(),
-                    format.clone(),
-                    model.clone(),
-                    initial.clone(),
-                    on_file.clone(),
-                    check_import.clone(),
-                )
-            })
-        }
-    };
-    let errors = move || {
-        error.get().map(|e| {
+    /// Puts [`EXAMPLE`] in the form, as Jepsen EDN against a register.
+    fn load_example(&self) {
+        self.text.set(EXAMPLE.into());
+        self.format.set(Format::JepsenEdn.name().into());
+        self.model.set(ModelKind::Register.name().into());
+    }
+
+    /// Whether a history has been checked (follows `version`).
+    fn has_result(&self) -> bool {
+        self.version.get();
+        self.checked.borrow().is_some()
+    }
+
+    /// The verdict on the checked history, if there is one.
+    fn verdict(&self) -> Option<El> {
+        self.version.get();
+        self.checked.borrow().as_ref().map(verdict_view)
+    }
+
+    /// The selected operation's details, if one is selected.
+    fn details(&self) -> Option<El> {
+        self.version.get();
+        let op = self.selected.get()?;
+        self.checked
+            .borrow()
+            .as_ref()
+            .and_then(|ch| op_details(ch, op))
+    }
+
+    /// A note that the timeline leaves operations out, when it does.
+    fn hidden_note(&self) -> Option<String> {
+        self.version.get();
+        let n = self.checked.borrow().as_ref()?.history.len();
+        (n > MAX_DRAWN).then(|| {
+            format!("The timeline shows {MAX_DRAWN} of {n} operations (the last ones, or those around the one that cannot be placed).")
+        })
+    }
+
+    /// Why the last check or file could not be done, if it could not.
+    fn error_view(&self) -> Option<El> {
+        self.error.get().map(|e| {
             el("p")
                 .class("history-error")
                 .attr("role", "alert")
                 .text(&e)
         })
-    };
-    let (open_state, open_toggle) = (open.clone(), open);
+    }
 
-    el("section")
-        .class("card history")
-        .attr("aria-label", "Client history")
-        .child(el("h2").text("Client history — linearizable?"))
-        .child(
-            el("div")
-                .class("row wrap")
-                .child(
-                    el("button")
-                        .class("btn")
-                        .attr("aria-label", "Check this run")
-                        .attr("title", "Check the running lab's client history up to the cursor")
-                        .on("click", check_run)
-                        .text("Check this run"),
-                )
-                .child(
-                    el("button")
-                        .class("btn")
-                        .attr("aria-label", "Open a history")
-                        .attr_with("aria-expanded", move || Some(open_state.get().to_string()))
-                        .on("click", move |_| open_toggle.update(|o| *o = !*o))
-                        .text("Open a history…"),
-                ),
-        )
-        .dynamic(import)
-        .dynamic(errors)
-        .dynamic(verdict)
-        .child(
-            canvas_el
-                .on("click", click)
-                .attr("aria-label", "Operation timeline: one lane per client, a box per operation from call to return, numbered in the witness order; the operation that cannot be placed in vermillion. Click an operation for its details."),
-        )
-        .text_with(move || hidden_note().unwrap_or_default())
-        .dynamic(details)
+    /// Selects the operation under a click on the timeline; one of the running lab's also
+    /// pauses the simulation and seeks it to the operation's call.
+    fn select_clicked(&self, c: &web_sys::HtmlCanvasElement, ev: &web_sys::Event) {
+        let Some(ev) = ev.dyn_ref::<MouseEvent>() else {
+            return;
+        };
+        let r = c.get_bounding_client_rect();
+        let (x, y) = (
+            ev.client_x() as f64 - r.left(),
+            ev.client_y() as f64 - r.top(),
+        );
+        // The layout is in the chart's own units (CSS px ÷ the presenter scale).
+        let Some(op) = self
+            .layout
+            .borrow()
+            .as_ref()
+            .and_then(|(l, scale)| optimeline::hit(l, x / scale, y / scale))
+        else {
+            return;
+        };
+        self.selected.set(Some(op));
+        let seek = self
+            .checked
+            .borrow()
+            .as_ref()
+            .filter(|ch| ch.live)
+            .and_then(|ch| ch.history.operations.get(op).map(|o| o.call_us));
+        if let Some(t) = seek {
+            self.shell.update(|s| {
+                s.play(false);
+                s.seek(t)
+            });
+        }
+    }
 }
 
-/// The form for a pasted or opened history: its text, a file, its format, model and initial
-/// value, and the button that checks it.
-fn import_view(
-    text: Var<String>,
-    format: Var<String>,
-    model: Var<String>,
-    initial: Var<String>,
-    on_file: impl FnMut(web_sys::Event) + 'static,
-    check_import: impl FnMut(web_sys::Event) + 'static,
-) -> El {
-    let load_example = {
-        let (text, format, model) = (text.clone(), format.clone(), model.clone());
-        move |_| {
-            text.set(EXAMPLE.into());
-            format.set(Format::JepsenEdn.name().into());
-            model.set(ModelKind::Register.name().into());
-        }
-    };
-    let (text_shown, text_typed) = (text.clone(), text);
-    let (format_shown, format_picked) = (format.clone(), format);
-    let (model_shown, model_picked, model_kv) = (model.clone(), model.clone(), model);
-    let (initial_shown, initial_typed) = (initial.clone(), initial);
+/// The two ways to a history: check the running lab's, or open the form for another.
+fn check_buttons(p: &Panel) -> El {
+    let run = p.clone();
+    let (open_state, open_toggle) = (p.open.clone(), p.open.clone());
     el("div")
-        .class("import")
+        .class("row wrap")
         .child(
-            el("textarea")
-                .class("history-text")
-                .attr("aria-label", "History text")
-                .attr("spellcheck", "false")
-                .attr("rows", "6")
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Check this run")
                 .attr(
-                    "placeholder",
-                    "Paste a history: Jepsen EDN, a Porcupine log, or JSON",
+                    "title",
+                    "Check the running lab's client history up to the cursor",
                 )
-                .prop_with("value", move || text_shown.get().into())
-                .on("input", move |ev| text_typed.set(dom::event_value(&ev))),
-        )
-        .child(
-            el("div")
-                .class("row wrap")
-                .child(
-                    el("input")
-                        .attr("type", "file")
-                        .class("file")
-                        .attr("aria-label", "Open a history file")
-                        .attr("accept", ".edn,.json,.log,.txt,.clj")
-                        .on("change", on_file),
-                )
-                .child(
-                    el("button")
-                        .class("btn small")
-                        .attr("aria-label", "Load an example history")
-                        .on("click", load_example)
-                        .text("Example"),
-                ),
-        )
-        .child(
-            el("div")
-                .class("slider")
-                .child(el("label").attr("for", "hist-format").text("format"))
-                .child(
-                    el("select")
-                        .attr("id", "hist-format")
-                        .class("span2")
-                        .attr("aria-label", "History format")
-                        .on("change", move |ev| format_picked.set(dom::event_value(&ev)))
-                        .children(
-                            Format::ALL
-                                .iter()
-                                .map(|f| el("option").attr("value", f.name()).text(f.name())),
-                        )
-                        // After the options: a select takes only a value one of them has.
-                        .prop_with("value", move || format_shown.get().into()),
-                ),
-        )
-        .child(
-            el("div")
-                .class("slider")
-                .child(el("label").attr("for", "hist-model").text("model"))
-                .child(
-                    el("select")
-                        .attr("id", "hist-model")
-                        .class("span2")
-                        .attr("aria-label", "Model")
-                        .on("change", move |ev| model_picked.set(dom::event_value(&ev)))
-                        .children(
-                            ModelKind::ALL
-                                .iter()
-                                .map(|m| el("option").attr("value", m.name()).text(m.name())),
-                        )
-                        .prop_with("value", move || model_shown.get().into()),
-                ),
-        )
-        .child(
-            el("div")
-                .class("slider")
-                .child(
-                    el("label")
-                        .attr("for", "hist-initial")
-                        .text("initial value"),
-                )
-                .child(
-                    el("input")
-                        .attr("id", "hist-initial")
-                        .class("span2")
-                        .attr("type", "text")
-                        .attr("aria-label", "Initial register value")
-                        .attr("placeholder", "nil")
-                        .flag_with("disabled", move || model_kv.get() == ModelKind::Kv.name())
-                        .prop_with("value", move || initial_shown.get().into())
-                        .on("change", move |ev| initial_typed.set(dom::event_value(&ev))),
-                ),
+                .on("click", move |_| run.check_run())
+                .text("Check this run"),
         )
         .child(
             el("button")
                 .class("btn")
+                .attr("aria-label", "Open a history")
+                .attr_with("aria-expanded", move || Some(open_state.get().to_string()))
+                .on("click", move |_| open_toggle.update(|o| *o = !*o))
+                .text("Open a history…"),
+        )
+}
+
+/// The operation timeline's canvas, painted whenever the result, the selection or the size
+/// changes; clicking an operation selects it.
+fn timeline_canvas(p: &Panel) -> El {
+    let empty = p.clone();
+    let canvas_el = el("canvas")
+        .class("optimeline")
+        .class_when("empty", move || !empty.has_result())
+        .attr("role", "img");
+    let canvas: web_sys::HtmlCanvasElement = canvas_el.0.clone().unchecked_into();
+    follow_paint(p, canvas.clone());
+    let clicked = p.clone();
+    canvas_el
+        .on("click", move |ev| clicked.select_clicked(&canvas, &ev))
+        .attr("aria-label", "Operation timeline: one lane per client, a box per operation from call to return, numbered in the witness order; the operation that cannot be placed in vermillion. Click an operation for its details.")
+}
+
+/// Paints the timeline on `c` whenever the result, the selection or the size changes, and
+/// keeps the layout it was drawn with (for clicks).
+fn follow_paint(p: &Panel, c: web_sys::HtmlCanvasElement) {
+    let p = p.clone();
+    dom::effect(move || {
+        p.version.get();
+        p.resized.get();
+        p.shell.presenter.get();
+        let sel = p.selected.get();
+        let scale = super::clock::style(&p.shell).scale;
+        let l = p
+            .checked
+            .borrow()
+            .as_ref()
+            .map(|ch| paint_timeline(&c, ch, sel, scale));
+        *p.layout.borrow_mut() = l.flatten().map(|l| (l, scale));
+    });
+}
+
+/// The form for a pasted or opened history: its text, a file, its format, model and initial
+/// value, and the button that checks it.
+fn import_view(p: &Panel) -> El {
+    let check = p.clone();
+    el("div")
+        .class("import")
+        .child(history_text(p.text.clone()))
+        .child(file_row(p))
+        .child(labelled(
+            "hist-format",
+            "format",
+            format_select(p.format.clone()),
+        ))
+        .child(labelled(
+            "hist-model",
+            "model",
+            model_select(p.model.clone()),
+        ))
+        .child(labelled(
+            "hist-initial",
+            "initial value",
+            initial_input(p.initial.clone(), p.model.clone()),
+        ))
+        .child(
+            el("button")
+                .class("btn")
                 .attr("aria-label", "Check the pasted history")
-                .on("click", check_import)
+                .on("click", move |_| check.check_import())
                 .text("Check"),
         )
 }
 
+/// A form row: the label for the control with `id`, then the control.
+fn labelled(id: &str, label: &str, control: El) -> El {
+    el("div")
+        .class("slider")
+        .child(el("label").attr("for", id).text(label))
+        .child(control)
+}
+
+/// The text area holding the history's text.
+fn history_text(text: Var<String>) -> El {
+    let (text_shown, text_typed) = (text.clone(), text);
+    el("textarea")
+        .class("history-text")
+        .attr("aria-label", "History text")
+        .attr("spellcheck", "false")
+        .attr("rows", "6")
+        .attr(
+            "placeholder",
+            "Paste a history: Jepsen EDN, a Porcupine log, or JSON",
+        )
+        .prop_with("value", move || text_shown.get().into())
+        .on("input", move |ev| text_typed.set(dom::event_value(&ev)))
+}
+
+/// A file to open, and an example to load instead.
+fn file_row(p: &Panel) -> El {
+    let (opened, example) = (p.clone(), p.clone());
+    el("div")
+        .class("row wrap")
+        .child(
+            el("input")
+                .attr("type", "file")
+                .class("file")
+                .attr("aria-label", "Open a history file")
+                .attr("accept", ".edn,.json,.log,.txt,.clj")
+                .on("change", move |ev| opened.open_file(&ev)),
+        )
+        .child(
+            el("button")
+                .class("btn small")
+                .attr("aria-label", "Load an example history")
+                .on("click", move |_| example.load_example())
+                .text("Example"),
+        )
+}
+
+/// The history's format, one of [`Format::ALL`].
+fn format_select(format: Var<String>) -> El {
+    let (format_shown, format_picked) = (format.clone(), format);
+    el("select")
+        .attr("id", "hist-format")
+        .class("span2")
+        .attr("aria-label", "History format")
+        .on("change", move |ev| format_picked.set(dom::event_value(&ev)))
+        .children(
+            Format::ALL
+                .iter()
+                .map(|f| el("option").attr("value", f.name()).text(f.name())),
+        )
+        // After the options: a select takes only a value one of them has.
+        .prop_with("value", move || format_shown.get().into())
+}
+
+/// The model to check against, one of [`ModelKind::ALL`].
+fn model_select(model: Var<String>) -> El {
+    let (model_shown, model_picked) = (model.clone(), model);
+    el("select")
+        .attr("id", "hist-model")
+        .class("span2")
+        .attr("aria-label", "Model")
+        .on("change", move |ev| model_picked.set(dom::event_value(&ev)))
+        .children(
+            ModelKind::ALL
+                .iter()
+                .map(|m| el("option").attr("value", m.name()).text(m.name())),
+        )
+        .prop_with("value", move || model_shown.get().into())
+}
+
+/// The register's initial value (disabled for the key-value model, which takes none).
+fn initial_input(initial: Var<String>, model: Var<String>) -> El {
+    let (initial_shown, initial_typed) = (initial.clone(), initial);
+    el("input")
+        .attr("id", "hist-initial")
+        .class("span2")
+        .attr("type", "text")
+        .attr("aria-label", "Initial register value")
+        .attr("placeholder", "nil")
+        .flag_with("disabled", move || model.get() == ModelKind::Kv.name())
+        .prop_with("value", move || initial_shown.get().into())
+        .on("change", move |ev| initial_typed.set(dom::event_value(&ev)))
+}
+
+/// The verdict on a checked history: its title, what was checked, and what it means.
 fn verdict_view(ch: &Checked) -> El {
     let r = &ch.result;
     let (class, title) = match r.verdict {
@@ -532,7 +560,24 @@ fn verdict_view(ch: &Checked) -> El {
         "{} operations of {source} against a {} model{keys}.",
         r.operations, ch.model
     );
-    let explanation = match r.verdict {
+    let explanation = verdict_explanation(ch);
+    el("div")
+        .class("verdict-box")
+        .child(
+            el("p")
+                .class(class)
+                .attr("data-testid", "history-verdict")
+                .text(&title),
+        )
+        .child(el("p").class("small").text(&summary))
+        .child(el("p").class("muted small").text(&explanation))
+}
+
+/// What the verdict means for this history: the witness order, the operation that cannot be
+/// placed after the longest linearizable prefix, or why the check stopped.
+fn verdict_explanation(ch: &Checked) -> String {
+    let r = &ch.result;
+    match r.verdict {
         Verdict::Linearizable if r.operations == 0 => {
             "No client operations yet: play the run for a few seconds, then check again."
                 .to_string()
@@ -562,19 +607,11 @@ fn verdict_view(ch: &Checked) -> El {
             r.stopped.map_or("it was stopped", |s| s.describe()),
             r.steps
         ),
-    };
-    el("div")
-        .class("verdict-box")
-        .child(
-            el("p")
-                .class(class)
-                .attr("data-testid", "history-verdict")
-                .text(&title),
-        )
-        .child(el("p").class("small").text(&summary))
-        .child(el("p").class("muted small").text(&explanation))
+    }
 }
 
+/// The selected operation's details: who did what, when it was called and returned, and its
+/// place in the witness order.
 fn op_details(ch: &Checked, op: usize) -> Option<El> {
     let o = ch.history.operations.get(op)?;
     let bar = ch

@@ -4,7 +4,7 @@
 //! canvas calls.
 
 use crate::play::frame::FrameView;
-use crate::viz::scene::{Align, Shape};
+use crate::viz::scene::{Align, Pt, Shape, ShapeSink};
 use std::cell::RefCell;
 use std::f64::consts::{FRAC_PI_2, TAU};
 use std::rc::Rc;
@@ -120,158 +120,153 @@ impl Painter<'_> {
         }
     }
 
-    fn shape(&mut self, s: &Shape) {
+    /// Starts (or goes on with) a solid or dashed stroked path.
+    fn stroke_batch(&mut self, color: &'static str, width: f64, dash: bool) {
+        self.batch(Batch::Stroke { color, width, dash });
+    }
+
+    /// A filled circle without an outline, in the batch of its colour.
+    fn dot(&mut self, c: Pt, r: f64, color: &'static str) {
+        self.batch(Batch::Fill { color });
+        self.ctx.move_to(c.x + r.max(0.0), c.y);
+        let _ = self.ctx.arc(c.x, c.y, r.max(0.0), 0.0, TAU);
+    }
+
+    /// A circle with an outline (or with neither fill nor outline), drawn on its own.
+    fn lone_circle(
+        &mut self,
+        c: Pt,
+        r: f64,
+        fill: Option<&'static str>,
+        stroke: Option<&'static str>,
+        width: f64,
+        dash: bool,
+    ) {
         let ctx = self.ctx;
-        match s {
-            Shape::Line {
-                a,
-                b,
-                color,
-                width,
-                dash,
-            } => {
-                self.batch(Batch::Stroke {
-                    color,
-                    width: *width,
-                    dash: *dash,
-                });
-                ctx.move_to(a.x, a.y);
-                ctx.line_to(b.x, b.y);
-            }
-            Shape::Arrow {
-                a,
-                b,
-                color,
-                width,
-                head,
-            } => {
-                self.batch(Batch::Stroke {
-                    color,
-                    width: *width,
-                    dash: false,
-                });
-                ctx.move_to(a.x, a.y);
-                ctx.line_to(b.x, b.y);
-                let ang = (b.y - a.y).atan2(b.x - a.x);
-                // The head is two short strokes in the same path: no separate fill pass.
-                ctx.move_to(
-                    b.x - head * (ang - 0.45).cos(),
-                    b.y - head * (ang - 0.45).sin(),
-                );
-                ctx.line_to(b.x, b.y);
-                ctx.line_to(
-                    b.x - head * (ang + 0.45).cos(),
-                    b.y - head * (ang + 0.45).sin(),
-                );
-            }
-            Shape::Cross { c, r, color, width } => {
-                self.batch(Batch::Stroke {
-                    color,
-                    width: *width,
-                    dash: false,
-                });
-                ctx.move_to(c.x - r, c.y - r);
-                ctx.line_to(c.x + r, c.y + r);
-                ctx.move_to(c.x + r, c.y - r);
-                ctx.line_to(c.x - r, c.y + r);
-            }
-            Shape::Circle {
-                c,
-                r,
-                fill: Some(f),
-                stroke: None,
-                ..
-            } => {
-                self.batch(Batch::Fill { color: f });
-                ctx.move_to(c.x + r.max(0.0), c.y);
-                let _ = ctx.arc(c.x, c.y, r.max(0.0), 0.0, TAU);
-            }
-            Shape::Circle {
-                c,
-                r,
-                fill,
-                stroke,
-                width,
-                dash,
-            } => {
-                self.flush();
-                self.set_dash(*dash);
-                ctx.begin_path();
-                let _ = ctx.arc(c.x, c.y, r.max(0.0), 0.0, TAU);
-                if let Some(f) = fill {
-                    ctx.set_fill_style_str(f);
-                    ctx.fill();
-                }
-                if let Some(sc) = stroke {
-                    ctx.set_stroke_style_str(sc);
-                    ctx.set_line_width(*width);
-                    ctx.stroke();
-                }
-            }
-            Shape::Arc {
-                c,
-                r,
-                start,
-                sweep,
-                color,
-                width,
-            } => {
-                self.batch(Batch::Stroke {
-                    color,
-                    width: *width,
-                    dash: false,
-                });
-                let s0 = start - FRAC_PI_2;
-                ctx.move_to(c.x + r * s0.cos(), c.y + r * s0.sin());
-                let _ = ctx.arc(c.x, c.y, r.max(0.0), s0, s0 + sweep);
-            }
-            Shape::Rect {
-                at,
-                w,
-                h,
-                fill,
-                stroke,
-                width,
-            } => {
-                self.flush();
-                self.set_dash(false);
-                if let Some(f) = fill {
-                    ctx.set_fill_style_str(f);
-                    ctx.fill_rect(at.x, at.y, *w, *h);
-                }
-                if let Some(sc) = stroke {
-                    ctx.set_stroke_style_str(sc);
-                    ctx.set_line_width(*width);
-                    ctx.stroke_rect(at.x, at.y, *w, *h);
-                }
-            }
-            Shape::Text {
-                at,
-                text,
-                color,
-                size,
-                align,
-                bold,
-            } => {
-                self.flush();
-                let f = format!(
-                    "{}{}px system-ui, -apple-system, 'Segoe UI', sans-serif",
-                    if *bold { "600 " } else { "" },
-                    crate::sim::time::fixed(*size, 1)
-                );
-                if f != self.font {
-                    ctx.set_font(&f);
-                    self.font = f;
-                }
-                ctx.set_text_align(match align {
-                    Align::Left => "left",
-                    Align::Center => "center",
-                    Align::Right => "right",
-                });
-                ctx.set_fill_style_str(color);
-                let _ = ctx.fill_text(text, at.x, at.y);
-            }
+        self.flush();
+        self.set_dash(dash);
+        ctx.begin_path();
+        let _ = ctx.arc(c.x, c.y, r.max(0.0), 0.0, TAU);
+        if let Some(f) = fill {
+            ctx.set_fill_style_str(f);
+            ctx.fill();
         }
+        if let Some(sc) = stroke {
+            ctx.set_stroke_style_str(sc);
+            ctx.set_line_width(width);
+            ctx.stroke();
+        }
+    }
+}
+
+impl ShapeSink for Painter<'_> {
+    fn line(&mut self, a: Pt, b: Pt, color: &'static str, width: f64, dash: bool) {
+        self.stroke_batch(color, width, dash);
+        self.ctx.move_to(a.x, a.y);
+        self.ctx.line_to(b.x, b.y);
+    }
+
+    fn arrow(&mut self, a: Pt, b: Pt, color: &'static str, width: f64, head: f64) {
+        let ctx = self.ctx;
+        self.stroke_batch(color, width, false);
+        ctx.move_to(a.x, a.y);
+        ctx.line_to(b.x, b.y);
+        let ang = (b.y - a.y).atan2(b.x - a.x);
+        // The head is two short strokes in the same path: no separate fill pass.
+        ctx.move_to(
+            b.x - head * (ang - 0.45).cos(),
+            b.y - head * (ang - 0.45).sin(),
+        );
+        ctx.line_to(b.x, b.y);
+        ctx.line_to(
+            b.x - head * (ang + 0.45).cos(),
+            b.y - head * (ang + 0.45).sin(),
+        );
+    }
+
+    /// A filled dot without an outline joins the batch of its colour; other circles are drawn
+    /// on their own.
+    fn circle(
+        &mut self,
+        c: Pt,
+        r: f64,
+        fill: Option<&'static str>,
+        stroke: Option<&'static str>,
+        width: f64,
+        dash: bool,
+    ) {
+        match (fill, stroke) {
+            (Some(f), None) => self.dot(c, r, f),
+            _ => self.lone_circle(c, r, fill, stroke, width, dash),
+        }
+    }
+
+    fn arc(&mut self, c: Pt, r: f64, start: f64, sweep: f64, color: &'static str, width: f64) {
+        self.stroke_batch(color, width, false);
+        let s0 = start - FRAC_PI_2;
+        self.ctx.move_to(c.x + r * s0.cos(), c.y + r * s0.sin());
+        let _ = self.ctx.arc(c.x, c.y, r.max(0.0), s0, s0 + sweep);
+    }
+
+    fn rect(
+        &mut self,
+        at: Pt,
+        w: f64,
+        h: f64,
+        fill: Option<&'static str>,
+        stroke: Option<&'static str>,
+        width: f64,
+    ) {
+        let ctx = self.ctx;
+        self.flush();
+        self.set_dash(false);
+        if let Some(f) = fill {
+            ctx.set_fill_style_str(f);
+            ctx.fill_rect(at.x, at.y, w, h);
+        }
+        if let Some(sc) = stroke {
+            ctx.set_stroke_style_str(sc);
+            ctx.set_line_width(width);
+            ctx.stroke_rect(at.x, at.y, w, h);
+        }
+    }
+
+    fn cross(&mut self, c: Pt, r: f64, color: &'static str, width: f64) {
+        let ctx = self.ctx;
+        self.stroke_batch(color, width, false);
+        ctx.move_to(c.x - r, c.y - r);
+        ctx.line_to(c.x + r, c.y + r);
+        ctx.move_to(c.x + r, c.y - r);
+        ctx.line_to(c.x - r, c.y + r);
+    }
+
+    fn text(
+        &mut self,
+        at: Pt,
+        text: &str,
+        color: &'static str,
+        size: f64,
+        align: Align,
+        bold: bool,
+    ) {
+        let ctx = self.ctx;
+        self.flush();
+        let f = format!(
+            "{}{}px system-ui, -apple-system, 'Segoe UI', sans-serif",
+            if bold { "600 " } else { "" },
+            crate::sim::time::fixed(size, 1)
+        );
+        if f != self.font {
+            ctx.set_font(&f);
+            self.font = f;
+        }
+        ctx.set_text_align(match align {
+            Align::Left => "left",
+            Align::Center => "center",
+            Align::Right => "right",
+        });
+        ctx.set_fill_style_str(color);
+        let _ = ctx.fill_text(text, at.x, at.y);
     }
 }
 
@@ -318,7 +313,7 @@ pub fn draw(ctx: &CanvasRenderingContext2d, shapes: &[Shape]) {
     };
     let _ = ctx.set_line_dash(&p.solid);
     for s in shapes {
-        p.shape(s);
+        s.draw_into(&mut p);
     }
     p.flush();
     let _ = ctx.set_line_dash(&p.solid);

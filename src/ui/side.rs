@@ -10,10 +10,11 @@ use crate::labs::{ParamKind, ParamSpec};
 use crate::sim::command::Action;
 use crate::sim::net::Dist;
 use crate::sim::property::PropKind;
-use crate::sim::time::format_us;
-use crate::sim::NetSetting;
+use crate::sim::time::{format_us, parse_decimal_f64};
+use crate::sim::trace::RecordView;
+use crate::sim::{LinkParams, NetSetting};
 use crate::viz::scene::Selection;
-use crate::viz::Panel;
+use crate::viz::{MsgView, Panel};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -293,64 +294,90 @@ fn item_view(shell: Shell, id: u64) -> El {
         }))
 }
 
+/// What the inspector shows of a message.
+struct MsgInfo {
+    kind: String,
+    from: String,
+    to: String,
+    sent_us: u64,
+    arrive_us: Option<u64>,
+    /// In flight, delivered or dropped, and when.
+    fate: String,
+    content: Option<String>,
+    in_flight: bool,
+}
+
+/// What the inspector shows of message `id`, from the messages in flight and the trace
+/// window; `None` once it has left both.
+fn msg_info(shell: Shell, id: u64) -> Option<MsgInfo> {
+    shell
+        .with(|s| {
+            let sim = s.sim();
+            let flight = sim.in_flight().into_iter().find(|m| m.id == id);
+            let send = s
+                .records()
+                .iter()
+                .find(|r| r.what == "send" && r.msg == Some(id))
+                .cloned();
+            let end = s
+                .records()
+                .iter()
+                .find(|r| (r.what == "deliver" || r.what == "drop") && r.msg == Some(id))
+                .cloned();
+            let (kind, from, to, sent, arrive) = match (&flight, &send) {
+                (Some(f), _) => (
+                    f.kind.to_string(),
+                    f.from,
+                    f.to,
+                    f.sent_us,
+                    Some(f.arrive_us),
+                ),
+                (None, Some(r)) => (
+                    r.text.clone(),
+                    r.from.unwrap_or(0),
+                    r.to.unwrap_or(0),
+                    r.at_us,
+                    r.arrive_us,
+                ),
+                _ => return None,
+            };
+            Some(MsgInfo {
+                kind,
+                from: s.endpoint_name(from),
+                to: s.endpoint_name(to),
+                sent_us: sent,
+                arrive_us: arrive,
+                fate: msg_fate(flight.as_ref(), end.as_ref()),
+                content: sim.describe_message(id),
+                in_flight: flight.is_some(),
+            })
+        })
+        .flatten()
+}
+
+/// A message's fate, from its flight (while in flight) or the record of its end.
+fn msg_fate(flight: Option<&MsgView>, end: Option<&RecordView>) -> String {
+    match (flight, end) {
+        (Some(f), _) if f.lost => "in flight; it will be lost".to_string(),
+        (Some(_), _) => "in flight".to_string(),
+        (None, Some(r)) if r.what == "drop" => {
+            format!("dropped at {} ({})", clock_text(r.at_us), r.text)
+        }
+        (None, Some(r)) => format!("delivered at {}", clock_text(r.at_us)),
+        _ => "delivered or dropped".to_string(),
+    }
+}
+
+/// The selected message: kind, ends, times, fate and content, and a button that drops it
+/// while it is in flight.
 fn msg_view(shell: Shell, id: u64) -> El {
-    let info = shell.with(|s| {
-        let sim = s.sim();
-        let flight = sim.in_flight().into_iter().find(|m| m.id == id);
-        let send = s
-            .records()
-            .iter()
-            .find(|r| r.what == "send" && r.msg == Some(id))
-            .cloned();
-        let end = s
-            .records()
-            .iter()
-            .find(|r| (r.what == "deliver" || r.what == "drop") && r.msg == Some(id))
-            .cloned();
-        let (kind, from, to, sent, arrive) = match (&flight, &send) {
-            (Some(f), _) => (
-                f.kind.to_string(),
-                f.from,
-                f.to,
-                f.sent_us,
-                Some(f.arrive_us),
-            ),
-            (None, Some(r)) => (
-                r.text.clone(),
-                r.from.unwrap_or(0),
-                r.to.unwrap_or(0),
-                r.at_us,
-                r.arrive_us,
-            ),
-            _ => return None,
-        };
-        let fate = match (&flight, &end) {
-            (Some(f), _) if f.lost => "in flight; it will be lost".to_string(),
-            (Some(_), _) => "in flight".to_string(),
-            (None, Some(r)) if r.what == "drop" => {
-                format!("dropped at {} ({})", clock_text(r.at_us), r.text)
-            }
-            (None, Some(r)) => format!("delivered at {}", clock_text(r.at_us)),
-            _ => "delivered or dropped".to_string(),
-        };
-        Some((
-            kind,
-            s.endpoint_name(from),
-            s.endpoint_name(to),
-            sent,
-            arrive,
-            fate,
-            sim.describe_message(id),
-            flight.is_some(),
-        ))
-    });
-    let Some(Some((kind, from, to, sent, arrive, fate, content, in_flight))) = info else {
+    let Some(m) = msg_info(shell, id) else {
         return el("p")
             .class("muted")
             .text(&format!("Message #{id} is no longer in the trace window."));
     };
-    let sent_li = el("li").text(&format!("sent at {}", clock_text(sent)));
-    let sent_li = match arrive {
+    let sent_li = el("li").text(&format!("sent at {}", clock_text(m.sent_us)));
+    let sent_li = match m.arrive_us {
         Some(a) => sent_li.text(&format!(", due {}", clock_text(a))),
         None => sent_li,
     };
@@ -360,17 +387,17 @@ fn msg_view(shell: Shell, id: u64) -> El {
             el("h3")
                 .text(&format!("Message #{id}"))
                 .text(" ")
-                .child(el("span").class("role").text(&kind)),
+                .child(el("span").class("role").text(&m.kind)),
         )
         .child(
             el("ul")
                 .class("lines")
-                .child(el("li").text(&format!("{from} → {to}")))
+                .child(el("li").text(&format!("{} → {}", m.from, m.to)))
                 .child(sent_li)
-                .child(el("li").text(&fate))
-                .child(el("li").class("mono").text(&content.unwrap_or_default())),
+                .child(el("li").text(&m.fate))
+                .child(el("li").class("mono").text(&m.content.unwrap_or_default())),
         )
-        .child(in_flight.then(|| {
+        .child(m.in_flight.then(|| {
             el("button")
                 .class("btn")
                 .attr("aria-label", &format!("Drop message {id}"))
@@ -390,203 +417,249 @@ fn slider_row(id: &str, label: &str, input: El, output: El) -> El {
 
 /// Network settings (commands at the cursor), node count and seed (rebuild), partitions.
 fn network(shell: Shell) -> El {
-    // Follows `edits`, not the tick: while a run plays, the controls are left alone.
-    let net = move || {
-        shell.edits.get();
-        shell.with(|s| s.net_now()).unwrap_or_default()
+    el("section")
+        .class("card")
+        .attr("aria-label", "Network")
+        .child(el("h2").text("Network"))
+        .children(latency_sliders(shell))
+        .children(fault_sliders(shell))
+        .child(nodes_slider(shell))
+        .child(seed_row(shell))
+        .child(partition_buttons(shell))
+}
+
+/// The network settings at the cursor. Follows `edits`, not the tick: while a run plays, the
+/// controls are left alone.
+fn net_now(shell: Shell) -> LinkParams {
+    shell.edits.get();
+    shell.with(|s| s.net_now()).unwrap_or_default()
+}
+
+/// A range input with its static attributes, in the order the page has always had them.
+fn range(id: &str, min: &str, max: &str, step: &str, label: &str) -> El {
+    el("input")
+        .attr("id", id)
+        .attr("type", "range")
+        .attr("min", min)
+        .attr("max", max)
+        .attr("step", step)
+        .attr("aria-label", label)
+}
+
+/// The latency sliders, minimum and maximum (ms), and the latency each shows.
+fn latency_sliders(shell: Shell) -> [El; 2] {
+    let lat = move || net_now(shell).latency.bounds_us();
+    [
+        slider_row(
+            "lat-min",
+            "latency min",
+            range("lat-min", "0", "500", "5", "Latency minimum (ms)")
+                .prop_with("value", move || (lat().0 / 1_000).to_string().into())
+                .on("change", move |ev| {
+                    set_latency(shell, parse_decimal_f64(&event_value(&ev)), None)
+                }),
+            el("output").text_with(move || format_us(lat().0)),
+        ),
+        slider_row(
+            "lat-max",
+            "latency max",
+            range("lat-max", "0", "500", "5", "Latency maximum (ms)")
+                .prop_with("value", move || (lat().1 / 1_000).to_string().into())
+                .on("change", move |ev| {
+                    set_latency(shell, None, parse_decimal_f64(&event_value(&ev)))
+                }),
+            el("output").text_with(move || format_us(lat().1)),
+        ),
+    ]
+}
+
+/// Sets the latency to a uniform range with the end given (ms) moved.
+fn set_latency(shell: Shell, lo_ms: Option<f64>, hi_ms: Option<f64>) {
+    let (lo, hi) = net_now(shell).latency.bounds_us();
+    let lo = lo_ms.map_or(lo, |v| (v * 1_000.0) as u64);
+    let hi = hi_ms.map_or(hi, |v| (v * 1_000.0) as u64);
+    // Moving one end past the other drags it along.
+    let (lo, hi) = if lo_ms.is_some() {
+        (lo, hi.max(lo))
+    } else {
+        (lo.min(hi), hi)
     };
-    let lat = move || net().latency.bounds_us();
-    let set_lat = move |lo_ms: Option<f64>, hi_ms: Option<f64>| {
-        let (lo, hi) = lat();
-        let lo = lo_ms.map_or(lo, |v| (v * 1_000.0) as u64);
-        let hi = hi_ms.map_or(hi, |v| (v * 1_000.0) as u64);
-        // Moving one end past the other drags it along.
-        let (lo, hi) = if lo_ms.is_some() {
-            (lo, hi.max(lo))
-        } else {
-            (lo.min(hi), hi)
-        };
-        shell.try_update(|s| {
-            s.set_net(NetSetting::Latency(Dist::Uniform {
-                min_us: lo,
-                max_us: hi,
-            }))
-        });
-    };
-    let pct = |ppm: u32| format!("{}", ppm as f64 / 10_000.0);
-    let to_ppm = |text: String| -> u32 {
-        crate::sim::time::parse_decimal_scaled(text.trim(), 10_000)
-            .unwrap_or(0)
-            .min(1_000_000) as u32
-    };
-    let n_info = move || {
-        shell.edits.get();
-        shell
-            .with(|s| {
-                (
-                    s.base().n,
-                    s.lab().nodes_min,
-                    s.lab().nodes_max,
-                    s.base().seed,
-                )
-            })
-            .unwrap_or((1, 1, 1, 0))
-    };
+    shell.try_update(|s| {
+        s.set_net(NetSetting::Latency(Dist::Uniform {
+            min_us: lo,
+            max_us: hi,
+        }))
+    });
+}
+
+/// A probability in parts per million, as the percentage the sliders show.
+fn pct(ppm: u32) -> String {
+    format!("{}", ppm as f64 / 10_000.0)
+}
+
+/// A percentage typed or slid, in parts per million (0 when unreadable, at most 100%).
+fn to_ppm(text: String) -> u32 {
+    crate::sim::time::parse_decimal_scaled(text.trim(), 10_000)
+        .unwrap_or(0)
+        .min(1_000_000) as u32
+}
+
+/// The message loss and duplication sliders (%).
+fn fault_sliders(shell: Shell) -> [El; 2] {
+    [
+        slider_row(
+            "loss",
+            "loss",
+            range("loss", "0", "50", "0.5", "Message loss (%)")
+                .prop_with("value", move || pct(net_now(shell).loss_ppm).into())
+                .on("change", move |ev| {
+                    let p = to_ppm(event_value(&ev));
+                    shell.try_update(|s| s.set_net(NetSetting::LossPpm(p)));
+                }),
+            el("output").text_with(move || format!("{}%", pct(net_now(shell).loss_ppm))),
+        ),
+        slider_row(
+            "dup",
+            "duplication",
+            range("dup", "0", "50", "0.5", "Message duplication (%)")
+                .prop_with("value", move || pct(net_now(shell).dup_ppm).into())
+                .on("change", move |ev| {
+                    let p = to_ppm(event_value(&ev));
+                    shell.try_update(|s| s.set_net(NetSetting::DupPpm(p)));
+                }),
+            el("output").text_with(move || format!("{}%", pct(net_now(shell).dup_ppm))),
+        ),
+    ]
+}
+
+/// What the run is built from: node count, the lab's least and most nodes, and the seed.
+/// Follows `edits`.
+fn build_info(shell: Shell) -> (u32, u32, u32, u64) {
+    shell.edits.get();
+    shell
+        .with(|s| {
+            (
+                s.base().n,
+                s.lab().nodes_min,
+                s.lab().nodes_max,
+                s.base().seed,
+            )
+        })
+        .unwrap_or((1, 1, 1, 0))
+}
+
+/// The node count slider, within the lab's bounds (the run is rebuilt).
+fn nodes_slider(shell: Shell) -> El {
+    let n_info = move || build_info(shell);
     let set_n = move |ev: web_sys::Event| {
         if let Ok(n) = event_value(&ev).parse::<u32>() {
             shell.try_update(|s| s.set_n(n));
         }
     };
+    slider_row(
+        "nodes",
+        "nodes",
+        el("input")
+            .attr("id", "nodes")
+            .attr("type", "range")
+            .attr("step", "1")
+            .attr("aria-label", "Number of nodes")
+            // min and max before the value, so that the value is not clamped to old bounds.
+            .prop_with("min", move || n_info().1.to_string().into())
+            .prop_with("max", move || n_info().2.to_string().into())
+            .prop_with("value", move || n_info().0.to_string().into())
+            .on("change", set_n),
+        el("output").text_with(move || n_info().0.to_string()),
+    )
+}
+
+/// The seed: typed, or the next one at a click (the run is rebuilt).
+fn seed_row(shell: Shell) -> El {
     let set_seed = move |ev: web_sys::Event| match event_value(&ev).trim().parse::<u64>() {
         Ok(seed) => shell.try_update(|s| s.set_seed(seed)),
         Err(_) => shell.notice.set(Some(
             "The seed must be a whole number from 0 to 18446744073709551615.".into(),
         )),
     };
-    let majority = move |_| {
-        let Some(n) = shell.with(|s| s.sim().n()) else {
-            return;
-        };
-        if n < 2 {
-            shell
-                .notice
-                .set(Some("A split needs at least two nodes.".into()));
-            return;
-        }
-        let maj = n / 2 + 1;
-        shell.act(Action::Partition {
-            groups: vec![(0..maj).collect(), (maj..n).collect()],
-        });
-    };
-    let isolate_sel = move |_| match shell.with(|s| s.selection) {
+    el("div")
+        .class("slider")
+        .child(el("label").attr("for", "seed").text("seed"))
+        .child(
+            el("input")
+                .attr("id", "seed")
+                .attr("type", "number")
+                .attr("min", "0")
+                .attr("aria-label", "Random seed")
+                .prop_with("value", move || build_info(shell).3.to_string().into())
+                .on("change", set_seed),
+        )
+        .child(
+            el("button")
+                .class("btn small")
+                .attr("aria-label", "Next seed")
+                .attr("title", "Try the next seed")
+                .on("click", move |_| {
+                    let seed = build_info(shell).3.wrapping_add(1);
+                    shell.try_update(|s| s.set_seed(seed));
+                })
+                .text("+1"),
+        )
+}
+
+/// The partition buttons: isolate the selected node, split a majority from a minority, heal.
+fn partition_buttons(shell: Shell) -> El {
+    el("div")
+        .class("row wrap")
+        .child(
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Isolate the selected node")
+                .on("click", move |_| isolate_selected(shell))
+                .text("Isolate selected"),
+        )
+        .child(
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Split into a majority and a minority")
+                .on("click", move |_| split_majority(shell))
+                .text("Majority | minority"),
+        )
+        .child(
+            el("button")
+                .class("btn")
+                .attr("aria-label", "Heal all partitions and cut links")
+                .on("click", move |_| shell.act(Action::HealAll))
+                .text("Heal all"),
+        )
+}
+
+/// Cuts the selected node off from the others, or says to select one first.
+fn isolate_selected(shell: Shell) {
+    match shell.with(|s| s.selection) {
         Some(Selection::Node(e)) if shell.with(|s| e < s.sim().n()).unwrap_or(false) => {
             shell.isolate(e)
         }
         _ => shell.notice.set(Some(
             "Select a node first (click it), then isolate it.".into(),
         )),
+    }
+}
+
+/// Partitions the nodes into a majority (the lowest numbers) and the minority.
+fn split_majority(shell: Shell) {
+    let Some(n) = shell.with(|s| s.sim().n()) else {
+        return;
     };
-    // A range input with its static attributes, in the order the page has always had them.
-    let range = |id: &str, min: &str, max: &str, step: &str, label: &str| {
-        el("input")
-            .attr("id", id)
-            .attr("type", "range")
-            .attr("min", min)
-            .attr("max", max)
-            .attr("step", step)
-            .attr("aria-label", label)
-    };
-    el("section")
-        .class("card")
-        .attr("aria-label", "Network")
-        .child(el("h2").text("Network"))
-        .child(slider_row(
-            "lat-min",
-            "latency min",
-            range("lat-min", "0", "500", "5", "Latency minimum (ms)")
-                .prop_with("value", move || (lat().0 / 1_000).to_string().into())
-                .on("change", move |ev| {
-                    set_lat(crate::sim::time::parse_decimal_f64(&event_value(&ev)), None)
-                }),
-            el("output").text_with(move || format_us(lat().0)),
-        ))
-        .child(slider_row(
-            "lat-max",
-            "latency max",
-            range("lat-max", "0", "500", "5", "Latency maximum (ms)")
-                .prop_with("value", move || (lat().1 / 1_000).to_string().into())
-                .on("change", move |ev| {
-                    set_lat(None, crate::sim::time::parse_decimal_f64(&event_value(&ev)))
-                }),
-            el("output").text_with(move || format_us(lat().1)),
-        ))
-        .child(slider_row(
-            "loss",
-            "loss",
-            range("loss", "0", "50", "0.5", "Message loss (%)")
-                .prop_with("value", move || pct(net().loss_ppm).into())
-                .on("change", move |ev| {
-                    let p = to_ppm(event_value(&ev));
-                    shell.try_update(|s| s.set_net(NetSetting::LossPpm(p)));
-                }),
-            el("output").text_with(move || format!("{}%", pct(net().loss_ppm))),
-        ))
-        .child(slider_row(
-            "dup",
-            "duplication",
-            range("dup", "0", "50", "0.5", "Message duplication (%)")
-                .prop_with("value", move || pct(net().dup_ppm).into())
-                .on("change", move |ev| {
-                    let p = to_ppm(event_value(&ev));
-                    shell.try_update(|s| s.set_net(NetSetting::DupPpm(p)));
-                }),
-            el("output").text_with(move || format!("{}%", pct(net().dup_ppm))),
-        ))
-        .child(slider_row(
-            "nodes",
-            "nodes",
-            el("input")
-                .attr("id", "nodes")
-                .attr("type", "range")
-                .attr("step", "1")
-                .attr("aria-label", "Number of nodes")
-                // min and max before the value, so that the value is not clamped to old bounds.
-                .prop_with("min", move || n_info().1.to_string().into())
-                .prop_with("max", move || n_info().2.to_string().into())
-                .prop_with("value", move || n_info().0.to_string().into())
-                .on("change", set_n),
-            el("output").text_with(move || n_info().0.to_string()),
-        ))
-        .child(
-            el("div")
-                .class("slider")
-                .child(el("label").attr("for", "seed").text("seed"))
-                .child(
-                    el("input")
-                        .attr("id", "seed")
-                        .attr("type", "number")
-                        .attr("min", "0")
-                        .attr("aria-label", "Random seed")
-                        .prop_with("value", move || n_info().3.to_string().into())
-                        .on("change", set_seed),
-                )
-                .child(
-                    el("button")
-                        .class("btn small")
-                        .attr("aria-label", "Next seed")
-                        .attr("title", "Try the next seed")
-                        .on("click", move |_| {
-                            let seed = n_info().3.wrapping_add(1);
-                            shell.try_update(|s| s.set_seed(seed));
-                        })
-                        .text("+1"),
-                ),
-        )
-        .child(
-            el("div")
-                .class("row wrap")
-                .child(
-                    el("button")
-                        .class("btn")
-                        .attr("aria-label", "Isolate the selected node")
-                        .on("click", isolate_sel)
-                        .text("Isolate selected"),
-                )
-                .child(
-                    el("button")
-                        .class("btn")
-                        .attr("aria-label", "Split into a majority and a minority")
-                        .on("click", majority)
-                        .text("Majority | minority"),
-                )
-                .child(
-                    el("button")
-                        .class("btn")
-                        .attr("aria-label", "Heal all partitions and cut links")
-                        .on("click", move |_| shell.act(Action::HealAll))
-                        .text("Heal all"),
-                ),
-        )
+    if n < 2 {
+        shell
+            .notice
+            .set(Some("A split needs at least two nodes.".into()));
+        return;
+    }
+    let maj = n / 2 + 1;
+    shell.act(Action::Partition {
+        groups: vec![(0..maj).collect(), (maj..n).collect()],
+    });
 }
 
 /// One control per lab parameter, by kind. Changes rebuild the run at the same instant.
@@ -642,30 +715,41 @@ fn lab_params(shell: Shell) -> El {
         })
 }
 
+/// One lab parameter's row: its label and the control for its kind.
 fn param_control(shell: Shell, spec: &'static ParamSpec) -> El {
-    let value = move || {
-        shell.edits.get();
-        shell
-            .with(|s| s.base().param(spec.key).unwrap_or(spec.default).to_string())
-            .unwrap_or_default()
-    };
-    let apply = move |v: String| shell.try_update(|s| s.set_param(spec.key, &v));
     let id = format!("param-{}", spec.key);
-    let control: Vec<El> = match spec.kind {
-        ParamKind::Int { min, max } if max - min <= 64 => vec![
-            el("input")
-                .attr("id", &id)
-                .attr("type", "range")
-                .attr("min", &min.to_string())
-                .attr("max", &max.to_string())
-                .attr("step", "1")
-                .attr("aria-label", spec.label)
-                .prop_with("value", move || value().into())
-                .on("change", move |ev| apply(event_value(&ev))),
-            el("output").text_with(value),
-        ],
+    let control = param_inputs(shell, spec, &id);
+    el("div")
+        .class("slider")
+        .attr("title", spec.help)
+        .child(el("label").attr("for", &id).text(spec.label))
+        .children(control)
+}
+
+/// The value of a lab parameter in the run's build (what was set, or its default). Follows
+/// `edits`.
+fn param_value(shell: Shell, spec: &'static ParamSpec) -> String {
+    shell.edits.get();
+    shell
+        .with(|s| s.base().param(spec.key).unwrap_or(spec.default).to_string())
+        .unwrap_or_default()
+}
+
+/// Sets a lab parameter from its control's text (the run is rebuilt at the same instant).
+fn apply_param(shell: Shell, spec: &'static ParamSpec, v: String) {
+    shell.try_update(|s| s.set_param(spec.key, &v));
+}
+
+/// The input (and, for sliders, the value shown beside it) for a parameter of each kind.
+fn param_inputs(shell: Shell, spec: &'static ParamSpec, id: &str) -> Vec<El> {
+    let value = move || param_value(shell, spec);
+    let apply = move |v: String| apply_param(shell, spec, v);
+    match spec.kind {
+        ParamKind::Int { min, max } if max - min <= 64 => {
+            param_slider(shell, spec, id, &min.to_string(), &max.to_string(), "1")
+        }
         ParamKind::Int { min, max } => vec![el("input")
-            .attr("id", &id)
+            .attr("id", id)
             .attr("type", "number")
             .attr("min", &min.to_string())
             .attr("max", &max.to_string())
@@ -673,7 +757,7 @@ fn param_control(shell: Shell, spec: &'static ParamSpec) -> El {
             .prop_with("value", move || value().into())
             .on("change", move |ev| apply(event_value(&ev)))],
         ParamKind::Bool => vec![el("input")
-            .attr("id", &id)
+            .attr("id", id)
             .attr("type", "checkbox")
             .attr("aria-label", spec.label)
             .prop_with("checked", move || (value() == "1").into())
@@ -685,7 +769,7 @@ fn param_control(shell: Shell, spec: &'static ParamSpec) -> El {
                 })
             })],
         ParamKind::Choice { options } => vec![el("select")
-            .attr("id", &id)
+            .attr("id", id)
             .attr("aria-label", spec.label)
             .on("change", move |ev| apply(event_value(&ev)))
             .children(
@@ -698,33 +782,36 @@ fn param_control(shell: Shell, spec: &'static ParamSpec) -> El {
         ParamKind::Fraction { min_ppm, max_ppm } => {
             let frac = |ppm: u32| crate::labs::fraction_text(ppm);
             let step = frac(((max_ppm - min_ppm) / 100).max(1));
-            vec![
-                el("input")
-                    .attr("id", &id)
-                    .attr("type", "range")
-                    .attr("min", &frac(min_ppm))
-                    .attr("max", &frac(max_ppm))
-                    .attr("step", &step)
-                    .attr("aria-label", spec.label)
-                    .prop_with("value", move || value().into())
-                    .on("change", move |ev| apply(event_value(&ev))),
-                el("output").text_with(value),
-            ]
+            param_slider(shell, spec, id, &frac(min_ppm), &frac(max_ppm), &step)
         }
         ParamKind::Duration { .. } | ParamKind::DurationRange { .. } => vec![el("input")
-            .attr("id", &id)
+            .attr("id", id)
             .attr("type", "text")
             .class("text")
             .attr("aria-label", spec.label)
             .attr("spellcheck", "false")
             .prop_with("value", move || value().into())
             .on("change", move |ev| apply(event_value(&ev)))],
-    };
-    el("div")
-        .class("slider")
-        .attr("title", spec.help)
-        .child(el("label").attr("for", &id).text(spec.label))
-        .children(control)
+    }
+}
+
+/// A parameter's range slider, from `min` to `max` by `step`, and the value beside it.
+fn param_slider(
+    shell: Shell,
+    spec: &'static ParamSpec,
+    id: &str,
+    min: &str,
+    max: &str,
+    step: &str,
+) -> Vec<El> {
+    vec![
+        range(id, min, max, step, spec.label)
+            .prop_with("value", move || param_value(shell, spec).into())
+            .on("change", move |ev| {
+                apply_param(shell, spec, event_value(&ev))
+            }),
+        el("output").text_with(move || param_value(shell, spec)),
+    ]
 }
 
 /// Each property with its live status.
@@ -870,117 +957,134 @@ fn sync_tables(host: &web_sys::Element, panels: &[Panel], shown: &[Panel]) {
     let Some(doc) = host.owner_document() else {
         return;
     };
-    let make = |tag: &str, parent: &web_sys::Element| -> Option<web_sys::Element> {
-        let el = doc.create_element(tag).ok()?;
-        parent.append_child(&el).ok()?;
-        Some(el)
-    };
-    // The number of children of `parent` made equal to `n` (new ones are `tag` elements).
-    let fit = |parent: &web_sys::Element, n: usize, tag: &str| {
-        while parent.child_element_count() as usize > n {
-            if let Some(last) = parent.last_element_child() {
-                last.remove();
-            }
-        }
-        while (parent.child_element_count() as usize) < n {
-            if make(tag, parent).is_none() {
-                return;
-            }
-        }
-    };
-    let set_text = |el: &web_sys::Element, text: &str| {
-        if el.text_content().as_deref() != Some(text) {
-            el.set_text_content(Some(text));
-        }
-    };
-    fit(host, panels.len(), "section");
+    fit(&doc, host, panels.len(), "section");
     let cards = element_children(host);
     for (i, p) in panels.iter().enumerate() {
-        let Some(card) = cards.get(i).cloned() else {
+        let synced = cards
+            .get(i)
+            .and_then(|card| sync_card(&doc, card, p, shown.get(i)));
+        if synced.is_none() {
             return;
-        };
-        if card.child_element_count() != 3 {
-            card.set_inner_html("");
-            let _ = card.set_attribute("class", "card");
-            let ok = make("h2", &card).is_some()
-                && make("div", &card)
-                    .and_then(|wrap| {
-                        let _ = wrap.set_attribute("class", "table-wrap newest");
-                        let table = make("table", &wrap)?;
-                        make("thead", &table).and_then(|h| make("tr", &h))?;
-                        make("tbody", &table)
-                    })
-                    .is_some()
-                && make("p", &card)
-                    .map(|c| c.set_attribute("class", "muted small"))
-                    .is_some();
-            if !ok {
-                return;
-            }
         }
-        if card.get_attribute("aria-label").as_deref() != Some(p.title.as_str()) {
-            let _ = card.set_attribute("aria-label", &p.title);
+    }
+}
+
+/// A new `tag` element, appended to `parent`.
+fn make(doc: &web_sys::Document, tag: &str, parent: &web_sys::Element) -> Option<web_sys::Element> {
+    let el = doc.create_element(tag).ok()?;
+    parent.append_child(&el).ok()?;
+    Some(el)
+}
+
+/// The number of children of `parent` made equal to `n` (new ones are `tag` elements).
+fn fit(doc: &web_sys::Document, parent: &web_sys::Element, n: usize, tag: &str) {
+    while parent.child_element_count() as usize > n {
+        if let Some(last) = parent.last_element_child() {
+            last.remove();
         }
-        let (Some(h2), Some(caption)) = (card.first_element_child(), card.last_element_child())
-        else {
+    }
+    while (parent.child_element_count() as usize) < n {
+        if make(doc, tag, parent).is_none() {
             return;
-        };
-        set_text(&h2, &p.title);
-        set_text(&caption, &p.caption);
-        let Ok(Some(table)) = card.query_selector("table") else {
-            return;
-        };
-        let (Ok(Some(head)), Ok(Some(body))) = (
-            table.query_selector("thead > tr"),
-            table.query_selector("tbody"),
-        ) else {
-            return;
-        };
-        // Every row gets a cell per column (a short row's extra cells stay empty), so a
-        // follower catching up changes texts, not the table.
-        let cols = p
-            .columns
-            .len()
-            .max(p.rows.iter().map(Vec::len).max().unwrap_or(0));
-        fit(&head, cols, "th");
-        let ths = element_children(&head);
+        }
+    }
+}
+
+/// Writes `text` into `el` unless it shows it already.
+fn set_text(el: &web_sys::Element, text: &str) {
+    if el.text_content().as_deref() != Some(text) {
+        el.set_text_content(Some(text));
+    }
+}
+
+/// The number of columns a panel's table has: every row gets a cell per column (a short row's
+/// extra cells stay empty), so a follower catching up changes texts, not the table.
+fn table_width(p: &Panel) -> usize {
+    p.columns
+        .len()
+        .max(p.rows.iter().map(Vec::len).max().unwrap_or(0))
+}
+
+/// Makes `card` show panel `p`; `shown` is what it was last made to show, if anything. `None`
+/// when the card could not be made or is not as made (the tables are left as they are).
+fn sync_card(
+    doc: &web_sys::Document,
+    card: &web_sys::Element,
+    p: &Panel,
+    shown: Option<&Panel>,
+) -> Option<()> {
+    if card.child_element_count() != 3 {
+        card_frame(doc, card)?;
+    }
+    if card.get_attribute("aria-label").as_deref() != Some(p.title.as_str()) {
+        let _ = card.set_attribute("aria-label", &p.title);
+    }
+    let h2 = card.first_element_child()?;
+    let caption = card.last_element_child()?;
+    set_text(&h2, &p.title);
+    set_text(&caption, &p.caption);
+    let table = card.query_selector("table").ok().flatten()?;
+    let head = table.query_selector("thead > tr").ok().flatten()?;
+    let body = table.query_selector("tbody").ok().flatten()?;
+    let cols = table_width(p);
+    fit(doc, &head, cols, "th");
+    let ths = element_children(&head);
+    for c in 0..cols {
+        if let Some(th) = ths.get(c) {
+            set_text(th, p.columns.get(c).map_or("", String::as_str));
+        }
+    }
+    // What the card showed counts only for a table of the same title and shape.
+    let before = shown
+        .filter(|q| q.title == p.title && q.rows.len() == p.rows.len() && table_width(q) == cols);
+    sync_rows(doc, &body, p, before, cols)
+}
+
+/// Empties `card` and makes it a panel's card: a heading, the table (a header row and a body)
+/// in its scrolling wrapper, and a caption.
+fn card_frame(doc: &web_sys::Document, card: &web_sys::Element) -> Option<()> {
+    card.set_inner_html("");
+    let _ = card.set_attribute("class", "card");
+    make(doc, "h2", card)?;
+    let wrap = make(doc, "div", card)?;
+    let _ = wrap.set_attribute("class", "table-wrap newest");
+    let table = make(doc, "table", &wrap)?;
+    make(doc, "thead", &table).and_then(|h| make(doc, "tr", &h))?;
+    make(doc, "tbody", &table)?;
+    let caption = make(doc, "p", card)?;
+    let _ = caption.set_attribute("class", "muted small");
+    Some(())
+}
+
+/// Makes the rows of `body` show `p`'s rows, `cols` cells each; rows that `before` shows
+/// already are not touched.
+fn sync_rows(
+    doc: &web_sys::Document,
+    body: &web_sys::Element,
+    p: &Panel,
+    before: Option<&Panel>,
+    cols: usize,
+) -> Option<()> {
+    fit(doc, body, p.rows.len(), "tr");
+    let trs = element_children(body);
+    for (r, row) in p.rows.iter().enumerate() {
+        if before.is_some_and(|q| q.rows.get(r) == Some(row)) {
+            continue; // this row's cells already show it
+        }
+        let tr = trs.get(r)?;
+        fit(doc, tr, cols, "td");
+        let tds = element_children(tr);
         for c in 0..cols {
-            if let Some(th) = ths.get(c).cloned() {
-                set_text(&th, p.columns.get(c).map_or("", String::as_str));
-            }
-        }
-        fit(&body, p.rows.len(), "tr");
-        let trs = element_children(&body);
-        let before = shown.get(i).filter(|q| {
-            q.title == p.title
-                && q.rows.len() == p.rows.len()
-                && q.columns
-                    .len()
-                    .max(q.rows.iter().map(Vec::len).max().unwrap_or(0))
-                    == cols
-        });
-        for (r, row) in p.rows.iter().enumerate() {
-            if before.is_some_and(|q| q.rows.get(r) == Some(row)) {
-                continue; // this row's cells already show it
-            }
-            let Some(tr) = trs.get(r).cloned() else {
-                return;
-            };
-            fit(&tr, cols, "td");
-            let tds = element_children(&tr);
-            for c in 0..cols {
-                let Some(td) = tds.get(c).cloned() else {
-                    return;
-                };
-                let (text, style) = row
-                    .get(c)
-                    .map_or(("", 0), |cell| (cell.text.as_str(), cell.style.min(8)));
-                set_text(&td, text);
-                let class = format!("cell s{style}");
-                if td.get_attribute("class").as_deref() != Some(class.as_str()) {
-                    let _ = td.set_attribute("class", &class);
-                }
+            let td = tds.get(c)?;
+            let (text, style) = row
+                .get(c)
+                .map_or(("", 0), |cell| (cell.text.as_str(), cell.style.min(8)));
+            set_text(td, text);
+            let class = format!("cell s{style}");
+            if td.get_attribute("class").as_deref() != Some(class.as_str()) {
+                let _ = td.set_attribute("class", &class);
             }
         }
     }
+    Some(())
 }

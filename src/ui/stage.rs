@@ -160,150 +160,18 @@ fn link_action(cuts: &[(u32, u32)], a: u32, b: u32, near: u32, one_way: bool) ->
     }
 }
 
+/// Where a press on the topology began, while the main button is down (CSS px on the canvas).
+type Press = Rc<Cell<Option<Pt>>>;
+
 /// The topology canvas and its overlays (hover text, node menu). `canvas` keeps the canvas
 /// the display clock paints the topology on.
 pub fn stage(shell: Shell, canvas: &'static Slot) -> El {
-    let press: Rc<Cell<Option<Pt>>> = Rc::new(Cell::new(None));
-
-    let p1 = press.clone();
-    let down = move |ev: web_sys::Event| {
-        let Some(ev) = ev.dyn_ref::<PointerEvent>() else {
-            return;
-        };
-        if ev.button() != 0 {
-            return;
-        }
-        shell.menu.set(None);
-        if let Some(c) = canvas.get::<HtmlCanvasElement>() {
-            p1.set(Some(local(&c, ev)));
-            let _ = c.set_pointer_capture(ev.pointer_id());
-        }
-    };
-    let p2 = press.clone();
-    let moved = move |ev: web_sys::Event| {
-        let Some(ev) = ev.dyn_ref::<MouseEvent>() else {
-            return;
-        };
-        let Some(c) = canvas.get::<HtmlCanvasElement>() else {
-            return;
-        };
-        let p = local(&c, ev);
-        let on_topology = shell.with(|s| s.stage_ix() == 0).unwrap_or(true);
-        if let (Some(start), true) = (p2.get(), on_topology) {
-            if start.dist(p) >= DRAG_PX {
-                shell.view.update_value(|v| {
-                    v.drag = Some((start, p));
-                    v.dirty = true;
-                });
-                shell.tooltip.set(None);
-                return;
-            }
-        }
-        let h = hit(&shell, p);
-        let sel = match h {
-            Hit::Msg(m) => Selection::Msg(m),
-            Hit::Endpoint(e) => Selection::Node(e),
-            Hit::Item(i) => Selection::Item(i),
-            _ => Selection::None,
-        };
-        let changed = shell.with(|s| s.hover != sel).unwrap_or(false);
-        if changed {
-            shell.session.update_value(|s| s.hover = sel);
-            shell.view.update_value(|v| v.dirty = true);
-        }
-        let text = shell.with(|s| describe(s, h)).flatten();
-        shell.tooltip.set(text.map(|t| (p.x, p.y, t)));
-    };
-    let p3 = press.clone();
-    let up = move |ev: web_sys::Event| {
-        let Some(ev) = ev.dyn_ref::<MouseEvent>() else {
-            return;
-        };
-        let Some(start) = p3.take() else { return };
-        let Some(c) = canvas.get::<HtmlCanvasElement>() else {
-            return;
-        };
-        let p = local(&c, ev);
-        let drag = shell.view.try_update_value(|v| {
-            v.dirty = true;
-            v.drag.take()
-        });
-        if let Some(Some((a, b))) = drag {
-            partition(shell, a, b);
-        } else if start.dist(p) < DRAG_PX {
-            click(shell, p, ev.shift_key());
-        }
-    };
-    let p4 = press;
-    let cancel = move |_: web_sys::Event| {
-        p4.set(None);
-        shell.view.update_value(|v| {
-            v.drag = None;
-            v.dirty = true;
-        });
-    };
-    let leave = move |_: web_sys::Event| {
-        shell.tooltip.set(None);
-        shell.session.update_value(|s| s.hover = Selection::None);
-        shell.view.update_value(|v| v.dirty = true);
-    };
-    let context = move |ev: web_sys::Event| {
-        let Some(mev) = ev.dyn_ref::<MouseEvent>() else {
-            return;
-        };
-        let Some(c) = canvas.get::<HtmlCanvasElement>() else {
-            return;
-        };
-        let p = local(&c, mev);
-        if let Hit::Endpoint(e) = hit(&shell, p) {
-            if shell.with(|s| e < s.sim().n()).unwrap_or(false) {
-                ev.prevent_default();
-                shell.update(|s| s.selection = Selection::Node(e));
-                // Keep the menu inside the stage (it is clipped at its edges).
-                let (w, h) = shell
-                    .view
-                    .try_with_value(|v| v.topo_size)
-                    .unwrap_or((400.0, 400.0));
-                let x = p.x.min(w - 140.0).max(4.0);
-                let y = p.y.min(h - 200.0).max(4.0);
-                shell.tooltip.set(None);
-                shell.menu.set(Some((x, y, e)));
-            }
-        }
-    };
-
-    let topology = el("canvas")
-        .class("topology")
-        .attr("role", "img")
-        .attr(
-            "aria-label",
-            "Topology: nodes on a circle, clients as squares, messages moving along links. Click to inspect, drag a line to partition, click a link to cut it.",
-        )
-        .on("pointerdown", down)
-        .on("pointermove", moved)
-        .on("pointerup", up)
-        .on("pointercancel", cancel)
-        .on("pointerleave", leave)
-        .on("contextmenu", context)
-        .keep(canvas);
-    observe_size(&topology.0, shell, true);
-
+    let topology = topology_canvas(shell, canvas);
     el("section")
         .class("stage")
         .attr("aria-label", "Topology")
         .child(topology)
-        .dynamic(move || {
-            shell.tooltip.get().map(|(x, y, t)| {
-                el("div")
-                    .class("tooltip")
-                    .attr("role", "status")
-                    .attr(
-                        "style",
-                        &format!("left:{}px;top:{}px", fixed(x + 14.0, 0), fixed(y + 14.0, 0)),
-                    )
-                    .text(&t)
-            })
-        })
+        .dynamic(move || tooltip(shell))
         .dynamic(move || node_menu(shell))
         .child(legend(shell))
         .dynamic_by(
@@ -316,6 +184,165 @@ pub fn stage(shell: Shell, canvas: &'static Slot) -> El {
                     .and_then(|l| view_picker(shell, l))
             },
         )
+}
+
+/// The canvas the topology is painted on, and what the pointer does on it (kept in `canvas`;
+/// its size is observed from the start).
+fn topology_canvas(shell: Shell, canvas: &'static Slot) -> El {
+    let press: Press = Rc::new(Cell::new(None));
+    let (p1, p2, p3, p4) = (press.clone(), press.clone(), press.clone(), press);
+    let topology = el("canvas")
+        .class("topology")
+        .attr("role", "img")
+        .attr(
+            "aria-label",
+            "Topology: nodes on a circle, clients as squares, messages moving along links. Click to inspect, drag a line to partition, click a link to cut it.",
+        )
+        .on("pointerdown", move |ev| pointer_down(shell, canvas, &p1, &ev))
+        .on("pointermove", move |ev| pointer_move(shell, canvas, &p2, &ev))
+        .on("pointerup", move |ev| pointer_up(shell, canvas, &p3, &ev))
+        .on("pointercancel", move |_| pointer_cancel(shell, &p4))
+        .on("pointerleave", move |_| pointer_leave(shell))
+        .on("contextmenu", move |ev| context_menu(shell, canvas, &ev))
+        .keep(canvas);
+    observe_size(&topology.0, shell, true);
+    topology
+}
+
+/// A press of the main button: closes the node menu, remembers where the press began and
+/// captures the pointer (a drag may leave the canvas).
+fn pointer_down(shell: Shell, canvas: &Slot, press: &Press, ev: &web_sys::Event) {
+    let Some(ev) = ev.dyn_ref::<PointerEvent>() else {
+        return;
+    };
+    if ev.button() != 0 {
+        return;
+    }
+    shell.menu.set(None);
+    if let Some(c) = canvas.get::<HtmlCanvasElement>() {
+        press.set(Some(local(&c, ev)));
+        let _ = c.set_pointer_capture(ev.pointer_id());
+    }
+}
+
+/// A move: far enough from a press on the topology it draws the partition line; otherwise it
+/// hovers.
+fn pointer_move(shell: Shell, canvas: &Slot, press: &Press, ev: &web_sys::Event) {
+    let Some(ev) = ev.dyn_ref::<MouseEvent>() else {
+        return;
+    };
+    let Some(c) = canvas.get::<HtmlCanvasElement>() else {
+        return;
+    };
+    let p = local(&c, ev);
+    let on_topology = shell.with(|s| s.stage_ix() == 0).unwrap_or(true);
+    if let (Some(start), true) = (press.get(), on_topology) {
+        if start.dist(p) >= DRAG_PX {
+            shell.view.update_value(|v| {
+                v.drag = Some((start, p));
+                v.dirty = true;
+            });
+            shell.tooltip.set(None);
+            return;
+        }
+    }
+    hover(shell, p);
+}
+
+/// Highlights what is under `p` and describes it in the hover text beside the pointer.
+fn hover(shell: Shell, p: Pt) {
+    let h = hit(&shell, p);
+    let sel = match h {
+        Hit::Msg(m) => Selection::Msg(m),
+        Hit::Endpoint(e) => Selection::Node(e),
+        Hit::Item(i) => Selection::Item(i),
+        _ => Selection::None,
+    };
+    let changed = shell.with(|s| s.hover != sel).unwrap_or(false);
+    if changed {
+        shell.session.update_value(|s| s.hover = sel);
+        shell.view.update_value(|v| v.dirty = true);
+    }
+    let text = shell.with(|s| describe(s, h)).flatten();
+    shell.tooltip.set(text.map(|t| (p.x, p.y, t)));
+}
+
+/// A release: ends a drag by partitioning along its line; a press that barely moved is a
+/// click (shift for a one-way cut).
+fn pointer_up(shell: Shell, canvas: &Slot, press: &Press, ev: &web_sys::Event) {
+    let Some(ev) = ev.dyn_ref::<MouseEvent>() else {
+        return;
+    };
+    let Some(start) = press.take() else { return };
+    let Some(c) = canvas.get::<HtmlCanvasElement>() else {
+        return;
+    };
+    let p = local(&c, ev);
+    let drag = shell.view.try_update_value(|v| {
+        v.dirty = true;
+        v.drag.take()
+    });
+    if let Some(Some((a, b))) = drag {
+        partition(shell, a, b);
+    } else if start.dist(p) < DRAG_PX {
+        click(shell, p, ev.shift_key());
+    }
+}
+
+/// The browser took the pointer away: the press and any drag line are dropped.
+fn pointer_cancel(shell: Shell, press: &Press) {
+    press.set(None);
+    shell.view.update_value(|v| {
+        v.drag = None;
+        v.dirty = true;
+    });
+}
+
+/// The pointer left the canvas: nothing is hovered any more.
+fn pointer_leave(shell: Shell) {
+    shell.tooltip.set(None);
+    shell.session.update_value(|s| s.hover = Selection::None);
+    shell.view.update_value(|v| v.dirty = true);
+}
+
+/// A right-click on a server selects it and opens its menu there, instead of the browser's.
+fn context_menu(shell: Shell, canvas: &Slot, ev: &web_sys::Event) {
+    let Some(mev) = ev.dyn_ref::<MouseEvent>() else {
+        return;
+    };
+    let Some(c) = canvas.get::<HtmlCanvasElement>() else {
+        return;
+    };
+    let p = local(&c, mev);
+    if let Hit::Endpoint(e) = hit(&shell, p) {
+        if shell.with(|s| e < s.sim().n()).unwrap_or(false) {
+            ev.prevent_default();
+            shell.update(|s| s.selection = Selection::Node(e));
+            // Keep the menu inside the stage (it is clipped at its edges).
+            let (w, h) = shell
+                .view
+                .try_with_value(|v| v.topo_size)
+                .unwrap_or((400.0, 400.0));
+            let x = p.x.min(w - 140.0).max(4.0);
+            let y = p.y.min(h - 200.0).max(4.0);
+            shell.tooltip.set(None);
+            shell.menu.set(Some((x, y, e)));
+        }
+    }
+}
+
+/// The hover text beside the pointer (it follows [`Shell::tooltip`]).
+fn tooltip(shell: Shell) -> Option<El> {
+    shell.tooltip.get().map(|(x, y, t)| {
+        el("div")
+            .class("tooltip")
+            .attr("role", "status")
+            .attr(
+                "style",
+                &format!("left:{}px;top:{}px", fixed(x + 14.0, 0), fixed(y + 14.0, 0)),
+            )
+            .text(&t)
+    })
 }
 
 /// The picker between the topology and the lab's own stages (none when it has none). Its
@@ -360,8 +387,6 @@ fn view_picker(shell: Shell, lab: &'static crate::labs::Lab) -> Option<El> {
 /// What the colours mean: the lab's message kinds and roles, and the engine's marks. Folded
 /// away by default; it lies over the stage's corner and moves nothing.
 fn legend(shell: Shell) -> El {
-    use crate::labs::kind_colour;
-    use crate::viz::colors::{for_role, ALERT};
     let lab = memo(move || {
         shell.tick.get();
         shell
@@ -370,31 +395,7 @@ fn legend(shell: Shell) -> El {
     });
     let entries = move || {
         let (id, clients) = lab.get();
-        let Some(lab) = crate::labs::find(id) else {
-            return Vec::new();
-        };
-        let engine = &crate::labs::ENGINE_LEGEND;
-        let mut rows: Vec<(String, &'static str, &'static str, &'static str)> = Vec::new();
-        let client_kinds = if clients { engine.messages } else { &[] };
-        for (kind, _, meaning) in lab.legend.messages.iter().chain(client_kinds) {
-            rows.push(("dot".into(), kind_colour(kind), kind, meaning));
-        }
-        for (class, name, meaning) in lab.legend.roles.iter().chain(engine.roles) {
-            rows.push(("outline".into(), for_role(*class), name, meaning));
-        }
-        rows.push((
-            "cross".into(),
-            ALERT,
-            "dropped",
-            "a message lost, cut off or dropped",
-        ));
-        rows.push((
-            "dash".into(),
-            "#8a8f98",
-            "cut link",
-            "a dashed line: messages on it are dropped",
-        ));
-        rows
+        legend_rows(id, clients)
     };
     el("details")
         .class("legend")
@@ -420,6 +421,41 @@ fn legend(shell: Shell) -> El {
                 })
                 .collect::<Vec<El>>()
         }))
+}
+
+/// One row of the legend: the swatch's shape class, its colour, the name and what it means.
+type LegendRow = (String, &'static str, &'static str, &'static str);
+
+/// The legend's rows for lab `id`: its message kinds (and the clients' when it has clients),
+/// its roles and the engine's, then the marks for drops and cut links.
+fn legend_rows(id: &str, clients: bool) -> Vec<LegendRow> {
+    use crate::labs::kind_colour;
+    use crate::viz::colors::{for_role, ALERT};
+    let Some(lab) = crate::labs::find(id) else {
+        return Vec::new();
+    };
+    let engine = &crate::labs::ENGINE_LEGEND;
+    let mut rows: Vec<LegendRow> = Vec::new();
+    let client_kinds = if clients { engine.messages } else { &[] };
+    for (kind, _, meaning) in lab.legend.messages.iter().chain(client_kinds) {
+        rows.push(("dot".into(), kind_colour(kind), kind, meaning));
+    }
+    for (class, name, meaning) in lab.legend.roles.iter().chain(engine.roles) {
+        rows.push(("outline".into(), for_role(*class), name, meaning));
+    }
+    rows.push((
+        "cross".into(),
+        ALERT,
+        "dropped",
+        "a message lost, cut off or dropped",
+    ));
+    rows.push((
+        "dash".into(),
+        "#8a8f98",
+        "cut link",
+        "a dashed line: messages on it are dropped",
+    ));
+    rows
 }
 
 fn click(shell: Shell, p: Pt, shift: bool) {
@@ -468,7 +504,6 @@ fn node_menu(shell: Shell) -> Option<El> {
             s.sim().nodes().get(node as usize).is_some_and(|n| n.up),
         )
     })?;
-    let close = move || shell.menu.set(None);
     let (verbs, asks) = shell.with(|s| {
         let lab = s.lab();
         let server = node < s.sim().n();
@@ -490,73 +525,68 @@ fn node_menu(shell: Shell) -> Option<El> {
             )
             .child(el("div").class("menu-title").text(&name))
             .children(verbs.into_iter().map(|v| {
-                el("button")
-                    .attr("role", "menuitem")
-                    .class("btn")
-                    .flag("disabled", !up)
+                menu_item(!up)
                     .attr("title", v.help)
                     .attr("aria-label", &format!("{} {name}", v.label))
-                    .on("click", move |_| {
-                        shell.lab_verb(v, Some(node));
-                        close();
-                    })
+                    .on(
+                        "click",
+                        and_close(shell, move || shell.lab_verb(v, Some(node))),
+                    )
                     .text(v.label)
             }))
             .child(asks.then(|| {
-                el("button")
-                    .attr("role", "menuitem")
-                    .class("btn")
+                menu_item(false)
                     .attr("aria-label", &format!("Send a request to {name}"))
-                    .on("click", move |_| {
-                        shell.request_at(node);
-                        close();
-                    })
+                    .on("click", and_close(shell, move || shell.request_at(node)))
                     .text("Send a request")
             }))
-            .child(
-                el("button")
-                    .attr("role", "menuitem")
-                    .class("btn")
-                    .flag("disabled", !up)
-                    .attr("aria-label", &format!("Crash {name}"))
-                    .on("click", move |_| {
-                        shell.act(Action::Crash { node });
-                        close();
-                    })
-                    .text("Crash"),
-            )
-            .child(
-                el("button")
-                    .attr("role", "menuitem")
-                    .class("btn")
-                    .flag("disabled", up)
-                    .attr("aria-label", &format!("Restart {name}"))
-                    .on("click", move |_| {
-                        shell.act(Action::Restart { node });
-                        close();
-                    })
-                    .text("Restart"),
-            )
-            .child(
-                el("button")
-                    .attr("role", "menuitem")
-                    .class("btn")
-                    .attr("aria-label", &format!("Isolate {name}"))
-                    .on("click", move |_| {
-                        shell.isolate(node);
-                        close();
-                    })
-                    .text("Isolate"),
-            )
-            .child(
-                el("button")
-                    .attr("role", "menuitem")
-                    .class("btn")
-                    .attr("aria-label", "Close menu")
-                    .on("click", move |_| close())
-                    .text("Close"),
-            ),
+            .children(node_items(shell, node, &name, up)),
     )
+}
+
+/// The items every node's menu ends with: crash (when up), restart (when down), isolate, and
+/// close the menu.
+fn node_items(shell: Shell, node: u32, name: &str, up: bool) -> [El; 4] {
+    [
+        menu_item(!up)
+            .attr("aria-label", &format!("Crash {name}"))
+            .on(
+                "click",
+                and_close(shell, move || shell.act(Action::Crash { node })),
+            )
+            .text("Crash"),
+        menu_item(up)
+            .attr("aria-label", &format!("Restart {name}"))
+            .on(
+                "click",
+                and_close(shell, move || shell.act(Action::Restart { node })),
+            )
+            .text("Restart"),
+        menu_item(false)
+            .attr("aria-label", &format!("Isolate {name}"))
+            .on("click", and_close(shell, move || shell.isolate(node)))
+            .text("Isolate"),
+        menu_item(false)
+            .attr("aria-label", "Close menu")
+            .on("click", move |_| shell.menu.set(None))
+            .text("Close"),
+    ]
+}
+
+/// A button of the node menu, disabled when `disabled`.
+fn menu_item(disabled: bool) -> El {
+    el("button")
+        .attr("role", "menuitem")
+        .class("btn")
+        .flag("disabled", disabled)
+}
+
+/// A menu item's click: does `act`, then closes the menu.
+fn and_close(shell: Shell, act: impl Fn() + 'static) -> impl FnMut(web_sys::Event) + 'static {
+    move |_| {
+        act();
+        shell.menu.set(None);
+    }
 }
 
 /// Keeps the view's record of a canvas's CSS size current (and asks for a repaint). Called

@@ -18,7 +18,7 @@
 //! | 6  | Cross  | cx cy r color width                     |
 //! | 7  | Text   | x y text color size align bold          |
 
-use super::scene::{Align, Shape};
+use super::scene::{Align, Pt, Shape, ShapeSink};
 
 /// Separates the strings of the table (never part of a colour or of text drawn on a canvas).
 pub const SEP: char = '\u{1f}';
@@ -84,96 +84,99 @@ fn flag(b: bool) -> f64 {
 pub fn encode(shapes: &[Shape], out: &mut Encoded) {
     out.ops.clear();
     out.strings.clear();
-    let ops = &mut out.ops;
-    let mut t = Table {
-        out: &mut out.strings,
-        colors: Vec::with_capacity(16),
-        len: 0,
+    let mut packer = Packer {
+        ops: &mut out.ops,
+        t: Table {
+            out: &mut out.strings,
+            colors: Vec::with_capacity(16),
+            len: 0,
+        },
     };
     for s in shapes {
-        match s {
-            Shape::Line {
-                a,
-                b,
-                color,
-                width,
-                dash,
-            } => {
-                let c = t.color(color);
-                ops.extend([LINE, a.x, a.y, b.x, b.y, c, *width, flag(*dash)]);
-            }
-            Shape::Arrow {
-                a,
-                b,
-                color,
-                width,
-                head,
-            } => {
-                let c = t.color(color);
-                ops.extend([ARROW, a.x, a.y, b.x, b.y, c, *width, *head]);
-            }
-            Shape::Circle {
-                c,
-                r,
-                fill,
-                stroke,
-                width,
-                dash,
-            } => {
-                let (f, s) = (t.opt(*fill), t.opt(*stroke));
-                ops.extend([CIRCLE, c.x, c.y, *r, f, s, *width, flag(*dash)]);
-            }
-            Shape::Arc {
-                c,
-                r,
-                start,
-                sweep,
-                color,
-                width,
-            } => {
-                let k = t.color(color);
-                ops.extend([ARC, c.x, c.y, *r, *start, *sweep, k, *width]);
-            }
-            Shape::Rect {
-                at,
-                w,
-                h,
-                fill,
-                stroke,
-                width,
-            } => {
-                let (f, s) = (t.opt(*fill), t.opt(*stroke));
-                ops.extend([RECT, at.x, at.y, *w, *h, f, s, *width]);
-            }
-            Shape::Cross { c, r, color, width } => {
-                let k = t.color(color);
-                ops.extend([CROSS, c.x, c.y, *r, k, *width]);
-            }
-            Shape::Text {
-                at,
-                text,
-                color,
-                size,
-                align,
-                bold,
-            } => {
-                let s = t.push(text);
-                let k = t.color(color);
-                let al = match align {
-                    Align::Left => 0.0,
-                    Align::Center => 1.0,
-                    Align::Right => 2.0,
-                };
-                ops.extend([TEXT, at.x, at.y, s, k, *size, al, flag(*bold)]);
-            }
-        }
+        s.draw_into(&mut packer);
+    }
+}
+
+/// The encoder as a [`ShapeSink`]: each shape becomes one record in `ops`, its strings go to
+/// the table.
+struct Packer<'a> {
+    ops: &'a mut Vec<f64>,
+    t: Table<'a>,
+}
+
+impl ShapeSink for Packer<'_> {
+    fn line(&mut self, a: Pt, b: Pt, color: &'static str, width: f64, dash: bool) {
+        let c = self.t.color(color);
+        self.ops
+            .extend([LINE, a.x, a.y, b.x, b.y, c, width, flag(dash)]);
+    }
+
+    fn arrow(&mut self, a: Pt, b: Pt, color: &'static str, width: f64, head: f64) {
+        let c = self.t.color(color);
+        self.ops.extend([ARROW, a.x, a.y, b.x, b.y, c, width, head]);
+    }
+
+    fn circle(
+        &mut self,
+        c: Pt,
+        r: f64,
+        fill: Option<&'static str>,
+        stroke: Option<&'static str>,
+        width: f64,
+        dash: bool,
+    ) {
+        let (f, s) = (self.t.opt(fill), self.t.opt(stroke));
+        self.ops
+            .extend([CIRCLE, c.x, c.y, r, f, s, width, flag(dash)]);
+    }
+
+    fn arc(&mut self, c: Pt, r: f64, start: f64, sweep: f64, color: &'static str, width: f64) {
+        let k = self.t.color(color);
+        self.ops.extend([ARC, c.x, c.y, r, start, sweep, k, width]);
+    }
+
+    fn rect(
+        &mut self,
+        at: Pt,
+        w: f64,
+        h: f64,
+        fill: Option<&'static str>,
+        stroke: Option<&'static str>,
+        width: f64,
+    ) {
+        let (f, s) = (self.t.opt(fill), self.t.opt(stroke));
+        self.ops.extend([RECT, at.x, at.y, w, h, f, s, width]);
+    }
+
+    fn cross(&mut self, c: Pt, r: f64, color: &'static str, width: f64) {
+        let k = self.t.color(color);
+        self.ops.extend([CROSS, c.x, c.y, r, k, width]);
+    }
+
+    fn text(
+        &mut self,
+        at: Pt,
+        text: &str,
+        color: &'static str,
+        size: f64,
+        align: Align,
+        bold: bool,
+    ) {
+        let s = self.t.push(text);
+        let k = self.t.color(color);
+        let al = match align {
+            Align::Left => 0.0,
+            Align::Center => 1.0,
+            Align::Right => 2.0,
+        };
+        self.ops
+            .extend([TEXT, at.x, at.y, s, k, size, al, flag(bold)]);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::viz::scene::Pt;
 
     /// What a decoded record refers to: the worker's view of a shape (colours as table strings).
     #[derive(Clone, Debug, PartialEq)]

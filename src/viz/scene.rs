@@ -103,6 +103,100 @@ pub enum Shape {
     },
 }
 
+/// What shapes are drawn into: one method per kind of [`Shape`], taking its fields. The canvas
+/// painter (`ui::paint`) and the paint worker's encoder ([`super::packed`]) are sinks; they
+/// receive shapes through [`Shape::draw_into`], the one place that matches over the kinds.
+pub trait ShapeSink {
+    fn line(&mut self, a: Pt, b: Pt, color: &'static str, width: f64, dash: bool);
+    /// A line with an arrow head at `b`.
+    fn arrow(&mut self, a: Pt, b: Pt, color: &'static str, width: f64, head: f64);
+    fn circle(
+        &mut self,
+        c: Pt,
+        r: f64,
+        fill: Option<&'static str>,
+        stroke: Option<&'static str>,
+        width: f64,
+        dash: bool,
+    );
+    /// An arc from `start` sweeping `sweep` radians clockwise (0 = twelve o'clock).
+    fn arc(&mut self, c: Pt, r: f64, start: f64, sweep: f64, color: &'static str, width: f64);
+    fn rect(
+        &mut self,
+        at: Pt,
+        w: f64,
+        h: f64,
+        fill: Option<&'static str>,
+        stroke: Option<&'static str>,
+        width: f64,
+    );
+    fn cross(&mut self, c: Pt, r: f64, color: &'static str, width: f64);
+    fn text(
+        &mut self,
+        at: Pt,
+        text: &str,
+        color: &'static str,
+        size: f64,
+        align: Align,
+        bold: bool,
+    );
+}
+
+impl Shape {
+    /// Hands this shape to `sink` as a call of the method for its kind.
+    pub fn draw_into(&self, sink: &mut dyn ShapeSink) {
+        match *self {
+            Shape::Line {
+                a,
+                b,
+                color,
+                width,
+                dash,
+            } => sink.line(a, b, color, width, dash),
+            Shape::Arrow {
+                a,
+                b,
+                color,
+                width,
+                head,
+            } => sink.arrow(a, b, color, width, head),
+            Shape::Circle {
+                c,
+                r,
+                fill,
+                stroke,
+                width,
+                dash,
+            } => sink.circle(c, r, fill, stroke, width, dash),
+            Shape::Arc {
+                c,
+                r,
+                start,
+                sweep,
+                color,
+                width,
+            } => sink.arc(c, r, start, sweep, color, width),
+            Shape::Rect {
+                at,
+                w,
+                h,
+                fill,
+                stroke,
+                width,
+            } => sink.rect(at, w, h, fill, stroke, width),
+            Shape::Cross { c, r, color, width } => sink.cross(c, r, color, width),
+            Shape::Text {
+                at,
+                ref text,
+                color,
+                size,
+                align,
+                bold,
+            } => sink.text(at, text, color, size, align, bold),
+        }
+    }
+}
+
 /// The width a character of `size` px takes at most on average in the canvas font (a generous
 /// estimate: labels must not touch).
 pub fn char_width(size: f64, bold: bool) -> f64 {
