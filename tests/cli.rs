@@ -156,3 +156,22 @@ fn experiments_come_from_the_registry_with_one_rule_for_their_flags() {
         assert!(!err.is_empty());
     }
 }
+
+// A reader that stops early (`dsplay experiment --list | head -1`) closes the pipe: dsplay
+// exits quietly instead of reporting an internal error.
+#[test]
+fn a_closed_pipe_is_a_quiet_exit() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dsplay"))
+        .args(["experiment", "--list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close our end of stdout before dsplay writes.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "status {:?}: {err}", out.status);
+    assert!(!err.contains("internal error"), "{err}");
+}

@@ -300,6 +300,10 @@ fn the_report_wire_keeps_separators_in_text_and_numbers_exact() {
             rows: vec![vec![Cell::styled(tricky, 3), Cell::plain("")]],
             caption: "".into(),
         }],
+        links: vec![dsplay::labs::experiment::TrialLink {
+            label: tricky.into(),
+            link: "#/raft?n=5&seed=1".into(),
+        }],
         json: serde_json::Value::Null,
     };
     let back = wire::read_report(&wire::report(&r)).unwrap();

@@ -109,8 +109,17 @@ fn main() -> ExitCode {
     };
     match run(cli.cmd) {
         Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
+            // A reader that stops early (`dsplay labs | head`) closes the pipe: that is no
+            // error of ours, and the exit is quiet.
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{text}").and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("dsplay: could not write the output: {e}");
+                    ExitCode::from(1)
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(msg) => {
             eprintln!("dsplay: {msg}");
@@ -389,9 +398,18 @@ fn experiment(
         };
         return serde_json::to_string_pretty(&v).map_err(|e| e.to_string());
     }
+    // The summary, then the trials worth watching as links (where trials are runs of the lab).
     Ok(reports
         .iter()
-        .map(|(_, r)| r.summary.clone())
+        .map(|(_, r)| {
+            let links = r
+                .links
+                .iter()
+                .map(|l| format!("\n  {}: {}", l.label, l.link));
+            std::iter::once(r.summary.clone())
+                .chain(links)
+                .collect::<String>()
+        })
         .collect::<Vec<_>>()
         .join("\n"))
 }

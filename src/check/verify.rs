@@ -8,7 +8,7 @@
 use super::history::{History, Input, Operation, Output, Status};
 use super::model::{Model, ModelKind};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Where and why a proposed order breaks.
@@ -45,7 +45,8 @@ impl std::error::Error for OrderError {}
 /// A full linearization additionally contains every completed operation.
 pub fn verify_order(history: &History, model: &Model, order: &[usize]) -> Result<(), OrderError> {
     let ops = &history.operations;
-    let mut seen = HashSet::new();
+    // Which operations the order has placed, by index (a plain list: the indices are dense).
+    let mut seen = vec![false; ops.len()];
     let mut replay = Replay::new(model);
     let mut latest_call_us: BTreeMap<Option<&str>, u64> = BTreeMap::new();
     for (position, &index) in order.iter().enumerate() {
@@ -59,7 +60,7 @@ pub fn verify_order(history: &History, model: &Model, order: &[usize]) -> Result
         let Some(op) = ops.get(index) else {
             return fail("there is no such operation".to_owned());
         };
-        if !seen.insert(index) {
+        if std::mem::replace(&mut seen[index], true) {
             return fail("it appears twice".to_owned());
         }
         if op.status == Status::Fail {
@@ -82,7 +83,7 @@ pub fn verify_order(history: &History, model: &Model, order: &[usize]) -> Result
 fn check_nothing_skipped(
     ops: &[Operation],
     order: &[usize],
-    seen: &HashSet<usize>,
+    seen: &[bool],
     latest_call_us: &BTreeMap<Option<&str>, u64>,
 ) -> Result<(), OrderError> {
     for (index, op) in ops.iter().enumerate() {
@@ -90,7 +91,7 @@ fn check_nothing_skipped(
             continue;
         };
         let returned_before = op.return_us.is_some_and(|ret| ret < latest);
-        if op.status == Status::Ok && returned_before && !seen.contains(&index) {
+        if op.status == Status::Ok && returned_before && !seen[index] {
             let reason = format!(
                 "it returned before an operation in the order was called (at {latest} us), \
                  so it must be in the order"

@@ -47,6 +47,9 @@ pub struct Report {
     pub charts: Vec<Chart>,
     /// Tables beside the charts (ours against the paper's figures).
     pub tables: Vec<crate::viz::Panel>,
+    /// Trials worth watching, each as a link to the lab's run (when a trial is a run of the
+    /// lab, within its ranges): the median one, the slowest, ...
+    pub links: Vec<TrialLink>,
     /// The figures, for tools.
     pub json: serde_json::Value,
 }
@@ -156,6 +159,29 @@ pub fn expand_lists(given: &[(String, String)]) -> Result<Vec<Vec<(String, Strin
         _ => Err("only one parameter may be a list of values".into()),
     }
 }
+/// A report's JSON, built by `f` for the command line and the tests. The page never shows it
+/// (the job worker does not even send it), so the browser build leaves the JSON machinery
+/// out: there `f` is not called and the report's `json` is null.
+pub fn report_json(f: impl FnOnce() -> serde_json::Value) -> serde_json::Value {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        f()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        drop(f);
+        serde_json::Value::Null
+    }
+}
+
+/// One trial as a link to the lab's run of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrialLink {
+    /// What it is: `trial 17: 1.2 s, term 4 (the slowest)`.
+    pub label: String,
+    pub link: String,
+}
+
 /// The wire form of reports and values, between the page and the job worker: lines of
 /// tab-separated fields; text escaped (`\\`, `\t`, `\n`, `\u` for the unit separator);
 /// numbers as the hex of their bits (exact, and cheap to read). A report's `json` is not sent
@@ -167,9 +193,10 @@ pub fn expand_lists(given: &[(String, String)]) -> Result<Vec<Vec<(String, Strin
 /// series  <name> <style> <reference 0|1> <x,y x,y ...>        (of the chart above it)
 /// table   <title> <caption> <column␟column...>
 /// row     <text␟style> <text␟style> ...                       (of the table above it)
+/// link    <label> <link>
 /// ```
 pub mod wire {
-    use super::{AxisScale, Chart, Report, Series, SeriesStyle, Values};
+    use super::{AxisScale, Chart, Report, Series, SeriesStyle, TrialLink, Values};
     use crate::viz::{Cell, Panel};
 
     const UNIT: char = '\u{1f}';
@@ -290,6 +317,9 @@ pub mod wire {
                 out.push_str(&format!("\nrow\t{}", cells.join("\t")));
             }
         }
+        for l in &r.links {
+            out.push_str(&format!("\nlink\t{}\t{}", esc(&l.label), esc(&l.link)));
+        }
         out
     }
 
@@ -299,6 +329,7 @@ pub mod wire {
             summary: String::new(),
             charts: Vec::new(),
             tables: Vec::new(),
+            links: Vec::new(),
             json: serde_json::Value::Null,
         };
         for line in text.split('\n') {
@@ -357,6 +388,10 @@ pub mod wire {
                     let table = r.tables.last_mut().ok_or("a row before any table")?;
                     table.rows.push(row);
                 }
+                "link" => r.links.push(TrialLink {
+                    label: unesc(field(1)?),
+                    link: unesc(field(2)?),
+                }),
                 other => return Err(format!("a line of an unknown kind '{}'", other)),
             }
         }

@@ -271,9 +271,19 @@ pub fn fixed(v: f64, decimals: u32) -> String {
     let decimals = decimals.min(9);
     let scale = 10u64.pow(decimals);
     let scaled = (v.abs() * scale as f64).round();
+    if v.is_nan() {
+        return "NaN".into();
+    }
     if !scaled.is_finite() || scaled >= 1e18 {
-        // Too large for the integer path (or not a number): the shortest form says it.
-        return format!("{v}");
+        // Too large for the integer path: in powers of ten, as `1.5e21` (infinite: `inf`).
+        if v.is_infinite() {
+            return if v < 0.0 { "-inf".into() } else { "inf".into() };
+        }
+        let exp = libm::floor(libm::log10(v.abs())) as i32;
+        let mantissa = v / libm::pow(10.0, exp as f64);
+        let m = fixed(mantissa, 3);
+        let m = m.trim_end_matches('0').trim_end_matches('.');
+        return format!("{m}e{exp}");
     }
     let n = scaled as u64;
     let sign = if v < 0.0 && n > 0 { "-" } else { "" };
@@ -384,11 +394,9 @@ mod tests {
             assert_eq!(fixed(v, d), want, "{v} to {d}");
         }
         assert_eq!(fixed(f64::NAN, 1), "NaN");
-        assert_eq!(
-            fixed(1e300, 1),
-            format!("{}", 1e300),
-            "too large: the shortest form"
-        );
+        assert_eq!(fixed(1e300, 1), "1e300", "too large: in powers of ten");
+        assert_eq!(fixed(-2.5e21, 0), "-2.5e21");
+        assert_eq!(fixed(f64::INFINITY, 2), "inf");
         // Away from ties (within float error of ...5) it agrees with the standard formatter.
         for i in 0..2_000 {
             let v = (i as f64) * 0.731 - 400.0;

@@ -114,7 +114,64 @@ pub fn experiment_panel(
                 .map(|e| el("p").class("muted small").attr("role", "status").text(&e))
         })
         .child(canvas_el)
-        .dynamic(move || report.get().as_ref().map(report_tables).unwrap_or_default())
+        .dynamic({
+            let report = report.clone();
+            move || report.get().as_ref().map(report_tables).unwrap_or_default()
+        })
+        .dynamic(move || report.get().as_ref().and_then(|r| trial_links(shell, r)))
+}
+
+/// The trials worth watching, as links that open the lab's run of each and play it, with a
+/// caption saying which trial it is (the link can also be copied or opened in a new tab).
+fn trial_links(shell: Shell, r: &Report) -> Option<El> {
+    if r.links.is_empty() {
+        return None;
+    }
+    let items = r.links.iter().map(|l| {
+        let (link, label) = (l.link.clone(), l.label.clone());
+        el("li").child(
+            el("a")
+                .attr("href", &l.link)
+                .attr("title", "Open this trial in the lab")
+                .on("click", move |ev| {
+                    ev.prevent_default();
+                    open_trial(shell, &link, &label);
+                })
+                .text(&l.label),
+        )
+    });
+    Some(
+        el("div")
+            .class("trial-links")
+            .child(
+                el("p")
+                    .class("muted small")
+                    .text("Open a trial in the lab:"),
+            )
+            .child(el("ul").children(items)),
+    )
+}
+
+/// Loads a trial's link and plays it.
+fn open_trial(shell: Shell, link: &str, label: &str) {
+    match crate::scenario::link::decode(link) {
+        Ok(s) => {
+            shell.try_update(|x| {
+                x.load(&s)?;
+                x.play(true);
+                Ok(())
+            });
+            let upper = label
+                .get(..1)
+                .map(str::to_ascii_uppercase)
+                .unwrap_or_default();
+            let rest = label.get(1..).unwrap_or_default();
+            shell.inform(format!(
+                "{upper}{rest} of the experiment, as a run of the lab."
+            ));
+        }
+        Err(e) => shell.notice.set(Some(e.0)),
+    }
 }
 
 /// The canvas with the report's first chart, drawn again whenever the report, the page's size

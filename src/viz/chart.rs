@@ -285,8 +285,14 @@ fn frame(p: &mut Plot, chart: &Chart, style: Style) {
     ));
     for t in &p.x_ticks {
         let at = Pt::new(t.px, bottom + font * 0.4 + font / 2.0);
-        p.shapes
-            .push(text(at, t.label.clone(), LABEL, font, Align::Center));
+        // A label at the right edge ends there rather than running off the canvas.
+        let half = t.label.chars().count() as f64 * font * 0.29;
+        let align = if t.px + half > right + MARGIN_RIGHT * style.scale {
+            Align::Right
+        } else {
+            Align::Center
+        };
+        p.shapes.push(text(at, t.label.clone(), LABEL, font, align));
     }
     let title = if p.x.scale == Scale::Log {
         format!("{} (log scale)", chart.x_label)
@@ -519,11 +525,11 @@ pub fn nice_step(span: f64, target: usize) -> f64 {
 /// `150`, `2k`, `500k`: short tick labels in milliseconds.
 pub fn fmt_tick(v: f64) -> String {
     if v >= 1_000_000.0 && (v / 1_000_000.0).fract() == 0.0 {
-        format!("{}M", v / 1_000_000.0)
+        format!("{}M", (v / 1_000_000.0) as i64)
     } else if v >= 1_000.0 && (v / 1_000.0).fract() == 0.0 {
-        format!("{}k", v / 1_000.0)
-    } else if v.fract() == 0.0 {
-        format!("{v}")
+        format!("{}k", (v / 1_000.0) as i64)
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        (v as i64).to_string()
     } else {
         let s = fixed(v, 2);
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -552,7 +558,7 @@ pub fn quantile_name(q: f64) -> String {
     } else {
         let p = q * 100.0;
         if (p - p.round()).abs() < 1e-9 {
-            format!("p{}", p.round())
+            format!("p{}", p.round() as i64)
         } else {
             format!("p{}", fixed(p, 1))
         }

@@ -239,3 +239,25 @@ test('screenshots of both panels on a desktop and a phone', async () => {
     }
   }
 });
+
+test("an experiment's trials open as runs of the lab: the first election's slowest split votes", async () => {
+  const page = await browser.page();
+  await open(page, RAFT);
+  await page.waitForSelector(EXP);
+  await page.selectOption("section.experiment select[aria-label='Experiment']", '1');
+  await page.waitForFunction(() => /First election/.test(document.querySelector('section.experiment h2').textContent));
+  await setInput(page, "section.experiment input[aria-label='Election timeout']", '150..170ms');
+  await setInput(page, "input[aria-label='Trials']", 30);
+  await page.click("button[aria-label='Run the experiment']");
+  await page.waitForSelector('.trial-links a', { timeout: 60_000 });
+  const links = await page.$$eval('.trial-links a', (as) => as.map((a) => [a.getAttribute('href'), a.textContent]));
+  assert.ok(links.length >= 3, JSON.stringify(links));
+  const [href, label] = links[0];
+  assert.match(label, /^trial \d+: \d+ ms, term \d+/);
+  assert.match(href, /^#\/raft\?n=5&seed=\d+.*et=150\.\.170ms/);
+  await page.click('.trial-links a');
+  await page.waitForFunction((h) => location.hash === h, href);
+  assert.match(await page.textContent("[role='alert'] .notice-text"), /^Trial \d+: .* of the experiment, as a run of the lab\.$/);
+  assert.equal((await rootState(page)).playing, true, 'the trial plays');
+  assert.deepEqual(browser.errors, []);
+});

@@ -228,7 +228,7 @@ pub struct TrialOutcome {
 }
 
 /// A trial's own seed: independent of every other trial's.
-fn trial_seed(seed: u64, trial: u32) -> u64 {
+pub(super) fn trial_seed(seed: u64, trial: u32) -> u64 {
     let mut z = seed ^ (trial as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -295,7 +295,7 @@ pub fn trial_world(p: &ElectionParams, model: &ClusterModel, trial: u32) -> Worl
 }
 
 /// The new leader, once every live server follows it in its term.
-fn settled_leader(w: &World<Raft>) -> Option<u32> {
+pub(super) fn settled_leader(w: &World<Raft>) -> Option<u32> {
     let n = w.n();
     let leader = (0..n).find(|&l| w.is_up(l) && w.state(l).role == Role::Leader)?;
     let term = w.state(leader).current_term;
@@ -516,7 +516,12 @@ impl Trials for ElectionExperiment {
                 cursor_x: None,
             }],
             tables: vec![election_table(&r, p, paper_row)],
-            json: serde_json::to_value(&r).unwrap_or_default(),
+            // A trial starts from a prepared cluster (logs, a synchronised heartbeat), not
+            // from a lab scenario: none is a link.
+            links: Vec::new(),
+            json: crate::labs::experiment::report_json(|| {
+                serde_json::to_value(&r).unwrap_or_default()
+            }),
         }
     }
 }

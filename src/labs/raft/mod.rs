@@ -10,6 +10,7 @@
 //! - `experiment.rs`: the paper's leader-election experiment (section 9.3, Figure 16).
 
 pub mod experiment;
+pub mod first_election;
 pub mod kv;
 pub mod log;
 pub mod paper;
@@ -175,7 +176,7 @@ pub static LAB: Lab = Lab {
             (view::CLASS_LEADER, "leader", "replicates its log and sends heartbeats"),
         ],
     },
-    experiments: &[&experiment::ELECTION],
+    experiments: &[&experiment::ELECTION, &first_election::FIRST_ELECTION],
     clients: super::clients_param,
     verbs: VERBS,
     stages: STAGES,
