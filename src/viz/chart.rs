@@ -225,7 +225,7 @@ pub fn plot(chart: &Chart, w: f64, h: f64, style: Style) -> Plot {
     }
     if let Some(c) = chart.cursor_x.filter(|c| c.is_finite()) {
         let px = p.x.map(c);
-        p.shapes.push(line(
+        p.shapes.push(Shape::line(
             Pt::new(px, top),
             Pt::new(px, bottom),
             NEUTRAL,
@@ -237,27 +237,6 @@ pub fn plot(chart: &Chart, w: f64, h: f64, style: Style) -> Plot {
     p
 }
 
-fn line(a: Pt, b: Pt, color: &'static str, width: f64, dash: bool) -> Shape {
-    Shape::Line {
-        a,
-        b,
-        color,
-        width,
-        dash,
-    }
-}
-
-fn text(at: Pt, text: String, color: &'static str, size: f64, align: Align) -> Shape {
-    Shape::Text {
-        at,
-        text,
-        color,
-        size,
-        align,
-        bold: false,
-    }
-}
-
 /// Grid, axis lines, tick labels and axis titles.
 fn frame(p: &mut Plot, chart: &Chart, style: Style) {
     let (left, top, right, bottom) = p.area;
@@ -265,18 +244,33 @@ fn frame(p: &mut Plot, chart: &Chart, style: Style) {
     let thin = style.line(1.0);
     for t in &p.x_ticks {
         let x = t.px.round() + 0.5;
-        p.shapes
-            .push(line(Pt::new(x, top), Pt::new(x, bottom), GRID, thin, false));
+        p.shapes.push(Shape::line(
+            Pt::new(x, top),
+            Pt::new(x, bottom),
+            GRID,
+            thin,
+            false,
+        ));
     }
     for t in &p.y_ticks {
         let y = t.px.round() + 0.5;
-        p.shapes
-            .push(line(Pt::new(left, y), Pt::new(right, y), GRID, thin, false));
+        p.shapes.push(Shape::line(
+            Pt::new(left, y),
+            Pt::new(right, y),
+            GRID,
+            thin,
+            false,
+        ));
     }
     let corner = Pt::new(left + 0.5, bottom + 0.5);
-    p.shapes
-        .push(line(Pt::new(left + 0.5, top), corner, NEUTRAL, thin, false));
-    p.shapes.push(line(
+    p.shapes.push(Shape::line(
+        Pt::new(left + 0.5, top),
+        corner,
+        NEUTRAL,
+        thin,
+        false,
+    ));
+    p.shapes.push(Shape::line(
         corner,
         Pt::new(right, bottom + 0.5),
         NEUTRAL,
@@ -292,7 +286,8 @@ fn frame(p: &mut Plot, chart: &Chart, style: Style) {
         } else {
             Align::Center
         };
-        p.shapes.push(text(at, t.label.clone(), LABEL, font, align));
+        p.shapes
+            .push(Shape::text(at, t.label.clone(), LABEL, font, align, false));
     }
     let title = if p.x.scale == Scale::Log {
         format!("{} (log scale)", chart.x_label)
@@ -300,15 +295,28 @@ fn frame(p: &mut Plot, chart: &Chart, style: Style) {
         chart.x_label.clone()
     };
     let at = Pt::new((left + right) / 2.0, bottom + font * 1.65 + font / 2.0);
-    p.shapes.push(text(at, title, LABEL, font, Align::Center));
+    p.shapes
+        .push(Shape::text(at, title, LABEL, font, Align::Center, false));
     for t in &p.y_ticks {
         let at = Pt::new(left - font * 0.4, t.px);
-        p.shapes
-            .push(text(at, t.label.clone(), LABEL, font, Align::Right));
+        p.shapes.push(Shape::text(
+            at,
+            t.label.clone(),
+            LABEL,
+            font,
+            Align::Right,
+            false,
+        ));
     }
     let at = Pt::new(4.0, font * 0.75);
-    p.shapes
-        .push(text(at, chart.y_label.clone(), LABEL, font, Align::Left));
+    p.shapes.push(Shape::text(
+        at,
+        chart.y_label.clone(),
+        LABEL,
+        font,
+        Align::Left,
+        false,
+    ));
 }
 
 fn draw_series(p: &mut Plot, s: &Series, colour: &'static str, style: Style) {
@@ -321,14 +329,14 @@ fn draw_series(p: &mut Plot, s: &Series, colour: &'static str, style: Style) {
         SeriesStyle::Line => {
             let px: Vec<Pt> = pts.map(|&(a, b)| Pt::new(p.x.map(a), p.y.map(b))).collect();
             for w in px.windows(2) {
-                p.shapes.push(line(w[0], w[1], colour, thick, false));
+                p.shapes.push(Shape::line(w[0], w[1], colour, thick, false));
             }
         }
         SeriesStyle::Steps => {
             let stairs = staircase(&s.points, &p.x, &p.y);
             for w in stairs.windows(2) {
                 let (a, b) = (Pt::new(w[0].0, w[0].1), Pt::new(w[1].0, w[1].1));
-                p.shapes.push(line(a, b, colour, thick, false));
+                p.shapes.push(Shape::line(a, b, colour, thick, false));
             }
         }
         SeriesStyle::Dots => {
@@ -408,13 +416,19 @@ fn legend(p: &mut Plot, chart: &Chart, style: Style) {
         let text_w = name.chars().count() as f64 * font * 0.58;
         let sample = font * 1.5;
         x -= text_w;
-        p.shapes
-            .push(text(Pt::new(x, y), name, INK, font, Align::Left));
+        p.shapes.push(Shape::text(
+            Pt::new(x, y),
+            name,
+            INK,
+            font,
+            Align::Left,
+            false,
+        ));
         x -= sample + font * 0.3;
         let (a, b) = (Pt::new(x, y), Pt::new(x + sample, y));
         p.shapes.push(match s.style {
             SeriesStyle::Dots => dot(a.lerp(b, 0.5), colour, style, s.reference),
-            _ => line(a, b, colour, style.line(2.0), false),
+            _ => Shape::line(a, b, colour, style.line(2.0), false),
         });
         x -= font;
     }

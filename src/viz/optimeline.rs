@@ -236,7 +236,13 @@ pub fn shapes(l: &OpLayout, selected: Option<usize>) -> Vec<Shape> {
     let h = l.height.max(40.0);
     for (x, _) in &l.ticks {
         let x = x.round() + 0.5;
-        out.push(line(Pt::new(x, TOP - 2.0), Pt::new(x, h), GRID, 1.0, false));
+        out.push(Shape::line(
+            Pt::new(x, TOP - 2.0),
+            Pt::new(x, h),
+            GRID,
+            1.0,
+            false,
+        ));
     }
     for (i, (x, label)) in l.ticks.iter().enumerate() {
         let align = if i == 0 && *x < LEFT + 12.0 {
@@ -246,7 +252,7 @@ pub fn shapes(l: &OpLayout, selected: Option<usize>) -> Vec<Shape> {
         } else {
             Align::Center
         };
-        out.push(text(
+        out.push(Shape::text(
             Pt::new(*x, TOP - 8.5),
             label.clone(),
             LABEL,
@@ -257,9 +263,16 @@ pub fn shapes(l: &OpLayout, selected: Option<usize>) -> Vec<Shape> {
     }
     for lane in &l.lanes {
         let at = Pt::new(4.0, lane.y + ROW / 2.0);
-        out.push(text(at, lane.label.clone(), INK, 11.0, Align::Left, true));
+        out.push(Shape::text(
+            at,
+            lane.label.clone(),
+            INK,
+            11.0,
+            Align::Left,
+            true,
+        ));
         let y = lane.y + lane.h + 1.5;
-        out.push(line(
+        out.push(Shape::line(
             Pt::new(LEFT, y),
             Pt::new(l.width - RIGHT, y),
             LANE_RULE,
@@ -304,7 +317,7 @@ fn op_box(out: &mut Vec<Shape>, b: &OpBox, selected: bool) {
         Pt::new(x0, y1),
     ];
     for i in 0..4 {
-        out.push(line(
+        out.push(Shape::line(
             corners[i],
             corners[(i + 1) % 4],
             stroke,
@@ -326,7 +339,14 @@ fn op_box(out: &mut Vec<Shape>, b: &OpBox, selected: bool) {
         let on_dark = !(b.pending || b.failed) || b.offending;
         let colour = if on_dark { "#ffffff" } else { INK };
         let at = Pt::new(x + w / 2.0, y + h / 2.0 + 0.5);
-        out.push(text(at, o.to_string(), colour, 10.0, Align::Center, true));
+        out.push(Shape::text(
+            at,
+            o.to_string(),
+            colour,
+            10.0,
+            Align::Center,
+            true,
+        ));
     }
 }
 
@@ -342,30 +362,9 @@ fn hatch(out: &mut Vec<Shape>, x: f64, y: f64, w: f64, h: f64) {
         let t1 = ((x + w - s) / h).clamp(0.0, 1.0);
         if t1 > t0 {
             let at = |t: f64| Pt::new(s + t * h, y + h - t * h);
-            out.push(line(at(t0), at(t1), HATCH, 1.0, false));
+            out.push(Shape::line(at(t0), at(t1), HATCH, 1.0, false));
         }
         s += 6.0;
-    }
-}
-
-fn line(a: Pt, b: Pt, color: &'static str, width: f64, dash: bool) -> Shape {
-    Shape::Line {
-        a,
-        b,
-        color,
-        width,
-        dash,
-    }
-}
-
-fn text(at: Pt, text: String, color: &'static str, size: f64, align: Align, bold: bool) -> Shape {
-    Shape::Text {
-        at,
-        text,
-        color,
-        size,
-        align,
-        bold,
     }
 }
 

@@ -103,6 +103,57 @@ pub enum Shape {
     },
 }
 
+impl Shape {
+    /// A straight line (dashed when `dash`).
+    pub fn line(a: Pt, b: Pt, color: &'static str, width: f64, dash: bool) -> Shape {
+        Shape::Line {
+            a,
+            b,
+            color,
+            width,
+            dash,
+        }
+    }
+
+    /// Text at `at` (vertically centred on it).
+    pub fn text(
+        at: Pt,
+        text: String,
+        color: &'static str,
+        size: f64,
+        align: Align,
+        bold: bool,
+    ) -> Shape {
+        Shape::Text {
+            at,
+            text,
+            color,
+            size,
+            align,
+            bold,
+        }
+    }
+
+    /// A rectangle from its top-left corner.
+    pub fn rect(
+        at: Pt,
+        w: f64,
+        h: f64,
+        fill: Option<&'static str>,
+        stroke: Option<&'static str>,
+        width: f64,
+    ) -> Shape {
+        Shape::Rect {
+            at,
+            w,
+            h,
+            fill,
+            stroke,
+            width,
+        }
+    }
+}
+
 /// What shapes are drawn into: one method per kind of [`Shape`], taking its fields. The canvas
 /// painter (`ui::paint`) and the paint worker's encoder ([`super::packed`]) are sinks; they
 /// receive shapes through [`Shape::draw_into`], the one place that matches over the kinds.

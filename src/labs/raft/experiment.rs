@@ -384,6 +384,27 @@ impl ElectionExperiment {
     }
 }
 
+/// The cluster's size, as the Raft experiments take it.
+pub const SERVERS_PARAM: ParamSpec = ParamSpec {
+    key: "nodes",
+    label: "Servers",
+    help: "How many servers the cluster has",
+    kind: ParamKind::Int { min: 3, max: 9 },
+    default: "5",
+};
+
+/// The experiment's seed, as the Raft experiments take it.
+pub const SEED_PARAM: ParamSpec = ParamSpec {
+    key: "seed",
+    label: "Experiment seed",
+    help: "Trial k runs with a seed derived from this one and k",
+    kind: ParamKind::Int {
+        min: 0,
+        max: i64::MAX,
+    },
+    default: "1",
+};
+
 /// The experiment as the registry lists it (`dsplay experiment raft-election`, the page's
 /// experiment panel).
 pub static ELECTION: ExperimentSpec = ExperimentSpec {
@@ -392,13 +413,7 @@ pub static ELECTION: ExperimentSpec = ExperimentSpec {
     summary: "The leader of a cluster crashes, and we time until a new one is heard by all. \
               Each trial is a real run of this Raft; the paper's quantiles are drawn beside ours.",
     params: &[
-        ParamSpec {
-            key: "nodes",
-            label: "Servers",
-            help: "How many servers the cluster has",
-            kind: ParamKind::Int { min: 3, max: 9 },
-            default: "5",
-        },
+        SERVERS_PARAM,
         ParamSpec {
             key: "timeout-ms",
             label: "Election timeout",
@@ -419,16 +434,7 @@ pub static ELECTION: ExperimentSpec = ExperimentSpec {
             },
             default: "1000",
         },
-        ParamSpec {
-            key: "seed",
-            label: "Experiment seed",
-            help: "Trial k runs with a seed derived from this one and k",
-            kind: ParamKind::Int {
-                min: 0,
-                max: i64::MAX,
-            },
-            default: "1",
-        },
+        SEED_PARAM,
     ],
     start: start_election,
 };

@@ -6,7 +6,7 @@
 //! Each trial *is* a run of the Raft lab — its scenario is an ordinary link — so the slowest
 //! trials open in the page as links, to watch their split votes.
 
-use super::experiment::{settled_leader, trial_seed};
+use super::experiment::{settled_leader, trial_seed, SEED_PARAM, SERVERS_PARAM};
 use super::protocol::Raft;
 use crate::labs::experiment::{
     AxisScale, Chart, ExperimentSpec, Report, Series, SeriesStyle, TrialLink, Trials, Values,
@@ -27,13 +27,7 @@ pub static FIRST_ELECTION: ExperimentSpec = ExperimentSpec {
               timeout ranges split the votes; each trial is a run of this lab, and the slowest \
               open as links.",
     params: &[
-        ParamSpec {
-            key: "nodes",
-            label: "Servers",
-            help: "How many servers the cluster has",
-            kind: ParamKind::Int { min: 3, max: 9 },
-            default: "5",
-        },
+        SERVERS_PARAM,
         ParamSpec {
             key: "timeout-ms",
             label: "Election timeout",
@@ -54,16 +48,7 @@ pub static FIRST_ELECTION: ExperimentSpec = ExperimentSpec {
             },
             default: "200",
         },
-        ParamSpec {
-            key: "seed",
-            label: "Experiment seed",
-            help: "Trial k runs the lab with a seed derived from this one and k",
-            kind: ParamKind::Int {
-                min: 0,
-                max: i64::MAX,
-            },
-            default: "1",
-        },
+        SEED_PARAM,
     ],
     start,
 };

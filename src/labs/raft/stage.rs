@@ -84,35 +84,6 @@ fn term_colour(term: u64) -> &'static str {
     PALETTE[[0, 1, 2, 3, 4][(term % 5) as usize]]
 }
 
-fn text(at: Pt, text: String, color: &'static str, size: f64, align: Align, bold: bool) -> Shape {
-    Shape::Text {
-        at,
-        text,
-        color,
-        size,
-        align,
-        bold,
-    }
-}
-
-fn rect(
-    at: Pt,
-    w: f64,
-    h: f64,
-    fill: Option<&'static str>,
-    stroke: Option<&'static str>,
-    width: f64,
-) -> Shape {
-    Shape::Rect {
-        at,
-        w,
-        h,
-        fill,
-        stroke,
-        width,
-    }
-}
-
 /// The stage's shapes.
 pub fn shapes(w: &World<Raft>, area: &StageArea) -> Vec<Shape> {
     let g = Grid::new(w, area);
@@ -122,7 +93,7 @@ pub fn shapes(w: &World<Raft>, area: &StageArea) -> Vec<Shape> {
     let font = (11.0 * k).min(g.row_h * 0.6);
     for i in g.first..=g.last.max(g.first) {
         let x = g.left + (i - g.first) as f64 * g.col_w + g.col_w / 2.0;
-        out.push(text(
+        out.push(Shape::text(
             Pt::new(x, g.top / 2.0),
             i.to_string(),
             LABEL,
@@ -143,7 +114,7 @@ pub fn shapes(w: &World<Raft>, area: &StageArea) -> Vec<Shape> {
             (true, _) => for_role(super::view::CLASS_CANDIDATE),
         };
         let mid = y + g.row_h / 2.0;
-        out.push(text(
+        out.push(Shape::text(
             Pt::new(4.0 * k, mid),
             format!("S{id}"),
             INK,
@@ -151,7 +122,7 @@ pub fn shapes(w: &World<Raft>, area: &StageArea) -> Vec<Shape> {
             Align::Left,
             true,
         ));
-        out.push(text(
+        out.push(Shape::text(
             Pt::new(26.0 * k, mid),
             role.to_string(),
             colour,
@@ -178,7 +149,7 @@ pub fn shapes(w: &World<Raft>, area: &StageArea) -> Vec<Shape> {
             } else {
                 (c, 1.5 * k)
             };
-            out.push(rect(
+            out.push(Shape::rect(
                 at,
                 bw,
                 bh,
@@ -188,7 +159,7 @@ pub fn shapes(w: &World<Raft>, area: &StageArea) -> Vec<Shape> {
             ));
             let ink = if committed { "#ffffff" } else { INK };
             let centre = Pt::new(at.x + bw / 2.0, at.y + bh / 2.0);
-            out.push(text(
+            out.push(Shape::text(
                 centre,
                 e.term.to_string(),
                 ink,
@@ -200,7 +171,7 @@ pub fn shapes(w: &World<Raft>, area: &StageArea) -> Vec<Shape> {
             if area.selected == item || area.hover == item {
                 let pad = 2.0 * k;
                 let outline = Pt::new(at.x - pad, at.y - pad);
-                out.push(rect(
+                out.push(Shape::rect(
                     outline,
                     bw + 2.0 * pad,
                     bh + 2.0 * pad,
