@@ -185,7 +185,10 @@ pub fn plot(chart: &Chart, w: f64, h: f64, style: Style) -> Plot {
         false,
     );
     let (ys, ylo, yhi) = domain(values(chart, |p| p.1), chart.y_scale, from_zero);
-    let (left, top) = (MARGIN_LEFT * k, MARGIN_TOP * k);
+    // A legend too wide to sit beside the y axis's title takes a line of its own above the plot.
+    let wraps = legend_wraps(chart, w, style);
+    let legend_line = if wraps { style.font(11.0) * 1.4 } else { 0.0 };
+    let (left, top) = (MARGIN_LEFT * k, MARGIN_TOP * k + legend_line);
     let right = (w - MARGIN_RIGHT * k).max(left + 1.0);
     let bottom = (h - MARGIN_BOTTOM * k).max(top + 1.0);
     let x = Axis {
@@ -213,14 +216,7 @@ pub fn plot(chart: &Chart, w: f64, h: f64, style: Style) -> Plot {
         shapes: Vec::new(),
     };
     frame(&mut p, chart, style);
-    let mut ours = 0;
-    for s in &chart.series {
-        let colour = if s.reference {
-            PALETTE[1]
-        } else {
-            ours += 1;
-            PALETTE[[0, 2, 3, 4, 5][(ours - 1) % 5]]
-        };
+    for (s, colour) in chart.series.iter().zip(series_colours(chart)) {
         draw_series(&mut p, s, colour, style);
     }
     if let Some(c) = chart.cursor_x.filter(|c| c.is_finite()) {
@@ -233,7 +229,7 @@ pub fn plot(chart: &Chart, w: f64, h: f64, style: Style) -> Plot {
             true,
         ));
     }
-    legend(&mut p, chart, style);
+    legend(&mut p, chart, style, wraps);
     p
 }
 
@@ -393,29 +389,47 @@ fn dot(c: Pt, colour: &'static str, style: Style, reference: bool) -> Shape {
 
 /// One entry per series along the top right: a sample of how it is drawn, and its name (a long
 /// name is cut to its first two words).
-fn legend(p: &mut Plot, chart: &Chart, style: Style) {
-    let font = style.font(11.0);
-    let y = font * 0.9;
-    let mut x = p.area.2;
-    let mut ours = 0;
-    let entries: Vec<(&Series, &'static str)> = chart
+/// The legend's entries: each series' colour and its name cut to two words.
+fn legend_entries(chart: &Chart) -> Vec<(&Series, &'static str, String)> {
+    chart
         .series
         .iter()
-        .map(|s| {
-            let colour = if s.reference {
-                PALETTE[1]
-            } else {
-                ours += 1;
-                PALETTE[[0, 2, 3, 4, 5][(ours - 1) % 5]]
-            };
-            (s, colour)
+        .zip(series_colours(chart))
+        .map(|(s, c)| {
+            (
+                s,
+                c,
+                s.name.split(' ').take(2).collect::<Vec<_>>().join(" "),
+            )
         })
-        .collect();
-    for (s, colour) in entries.into_iter().rev() {
-        let name: String = s.name.split(' ').take(2).collect::<Vec<_>>().join(" ");
-        let text_w = name.chars().count() as f64 * font * 0.58;
-        let sample = font * 1.5;
-        x -= text_w;
+        .collect()
+}
+
+/// How wide a text is taken to be (a generous estimate for the canvas font).
+fn text_w(text: &str, font: f64) -> f64 {
+    text.chars().count() as f64 * font * 0.58
+}
+
+/// Whether the legend, right-aligned, would run into the y axis's title on a `w`-wide chart.
+fn legend_wraps(chart: &Chart, w: f64, style: Style) -> bool {
+    let font = style.font(11.0);
+    let width: f64 = legend_entries(chart)
+        .iter()
+        .map(|(_, _, name)| text_w(name, font) + font * 2.8)
+        .sum();
+    let right = w - MARGIN_RIGHT * style.scale;
+    right - width < 4.0 + text_w(&chart.y_label, font) + font
+}
+
+/// One entry per series along the top right (on a line of its own when `wraps`): a sample
+/// of how it is drawn, and its name.
+fn legend(p: &mut Plot, chart: &Chart, style: Style, wraps: bool) {
+    let font = style.font(11.0);
+    let sample = font * 1.5;
+    let y = if wraps { font * 2.2 } else { font * 0.9 };
+    let mut x = p.area.2;
+    for (s, colour, name) in legend_entries(chart).into_iter().rev() {
+        x -= text_w(&name, font);
         p.shapes.push(Shape::text(
             Pt::new(x, y),
             name,
@@ -432,6 +446,23 @@ fn legend(p: &mut Plot, chart: &Chart, style: Style) {
         });
         x -= font;
     }
+}
+
+/// Each series' colour: reference data in orange, the others blue, green, purple, ... in order.
+fn series_colours(chart: &Chart) -> Vec<&'static str> {
+    let mut ours = 0;
+    chart
+        .series
+        .iter()
+        .map(|s| {
+            if s.reference {
+                PALETTE[1]
+            } else {
+                ours += 1;
+                PALETTE[[0, 2, 3, 4, 5][(ours - 1) % 5]]
+            }
+        })
+        .collect()
 }
 
 /// Ticks up the y axis: quarters on a 0–1 axis, round steps otherwise, decades on a log axis.
@@ -834,6 +865,28 @@ mod tests {
             Shape::Circle { c, .. } => c.x.is_finite() && c.y.is_finite(),
             _ => true,
         }));
+    }
+
+    #[test]
+    fn the_legend_moves_below_the_axis_title_when_they_would_meet() {
+        let c = cdf(&[100.0, 200.0], &[(150.0, 0.5)], AxisScale::Auto);
+        let y_of = |p: &Plot, t: &str| {
+            p.shapes.iter().find_map(|s| match s {
+                Shape::Text { at, text, .. } if text == t => Some(at.y),
+                _ => None,
+            })
+        };
+        let wide = plot(&c, 600.0, 200.0, Style::default());
+        let narrow = plot(&c, 200.0, 200.0, Style::default());
+        let title = y_of(&wide, "fraction").unwrap();
+        assert!(
+            y_of(&wide, "dsplay").unwrap() - title < 5.0,
+            "side by side when wide"
+        );
+        assert!(
+            y_of(&narrow, "dsplay").unwrap() - title > 10.0,
+            "a line below when narrow"
+        );
     }
 
     #[test]
