@@ -290,6 +290,7 @@ fn the_report_wire_keeps_separators_in_text_and_numbers_exact() {
                 style: SeriesStyle::Bars,
                 points: vec![(0.1 + 0.2, -0.0), (f64::MAX, f64::MIN_POSITIVE)],
                 reference: true,
+                colour: Some(5),
             }],
             caption: tricky.into(),
             cursor_x: Some(1.0 / 3.0),
@@ -437,6 +438,17 @@ fn the_latency_chart_shows_pending_operations_at_their_age() {
     assert_eq!(by("timed out"), Some(vec![(2.0, 400.0)]));
     assert_eq!(by("pending"), Some(vec![(3.0, 250.0)]));
     assert_eq!(by("failed"), None, "empty series are left out");
+    let colour = |name: &str| {
+        c.series
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.colour)
+    };
+    assert_eq!(
+        colour("timed out"),
+        Some(1),
+        "timed out in orange, not by order"
+    );
     // No clients: a chart with nothing in it still says where the cursor is.
     let empty = labs::latency_chart(std::iter::empty(), 10);
     assert!(empty.series.is_empty() && empty.cursor_x.is_some());

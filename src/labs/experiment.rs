@@ -190,7 +190,7 @@ pub struct TrialLink {
 /// ```text
 /// summary <text>
 /// chart   <title> <x label> <y label> <x scale> <y scale> <caption> <cursor or ->
-/// series  <name> <style> <reference 0|1> <x,y x,y ...>        (of the chart above it)
+/// series  <name> <style> <reference 0|1> <colour or -> <x,y x,y ...>   (of the chart above)
 /// table   <title> <caption> <column␟column...>
 /// row     <text␟style> <text␟style> ...                       (of the table above it)
 /// link    <label> <link>
@@ -292,8 +292,9 @@ pub mod wire {
                     .iter()
                     .map(|(x, y)| format!("{},{}", num(*x), num(*y)))
                     .collect();
+                let colour = s.colour.map_or("-".to_string(), |c| c.to_string());
                 out.push_str(&format!(
-                    "\nseries\t{}\t{style}\t{}\t{}",
+                    "\nseries\t{}\t{style}\t{}\t{colour}\t{}",
                     esc(&s.name),
                     u8::from(s.reference),
                     pts.join(" ")
@@ -358,7 +359,11 @@ pub mod wire {
                         .ok_or(format!("no series style '{style}'"))?
                         .0;
                     let mut points = Vec::new();
-                    for p in field(4)?.split(' ').filter(|p| !p.is_empty()) {
+                    let colour = match field(4)? {
+                        "-" => None,
+                        c => Some(c.parse::<u8>().map_err(|_| format!("no colour '{c}'"))?),
+                    };
+                    for p in field(5)?.split(' ').filter(|p| !p.is_empty()) {
                         let (x, y) = p.split_once(',').ok_or(format!("'{p}' is not a point"))?;
                         points.push((read_num(x)?, read_num(y)?));
                     }
@@ -368,6 +373,7 @@ pub mod wire {
                         style,
                         reference: field(3)? == "1",
                         points,
+                        colour,
                     });
                 }
                 "table" => r.tables.push(Panel {

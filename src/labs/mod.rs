@@ -431,7 +431,9 @@ pub fn latency_chart(
     now_us: u64,
 ) -> crate::viz::chart::Chart {
     use crate::viz::chart::{AxisScale, Chart, Series, SeriesStyle};
-    let names = ["ok", "failed", "timed out", "pending"];
+    // Each outcome in its meaning's colour: ok blue, failed vermillion (the alert colour),
+    // timed out orange, pending purple.
+    let names = [("ok", 0), ("failed", 5), ("timed out", 1), ("pending", 3)];
     let mut points: [Vec<(f64, f64)>; 4] = Default::default();
     let s = |us: u64| us as f64 / 1e6;
     let ms = |us: u64| us as f64 / 1e3;
@@ -448,11 +450,12 @@ pub fn latency_chart(
         .iter()
         .zip(points)
         .filter(|(_, p)| !p.is_empty())
-        .map(|(name, p)| Series {
+        .map(|((name, colour), p)| Series {
             name: (*name).into(),
             style: SeriesStyle::Dots,
             points: p,
             reference: false,
+            colour: Some(*colour),
         })
         .collect();
     Chart {

@@ -40,6 +40,10 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Published data to compare with (a paper's curve), drawn as such.
     pub reference: bool,
+    /// The palette colour its meaning has (an index into [`PALETTE`]: failures in the
+    /// alert colour, say); `None` takes the next colour in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colour: Option<u8>,
 }
 
 /// A chart as data: the page draws it, the command line prints its series with `--json`.
@@ -455,7 +459,9 @@ fn series_colours(chart: &Chart) -> Vec<&'static str> {
         .series
         .iter()
         .map(|s| {
-            if s.reference {
+            if let Some(c) = s.colour {
+                PALETTE[c as usize % PALETTE.len()]
+            } else if s.reference {
                 PALETTE[1]
             } else {
                 ours += 1;
@@ -636,12 +642,14 @@ mod tests {
                     style: SeriesStyle::Steps,
                     points: ecdf(ours),
                     reference: false,
+                    colour: None,
                 },
                 Series {
                     name: "the paper (Figure 16)".into(),
                     style: SeriesStyle::Dots,
                     points: paper.to_vec(),
                     reference: true,
+                    colour: None,
                 },
             ],
             caption: String::new(),
@@ -818,12 +826,14 @@ mod tests {
             style: SeriesStyle::Bars,
             points: vec![(100.0, 0.2), (200.0, 0.7), (300.0, 0.4)],
             reference: false,
+            colour: None,
         });
         c.series.push(Series {
             name: "load".into(),
             style: SeriesStyle::Line,
             points: vec![(100.0, 0.1), (600.0, 0.9)],
             reference: false,
+            colour: None,
         });
         c.cursor_x = Some(250.0);
         for (w, h, k) in [
@@ -886,6 +896,32 @@ mod tests {
         assert!(
             y_of(&narrow, "dsplay").unwrap() - title > 10.0,
             "a line below when narrow"
+        );
+    }
+
+    #[test]
+    fn a_series_with_a_colour_of_its_own_keeps_it() {
+        let mut c = cdf(&[], &[], AxisScale::Linear);
+        c.series = vec![Series {
+            name: "timed out".into(),
+            style: SeriesStyle::Dots,
+            points: vec![(1.0, 2.0)],
+            reference: false,
+            colour: Some(5),
+        }];
+        let p = plot(&c, 300.0, 200.0, Style::default());
+        let fills: Vec<&str> = p
+            .shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Circle { fill: Some(f), .. } => Some(*f),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            fills,
+            [PALETTE[5], PALETTE[5]],
+            "the dot and its legend sample"
         );
     }
 

@@ -482,6 +482,7 @@ impl Trials for ElectionExperiment {
             style: SeriesStyle::Steps,
             points: paper::cdf(&r.samples_ms),
             reference: false,
+            colour: None,
         }];
         let paper_row = paper::fig16(p.timeout_min_ms, p.timeout_max_ms);
         if let Some(row) = paper_row {
@@ -490,6 +491,7 @@ impl Trials for ElectionExperiment {
                 style: SeriesStyle::Dots,
                 points: row.quantiles.iter().map(|(q, ms)| (*ms, *q)).collect(),
                 reference: true,
+                colour: None,
             });
         }
         Report {

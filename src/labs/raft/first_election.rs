@@ -203,6 +203,7 @@ fn report(e: &FirstElection) -> Report {
             style: SeriesStyle::Steps,
             points: cdf,
             reference: false,
+            colour: None,
         }],
         caption: "Open the slowest trials below to watch their split votes.".into(),
         cursor_x: None,
