@@ -251,7 +251,7 @@ pub fn el(tag: &str) -> El {
 }
 
 /// A text node.
-pub fn text_node(text: &str) -> Node {
+fn text_node(text: &str) -> Node {
     document().create_text_node(text).into()
 }
 
@@ -271,11 +271,6 @@ impl From<Option<El>> for Nodes {
 impl From<Vec<El>> for Nodes {
     fn from(v: Vec<El>) -> Nodes {
         Nodes(v.into_iter().map(|e| e.0.into()).collect())
-    }
-}
-impl From<()> for Nodes {
-    fn from(_: ()) -> Nodes {
-        Nodes(Vec::new())
     }
 }
 

@@ -12,7 +12,6 @@ use crate::labs::experiment::{ExperimentSpec, Report};
 use crate::labs::{ParamKind, ParamSpec};
 use std::cell::Cell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 
 /// The chart's height in CSS pixels.
 const CHART_H: f64 = 200.0;
@@ -76,16 +75,9 @@ pub fn experiment_panel(
         },
         error: Var::new(None),
     };
-    let resized = Var::new(0u32);
-    // The listener is removed, and a run stopped, when the panel is taken out of the page.
-    {
-        let resized = resized.clone();
-        dom::listen_window("resize", move |_| {
-            resized.update(|r| *r = r.wrapping_add(1))
-        });
-    }
+    // A run is stopped when the panel is taken out of the page.
     dom::own(Box::new(CancelOnDrop(bench.run.job.clone())));
-    let canvas_el = report_chart(shell, resized, bench.run.report.clone());
+    let canvas_el = report_chart(shell, bench.run.report.clone());
 
     let (title, summary, params) = (bench.clone(), bench.clone(), bench.clone());
     let (error, report) = (bench.error.clone(), bench.run.report.clone());
@@ -174,34 +166,14 @@ fn open_trial(shell: Shell, link: &str, label: &str) {
     }
 }
 
-/// The canvas with the report's first chart, drawn again whenever the report, the page's size
-/// (`resized`) or presenter mode changes.
-fn report_chart(shell: Shell, resized: Var<u32>, report: Var<Option<Report>>) -> El {
-    let canvas_el = el("canvas")
-        .class("chart")
-        .attr("height", "200")
-        .attr("role", "img")
-        .attr(
-            "aria-label",
-            "The experiment's chart: the trials as a line, the reference data as dots",
-        );
-    let canvas: web_sys::HtmlCanvasElement = canvas_el.0.clone().unchecked_into();
-
-    // Draw whenever the report or the size changes.
-    {
-        let resized = resized.clone();
-        dom::effect(move || {
-            resized.get();
-            shell.presenter.get();
-            let r = report.get();
-            let chart = r.as_ref().and_then(|r| r.charts.first());
-            paint::draw_chart(&canvas, chart, CHART_H, super::clock::style(&shell).scale);
-        });
-    }
-    // That first run came before the canvas is in the page (it has no width yet): draw again
-    // once it is (the effects a change schedules run after the panel is put in the page).
-    resized.update(|r| *r = r.wrapping_add(1));
-    canvas_el
+/// The canvas with the report's first chart (drawn again as the report, the page's size or
+/// presenter mode changes).
+fn report_chart(shell: Shell, report: Var<Option<Report>>) -> El {
+    let label = "The experiment's chart: the trials as a line, the reference data as dots";
+    paint::chart_canvas(shell, label, CHART_H, move || {
+        report.get().and_then(|r| r.charts.into_iter().next())
+    })
+    .attr("height", "200")
 }
 
 /// The experiment picker, when the lab has more than one: picking one forgets what was typed

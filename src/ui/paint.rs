@@ -298,6 +298,48 @@ pub fn draw_chart(
     true
 }
 
+/// A canvas showing the chart `chart` gives, `height_px` tall, drawn again whenever what
+/// `chart` reads changes, the page is resized or presenter mode is switched; retried a few
+/// times until the canvas is laid out (when made, it is not in the page yet).
+pub fn chart_canvas(
+    shell: super::Shell,
+    label: &str,
+    height_px: f64,
+    chart: impl Fn() -> Option<crate::viz::chart::Chart> + 'static,
+) -> super::dom::El {
+    // Boxed at once: one compiled copy of what follows, whatever the chart.
+    follow_chart(shell, label, height_px, Box::new(chart))
+}
+
+fn follow_chart(
+    shell: super::Shell,
+    label: &str,
+    height_px: f64,
+    chart: Box<dyn Fn() -> Option<crate::viz::chart::Chart>>,
+) -> super::dom::El {
+    use super::dom::{self, Var};
+    let canvas_el = dom::el("canvas")
+        .class("chart")
+        .attr("role", "img")
+        .attr("aria-label", label);
+    let canvas: HtmlCanvasElement = canvas_el.0.clone().unchecked_into();
+    let redraw = Var::new(0u32);
+    {
+        let redraw = redraw.clone();
+        dom::listen_window("resize", move |_| redraw.update(|r| *r = r.wrapping_add(1)));
+    }
+    dom::effect(move || {
+        let tries = redraw.get();
+        shell.presenter.get();
+        let scale = super::clock::style(&shell).scale;
+        if !draw_chart(&canvas, chart().as_ref(), height_px, scale) && tries < 20 {
+            let redraw = redraw.clone();
+            dom::after_ms(50, move || redraw.update(|r| *r += 1));
+        }
+    });
+    canvas_el
+}
+
 /// Draws the shapes in order (consecutive shapes of one style in one path).
 pub fn draw(ctx: &CanvasRenderingContext2d, shapes: &[Shape]) {
     ctx.set_line_cap("butt");

@@ -2,7 +2,7 @@
 //! properties with their live status, the lab's own panels, and the tools: the client-history
 //! checker and (Raft) the election experiment.
 
-use super::dom::{self, effect, el, event_checked, event_value, memo, El, Var};
+use super::dom::{effect, el, event_checked, event_value, memo, El};
 use super::experiment::experiment_panel;
 use super::history::history_panel;
 use super::{clock_text, Shell};
@@ -17,7 +17,6 @@ use crate::viz::scene::Selection;
 use crate::viz::{MsgView, Panel};
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 
 /// Everything beside the canvas.
 pub fn side(shell: Shell) -> El {
@@ -82,7 +81,13 @@ fn charts(shell: Shell, side: El) -> El {
             (!titles.is_empty()).then(|| {
                 titles.iter().enumerate().fold(card, |card, (i, title)| {
                     card.child(el("h3").text(title))
-                        .child(chart_canvas(shell, charts.clone(), i, title))
+                        .child({
+                            let charts = charts.clone();
+                            let label = format!("{title}, as a chart");
+                            super::paint::chart_canvas(shell, &label, CHART_H, move || {
+                                charts.get().get(i).cloned()
+                            })
+                        })
                         .child(el("p").class("muted small").text_with({
                             let charts = charts.clone();
                             move || {
@@ -97,39 +102,6 @@ fn charts(shell: Shell, side: El) -> El {
             })
         },
     )
-}
-
-/// A canvas drawing chart `i` of `charts` whenever they change, the page is resized or
-/// presenter mode is switched.
-fn chart_canvas(
-    shell: Shell,
-    charts: Var<Vec<crate::viz::chart::Chart>>,
-    i: usize,
-    title: &str,
-) -> El {
-    let canvas_el = el("canvas")
-        .class("chart")
-        .attr("role", "img")
-        .attr("aria-label", &format!("{title}, as a chart"));
-    let canvas: web_sys::HtmlCanvasElement = canvas_el.0.clone().unchecked_into();
-    // Redrawn on resizes, and retried a few times until the canvas is laid out (when made,
-    // it is not in the page yet).
-    let redraw = Var::new(0u32);
-    {
-        let redraw = redraw.clone();
-        dom::listen_window("resize", move |_| redraw.update(|r| *r = r.wrapping_add(1)));
-    }
-    dom::effect(move || {
-        let tries = redraw.get();
-        shell.presenter.get();
-        let list = charts.get();
-        let scale = super::clock::style(&shell).scale;
-        if !super::paint::draw_chart(&canvas, list.get(i), CHART_H, scale) && tries < 20 {
-            let redraw = redraw.clone();
-            dom::after_ms(50, move || redraw.update(|r| *r += 1));
-        }
-    });
-    canvas_el
 }
 
 /// The selected node's state and actions, or the selected message's content.

@@ -30,17 +30,20 @@ enum Hit {
 }
 
 fn hit(shell: &Shell, p: Pt) -> Hit {
-    if let Some(h) = stage_hit(shell, p) {
-        return h;
-    }
-    let Some(layout) = clock::layout(shell) else {
+    // What the page shows now, decided once for this pointer event.
+    let Some(view) = clock::frame_view(shell) else {
         return Hit::Nothing;
     };
-    let style = clock::style(shell);
     shell
         .with(|s| {
+            if view.stage > 0 {
+                return stage_hit(s, &view, p);
+            }
+            let Some(layout) = crate::play::frame::layout(s, &view) else {
+                return Hit::Nothing;
+            };
             let msgs = s.sim().in_flight();
-            if let Some(m) = hit_message(&layout, &msgs, s.now_us(), p, style) {
+            if let Some(m) = hit_message(&layout, &msgs, s.now_us(), p, view.style) {
                 return Hit::Msg(m);
             }
             if let Some(e) = hit_endpoint(&layout, p) {
@@ -54,17 +57,11 @@ fn hit(shell: &Shell, p: Pt) -> Hit {
         .unwrap_or(Hit::Nothing)
 }
 
-/// What is under `p` on the lab's own stage; `None` when the topology is on show.
-fn stage_hit(shell: &Shell, p: Pt) -> Option<Hit> {
-    let view = clock::frame_view(shell)?;
-    if view.stage == 0 {
-        return None;
-    }
-    let area = crate::play::frame::stage_area(&view)?;
-    let item = shell
-        .with(|s| s.sim().stage_hit(view.stage as usize - 1, &area, p))
-        .flatten();
-    Some(item.map_or(Hit::Nothing, Hit::Item))
+/// What is under `p` on the lab's own stage (the view shows one).
+fn stage_hit(s: &Session, view: &crate::play::frame::FrameView, p: Pt) -> Hit {
+    crate::play::frame::stage_area(view)
+        .and_then(|area| s.sim().stage_hit(view.stage as usize - 1, &area, p))
+        .map_or(Hit::Nothing, Hit::Item)
 }
 
 fn local(canvas: &web_sys::HtmlCanvasElement, ev: &MouseEvent) -> Pt {
