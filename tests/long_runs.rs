@@ -144,6 +144,10 @@ fn fuzz_value(kind: ParamKind, default: &str, g: &mut Gen) -> String {
         ParamKind::Fraction { min_ppm, max_ppm } => {
             labs::fraction_text(min_ppm + g.below((max_ppm - min_ppm) as u64 + 1) as u32)
         }
+        // A form only the lab reads: its default, or text it must refuse with a message.
+        ParamKind::Text { .. } => g
+            .pick(&[default, default, "", "zipf:", "zipf:9"])
+            .to_string(),
     }
 }
 

@@ -12,6 +12,18 @@ use super::{ParamKind, ParamSpec};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Every experiment's seed.
+pub const SEED_PARAM: ParamSpec = ParamSpec {
+    key: "seed",
+    label: "Experiment seed",
+    help: "Trial k runs with a seed derived from this one and k",
+    kind: ParamKind::Int {
+        min: 0,
+        max: i64::MAX,
+    },
+    default: "1",
+};
+
 /// Parameter values by key, in their canonical text ([`ParamSpec::canonical`]).
 pub type Values = BTreeMap<String, String>;
 

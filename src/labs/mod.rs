@@ -49,6 +49,37 @@ pub enum ParamKind {
         min_ppm: u32,
         max_ppm: u32,
     },
+    /// Text of a form the lab reads itself (a key distribution such as `zipf:0.99`): its
+    /// reader checks a value and gives its canonical text; `form` says what it takes.
+    Text {
+        #[serde(skip)]
+        canonical: Canonical,
+        form: &'static str,
+    },
+}
+
+/// A lab's reader of a [`ParamKind::Text`] value: the value's canonical text, or what is wrong.
+#[derive(Clone, Copy)]
+pub struct Canonical(pub fn(&str) -> Result<String, String>);
+
+impl PartialEq for Canonical {
+    fn eq(&self, other: &Canonical) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl Eq for Canonical {}
+
+impl std::fmt::Debug for Canonical {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Canonical")
+    }
+}
+
+impl Default for Canonical {
+    fn default() -> Canonical {
+        Canonical(|v| Ok(v.to_string()))
+    }
 }
 
 impl ParamKind {
@@ -65,6 +96,7 @@ impl ParamKind {
             ParamKind::Fraction { min_ppm, max_ppm } => {
                 format!("{} to {}", fraction_text(min_ppm), fraction_text(max_ppm))
             }
+            ParamKind::Text { form, .. } => form.to_string(),
         }
     }
 }
@@ -151,6 +183,9 @@ impl ParamSpec {
                     ));
                 }
                 Ok(fraction_text(ppm))
+            }
+            ParamKind::Text { canonical, .. } => {
+                (canonical.0)(value).map_err(|e| format!("{name}: {e}"))
             }
         }
     }
@@ -318,6 +353,10 @@ pub struct Lab {
     /// How many client processes a scenario of this lab runs (they follow the nodes on the
     /// network, as endpoints `n..n+clients`).
     pub clients: fn(&Scenario) -> u32,
+    /// How many nodes a scenario's world has: the link's `n` ([`link_nodes`]), or more for a
+    /// lab with nodes beside its `n` (a coordinator, servers standing by to join). Commands
+    /// name nodes `0..world_nodes` and clients after them.
+    pub world_nodes: fn(&Scenario) -> u32,
     /// Builds a running simulation from a validated scenario.
     pub build: fn(&Scenario) -> Result<Box<dyn Sim>, String>,
 }
@@ -731,6 +770,11 @@ pub trait LabProtocol: Protocol {
 pub fn param<'a>(s: &'a Scenario, key: &str) -> Result<&'a str, String> {
     s.param(key)
         .ok_or_else(|| format!("the {} lab has no parameter '{key}'", s.lab))
+}
+
+/// The world of most labs: the link's `n` nodes.
+pub fn link_nodes(s: &Scenario) -> u32 {
+    s.n
 }
 
 /// The client count of a lab whose parameter `clients` sets it.

@@ -600,11 +600,12 @@ impl Session {
 
     fn rebuild_now(&mut self, mut base: Scenario) -> Result<(), String> {
         base.cursor_us = None;
+        let nodes = labs::find(&base.lab).map_or(base.n, |l| (l.world_nodes)(&base));
         base.script = self
             .sim
             .script()
             .iter()
-            .filter(|c| c.action.endpoints().iter().all(|e| *e < base.n))
+            .filter(|c| c.action.endpoints().iter().all(|e| *e < nodes))
             .cloned()
             .collect();
         let sim = match labs::build_unpaced(&base) {

@@ -138,6 +138,7 @@ impl Scenario {
     fn validate_script(&self) -> Result<(), ScenarioError> {
         // How many clients the lab runs for this scenario (they are endpoints after the nodes).
         let lab_clients = |s: &Scenario| labs::find(&s.lab).map_or(0, |l| (l.clients)(s));
+        let nodes = labs::find(&self.lab).map_or(self.n, |l| (l.world_nodes)(self));
         if self.script.len() > MAX_SCRIPT {
             return Err(ScenarioError(format!(
                 "the script has {} commands; the limit is {MAX_SCRIPT}",
@@ -176,12 +177,12 @@ impl Scenario {
                         .map_err(|e| ScenarioError(format!("command '{}': {e}", clip(&text))))?;
                 }
             }
-            let limit = if nodes_only { self.n } else { self.n + clients };
+            let limit = if nodes_only { nodes } else { nodes + clients };
             if let Some(e) = c.action.endpoints().into_iter().find(|e| *e >= limit) {
                 return Err(ScenarioError(format!(
                     "command '{}' names node {e}, but there are {} nodes{}",
                     clip(&text),
-                    self.n,
+                    nodes,
                     if nodes_only || clients == 0 {
                         String::new()
                     } else {

@@ -175,12 +175,37 @@ pub trait Protocol: Clone + Debug + 'static {
         out: &mut Out<Self>,
     );
 
+    /// One of the lab's own interventions (`Lab::verbs`), carried out at this node: its name,
+    /// already checked against the lab's list, and the node it was done to (`None`: every
+    /// node). Default: nothing.
+    fn on_verb(
+        &self,
+        _state: &mut Self::State,
+        _ctx: &Ctx,
+        _verb: &str,
+        _target: Option<NodeId>,
+        _out: &mut Out<Self>,
+    ) {
+    }
+
+    /// The node a client sends its next operation to: at the start (`after_timeout` is
+    /// `None`), and after an operation sent to `after_timeout` timed out. Default: client `c`
+    /// starts at node `c mod n` and moves on to the next node after a timeout.
+    fn client_node(&self, client: u32, after_timeout: Option<NodeId>, n: u32) -> NodeId {
+        match after_timeout {
+            None => client % n.max(1),
+            Some(node) => (node + 1) % n.max(1),
+        }
+    }
+
+    /// The node that carries out every verb, whichever node it names (an operator's console,
+    /// such as a coordinator holding the cluster map); `None`: the node named, or every node.
+    fn verb_handler(&self) -> Option<NodeId> {
+        None
+    }
+
     /// The state a node comes back with after a crash: only what the protocol declares
     /// durable survives. The default keeps nothing.
-    /// One of the lab's own interventions (`Lab::verbs`), at this node: its name, already
-    /// checked against the lab's list. Default: nothing.
-    fn on_verb(&self, _state: &mut Self::State, _ctx: &Ctx, _verb: &str, _out: &mut Out<Self>) {}
-
     fn recover(&self, id: NodeId, n: u32, _crashed: &Self::State) -> Self::State {
         self.init(id, n)
     }

@@ -248,7 +248,7 @@ impl<P: Protocol> World<P> {
             .collect();
         let clients = (0..cfg.clients)
             .map(|c| Client {
-                next_node: c % n.max(1),
+                next_node: proto.client_node(c, None, n.max(1)),
                 pending: None,
                 scripted: VecDeque::new(),
                 issued: 0,
@@ -807,14 +807,16 @@ impl<P: Protocol> World<P> {
                 }
             }
             Action::Lab { verb, node } => {
-                let at: Vec<NodeId> = match node {
-                    Some(id) if *id < n => vec![*id],
-                    Some(_) => vec![],
-                    None => (0..n).collect(),
+                let at: Vec<NodeId> = match (self.proto.verb_handler(), node) {
+                    (Some(h), _) if h < n => vec![h],
+                    (_, Some(id)) if *id < n => vec![*id],
+                    (_, None) => (0..n).collect(),
+                    _ => vec![],
                 };
+                let target = *node;
                 for id in at {
                     if self.is_up(id) {
-                        self.with_node(id, |p, st, ctx, out| p.on_verb(st, ctx, verb, out));
+                        self.with_node(id, |p, st, ctx, out| p.on_verb(st, ctx, verb, target, out));
                     }
                 }
             }
@@ -971,7 +973,7 @@ impl<P: Protocol> World<P> {
             self.complete(client, OutcomeKind::Unknown, None);
             let n = self.cfg.n;
             let c = &mut self.clients[client as usize];
-            c.next_node = (c.next_node + 1) % n;
+            c.next_node = self.proto.client_node(client, Some(c.next_node), n);
         }
     }
 

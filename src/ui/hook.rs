@@ -164,6 +164,12 @@ pub fn install(shell: Shell, canvases: Canvases) {
     });
     set(&obj, "seek", seek.into_js_value());
 
+    // Selects a lab's item on its stage by id, as a click on it does.
+    let select = Closure::<dyn Fn(f64)>::new(move |id: f64| {
+        shell.update(|s| s.selection = crate::viz::scene::Selection::Item(id as u64));
+    });
+    set(&obj, "selectItem", select.into_js_value());
+
     let speed = Closure::<dyn Fn(f64)>::new(move |v: f64| {
         let ix = crate::play::session::SPEEDS
             .iter()

@@ -247,6 +247,8 @@ impl Shell {
             let picked = node.or_else(|| {
                 self.with(|s| match s.selection {
                     crate::viz::scene::Selection::Node(n) if n < s.sim().n() => Some(n),
+                    // A lab's item that belongs to a node (a server on a ring) stands for it.
+                    crate::viz::scene::Selection::Item(i) => s.sim().item_view(i)?.node,
                     _ => None,
                 })
                 .flatten()

@@ -756,14 +756,16 @@ fn param_inputs(shell: Shell, spec: &'static ParamSpec, id: &str) -> Vec<El> {
             let step = frac(((max_ppm - min_ppm) / 100).max(1));
             param_slider(shell, spec, id, &frac(min_ppm), &frac(max_ppm), &step)
         }
-        ParamKind::Duration { .. } | ParamKind::DurationRange { .. } => vec![el("input")
-            .attr("id", id)
-            .attr("type", "text")
-            .class("text")
-            .attr("aria-label", spec.label)
-            .attr("spellcheck", "false")
-            .prop_with("value", move || value().into())
-            .on("change", move |ev| apply(event_value(&ev)))],
+        ParamKind::Duration { .. } | ParamKind::DurationRange { .. } | ParamKind::Text { .. } => {
+            vec![el("input")
+                .attr("id", id)
+                .attr("type", "text")
+                .class("text")
+                .attr("aria-label", spec.label)
+                .attr("spellcheck", "false")
+                .prop_with("value", move || value().into())
+                .on("change", move |ev| apply(event_value(&ev)))]
+        }
     }
 }
 

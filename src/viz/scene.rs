@@ -319,7 +319,10 @@ impl Layout {
         } else {
             radius * step.min(std::f64::consts::PI)
         };
-        let node_r = (spacing * 0.32).clamp(9.0, 30.0 * style.scale.sqrt());
+        // Many nodes (a ring of 64 servers) get small circles rather than overlapping ones.
+        let node_r = (spacing * 0.32)
+            .max((spacing * 0.45).min(9.0))
+            .clamp(4.0, 30.0 * style.scale.sqrt());
         let cstep = std::f64::consts::TAU / clients.max(1) as f64;
         let cradius = half * outer;
         let client_list: Vec<Pt> = (0..clients)
@@ -646,14 +649,17 @@ fn node(
         });
     }
     let size = (r * 0.62).clamp(9.0, style.font(18.0));
-    out.push(Shape::Text {
-        at: c,
-        text: nv.label.clone(),
-        color: INK,
-        size,
-        align: Align::Center,
-        bold: true,
-    });
+    // A circle too small for its label is left unlabelled (the inspector names it).
+    if r >= 8.0 {
+        out.push(Shape::Text {
+            at: c,
+            text: nv.label.clone(),
+            color: INK,
+            size,
+            align: Align::Center,
+            bold: true,
+        });
+    }
     if !nv.up {
         out.push(Shape::Cross {
             c,
@@ -667,9 +673,10 @@ fn node(
     } else {
         "crashed".to_string()
     };
-    if !role.is_empty() {
+    let size = style.font(11.0);
+    // Role text needs room beside the neighbours: a crowded circle goes without.
+    if !role.is_empty() && room >= size * 3.5 {
         // "follower, term 2" on one line if it fits beside the neighbours, else on two.
-        let size = style.font(11.0);
         let wide = role.chars().count() as f64 * char_width(size, false);
         let lines: Vec<&str> = match role.split_once(", ") {
             Some((a, b)) if wide > room * 0.9 => vec![a, b],

@@ -103,8 +103,15 @@ pub fn diagram(input: &DiagramInput, w: f64, h: f64, style: Style) -> (Vec<Shape
     let n = input.node_labels.len() as u32;
     let (t0, t1) = window(input.now_us, input.span_us);
     let font = style.font(11.0);
+    // Room for the longest label ("S10", "coord").
+    let longest = input
+        .node_labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let g = Geom {
-        left: style.font(34.0),
+        left: style.font(34f64.max(longest as f64 * 7.0 + 6.0)),
         right: w - 8.0,
         t0,
         t1,
@@ -130,7 +137,15 @@ pub fn diagram(input: &DiagramInput, w: f64, h: f64, style: Style) -> (Vec<Shape
 fn axes(g: &Geom, input: &DiagramInput, n: u32, h: f64, style: Style, out: &mut Vec<Shape>) {
     let font = style.font(11.0);
     let end = g.x(input.now_us).min(g.right);
+    // Rows closer than a line of text are labelled every `every`-th (the first and last always).
+    let gap = match g.rows.as_slice() {
+        [a, b, ..] => (b - a).abs(),
+        _ => font,
+    };
+    let every = (font * 0.9 / gap.max(0.1)).ceil().max(1.0) as usize;
+    let last = g.rows.len().saturating_sub(1);
     for (e, &y) in g.rows.iter().enumerate() {
+        let labelled = e % every == 0 || e == last;
         let e = e as u32;
         let label = if e < n {
             input.node_labels[e as usize].clone()
@@ -146,6 +161,9 @@ fn axes(g: &Geom, input: &DiagramInput, n: u32, h: f64, style: Style, out: &mut 
             dash: false,
         });
         let size = if client { font * 0.8 } else { font };
+        if !labelled {
+            continue;
+        }
         out.push(Shape::Text {
             at: Pt::new(g.left - 6.0, y),
             text: label,

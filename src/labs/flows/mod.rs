@@ -103,6 +103,7 @@ pub static LAB: Lab = Lab {
     },
     experiments: &[],
     clients: super::clients_param,
+    world_nodes: super::link_nodes,
     verbs: &[],
     stages: &[],
     sample_request: Some("req 1"),

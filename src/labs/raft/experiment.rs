@@ -393,17 +393,7 @@ pub const SERVERS_PARAM: ParamSpec = ParamSpec {
     default: "5",
 };
 
-/// The experiment's seed, as the Raft experiments take it.
-pub const SEED_PARAM: ParamSpec = ParamSpec {
-    key: "seed",
-    label: "Experiment seed",
-    help: "Trial k runs with a seed derived from this one and k",
-    kind: ParamKind::Int {
-        min: 0,
-        max: i64::MAX,
-    },
-    default: "1",
-};
+pub use crate::labs::experiment::SEED_PARAM;
 
 /// The experiment as the registry lists it (`dsplay experiment raft-election`, the page's
 /// experiment panel).

@@ -178,6 +178,7 @@ pub static LAB: Lab = Lab {
     },
     experiments: &[&experiment::ELECTION, &first_election::FIRST_ELECTION],
     clients: super::clients_param,
+    world_nodes: super::link_nodes,
     verbs: VERBS,
     stages: STAGES,
     sample_request: Some("put x 1"),

@@ -752,7 +752,14 @@ impl Protocol for Raft {
     /// election timeout on every server, so they all stand at once (a split vote); `spread`:
     /// server i's fires after `min + i·(max − min)/(n − 1)`, so one stands well before the
     /// rest. Leaders have no election timer and are left alone.
-    fn on_verb(&self, st: &mut RaftState, ctx: &Ctx, verb: &str, out: &mut Out<Self>) {
+    fn on_verb(
+        &self,
+        st: &mut RaftState,
+        ctx: &Ctx,
+        verb: &str,
+        _target: Option<NodeId>,
+        out: &mut Out<Self>,
+    ) {
         if st.role == Role::Leader {
             return;
         }
