@@ -8,6 +8,7 @@
 pub mod experiment;
 pub mod flows;
 pub mod raft;
+pub mod ring;
 
 use crate::scenario::Scenario;
 use crate::sim::command::Action;
@@ -415,7 +416,7 @@ pub struct ItemView {
 }
 
 /// Every lab, in menu order.
-pub static REGISTRY: &[&Lab] = &[&flows::LAB, &raft::LAB];
+pub static REGISTRY: &[&Lab] = &[&flows::LAB, &raft::LAB, &ring::LAB];
 
 pub fn find(id: &str) -> Option<&'static Lab> {
     REGISTRY.iter().copied().find(|l| l.id == id)
