@@ -10,7 +10,7 @@
 // would cost the main thread about 40 ms a second by itself. BENCH_PAGE_LOOP=1 adds one anyway
 // (the way pages that animate on the main thread are measured). Target: 60 fps.
 // Usage: DSPLAY_URL=http://127.0.0.1:8080/ node scripts/bench-fps.mjs [seconds] [scenario]
-//   scenario: flows9 (default), raft5, raft9, or a link in BENCH_LINK
+//   scenario: flows9 (default), raft5, raft9, ring64, or a link in BENCH_LINK
 import { launch, open, sleep } from '../tests/e2e/helpers.mjs';
 
 const SCENARIOS = {
@@ -21,6 +21,9 @@ const SCENARIOS = {
   raft5: ['#/raft?n=5&seed=1&lat=20..80ms&loss=0%&dup=0%&clients=1', 1500],
   // 9 servers and about 200 messages in flight once a leader is elected (after the warm-up).
   raft9: ['#/raft?n=9&seed=1&lat=300..500ms&loss=0%&dup=0%&hb=100ms&et=1500..3000ms&clients=2&think=0ms', 5000],
+  // The ring stage at its busiest: 64 servers x 100 points (6,400 ticks and arcs), 10,000 keys
+  // as dots, reads flowing.
+  ring64: ['#/ring?n=64&seed=1&lat=20..80ms&loss=0%&dup=0%&vnodes=100&keys=10000&clients=8&think=20ms&view=ring', 1500],
 };
 const name = process.argv[3] || 'flows9';
 if (!process.env.BENCH_LINK && !SCENARIOS[name]) {

@@ -221,10 +221,12 @@ fn metric(sim: &dyn Sim, key: &str) -> f64 {
 
 #[test]
 fn the_mod_n_and_ring_presets_move_what_they_promise() {
-    let modn = run_link(preset("Why not hash mod N"), 2);
+    // The presets leave the join to the teacher's button: here the link's script does it.
+    let join = |link: &str| format!("{link}&s=1s:do:add");
+    let modn = run_link(&join(preset("Why not hash mod N")), 2);
     assert!(metric(&*modn, "moved_fraction") > 0.85);
     assert!((metric(&*modn, "ideal_fraction") - 1.0 / 11.0).abs() < 1e-6);
-    let ring = run_link(preset("Why a ring"), 2);
+    let ring = run_link(&join(preset("Why a ring")), 2);
     let moved = metric(&*ring, "moved_fraction");
     assert!((moved - 1.0 / 11.0).abs() < 0.03, "{moved}");
     assert!(metric(&*ring, "moved_fraction_mod_n") > 0.85);

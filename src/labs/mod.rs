@@ -449,10 +449,13 @@ impl Metric {
         Metric { key, label, value }
     }
 
-    /// The value as the page shows it: whole numbers without decimals, others with two.
+    /// The value as the page shows it: whole numbers without decimals, fractions below one
+    /// with three (0.912 of the keys), others with two.
     pub fn value_text(&self) -> String {
         if self.value.fract() == 0.0 && self.value.abs() < 1e15 {
             format!("{}", self.value as i64)
+        } else if self.value.abs() < 1.0 {
+            crate::sim::time::fixed(self.value, 3)
         } else {
             crate::sim::time::fixed(self.value, 2)
         }

@@ -107,6 +107,18 @@ pub fn experiment_panel(
         })
         .child(canvas_el)
         .dynamic({
+            // What the trials show, in the experiment's own sentence.
+            let report = report.clone();
+            move || {
+                report.get().as_ref().map(|r| {
+                    el("p")
+                        .class("exp-summary")
+                        .attr("role", "status")
+                        .text(&r.summary)
+                })
+            }
+        })
+        .dynamic({
             let report = report.clone();
             move || report.get().as_ref().map(report_tables).unwrap_or_default()
         })

@@ -672,7 +672,7 @@ fn lab_params(shell: Shell) -> El {
                     let key_hint = v.key.map(|k| format!(" (key {k})")).unwrap_or_default();
                     let title = format!("{}{key_hint}", v.help);
                     let label = if v.on_node {
-                        format!("{} the selected server", v.label)
+                        format!("{} (the selected server)", v.label)
                     } else {
                         v.label.to_string()
                     };

@@ -189,9 +189,11 @@ pub fn plot(chart: &Chart, w: f64, h: f64, style: Style) -> Plot {
         false,
     );
     let (ys, ylo, yhi) = domain(values(chart, |p| p.1), chart.y_scale, from_zero);
-    // A legend too wide to sit beside the y axis's title takes a line of its own above the plot.
-    let wraps = legend_wraps(chart, w, style);
-    let legend_line = if wraps { style.font(11.0) * 1.4 } else { 0.0 };
+    // A legend too wide to sit beside the y axis's title takes lines of its own above the plot.
+    let lines = legend_lines(chart, w, style);
+    let wraps = lines.len() > 1 || legend_wraps(chart, w, style);
+    let extra = if wraps { lines.len().max(1) } else { 0 };
+    let legend_line = extra as f64 * style.font(11.0) * 1.4;
     let (left, top) = (MARGIN_LEFT * k, MARGIN_TOP * k + legend_line);
     let right = (w - MARGIN_RIGHT * k).max(left + 1.0);
     let bottom = (h - MARGIN_BOTTOM * k).max(top + 1.0);
@@ -233,7 +235,7 @@ pub fn plot(chart: &Chart, w: f64, h: f64, style: Style) -> Plot {
             true,
         ));
     }
-    legend(&mut p, chart, style, wraps);
+    legend(&mut p, chart, style, wraps, &lines);
     p
 }
 
@@ -425,14 +427,47 @@ fn legend_wraps(chart: &Chart, w: f64, style: Style) -> bool {
     right - width < 4.0 + text_w(&chart.y_label, font) + font
 }
 
-/// One entry per series along the top right (on a line of its own when `wraps`): a sample
+/// The legend's entries (indices) line by line, each line as wide as the plot allows.
+fn legend_lines(chart: &Chart, w: f64, style: Style) -> Vec<Vec<usize>> {
+    let font = style.font(11.0);
+    let room = w - (MARGIN_LEFT + MARGIN_RIGHT) * style.scale;
+    let mut lines: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut used = 0.0;
+    for (i, (_, _, name)) in legend_entries(chart).iter().enumerate() {
+        let width = text_w(name, font) + font * 2.8;
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && used + width > room {
+            lines.push(vec![i]);
+            used = width;
+        } else {
+            line.push(i);
+            used += width;
+        }
+    }
+    lines
+}
+
+/// One entry per series along the top right (on lines of their own when `wraps`): a sample
 /// of how it is drawn, and its name.
-fn legend(p: &mut Plot, chart: &Chart, style: Style, wraps: bool) {
+fn legend(p: &mut Plot, chart: &Chart, style: Style, wraps: bool, lines: &[Vec<usize>]) {
+    let font = style.font(11.0);
+    let entries = legend_entries(chart);
+    for (row, line) in lines.iter().enumerate() {
+        let y = if wraps {
+            font * (2.2 + 1.4 * row as f64)
+        } else {
+            font * 0.9
+        };
+        let picked: Vec<_> = line.iter().map(|&i| entries[i].clone()).collect();
+        legend_line(p, picked, style, y);
+    }
+}
+
+fn legend_line(p: &mut Plot, entries: Vec<(&Series, &'static str, String)>, style: Style, y: f64) {
     let font = style.font(11.0);
     let sample = font * 1.5;
-    let y = if wraps { font * 2.2 } else { font * 0.9 };
     let mut x = p.area.2;
-    for (s, colour, name) in legend_entries(chart).into_iter().rev() {
+    for (s, colour, name) in entries.into_iter().rev() {
         x -= text_w(&name, font);
         p.shapes.push(Shape::text(
             Pt::new(x, y),

@@ -640,14 +640,14 @@ impl Trials for CurveRun {
             })
             .collect();
         series.push(Series {
-            name: "theory: sqrt((N − 1)/(kN + 1))".into(),
+            name: "theory sqrt((N−1)/(kN+1))".into(),
             style: SeriesStyle::Line,
             points: KS
                 .iter()
                 .map(|&k| (k as f64, super::placement::ring_theory(n, k as f64)))
                 .collect(),
             reference: true,
-            colour: None,
+            colour: Some(7),
         });
         let floor = libm::sqrt(n / self.keys.max(1) as f64);
         series.push(Series {
@@ -655,7 +655,7 @@ impl Trials for CurveRun {
             style: SeriesStyle::Line,
             points: vec![(1.0, floor), (1_000.0, floor)],
             reference: true,
-            colour: Some(7),
+            colour: Some(6),
         });
         let ring_at = |k: usize| self.sums[1][k] / d;
         let summary = format!(

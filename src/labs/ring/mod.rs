@@ -79,6 +79,13 @@ pub static PARAMS: &[ParamSpec] = &[
         default: "65537",
     },
     ParamSpec {
+        key: "compare",
+        label: "Beside mod-N",
+        help: "Inside the ring, the same keys under mod-N: a change of servers shows what it would move there",
+        kind: ParamKind::Bool,
+        default: "0",
+    },
+    ParamSpec {
         key: "spares",
         label: "Spare servers",
         help: "Servers standing by to join the ring (at most 64 servers in all)",
@@ -125,7 +132,7 @@ pub static VERBS: &[Verb] = &[
     },
     Verb {
         name: "remove",
-        label: "Remove server",
+        label: "Remove",
         help: "The selected server leaves the ring: its keys go to the servers after it",
         on_node: true,
         key: Some('-'),
@@ -156,43 +163,43 @@ pub static VERBS: &[Verb] = &[
 pub static PRESETS: &[Preset] = &[
     Preset {
         name: "Why not hash mod N?",
-        description: "Ten servers under mod-N. At 1 s an 11th joins: nearly every key moves (the figures compare the ring's 1/11)",
-        link: "#/ring?n=10&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=mod-n&spares=1&s=1s:do:add",
+        description: "Ten servers under mod-N. Press Add a server (or +): the 11th joins and nearly every key moves; the figures say what the ring would move",
+        link: "#/ring?n=10&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=mod-n&spares=1&view=ring",
     },
     Preset {
         name: "Why a ring: the same change",
-        description: "Ten servers on a ring with 100 virtual nodes each. At 1 s an 11th joins: about 1/11 of the keys move, all of them to it",
-        link: "#/ring?n=10&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=ring&vnodes=100&spares=1&s=1s:do:add",
+        description: "Ten servers on a ring with 100 virtual nodes each, and the same keys under mod-N inside it. Press Add a server (or +): about 1/11 of the keys move on the ring, all of them to the newcomer; inside, nearly all of them",
+        link: "#/ring?n=10&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=ring&vnodes=100&spares=1&compare=1&view=ring",
     },
     Preset {
         name: "One point per server",
         description: "Eight servers with one point each: the arcs, and so the loads, differ wildly (compare the load chart with 100 points)",
-        link: "#/ring?n=8&seed=1&lat=20..80ms&loss=0%&dup=0%&vnodes=1&keys=10000",
+        link: "#/ring?n=8&seed=1&lat=20..80ms&loss=0%&dup=0%&vnodes=1&keys=10000&view=ring",
     },
     Preset {
         name: "Virtual nodes even out the load",
         description: "The same eight servers with 100 points each: every share is close to one eighth",
-        link: "#/ring?n=8&seed=1&lat=20..80ms&loss=0%&dup=0%&vnodes=100&keys=10000",
+        link: "#/ring?n=8&seed=1&lat=20..80ms&loss=0%&dup=0%&vnodes=100&keys=10000&view=ring",
     },
     Preset {
         name: "A hot key",
         description: "Zipf-popular keys: the server holding k0 serves far more reads than the rest. At 3 s k0 is salted into 8 sub-keys and the requests even out",
-        link: "#/ring?n=8&seed=1&lat=5..15ms&loss=0%&dup=0%&vnodes=100&dist=zipf:1.5&clients=8&think=20ms&s=3s:do:salt",
+        link: "#/ring?n=8&seed=1&lat=5..15ms&loss=0%&dup=0%&vnodes=100&dist=zipf:1.5&clients=8&think=20ms&s=3s:do:salt&view=ring",
     },
     Preset {
         name: "Jump hash: perfect balance, no removal from the middle",
         description: "Jump hash spreads keys evenly without a ring. At 1 s S3 leaves: jump can only drop the last bucket, so every server after S3 shifts down and most keys move",
-        link: "#/ring?n=10&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=jump&s=1s:do:remove@3",
+        link: "#/ring?n=10&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=jump&s=1s:do:remove@3&view=ring",
     },
     Preset {
         name: "Maglev's table",
         description: "Three backends and a table of 7 slots, the size of the paper's example (the offsets and skips here come from the hash): each slot names its backend. At 1 s S2 leaves; watch the table fill in again and how few slots change hands",
-        link: "#/ring?n=3&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=maglev&table=7&keys=100&spares=0&s=1s:do:remove@2",
+        link: "#/ring?n=3&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=maglev&table=7&keys=100&spares=0&s=1s:do:remove@2&view=ring",
     },
     Preset {
         name: "Bounded loads cap the hottest server",
         description: "One point per server would leave some servers with twice the mean; bounded loads (ε = 0.25) pass keys on clockwise so none holds more than 1.25 times the mean",
-        link: "#/ring?n=8&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=bounded&vnodes=1&keys=10000",
+        link: "#/ring?n=8&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=bounded&vnodes=1&keys=10000&view=ring",
     },
     Preset {
         name: "A server cut off: fallbacks",
@@ -318,6 +325,7 @@ pub fn config(s: &Scenario) -> Result<RingLab, String> {
         forward_timeout_us: parse_duration(super::param(s, "fwd")?)?,
         salt_ways: p("salt")?,
         clients: p("clients")?,
+        compare: s.param("compare") == Some("1"),
     })
 }
 

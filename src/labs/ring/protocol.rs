@@ -89,6 +89,8 @@ pub struct RingLab {
     /// How many sub-keys salting splits the hot key into.
     pub salt_ways: u32,
     pub clients: u32,
+    /// Draw the same keys under mod-N inside the ring.
+    pub compare: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -182,6 +184,8 @@ pub struct Coordinator {
     pub placement: Arc<Placement>,
     /// The owner of each key (`0..keys`, then the hot key's sub-keys when salted).
     pub owners: Arc<Vec<u32>>,
+    /// How many of the keys `0..keys` each server owns, by server id.
+    pub keys_by_server: Arc<Vec<u64>>,
     /// The owners and members before the last change (for drawing the moves).
     pub before: Option<Arc<Vec<u32>>>,
     pub before_members: Vec<Member>,
@@ -201,6 +205,16 @@ pub struct Coordinator {
 pub enum RingState {
     Coordinator(Box<Coordinator>),
     Server { served: u64 },
+}
+
+impl Coordinator {
+    /// Keys per member, in member order.
+    pub fn member_loads(&self) -> Vec<u64> {
+        self.members
+            .iter()
+            .map(|m| self.keys_by_server[m.id as usize])
+            .collect()
+    }
 }
 
 impl RingState {
@@ -243,6 +257,15 @@ impl RingLab {
         p.assign(ids.len() as u64, &|i| hash::key(salt, ids[i as usize]))
     }
 
+    /// Keys `0..keys` per server id.
+    fn count_keys(&self, owners: &[u32]) -> Vec<u64> {
+        let mut by_id = vec![0u64; self.capacity() as usize + 1];
+        for &o in &owners[..self.keys as usize] {
+            by_id[o as usize] += 1;
+        }
+        by_id
+    }
+
     fn first_map(&self) -> Coordinator {
         let members: Vec<Member> = (1..=self.servers)
             .map(|id| Member { id, weight: 1 })
@@ -252,6 +275,7 @@ impl RingLab {
         Coordinator {
             members,
             placement: Arc::new(placement),
+            keys_by_server: Arc::new(self.count_keys(&owners)),
             owners: Arc::new(owners),
             before: None,
             before_members: Vec::new(),
@@ -299,6 +323,7 @@ impl RingLab {
             ideal_ppm,
             moved_mod_n: moved_mod_n as u64,
         });
+        c.keys_by_server = Arc::new(self.count_keys(&owners));
         c.before = Some(std::mem::replace(&mut c.owners, Arc::new(owners)));
         c.placement = Arc::new(placement);
         for m in &members {

@@ -9,7 +9,7 @@
 //! one's for a second of virtual time, and the change's count is written above.
 
 use super::hash;
-use super::placement::Algorithm;
+use super::placement::{Algorithm, Placement, Setup};
 use super::protocol::{key_name, RingLab};
 use super::view::{map, served};
 use crate::labs::{ItemView, StageArea, StageSpec};
@@ -172,6 +172,9 @@ pub fn shapes(w: &World<RingLab>, area: &StageArea) -> Vec<Shape> {
     };
     band(w, &f, selected_server, &mut out);
     dots(w, &f, &mut out);
+    if w.proto.compare && w.proto.setup.algorithm != Algorithm::ModN {
+        beside_mod_n(w, &f, &mut out);
+    }
     if let Selection::Item(i) = area.selected {
         if i & SERVER_ITEM == 0 && (i as usize) < c.owners.len() {
             lookup(w, &f, i as usize, &mut out);
@@ -441,6 +444,67 @@ fn dots(w: &World<RingLab>, f: &Frame, out: &mut Vec<Shape>) {
     }
 }
 
+/// Inside the ring, the same keys under mod-N: equal sectors for the same servers, keys in
+/// their mod-N owner's colour, and (for a second after a change) in the alert colour where the
+/// same change moved them under mod-N.
+fn beside_mod_n(w: &World<RingLab>, f: &Frame, out: &mut Vec<Shape>) {
+    let p = &w.proto;
+    let c = map(w);
+    let k = f.scale;
+    let r = f.radius * 0.55;
+    if r < 30.0 * k || c.members.is_empty() {
+        return;
+    }
+    let setup = Setup {
+        algorithm: Algorithm::ModN,
+        ..p.setup
+    };
+    let ids: Vec<u64> = p.key_ids(0).into_iter().take(MAX_DOTS).collect();
+    let salt = p.setup.salt;
+    let owners_under = |ms: &[super::placement::Member]| {
+        Placement::new(setup, ms).assign(ids.len() as u64, &|i| hash::key(salt, ids[i as usize]))
+    };
+    let now = owners_under(&c.members);
+    let before = moving_now(w).map(|_| owners_under(&c.before_members));
+    let n = c.members.len() as f64;
+    for (i, m) in c.members.iter().enumerate() {
+        out.push(Shape::Arc {
+            c: f.centre,
+            r,
+            start: i as f64 / n * TAU + 0.004,
+            sweep: TAU / n - 0.008,
+            color: tint(m.id),
+            width: f.band * 0.7,
+        });
+    }
+    let s = 2.0 * k;
+    let inner = r - f.band - 3.0 * k;
+    for (i, &id) in ids.iter().enumerate() {
+        let h = hash::key(salt, id);
+        let slot = c.members.iter().position(|m| m.id == now[i]).unwrap_or(0) as f64;
+        let a = (slot + 0.1 + 0.8 * hash::unit(h.rotate_left(17))) / n * TAU;
+        let at = f.at(a, inner - ((h >> 5) % 5) as f64 * k * 1.3);
+        let moved = before.as_ref().is_some_and(|b| b[i] != now[i]);
+        let fill = if moved { ALERT } else { colour(now[i]) };
+        out.push(Shape::rect(
+            Pt::new(at.x - s / 2.0, at.y - s / 2.0),
+            s,
+            s,
+            Some(fill),
+            None,
+            0.0,
+        ));
+    }
+    out.push(Shape::text(
+        f.centre,
+        "mod-N, same keys".into(),
+        LABEL,
+        10.0 * k,
+        Align::Center,
+        true,
+    ));
+}
+
 /// The owners before the change still in flight, if one is.
 fn moving_now(w: &World<RingLab>) -> Option<&[u32]> {
     let c = map(w);
@@ -510,8 +574,7 @@ fn rows(
     let c = map(w);
     let k = f.scale;
     let (x, y, width, h) = f.rows;
-    let keys = &c.owners[..p.keys as usize];
-    let counts = super::placement::loads(keys, &c.members);
+    let counts = c.member_loads();
     let most = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let reads = served(w);
     let pref = selected_preference(w, area);
@@ -823,10 +886,7 @@ fn server_view(w: &World<RingLab>, id: u32) -> Option<ItemView> {
             node: Some(id),
         });
     };
-    let keys = c.owners[..p.keys as usize]
-        .iter()
-        .filter(|&&o| o == id)
-        .count();
+    let keys = c.keys_by_server[id as usize];
     let points = c
         .placement
         .points

@@ -1,6 +1,6 @@
 //! How the partitioning lab looks: the nodes, the load chart and the figures.
 
-use super::placement::{balance, loads, Algorithm};
+use super::placement::{balance, Algorithm};
 use super::protocol::{Coordinator, RingLab, COORDINATOR};
 use crate::labs::{ItemView, Lab, LabProtocol, Metric, StageArea};
 use crate::sim::world::World;
@@ -62,7 +62,7 @@ impl LabProtocol for RingLab {
         }
         let c = map(w);
         let member = c.members.iter().find(|m| m.id == id);
-        let keys = c.owners.iter().filter(|&&o| o == id).count();
+        let keys = c.keys_by_server.get(id as usize).copied().unwrap_or(0);
         let mut lines = vec![format!("served {} reads", w.state(id).served())];
         if let Some(m) = member {
             lines.insert(0, format!("owns {keys} keys, weight {}", m.weight));
@@ -89,8 +89,7 @@ impl LabProtocol for RingLab {
 
     fn metrics(&self, w: &World<Self>) -> Vec<Metric> {
         let c = map(w);
-        let keys = self.keys as usize;
-        let b = balance(&loads(&c.owners[..keys], &c.members));
+        let b = balance(&c.member_loads());
         let r = balance(&served(w));
         let mut m = vec![
             Metric::new("servers", "servers in the ring", c.members.len() as f64),
@@ -176,7 +175,7 @@ pub fn load_chart(p: &RingLab, w: &World<RingLab>) -> Chart {
     let load = if requests {
         served(w)
     } else {
-        loads(&c.owners[..p.keys as usize], &c.members)
+        c.member_loads()
     };
     let b = balance(&load);
     let points: Vec<(f64, f64)> = c
