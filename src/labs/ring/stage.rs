@@ -171,7 +171,7 @@ pub fn shapes(w: &World<RingLab>, area: &StageArea) -> Vec<Shape> {
         _ => None,
     };
     band(w, &f, selected_server, &mut out);
-    dots(w, &f, &mut out);
+    dots(w, &f, selected_server, &mut out);
     if w.proto.compare && w.proto.setup.algorithm != Algorithm::ModN {
         beside_mod_n(w, &f, &mut out);
     }
@@ -414,8 +414,9 @@ fn slot_labels(w: &World<RingLab>, f: &Frame, out: &mut Vec<Shape>) {
     }
 }
 
-/// Keys as dots just inside the band, in their owner's colour.
-fn dots(w: &World<RingLab>, f: &Frame, out: &mut Vec<Shape>) {
+/// Keys as dots just inside the band, in their owner's colour (only the selected server's in
+/// colour while one is selected).
+fn dots(w: &World<RingLab>, f: &Frame, selected: Option<u32>, out: &mut Vec<Shape>) {
     let p = &w.proto;
     let c = map(w);
     let ids = p.key_ids(c.salted);
@@ -430,6 +431,9 @@ fn dots(w: &World<RingLab>, f: &Frame, out: &mut Vec<Shape>) {
         let at = f.at(a, r - jitter as f64 * f.scale * 1.4);
         let colour = if moving.is_some_and(|b| b.get(i).is_some_and(|o| *o != owner)) {
             ALERT
+        } else if selected.is_some_and(|s| s != owner) {
+            // A selected server's keys stand out; the others' fade.
+            FAINT
         } else {
             colour(owner)
         };
