@@ -176,6 +176,29 @@ fn domain(vals: impl Iterator<Item = f64>, scale: AxisScale, from_zero: bool) ->
     (Scale::Linear, lo, hi)
 }
 
+/// Where the outermost bars end: half the bars' closest spacing (or half a unit for one bar)
+/// beyond the first and last, so no bar lies half outside the plot.
+fn bar_ends(chart: &Chart) -> Vec<f64> {
+    let mut xs: Vec<f64> = chart
+        .series
+        .iter()
+        .filter(|s| s.style == SeriesStyle::Bars)
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .filter(|x| x.is_finite())
+        .collect();
+    if xs.is_empty() {
+        return Vec::new();
+    }
+    crate::sim::order::sort_by(&mut xs, |a, b| a.total_cmp(b));
+    let gap = xs
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let half = if gap.is_finite() { gap / 2.0 } else { 0.5 };
+    vec![xs[0] - half, xs[xs.len() - 1] + half]
+}
+
 /// Lays `chart` out in a `w`×`h` CSS-pixel box, type and lines sized by `style`.
 pub fn plot(chart: &Chart, w: f64, h: f64, style: Style) -> Plot {
     let k = style.scale;
@@ -184,7 +207,9 @@ pub fn plot(chart: &Chart, w: f64, h: f64, style: Style) -> Plot {
         .iter()
         .any(|s| matches!(s.style, SeriesStyle::Steps | SeriesStyle::Bars));
     let (xs, xlo, xhi) = domain(
-        values(chart, |p| p.0).chain(chart.cursor_x.filter(|c| c.is_finite())),
+        values(chart, |p| p.0)
+            .chain(chart.cursor_x.filter(|c| c.is_finite()))
+            .chain(bar_ends(chart)),
         chart.x_scale,
         false,
     );

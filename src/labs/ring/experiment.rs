@@ -318,7 +318,7 @@ impl Trials for BalanceRun {
             .has_ring()
             .then(|| super::placement::ring_theory(self.servers as f64, self.setup.vnodes as f64));
         let mut summary = format!(
-            "{}, {} servers{}, {} keys: standard deviation {} of the mean{}, the most {} × the mean, 99th percentile {} × ({} trials)",
+            "{}, {} servers{}, {} keys: standard deviation {} of the mean{}, the most {} × the mean, 99th percentile {} × ({})",
             a.name(),
             self.servers,
             if a.has_ring() { format!(" × {} points", self.setup.vnodes) } else { String::new() },
@@ -327,7 +327,7 @@ impl Trials for BalanceRun {
             theory.map_or(String::new(), |t| format!(" (theory {})", pct(t))),
             fixed(b.max_over_mean, 3),
             fixed(b.p99_over_mean, 3),
-            self.done
+            super::stage::plural(self.done as u64, "trial")
         );
         if a == Algorithm::Ring && self.keys < 100 * self.servers as u64 {
             summary.push_str("; with few keys per server, sampling adds its own spread");
@@ -488,7 +488,7 @@ impl Trials for MoveRun {
         let (moved, between) = (self.moved / d, self.between / d);
         let ideal = ideal_fraction(self.setup.algorithm, &self.before, &self.after);
         let summary = format!(
-            "{}, {} → {} servers, {} keys: {} of the keys moved (the least possible is {}); {} moved between two servers that both stayed ({} trials)",
+            "{}, {} → {} servers, {} keys: {} of the keys moved (an even split of the servers moves {}); {} moved between two servers that both stayed ({})",
             self.setup.algorithm.name(),
             self.before.len(),
             self.after.len(),
@@ -496,7 +496,7 @@ impl Trials for MoveRun {
             pct(moved),
             pct(ideal),
             pct(between),
-            self.done
+            super::stage::plural(self.done as u64, "trial")
         );
         let last = self.per_trial.len().max(1) as f64;
         let chart = Chart {
@@ -508,7 +508,7 @@ impl Trials for MoveRun {
             series: vec![
                 Series {
                     name: "moved".into(),
-                    style: SeriesStyle::Dots,
+                    style: SeriesStyle::Bars,
                     points: self
                         .per_trial
                         .iter()
@@ -519,15 +519,15 @@ impl Trials for MoveRun {
                     colour: Some(0),
                 },
                 Series {
-                    name: "the least possible".into(),
+                    name: "an even split".into(),
                     style: SeriesStyle::Line,
-                    points: vec![(1.0, ideal), (last, ideal)],
+                    points: vec![(0.5, ideal), (last + 0.5, ideal)],
                     reference: true,
                     colour: None,
                 },
             ],
             caption:
-                "Consistent schemes stay near the least possible; mod-N moves nearly everything."
+                "Consistent schemes stay near what an even split of the servers moves (a server's actual share varies); mod-N moves nearly everything."
                     .into(),
             cursor_x: None,
         };
@@ -636,7 +636,8 @@ impl Trials for CurveRun {
                     .map(|(k, s)| (*k as f64, (s / d).max(1e-6)))
                     .collect(),
                 reference: false,
-                colour: Some(ai as u8),
+                // Distinct colours: the ring orange, bounded loads black, Maglev (on the floor) yellow.
+                colour: Some([0, 1, 2, 3, 6, 7][ai]),
             })
             .collect();
         series.push(Series {
@@ -647,7 +648,7 @@ impl Trials for CurveRun {
                 .map(|&k| (k as f64, super::placement::ring_theory(n, k as f64)))
                 .collect(),
             reference: true,
-            colour: Some(7),
+            colour: Some(5),
         });
         let floor = libm::sqrt(n / self.keys.max(1) as f64);
         series.push(Series {
@@ -655,18 +656,18 @@ impl Trials for CurveRun {
             style: SeriesStyle::Line,
             points: vec![(1.0, floor), (1_000.0, floor)],
             reference: true,
-            colour: Some(6),
+            colour: Some(4),
         });
         let ring_at = |k: usize| self.sums[1][k] / d;
         let summary = format!(
-            "{} servers, {} keys: the ring's standard deviation over the mean is {} with 1 point per server, {} with 100 and {} with 1,000; jump hash {} ({} trials)",
+            "{} servers, {} keys: the ring's standard deviation over the mean is {} with 1 point per server, {} with 100 and {} with 1,000; jump hash {} ({})",
             self.servers,
             self.keys,
             pct(ring_at(0)),
             pct(ring_at(6)),
             pct(ring_at(9)),
             pct(self.sums[2][0] / d),
-            self.done
+            super::stage::plural(self.done as u64, "trial")
         );
         let sums = self.sums.clone();
         Report {

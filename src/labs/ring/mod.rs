@@ -163,7 +163,7 @@ pub static VERBS: &[Verb] = &[
 pub static PRESETS: &[Preset] = &[
     Preset {
         name: "Why not hash mod N?",
-        description: "Ten servers under mod-N. Press Add a server (or +): the 11th joins and nearly every key moves; the figures say what the ring would move",
+        description: "Ten servers under mod-N. Press Add a server (or +): the 11th joins and nearly every key moves, where an even split would move 1/11 (the next preset makes the same change on a ring)",
         link: "#/ring?n=10&seed=1&lat=20..80ms&loss=0%&dup=0%&algo=mod-n&spares=1&view=ring",
     },
     Preset {
@@ -291,7 +291,8 @@ pub fn config(s: &Scenario) -> Result<RingLab, String> {
     let algorithm = Algorithm::parse(super::param(s, "algo")?)
         .ok_or("the algorithm must be one of mod-n, ring, jump, rendezvous, maglev, bounded")?;
     let table = p("table")?;
-    if !is_prime(table) {
+    // Only Maglev reads the table: another algorithm's link keeps whatever size it names.
+    if algorithm == Algorithm::Maglev && !is_prime(table) {
         return Err(format!(
             "Maglev's table size must be a prime (65537 in the paper), not {table}"
         ));

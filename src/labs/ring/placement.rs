@@ -394,7 +394,8 @@ pub fn loads(owners: &[u32], members: &[Member]) -> Vec<u64> {
     members.iter().map(|m| by_id[m.id as usize]).collect()
 }
 
-/// The least fraction of the keys a change of membership must move: the growth of every
+/// The fraction of the keys a change of membership moves when every server holds exactly its
+/// share (1/(n + 1) for a join to n servers): the growth of every
 /// server's share (shares in proportion to weight where the algorithm weighs servers).
 pub fn ideal_fraction(a: Algorithm, before: &[Member], after: &[Member]) -> f64 {
     let share = |ms: &[Member], id: u32| {

@@ -186,6 +186,9 @@ pub struct Coordinator {
     pub owners: Arc<Vec<u32>>,
     /// How many of the keys `0..keys` each server owns, by server id.
     pub keys_by_server: Arc<Vec<u64>>,
+    /// Reads each server answered since the map last changed, by server id: the load the
+    /// current placement puts on it.
+    pub reads_since_change: Vec<u64>,
     /// The owners and members before the last change (for drawing the moves).
     pub before: Option<Arc<Vec<u32>>>,
     pub before_members: Vec<Member>,
@@ -276,6 +279,7 @@ impl RingLab {
             members,
             placement: Arc::new(placement),
             keys_by_server: Arc::new(self.count_keys(&owners)),
+            reads_since_change: vec![0; self.capacity() as usize + 1],
             owners: Arc::new(owners),
             before: None,
             before_members: Vec::new(),
@@ -324,6 +328,7 @@ impl RingLab {
             moved_mod_n: moved_mod_n as u64,
         });
         c.keys_by_server = Arc::new(self.count_keys(&owners));
+        c.reads_since_change.iter_mut().for_each(|r| *r = 0);
         c.before = Some(std::mem::replace(&mut c.owners, Arc::new(owners)));
         c.placement = Arc::new(placement);
         for m in &members {
@@ -378,7 +383,14 @@ impl RingLab {
                     return;
                 }
                 members[i].weight = w;
-                format!("S{t} weight {w}")
+                if self.setup.algorithm.weighted() {
+                    format!("S{t} weight {w}")
+                } else {
+                    format!(
+                        "S{t} weight {w} ({} ignores weights)",
+                        self.setup.algorithm.name()
+                    )
+                }
             }
             ("salt", _, _) => {
                 let salted = if c.salted == 0 { self.salt_ways } else { 0 };
@@ -485,6 +497,9 @@ impl Protocol for RingLab {
                     return;
                 };
                 out.cancel_timer(ForwardTimer(fwd));
+                if let Some(r) = c.reads_since_change.get_mut(from as usize) {
+                    *r += 1;
+                }
                 let fallback = f.list.first() != Some(&from);
                 if fallback {
                     c.fallbacks += 1;

@@ -24,15 +24,16 @@ pub static STAGES: &[StageSpec] = &[StageSpec {
     help: "the hash space as a circle: servers' points and arcs, keys as dots, the load per server",
 }];
 
-/// Servers' colours (Okabe–Ito and darker companions), strong for ticks and keys.
-const STRONG: [&str; 10] = [
+/// Servers' colours (Okabe–Ito, darker companions and two more: S1 to S12 differ), strong for
+/// ticks and keys.
+const STRONG: [&str; 12] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#B8A200", "#5D3A9B",
-    "#1B7837", "#8C510A",
+    "#1B7837", "#8C510A", "#E7298A", "#66A61E",
 ];
 /// The same colours, light, for the arcs.
-const TINT: [&str; 10] = [
+const TINT: [&str; 12] = [
     "#A6CBE3", "#F5D699", "#99D8C7", "#EBC9DC", "#BBE1F6", "#EEBF99", "#E8DD85", "#C7B8DC",
-    "#A9D1B2", "#D7BF9D",
+    "#A9D1B2", "#D7BF9D", "#F5B3D3", "#C4DFA3",
 ];
 const LABEL: &str = "#5b6472";
 const FAINT: &str = "#e6e8ec";
@@ -45,11 +46,11 @@ pub const MAX_DOTS: usize = 10_000;
 const MAX_FLYING: usize = 300;
 
 pub fn colour(server: u32) -> &'static str {
-    STRONG[(server as usize + 9) % 10]
+    STRONG[(server as usize + 11) % 12]
 }
 
 fn tint(server: u32) -> &'static str {
-    TINT[(server as usize + 9) % 10]
+    TINT[(server as usize + 11) % 12]
 }
 
 /// An item: a key (by its index in the key space) or a server.
@@ -61,6 +62,11 @@ pub fn key_item(index: usize) -> u64 {
 
 pub fn server_item(id: u32) -> u64 {
     SERVER_ITEM | id as u64
+}
+
+/// `1 key`, `2 keys`.
+pub fn plural(n: u64, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Where the circle and the rows go.
@@ -101,7 +107,7 @@ impl Frame {
             let h = area.h - top - side - 40.0 * k;
             (side, (8.0 * k, top + side + 6.0 * k, area.w - 16.0 * k, h))
         };
-        let radius = (side / 2.0 - 30.0 * k).max(10.0);
+        let radius = (side / 2.0 - 40.0 * k).max(10.0);
         let centre = Pt::new(
             if wide { side / 2.0 } else { area.w / 2.0 },
             top + side / 2.0,
@@ -126,7 +132,7 @@ impl Frame {
 
     /// The width of the bars' column.
     fn bar_w(&self) -> f64 {
-        (self.rows.2 - 130.0 * self.scale).max(10.0)
+        (self.rows.2 - 175.0 * self.scale).max(10.0)
     }
 
     /// The middle of row `i`'s bar start.
@@ -217,23 +223,30 @@ fn header(w: &World<RingLab>, f: &Frame, out: &mut Vec<Shape>) {
     let Some(ch) = c.changes.last() else { return };
     let pct = |x: f64| format!("{}%", crate::sim::time::fixed(x * 100.0, 1));
     let keys = p.keys as f64;
-    let moved = format!(
-        "{}: {} keys moved ({})",
-        ch.what,
-        ch.moved,
-        pct(ch.moved as f64 / keys)
-    );
-    let against = format!(
-        "ideal {}; mod-N would move {}",
-        pct(ch.ideal_ppm as f64 / 1e6),
-        pct(ch.moved_mod_n as f64 / keys),
-    );
+    let salting = ch.what.contains("salted");
+    let moved = if salting {
+        format!("{}: no key moves; its reads spread", ch.what)
+    } else {
+        format!(
+            "{}: {} moved ({})",
+            ch.what,
+            plural(ch.moved, "key"),
+            pct(ch.moved as f64 / keys)
+        )
+    };
+    let mut against = format!("an even split moves {}", pct(ch.ideal_ppm as f64 / 1e6));
+    if p.setup.algorithm != Algorithm::ModN {
+        against.push_str(&format!("; mod-N {}", pct(ch.moved_mod_n as f64 / keys)));
+    }
+    if salting {
+        against.clear();
+    }
     let colour = if w.now().0 < ch.at_us + MOVE_US {
         ALERT
     } else {
         LABEL
     };
-    let lines = if f.narrow {
+    let lines = if f.narrow || against.is_empty() {
         vec![moved, against]
     } else {
         vec![format!("{moved}; {against}")]
@@ -431,7 +444,7 @@ fn dots(w: &World<RingLab>, f: &Frame, selected: Option<u32>, out: &mut Vec<Shap
         let at = f.at(a, r - jitter as f64 * f.scale * 1.4);
         let colour = if moving.is_some_and(|b| b.get(i).is_some_and(|o| *o != owner)) {
             ALERT
-        } else if selected.is_some_and(|s| s != owner) {
+        } else if selected.is_some_and(|s| s != owner && c.members.iter().any(|m| m.id == s)) {
             // A selected server's keys stand out; the others' fade.
             FAINT
         } else {
@@ -500,8 +513,16 @@ fn beside_mod_n(w: &World<RingLab>, f: &Frame, out: &mut Vec<Shape>) {
         ));
     }
     out.push(Shape::text(
-        f.centre,
-        "mod-N, same keys".into(),
+        Pt::new(f.centre.x, f.centre.y - 6.0 * k),
+        "mod-N".into(),
+        LABEL,
+        10.0 * k,
+        Align::Center,
+        true,
+    ));
+    out.push(Shape::text(
+        Pt::new(f.centre.x, f.centre.y + 6.0 * k),
+        "same keys".into(),
         LABEL,
         10.0 * k,
         Align::Center,
@@ -578,9 +599,15 @@ fn rows(
     let c = map(w);
     let k = f.scale;
     let (x, y, width, h) = f.rows;
-    let counts = c.member_loads();
-    let most = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let reads = served(w);
+    // Popular keys: the bars are the reads (the hot server stands out); else the keys.
+    let keys_count = c.member_loads();
+    let counts = if super::view::counts_requests(p) {
+        reads.clone()
+    } else {
+        keys_count.clone()
+    };
+    let most = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let pref = selected_preference(w, area);
     let scores = selected_scores(w, area);
     let caps =
@@ -627,7 +654,12 @@ fn rows(
             if font >= 6.0 {
                 out.push(Shape::text(
                     Pt::new(bar_x, mid),
-                    "spare".into(),
+                    if c.ever_members.contains(&id) {
+                        "left the ring (a spare)"
+                    } else {
+                        "spare"
+                    }
+                    .into(),
                     NEUTRAL,
                     font,
                     Align::Left,
@@ -668,10 +700,9 @@ fn rows(
         }
         if font >= 6.0 {
             let weight = c.members[i].weight;
-            let plural = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
             let mut text = format!(
                 "{} · {}",
-                plural(counts[i], "key"),
+                plural(keys_count[i], "key"),
                 plural(reads[i], "read")
             );
             if weight != 1 {
@@ -753,7 +784,7 @@ fn flying(w: &World<RingLab>, f: &Frame, out: &mut Vec<Shape>) {
         }
         drawn += 1;
         // Spread along the bars, so the stream from row to row shows.
-        let dx = ((i * 37) % 41) as f64 / 40.0 * f.bar_w() * 0.6;
+        let dx = ((i * 37) % 41) as f64 / 40.0 * f.bar_w() * 0.3;
         let from = f.row_mid(row_of(a));
         let to = f.row_mid(row_of(b));
         let at = from.lerp(to, t);
@@ -854,6 +885,9 @@ pub fn item_view(w: &World<RingLab>, item: u64) -> Option<ItemView> {
     ];
     if let Some(cdf) = &p.cdf {
         if (id as u32) < p.keys && id >> 32 == 0 {
+            if id == 0 && c.salted > 0 {
+                lines.push(format!("salted: its reads go to {} sub-keys", c.salted));
+            }
             lines.push(format!(
                 "{}% of the reads",
                 crate::sim::time::fixed(cdf.share(id as u32) * 100.0, 2)
@@ -897,15 +931,28 @@ fn server_view(w: &World<RingLab>, id: u32) -> Option<ItemView> {
         .iter()
         .filter(|pt| pt.1 as usize == i)
         .count();
-    let fair = 1.0 / c.members.len() as f64;
-    let mut lines = vec![
-        format!("weight {}", c.members[i].weight),
+    // Its fair share: in proportion to its weight where the algorithm weighs servers.
+    let weighted = p.setup.algorithm.weighted();
+    let w_of = |m: &super::placement::Member| if weighted { m.weight as f64 } else { 1.0 };
+    let fair = w_of(&c.members[i]) / c.members.iter().map(w_of).sum::<f64>();
+    let weight = if p.setup.algorithm.weighted() {
+        format!("weight {}", c.members[i].weight)
+    } else {
         format!(
-            "owns {keys} keys: {}% (an equal share is {}%)",
+            "weight {} (ignored: {} gives every server one share)",
+            c.members[i].weight,
+            p.setup.algorithm.name()
+        )
+    };
+    let mut lines = vec![
+        weight,
+        format!(
+            "owns {}: {}% (its fair share is {}%)",
+            plural(keys, "key"),
             crate::sim::time::fixed(keys as f64 / p.keys as f64 * 100.0, 1),
             crate::sim::time::fixed(fair * 100.0, 1)
         ),
-        format!("served {} reads", w.state(id).served()),
+        format!("served {}", plural(w.state(id).served(), "read")),
     ];
     if p.setup.algorithm.has_ring() {
         lines.insert(1, format!("{points} points on the ring"));

@@ -24,12 +24,17 @@ pub fn counts_requests(p: &RingLab) -> bool {
     p.cdf.is_some()
 }
 
-/// Reads each member served, in member order.
+/// Reads each member answered since the map last changed, in member order.
 pub fn served(w: &World<RingLab>) -> Vec<u64> {
-    map(w)
-        .members
+    let c = map(w);
+    c.members
         .iter()
-        .map(|m| w.state(m.id).served())
+        .map(|m| {
+            c.reads_since_change
+                .get(m.id as usize)
+                .copied()
+                .unwrap_or(0)
+        })
         .collect()
 }
 
@@ -63,7 +68,8 @@ impl LabProtocol for RingLab {
         let c = map(w);
         let member = c.members.iter().find(|m| m.id == id);
         let keys = c.keys_by_server.get(id as usize).copied().unwrap_or(0);
-        let mut lines = vec![format!("served {} reads", w.state(id).served())];
+        let served = super::stage::plural(w.state(id).served(), "read");
+        let mut lines = vec![format!("served {served}")];
         if let Some(m) = member {
             lines.insert(0, format!("owns {keys} keys, weight {}", m.weight));
         }
@@ -105,7 +111,7 @@ impl LabProtocol for RingLab {
             ),
             Metric::new(
                 "reads_max_over_mean",
-                "reads per server: most over mean",
+                "reads per server since the map last changed: most over mean",
                 r.max_over_mean,
             ),
             Metric::new(
@@ -134,7 +140,7 @@ impl LabProtocol for RingLab {
                 ),
                 Metric::new(
                     "ideal_fraction",
-                    "the least fraction that change had to move",
+                    "the fraction an even split of the servers would move (1/(n + 1) on a join)",
                     ch.ideal_ppm as f64 / 1e6,
                 ),
                 Metric::new(
@@ -189,7 +195,7 @@ pub fn load_chart(p: &RingLab, w: &World<RingLab>) -> Chart {
         points.last().map_or(1.0, |p| p.0),
     );
     let what = if requests {
-        "reads served"
+        "reads since the map changed"
     } else {
         "keys owned"
     };
@@ -228,10 +234,18 @@ pub fn load_chart(p: &RingLab, w: &World<RingLab>) -> Chart {
         y_scale: AxisScale::Linear,
         series,
         caption: format!(
-            "Mean {}, standard deviation {}% of the mean, the most {} × the mean.",
+            "Mean {}, standard deviation {}% of the mean, the most {} × the mean.{}",
             crate::sim::time::fixed(b.mean, 1),
             crate::sim::time::fixed(b.stddev_over_mean * 100.0, 1),
             crate::sim::time::fixed(b.max_over_mean, 2),
+            match (requests, c.changes.last()) {
+                (true, Some(ch)) => format!(
+                    " Reads counted since {} at {}.",
+                    ch.what,
+                    crate::sim::time::format_us(ch.at_us)
+                ),
+                _ => String::new(),
+            },
         ),
         cursor_x: None,
     }
