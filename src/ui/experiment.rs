@@ -336,6 +336,28 @@ fn param_control(spec: &'static ParamSpec, bench: &Bench) -> El {
         ParamKind::Bool => "checkbox",
         _ => "text",
     };
+    let control = match spec.kind {
+        // A choice is a select of its options (an algorithm's name cannot be mistyped).
+        ParamKind::Choice { options } => el("select")
+            .attr("id", &id)
+            .class("span2")
+            .attr("aria-label", spec.label)
+            .on("change", move |ev| set(dom::event_value(&ev)))
+            .children(
+                options
+                    .iter()
+                    .map(|o| el("option").attr("value", o).text(o)),
+            )
+            .prop_with("value", move || value().into()),
+        _ => el("input")
+            .attr("id", &id)
+            .class("span2 text")
+            .attr("type", kind)
+            .attr("aria-label", spec.label)
+            .attr("spellcheck", "false")
+            .prop_with("value", move || value().into())
+            .on("change", move |ev| set(dom::event_value(&ev))),
+    };
     el("div")
         .class("slider")
         .attr("title", spec.help)
@@ -344,16 +366,7 @@ fn param_control(spec: &'static ParamSpec, bench: &Bench) -> El {
                 .attr("for", &id)
                 .text(&spec.label.to_ascii_lowercase()),
         )
-        .child(
-            el("input")
-                .attr("id", &id)
-                .class("span2 text")
-                .attr("type", kind)
-                .attr("aria-label", spec.label)
-                .attr("spellcheck", "false")
-                .prop_with("value", move || value().into())
-                .on("change", move |ev| set(dom::event_value(&ev))),
-        )
+        .child(control)
 }
 
 /// The report's tables, with a test id per cell (`exp-<row>-<column>`), and their captions.

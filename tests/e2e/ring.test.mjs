@@ -77,6 +77,9 @@ test('balance against virtual nodes runs in the page: every algorithm on one log
     const page = await b.page();
     await open(page, '#/ring?n=10&seed=1');
     await page.waitForSelector('section.experiment');
+    // The balance experiment's algorithm is picked from a list, not typed.
+    const algos = await page.$$eval("section.experiment select[aria-label='Algorithm'] option", (os) => os.map((o) => o.value));
+    assert.deepEqual(algos, ['mod-n', 'ring', 'jump', 'rendezvous', 'maglev', 'bounded']);
     const options = await page.$$eval("section.experiment select[aria-label='Experiment'] option", (os) => os.map((o) => [o.value, o.textContent]));
     const [value] = options.find(([, t]) => /virtual nodes/i.test(t));
     await page.selectOption("section.experiment select[aria-label='Experiment']", value);
