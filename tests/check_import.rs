@@ -299,3 +299,70 @@ proptest! {
         }
     }
 }
+
+// Knossos's histories are sometimes one top-level EDN list rather than a vector or lines.
+#[test]
+fn jepsen_edn_reads_a_top_level_list() {
+    let text = "({:process 0, :type :invoke, :f :write, :value 1}\n {:process 0, :type :ok, :f :write, :value 1}\n {:process 1, :type :invoke, :f :read}\n {:process 1, :type :ok, :f :read, :value 1})";
+    let history = parse(text, Format::JepsenEdn);
+    assert_eq!(history.operations.len(), 2);
+    assert_eq!(history.operations[1].output, Output::value(1));
+    let unclosed = parse_history("({:process 0, :type :invoke, :f :read}", Format::JepsenEdn);
+    let message = unclosed.unwrap_err().to_string();
+    assert!(
+        message.contains("top-level list is missing its closing )"),
+        "{message}"
+    );
+}
+
+// Knossos's register models read a nil read as matching any state; `--nil-reads literal` reads
+// it as the register holding nil. A nil read after a completed write tells them apart.
+#[test]
+fn nil_reads_match_any_state_as_knossos_reads_them_unless_read_literally() {
+    use dsplay::check::{parse_history_with, NilReads};
+    let after_write = "{:process 0, :type :invoke, :f :write, :value 1, :time 1000}
+{:process 0, :type :ok, :f :write, :value 1, :time 2000}
+{:process 1, :type :invoke, :f :read, :time 3000}
+{:process 1, :type :ok, :f :read, :value nil, :time 4000}
+";
+    let verdict = |text: &str, nil: NilReads| {
+        let h = parse_history_with(text, Format::JepsenEdn, nil).unwrap();
+        check(&h, &Model::register()).unwrap().verdict
+    };
+    assert_eq!(verdict(after_write, NilReads::Any), Verdict::Linearizable);
+    assert_eq!(
+        verdict(after_write, NilReads::Literal),
+        Verdict::NotLinearizable
+    );
+    // Before any write both readings agree: the register starts as nil.
+    let before_write = "{:process 1, :type :invoke, :f :read, :time 1000}
+{:process 1, :type :ok, :f :read, :value nil, :time 2000}
+{:process 0, :type :invoke, :f :write, :value 1, :time 3000}
+{:process 0, :type :ok, :f :write, :value 1, :time 4000}
+";
+    assert_eq!(verdict(before_write, NilReads::Any), Verdict::Linearizable);
+    assert_eq!(
+        verdict(before_write, NilReads::Literal),
+        Verdict::Linearizable
+    );
+    // A read of a value still counts under either reading.
+    let wrong = after_write.replace(":value nil", ":value 2");
+    assert_eq!(verdict(&wrong, NilReads::Any), Verdict::NotLinearizable);
+    // Porcupine's key-value histories keep nil as a value (a missing key).
+    assert_eq!("literal".parse::<NilReads>(), Ok(NilReads::Literal));
+    assert!("maybe".parse::<NilReads>().is_err());
+}
+
+// An operation no model knows is refused with its name and the models there are.
+#[test]
+fn an_unknown_operation_names_itself_and_the_models() {
+    let text = "{:process 0, :type :invoke, :f :dequeue-all}\n";
+    let message = parse_history(text, Format::JepsenEdn)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains(":f :dequeue-all"), "{message}");
+    assert!(
+        message.contains("cas-register") && message.contains("kv"),
+        "{message}"
+    );
+}

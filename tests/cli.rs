@@ -175,3 +175,48 @@ fn a_closed_pipe_is_a_quiet_exit() {
     assert!(out.status.success(), "status {:?}: {err}", out.status);
     assert!(!err.contains("internal error"), "{err}");
 }
+
+// `dsplay check --nil-reads` chooses how a Jepsen register read of nil is read, and says so
+// in its help; the default is Knossos's (a nil read matches any state).
+#[test]
+fn check_reads_nil_reads_as_knossos_does_unless_told_otherwise() {
+    let dir = std::env::temp_dir().join(format!("dsplay-nil-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("nil.edn");
+    std::fs::write(
+        &file,
+        "({:process 0, :type :invoke, :f :write, :value 1}\n {:process 0, :type :ok, :f :write, :value 1}\n {:process 1, :type :invoke, :f :read}\n {:process 1, :type :ok, :f :read, :value nil})\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let base = [
+        "check",
+        path,
+        "--format",
+        "jepsen-edn",
+        "--model",
+        "register",
+        "--json",
+    ];
+    let (code, out, err) = dsplay(&base);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("\"linearizable\": true"), "{out}");
+    let mut literal = base.to_vec();
+    literal.extend(["--nil-reads", "literal"]);
+    let (_, out, _) = dsplay(&literal);
+    assert!(out.contains("\"linearizable\": false"), "{out}");
+    let mut bad = base.to_vec();
+    bad.extend(["--nil-reads", "maybe"]);
+    let (code, _, err) = dsplay(&bad);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--nil-reads") && err.contains("any or literal"),
+        "{err}"
+    );
+    let (_, help, _) = dsplay(&["check", "--help"]);
+    assert!(
+        help.contains("--nil-reads") && help.contains("Knossos"),
+        "{help}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -63,6 +63,11 @@ enum Cmd {
         /// A register's starting value (default: unwritten, nil).
         #[arg(long)]
         initial: Option<String>,
+        /// How a jepsen-edn register read of nil is read: any (as Knossos's register models
+        /// read it: an unknown read, matching any state) or literal (the register held nil).
+        /// Other formats read nil as a value.
+        #[arg(long, default_value = "any")]
+        nil_reads: String,
         #[arg(long)]
         json: bool,
     },
@@ -154,8 +159,9 @@ fn run(cmd: Cmd) -> Result<String, String> {
             format,
             model,
             initial,
+            nil_reads,
             json,
-        } => check(&file, &format, &model, initial, json),
+        } => check(&file, &format, &model, initial, &nil_reads, json),
         Cmd::Experiment {
             id,
             list,
@@ -341,24 +347,17 @@ fn check(
     format: &str,
     model: &str,
     initial: Option<String>,
-    json: bool,
-) -> Result<String, String> {
-    check_impl(file, format, model, initial, json)
-}
-
-fn check_impl(
-    file: &std::path::Path,
-    format: &str,
-    model: &str,
-    initial: Option<String>,
+    nil_reads: &str,
     json: bool,
 ) -> Result<String, String> {
     let format: dsplay::check::Format = format.parse().map_err(|e| format!("--format: {e}"))?;
     let model: dsplay::check::ModelKind = model.parse().map_err(|e| format!("--model: {e}"))?;
+    let nil_reads: dsplay::check::NilReads =
+        nil_reads.parse().map_err(|e| format!("--nil-reads: {e}"))?;
     // The time taken is reported from here: the core never reads the wall clock.
     let started = std::time::Instant::now();
     let clock = || started.elapsed().as_secs_f64() * 1e3;
-    dsplay::check::run_cli(file, format, model, initial, json, &clock)
+    dsplay::check::run_cli_with(file, format, model, initial, nil_reads, json, &clock)
 }
 
 fn experiment(

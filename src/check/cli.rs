@@ -2,7 +2,7 @@
 
 use super::checker::{check, CheckResult, Counterexample, Verdict};
 use super::history::{History, Value};
-use super::import::{parse_history, Format};
+use super::import::{parse_history_with, Format, NilReads};
 use super::model::{Model, ModelKind};
 use serde_json::json;
 use std::io::Read;
@@ -39,6 +39,20 @@ pub fn run_cli(
     run_cli_report(path, format, model, initial, json, clock).map(|report| report.text)
 }
 
+/// [`run_cli`] with Jepsen's nil reads read as `nil_reads` says (the default is
+/// [`NilReads::Any`], as Knossos reads them).
+pub fn run_cli_with(
+    path: &Path,
+    format: Format,
+    model: ModelKind,
+    initial: Option<String>,
+    nil_reads: NilReads,
+    json: bool,
+    clock: &dyn Fn() -> f64,
+) -> Result<String, String> {
+    run_report(path, format, model, initial, nil_reads, json, clock).map(|report| report.text)
+}
+
 /// [`run_cli`], also returning the verdict and the full result.
 pub fn run_cli_report(
     path: &Path,
@@ -48,10 +62,23 @@ pub fn run_cli_report(
     json: bool,
     clock: &dyn Fn() -> f64,
 ) -> Result<CliReport, String> {
+    run_report(path, format, model, initial, NilReads::Any, json, clock)
+}
+
+fn run_report(
+    path: &Path,
+    format: Format,
+    model: ModelKind,
+    initial: Option<String>,
+    nil_reads: NilReads,
+    json: bool,
+    clock: &dyn Fn() -> f64,
+) -> Result<CliReport, String> {
     let started = clock();
     let shown = path.display();
     let text = read_input(path)?;
-    let history = parse_history(&text, format).map_err(|error| format!("{shown}: {error}"))?;
+    let history = parse_history_with(&text, format, nil_reads)
+        .map_err(|error| format!("{shown}: {error}"))?;
     let model = Model::new(model, initial.map(Value::from));
     let result = check(&history, &model).map_err(|error| format!("{shown}: {error}"))?;
     let elapsed_ms = (clock() - started).max(0.0);

@@ -83,12 +83,15 @@ pub(crate) struct EdnError {
 const MAX_DEPTH: usize = 32;
 
 /// Reads top-level items one at a time: either a sequence of values (one operation map per
-/// line, as Jepsen logs them) or the elements of one top-level vector (`[{...} {...}]`).
+/// line, as Jepsen logs them) or the elements of one top-level vector or list (`[{...} {...}]`
+/// or `({...} {...})`: both occur in published histories).
 pub(crate) struct Reader<'a> {
     text: &'a str,
     pos: usize,
     line: usize,
     mode: Mode,
+    /// The top-level collection's closing byte (`]` or `)`) while inside it.
+    close: u8,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -107,6 +110,7 @@ impl<'a> Reader<'a> {
             pos: 0,
             line: 1,
             mode: Mode::Start,
+            close: b']',
         }
     }
 
@@ -173,27 +177,34 @@ impl<'a> Reader<'a> {
     fn next_item_inner(&mut self) -> Result<Option<(usize, Edn)>, EdnError> {
         self.skip_blank();
         if self.mode == Mode::Start {
-            self.mode = if self.peek() == Some(b'[') {
-                Mode::InVector
-            } else {
-                Mode::Sequence
+            let open = self.peek();
+            self.mode = match open {
+                Some(b'[') | Some(b'(') => Mode::InVector,
+                _ => Mode::Sequence,
             };
             if self.mode == Mode::InVector {
+                self.close = if open == Some(b'(') { b')' } else { b']' };
                 self.bump();
                 self.skip_blank();
             }
         }
+        let (what, close) = match self.close {
+            b')' => ("list", ')'),
+            _ => ("vector", ']'),
+        };
         match (self.mode, self.peek()) {
             (Mode::Failed, _) => Ok(None),
-            (Mode::InVector, None) => self.error("the top-level vector is missing its closing ]"),
-            (Mode::InVector, Some(b']')) => {
+            (Mode::InVector, None) => self.error(format!(
+                "the top-level {what} is missing its closing {close}"
+            )),
+            (Mode::InVector, Some(b)) if b == self.close => {
                 self.bump();
                 self.mode = Mode::AfterVector;
                 self.next_item_inner()
             }
-            (Mode::AfterVector, Some(_)) => {
-                self.error("unexpected text after the closing ] of the top-level vector")
-            }
+            (Mode::AfterVector, Some(_)) => self.error(format!(
+                "unexpected text after the closing {close} of the top-level {what}"
+            )),
             (_, None) => Ok(None),
             _ => {
                 let line = self.line;

@@ -125,19 +125,62 @@ impl From<EdnError> for ImportError {
     }
 }
 
-/// Reads a history in `format`.
+/// How a Jepsen register read that returned nil is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NilReads {
+    /// As Knossos's register models read it: nil is an unknown read, which matches any state
+    /// (so it constrains nothing, and the checker sets it aside).
+    Any,
+    /// As a value: the register held nil (it was never written).
+    Literal,
+}
+
+impl std::str::FromStr for NilReads {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "any" => Ok(NilReads::Any),
+            "literal" => Ok(NilReads::Literal),
+            other => Err(format!(
+                "'{other}' is not a reading of nil reads: any or literal"
+            )),
+        }
+    }
+}
+
+/// Reads a history in `format`, Jepsen's nil reads as Knossos reads them ([`NilReads::Any`]).
 pub fn parse_history(text: &str, format: Format) -> Result<History, ImportError> {
+    parse_history_with(text, format, NilReads::Any)
+}
+
+/// Reads a history in `format`; `nil_reads` says how a `jepsen-edn` register read of nil is
+/// read (the other formats read nil as a value, as the tools that write them do).
+pub fn parse_history_with(
+    text: &str,
+    format: Format,
+    nil_reads: NilReads,
+) -> Result<History, ImportError> {
     match format {
         Format::JepsenEdn => {
-            // A single top-level vector may legitimately sit on one long line.
-            if !text.trim_start().starts_with('[') {
+            // A single top-level vector or list may legitimately sit on one long line.
+            if !text.trim_start().starts_with(['[', '(']) {
                 check_line_lengths(text)?;
             }
-            parse_edn(text, FailMeans::DidNotHappen, false)
+            let edn = EdnReading {
+                fail_means: FailMeans::DidNotHappen,
+                keys_required: false,
+                nil_matches_any: nil_reads == NilReads::Any,
+            };
+            parse_edn(text, edn)
         }
         Format::PorcupineKv => {
             check_line_lengths(text)?;
-            parse_edn(text, FailMeans::Unknown, true)
+            let edn = EdnReading {
+                fail_means: FailMeans::Unknown,
+                keys_required: true,
+                nil_matches_any: false,
+            };
+            parse_edn(text, edn)
         }
         Format::PorcupineEtcd => {
             check_line_lengths(text)?;
@@ -261,16 +304,21 @@ impl Recorder {
     }
 }
 
-fn parse_edn(
-    text: &str,
+/// How an EDN history's events are read.
+#[derive(Clone, Copy)]
+struct EdnReading {
     fail_means: FailMeans,
     keys_required: bool,
-) -> Result<History, ImportError> {
+    /// A register read of nil matches any state (Knossos).
+    nil_matches_any: bool,
+}
+
+fn parse_edn(text: &str, how: EdnReading) -> Result<History, ImportError> {
     let mut recorder = Recorder::new();
     let mut reader = Reader::new(text);
     while let Some(item) = reader.next_item() {
         let (line, map) = item?;
-        edn_event(&mut recorder, line, &map, fail_means, keys_required)?;
+        edn_event(&mut recorder, line, &map, how)?;
     }
     Ok(recorder.finish())
 }
@@ -279,9 +327,13 @@ fn edn_event(
     recorder: &mut Recorder,
     line: usize,
     map: &Edn,
-    fail_means: FailMeans,
-    keys_required: bool,
+    how: EdnReading,
 ) -> Result<(), ImportError> {
+    let EdnReading {
+        fail_means,
+        keys_required,
+        nil_matches_any,
+    } = how;
     if !map.is_map() {
         let message = format!("expected an operation map, found {}", map.brief());
         return Err(ImportError::at(line, message));
@@ -306,7 +358,14 @@ fn edn_event(
             let index = recorder.close(line, client, f)?;
             let input = &recorder.history.operations[index].input;
             let output = edn_output(line, input, value)?;
-            recorder.complete(index, output, at_us);
+            if nil_matches_any && *input == Input::Read && output == Output::Read(None) {
+                // Knossos: a read of nil matches any state. A read changes nothing, so one
+                // that matches anything constrains nothing: it is set aside, as a read that
+                // did not happen.
+                recorder.fail(index, at_us);
+            } else {
+                recorder.complete(index, output, at_us);
+            }
             Ok(())
         }
         "fail" => {
@@ -411,7 +470,10 @@ fn edn_input(
         )),
         (other, _) => Err(ImportError::at(
             line,
-            format!("unsupported :f :{other}; expected read, write, cas, get, put or append"),
+            format!(
+                "no model knows :f :{other}: the models are register (read, write), \
+                 cas-register (read, write, cas) and kv (get, put, append)"
+            ),
         )),
     }
 }

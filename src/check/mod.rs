@@ -90,9 +90,12 @@ pub use checker::{
     check, check_with, CheckOptions, CheckResult, Counterexample, Linearization, StopReason,
     Verdict, DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_STEPS,
 };
-pub use cli::{run_cli, run_cli_report, CliReport, MAX_INPUT_BYTES};
+pub use cli::{run_cli, run_cli_report, run_cli_with, CliReport, MAX_INPUT_BYTES};
 pub use history::{History, HistoryError, Input, Operation, Output, Status, Value};
-pub use import::{parse_history, Format, ImportError, MAX_LINE_BYTES, MAX_OPERATIONS};
+pub use import::{
+    parse_history, parse_history_with, Format, ImportError, NilReads, MAX_LINE_BYTES,
+    MAX_OPERATIONS,
+};
 pub use model::{Model, ModelKind};
 pub use timeline::{timeline, Bar, Lane, Timeline};
 pub use verify::{verify_order, OrderError};
