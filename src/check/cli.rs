@@ -36,7 +36,7 @@ pub fn run_cli(
     json: bool,
     clock: &dyn Fn() -> f64,
 ) -> Result<String, String> {
-    run_cli_report(path, format, model, initial, json, clock).map(|report| report.text)
+    run_cli_with(path, format, model, initial, NilReads::Any, json, clock)
 }
 
 /// [`run_cli`] with Jepsen's nil reads read as `nil_reads` says (the default is

@@ -24,6 +24,15 @@ pub const SEED_PARAM: ParamSpec = ParamSpec {
     default: "1",
 };
 
+/// Trial `trial`'s seed, derived from an experiment's seed (splitmix64 of the two), so trials
+/// are independent and each can be rerun alone.
+pub fn trial_seed(seed: u64, trial: u32) -> u64 {
+    let mut z = seed ^ (trial as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// Parameter values by key, in their canonical text ([`ParamSpec::canonical`]).
 pub type Values = BTreeMap<String, String>;
 

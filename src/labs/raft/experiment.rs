@@ -227,13 +227,7 @@ pub struct TrialOutcome {
     pub converged: bool,
 }
 
-/// A trial's own seed: independent of every other trial's.
-pub(super) fn trial_seed(seed: u64, trial: u32) -> u64 {
-    let mut z = seed ^ (trial as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+pub(super) use crate::labs::experiment::trial_seed;
 
 /// The world at the instant of the synchronised heartbeat (see the module documentation).
 pub fn trial_world(p: &ElectionParams, model: &ClusterModel, trial: u32) -> World<Raft> {

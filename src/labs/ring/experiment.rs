@@ -16,8 +16,8 @@ use super::placement::{
     balance, ideal_fraction, Algorithm, Balance, Member, Placement, Setup, ALGORITHMS, NAMES,
 };
 use crate::labs::experiment::{
-    report_json, AxisScale, Chart, ExperimentSpec, Report, Series, SeriesStyle, Trials, Values,
-    SEED_PARAM,
+    report_json, trial_seed, AxisScale, Chart, ExperimentSpec, Report, Series, SeriesStyle, Trials,
+    Values, SEED_PARAM,
 };
 use crate::labs::{Canonical, ParamKind, ParamSpec};
 use crate::sim::time::fixed;
@@ -98,8 +98,7 @@ fn prime_text(t: &str) -> Result<String, String> {
         .trim()
         .parse()
         .map_err(|_| format!("'{t}' is not a whole number"))?;
-    let prime = p >= 2 && (2u32..).take_while(|d| d * d <= p).all(|d| p % d != 0);
-    if prime && (7..=10_000_019).contains(&p) {
+    if super::is_prime(p) && (7..=10_000_019).contains(&p) {
         Ok(p.to_string())
     } else {
         Err(format!("{p} is not a prime from 7 to 10,000,019"))
@@ -174,11 +173,15 @@ fn whole(v: &Values, k: &str) -> Result<u64, String> {
         .map_err(|_| format!("'{k}' must be a whole number"))
 }
 
-fn salt(seed: u64, trial: u32) -> u64 {
-    let mut z = seed ^ (trial as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+/// Runs up to `k` more of `planned` trials, trial `t` with its salt (the trial seed); returns
+/// how many ran.
+fn run_trials(done: &mut u32, planned: u32, k: u32, seed: u64, mut trial: impl FnMut(u64)) -> u32 {
+    let todo = k.min(planned - *done);
+    for _ in 0..todo {
+        trial(trial_seed(seed, *done));
+        *done += 1;
+    }
+    todo
 }
 
 fn members(ids: impl Iterator<Item = u32>) -> Vec<Member> {
@@ -295,16 +298,14 @@ impl BalanceRun {
 
 impl Trials for BalanceRun {
     fn run(&mut self, k: u32) -> u32 {
-        let todo = k.min(self.trials - self.done);
-        for _ in 0..todo {
-            let salt = salt(self.seed, self.done);
-            let p = Placement::new(Setup { salt, ..self.setup }, &members(1..=self.servers));
-            let load = key_loads(&p, self.keys, salt);
-            self.mean.add(balance(&load));
-            self.last = load;
-            self.done += 1;
-        }
-        todo
+        let (setup, servers, keys) = (self.setup, self.servers, self.keys);
+        let (mean, last) = (&mut self.mean, &mut self.last);
+        run_trials(&mut self.done, self.trials, k, self.seed, |salt| {
+            let p = Placement::new(Setup { salt, ..setup }, &members(1..=servers));
+            let load = key_loads(&p, keys, salt);
+            mean.add(balance(&load));
+            *last = load;
+        })
     }
 
     fn progress(&self) -> (u32, u32) {
@@ -468,15 +469,15 @@ impl MoveRun {
 
 impl Trials for MoveRun {
     fn run(&mut self, k: u32) -> u32 {
-        let todo = k.min(self.trials - self.done);
-        for _ in 0..todo {
-            let (m, b) = self.trial(salt(self.seed, self.done));
+        let (mut done, planned, seed) = (self.done, self.trials, self.seed);
+        let ran = run_trials(&mut done, planned, k, seed, |salt| {
+            let (m, b) = self.trial(salt);
             self.moved += m;
             self.between += b;
             self.per_trial.push(m);
-            self.done += 1;
-        }
-        todo
+        });
+        self.done = done;
+        ran
     }
 
     fn progress(&self) -> (u32, u32) {
@@ -609,12 +610,10 @@ impl CurveRun {
 
 impl Trials for CurveRun {
     fn run(&mut self, k: u32) -> u32 {
-        let todo = k.min(self.trials - self.done);
-        for _ in 0..todo {
-            self.trial(salt(self.seed, self.done));
-            self.done += 1;
-        }
-        todo
+        let (mut done, planned, seed) = (self.done, self.trials, self.seed);
+        let ran = run_trials(&mut done, planned, k, seed, |salt| self.trial(salt));
+        self.done = done;
+        ran
     }
 
     fn progress(&self) -> (u32, u32) {

@@ -281,7 +281,7 @@ fn world_nodes(s: &Scenario) -> u32 {
     1 + s.n + spares(s)
 }
 
-fn is_prime(p: u32) -> bool {
+pub(crate) fn is_prime(p: u32) -> bool {
     p >= 2 && (2..).take_while(|d| d * d <= p).all(|d| p % d != 0)
 }
 

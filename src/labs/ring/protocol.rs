@@ -306,7 +306,7 @@ impl RingLab {
         let placement = self.placement(&members);
         let owners = self.owners(&placement, salted);
         let keys = self.keys as usize;
-        let moved = moved(&c.owners[..keys], &owners[..keys]);
+        let moved_keys = moved(&c.owners[..keys], &owners[..keys]);
         let mod_n = |ms: &[Member]| {
             let p = Placement::new(
                 Setup {
@@ -317,13 +317,13 @@ impl RingLab {
             );
             self.owners(&p, 0)
         };
-        let moved_mod_n = moved_between(&mod_n(&c.members)[..keys], &mod_n(&members)[..keys]);
+        let moved_mod_n = moved(&mod_n(&c.members)[..keys], &mod_n(&members)[..keys]);
         let ideal_ppm =
             (ideal_fraction(self.setup.algorithm, &c.members, &members) * 1e6).round() as u64;
         c.changes.push(MapChange {
             at_us: now_us,
             what,
-            moved: moved as u64,
+            moved: moved_keys as u64,
             ideal_ppm,
             moved_mod_n: moved_mod_n as u64,
         });
@@ -442,10 +442,6 @@ impl RingLab {
 
 /// How many positions differ.
 pub fn moved(before: &[u32], after: &[u32]) -> usize {
-    moved_between(before, after)
-}
-
-fn moved_between(before: &[u32], after: &[u32]) -> usize {
     before.iter().zip(after).filter(|(a, b)| a != b).count()
 }
 
