@@ -117,7 +117,7 @@ fn loss_and_duplication_rates_match_their_probabilities() {
         latency: Dist::uniform_ms(1, 5),
         loss_ppm: 50_000,
         dup_ppm: 20_000,
-        bandwidth_bps: None,
+        ..LinkParams::default()
     };
     let mut w = pinger_world(4, 11, net);
     run(&mut w, &[], 30_000);
@@ -272,10 +272,13 @@ fn a_slow_link_queues_messages() {
         loss_ppm: 0,
         dup_ppm: 0,
         bandwidth_bps: Some(100_000),
+        ..LinkParams::default()
     });
     let mut rng = Rng::new(1, Stream::Network);
     // 1000 bytes at 100 kB/s = 10 ms each.
-    let arrivals: Vec<_> = (0..3).map(|_| net.route(0, 1, 0, 1000, &mut rng)).collect();
+    let arrivals: Vec<_> = (0..3)
+        .map(|_| net.route(0, 1, 0, (1000, "ping"), &mut rng))
+        .collect();
     use dsplay::sim::net::Fate::Deliver;
     let times: Vec<u64> = arrivals
         .iter()
@@ -326,6 +329,29 @@ fn client_operations_are_recorded_as_a_history() {
     // It waited for the first to finish (one operation at a time per client), then timed out.
     assert!(h[1].invoke_us >= h[0].complete_us.unwrap());
     assert_eq!(h[1].complete_us, Some(h[1].invoke_us + 1_000_000));
+}
+
+// Latency by message kind, and a node's link to itself: instant unless it has parameters.
+#[test]
+fn latency_can_differ_by_message_kind_and_a_self_link_can_have_one() {
+    use dsplay::sim::net::Fate;
+    let mut p = LinkParams {
+        latency: Dist::Constant { us: 1_000 },
+        ..LinkParams::default()
+    };
+    p.by_kind
+        .insert("write".into(), Dist::Constant { us: 7_000 });
+    let mut net = Network::new(p.clone());
+    let mut rng = Rng::new(1, Stream::Network);
+    let at = |f: Fate| match f {
+        Fate::Deliver { at_us, .. } => at_us,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(at(net.route(0, 1, 0, (64, "write"), &mut rng)), 7_000);
+    assert_eq!(at(net.route(0, 1, 0, (64, "ack"), &mut rng)), 1_000);
+    assert_eq!(at(net.route(2, 2, 0, (64, "write"), &mut rng)), 0);
+    net.overrides.insert((2, 2), p);
+    assert_eq!(at(net.route(2, 2, 0, (64, "write"), &mut rng)), 7_000);
 }
 
 // The event queue: equal times pop in the order they were scheduled.
@@ -391,7 +417,7 @@ mod seek {
             latency: Dist::uniform_ms(1, 30),
             loss_ppm: 20_000,
             dup_ppm: 10_000,
-            bandwidth_bps: None,
+            ..LinkParams::default()
         };
         let script = vec![
             Command::new(700_000, Action::Crash { node: 1 }),

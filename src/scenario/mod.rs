@@ -114,6 +114,10 @@ impl Scenario {
             )));
         }
         self.net.latency.validate(0).map_err(ScenarioError)?;
+        for (kind, d) in &self.net.by_kind {
+            d.validate(0)
+                .map_err(|e| ScenarioError(format!("the latency of {}: {e}", clip(kind))))?;
+        }
         for (what, ppm) in [
             ("loss", self.net.loss_ppm),
             ("duplication", self.net.dup_ppm),

@@ -302,6 +302,11 @@ fn split_top_level(t: &str) -> Vec<&str> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinkParams {
     pub latency: Dist,
+    /// Latency by message kind ([`crate::sim::MessageInfo::kind`]), where it differs from
+    /// `latency`: a write request that includes a disk write, say, beside a quick
+    /// acknowledgement (the PBS paper's W, A, R and S delays).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_kind: BTreeMap<String, Dist>,
     /// Probability that a message is lost, in parts per million.
     pub loss_ppm: u32,
     /// Probability that a message is delivered twice, in parts per million.
@@ -314,6 +319,7 @@ impl Default for LinkParams {
     fn default() -> Self {
         LinkParams {
             latency: Dist::uniform_ms(20, 80),
+            by_kind: BTreeMap::new(),
             loss_ppm: 0,
             dup_ppm: 0,
             bandwidth_bps: None,
@@ -385,16 +391,19 @@ impl Network {
         self.cut.contains(&(from, to))
     }
 
-    /// Decides a message's fate. Draws from the network stream in a fixed order.
+    /// Decides a message's fate. Draws from the network stream in a fixed order. A message a
+    /// node sends itself arrives at once, unless its link to itself has parameters of its own
+    /// (a local disk, say).
     pub fn route(
         &mut self,
         from: Endpoint,
         to: Endpoint,
         now_us: u64,
-        size_bytes: u32,
+        msg: (u32, &str),
         rng: &mut Rng,
     ) -> Fate {
-        if from == to {
+        let (size_bytes, kind) = msg;
+        if from == to && !self.overrides.contains_key(&(from, to)) {
             return Fate::Deliver {
                 at_us: now_us,
                 duplicate_at_us: None,
@@ -404,6 +413,7 @@ impl Network {
             return Fate::Cut;
         }
         let p = self.overrides.get(&(from, to)).unwrap_or(&self.default);
+        let latency_of = p.by_kind.get(kind).unwrap_or(&p.latency);
         let mut depart_us = now_us;
         if let Some(bps) = p.bandwidth_bps.filter(|b| *b > 0) {
             let busy = self.busy_until_us.entry((from, to)).or_insert(0);
@@ -412,7 +422,7 @@ impl Network {
             depart_us = start.saturating_add(tx_us);
             *busy = depart_us;
         }
-        let latency = p.latency.sample(rng);
+        let latency = latency_of.sample(rng);
         let lost = rng.chance_ppm(p.loss_ppm);
         let dup = rng.chance_ppm(p.dup_ppm);
         let at_us = depart_us.saturating_add(latency);
@@ -422,7 +432,7 @@ impl Network {
             };
         }
         let duplicate_at_us = if dup {
-            Some(depart_us.saturating_add(p.latency.sample(rng)))
+            Some(depart_us.saturating_add(latency_of.sample(rng)))
         } else {
             None
         };

@@ -648,10 +648,14 @@ impl<P: Protocol> World<P> {
     fn send(&mut self, from: Endpoint, to: Endpoint, wire: WireOf<P>) {
         let id = self.next_msg;
         self.next_msg += 1;
-        let fate = self
-            .net
-            .route(from, to, self.now_us, wire.size_bytes(), &mut self.rng_net);
         let kind = wire.kind();
+        let fate = self.net.route(
+            from,
+            to,
+            self.now_us,
+            (wire.size_bytes(), kind),
+            &mut self.rng_net,
+        );
         let (arrive_us, lost) = match fate {
             Fate::Deliver { at_us, .. } | Fate::Lost { at_us } => {
                 (at_us, matches!(fate, Fate::Lost { .. }))
