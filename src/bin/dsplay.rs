@@ -381,7 +381,7 @@ fn experiment(
         )
     })?;
     let given = dsplay::labs::experiment::parse_args(&params)?;
-    let runs = dsplay::labs::experiment::expand_lists(&given)?;
+    let runs = dsplay::labs::experiment::expand_lists(&given, spec.lists)?;
     let mut reports = Vec::new();
     for run in &runs {
         let values = spec.values(run)?;

@@ -83,6 +83,7 @@ mod history;
 mod import;
 mod model;
 mod search;
+pub mod session;
 mod timeline;
 mod verify;
 

@@ -45,6 +45,9 @@ pub struct ExperimentSpec {
     pub summary: &'static str,
     /// Its parameters; `trials` and `seed` among them.
     pub params: &'static [ParamSpec],
+    /// Parameters whose one value may hold commas (a list of times, `exp:2,1`): the command
+    /// line does not split them into one run per value.
+    pub lists: &'static [&'static str],
     /// Starts a run with checked values (every parameter present).
     pub start: fn(&Values) -> Result<Box<dyn Trials>, String>,
 }
@@ -159,11 +162,14 @@ pub fn parse_args(args: &[String]) -> Result<Vec<(String, String)>, String> {
 
 /// The runs a list of values asks for: one per value of the (at most one) parameter given as
 /// a list, `3,5,7`; a range such as `150..300` is one value.
-pub fn expand_lists(given: &[(String, String)]) -> Result<Vec<Vec<(String, String)>>, String> {
+pub fn expand_lists(
+    given: &[(String, String)],
+    whole: &[&str],
+) -> Result<Vec<Vec<(String, String)>>, String> {
     let lists: Vec<usize> = given
         .iter()
         .enumerate()
-        .filter(|(_, (_, v))| v.contains(','))
+        .filter(|(_, (k, v))| v.contains(',') && !whole.contains(&k.as_str()))
         .map(|(i, _)| i)
         .collect();
     match lists.as_slice() {

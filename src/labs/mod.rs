@@ -7,6 +7,7 @@
 
 pub mod experiment;
 pub mod flows;
+pub mod quorum;
 pub mod raft;
 pub mod ring;
 
@@ -416,7 +417,7 @@ pub struct ItemView {
 }
 
 /// Every lab, in menu order.
-pub static REGISTRY: &[&Lab] = &[&flows::LAB, &raft::LAB, &ring::LAB];
+pub static REGISTRY: &[&Lab] = &[&flows::LAB, &raft::LAB, &ring::LAB, &quorum::LAB];
 
 pub fn find(id: &str) -> Option<&'static Lab> {
     REGISTRY.iter().copied().find(|l| l.id == id)

@@ -49,6 +49,9 @@ pub enum ReplyClass {
     Ok,
     /// The operation did not take effect.
     Fail,
+    /// The node gave up on the operation, which may or may not have taken effect (a write that
+    /// reached some replicas but not enough of them): the client records its outcome as unknown.
+    Unknown,
     /// Try another node (the hint, if the node knows the leader).
     Redirect(Option<NodeId>),
 }

@@ -953,6 +953,7 @@ impl<P: Protocol> World<P> {
         match self.proto.classify(&reply) {
             ReplyClass::Ok => self.complete(client, OutcomeKind::Ok, Some(reply)),
             ReplyClass::Fail => self.complete(client, OutcomeKind::Fail, Some(reply)),
+            ReplyClass::Unknown => self.complete(client, OutcomeKind::Unknown, Some(reply)),
             ReplyClass::Redirect(hint) => {
                 p.redirects += 1;
                 if p.redirects > MAX_REDIRECTS {

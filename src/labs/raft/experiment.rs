@@ -420,6 +420,7 @@ pub static ELECTION: ExperimentSpec = ExperimentSpec {
         },
         SEED_PARAM,
     ],
+    lists: &[],
     start: start_election,
 };
 

@@ -50,6 +50,7 @@ pub static FIRST_ELECTION: ExperimentSpec = ExperimentSpec {
         },
         SEED_PARAM,
     ],
+    lists: &[],
     start,
 };
 

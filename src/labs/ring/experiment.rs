@@ -112,6 +112,7 @@ pub static BALANCE: ExperimentSpec = ExperimentSpec {
               the most and the 99th percentile of keys per server, over the mean. For the ring, the theory's \
               sqrt((N − 1)/(kN + 1)) is beside.",
     params: &[ALGORITHM, servers("100"), VNODES_PARAM, keys("1000000"), EPS, TABLE, trials("3"), SEED_PARAM],
+    lists: &[],
     start: |v| Ok(Box::new(BalanceRun::new(v)?)),
 };
 
@@ -151,6 +152,7 @@ pub static MOVE: ExperimentSpec = ExperimentSpec {
         trials("3"),
         SEED_PARAM,
     ],
+    lists: &[],
     start: |v| Ok(Box::new(MoveRun::new(v)?)),
 };
 
@@ -160,6 +162,7 @@ pub static VNODES: ExperimentSpec = ExperimentSpec {
     summary: "Standard deviation of keys per server over the mean, for 1 to 1,000 virtual nodes per server, \
               every algorithm on one chart (those without virtual nodes are flat), with the ring's theory.",
     params: &[servers("100"), keys("100000"), EPS, trials("2"), SEED_PARAM],
+    lists: &[],
     start: |v| Ok(Box::new(CurveRun::new(v)?)),
 };
 

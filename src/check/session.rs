@@ -1,0 +1,166 @@
+//! Session guarantees (Terry et al., "Session Guarantees for Weakly Consistent Replicated
+//! Data", PDIS 1994), checked over one client's operations on one key at a time.
+//!
+//! Each operation carries the version it read or wrote, in the store's own order of versions
+//! (last-write-wins stamps, say; a partial order works too, as version vectors need). In a
+//! client's session, in the order the client issued its operations:
+//!
+//! - **read your writes**: a read returns the client's earlier writes or something newer;
+//! - **monotonic reads**: a read returns what the client read before or something newer;
+//! - **monotonic writes**: a write is ordered after the client's earlier writes;
+//! - **writes follow reads**: a write is ordered after what the client read before.
+//!
+//! The same functions serve a lab, which checks each operation as it completes, and a checker
+//! of recorded histories.
+
+/// One of the four guarantees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guarantee {
+    ReadYourWrites,
+    MonotonicReads,
+    MonotonicWrites,
+    WritesFollowReads,
+}
+
+impl Guarantee {
+    pub const ALL: [Guarantee; 4] = [
+        Guarantee::ReadYourWrites,
+        Guarantee::MonotonicReads,
+        Guarantee::MonotonicWrites,
+        Guarantee::WritesFollowReads,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Guarantee::ReadYourWrites => "read your writes",
+            Guarantee::MonotonicReads => "monotonic reads",
+            Guarantee::MonotonicWrites => "monotonic writes",
+            Guarantee::WritesFollowReads => "writes follow reads",
+        }
+    }
+
+    /// Which kind of operation the guarantee constrains, and which earlier kind it looks at.
+    fn kinds(self) -> (bool, bool) {
+        // (later is a write, earlier is a write)
+        match self {
+            Guarantee::ReadYourWrites => (false, true),
+            Guarantee::MonotonicReads => (false, false),
+            Guarantee::MonotonicWrites => (true, true),
+            Guarantee::WritesFollowReads => (true, false),
+        }
+    }
+}
+
+/// One completed operation of a session: whether it wrote, and the version it read or wrote
+/// (for a read of nothing, the least version).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionOp<V> {
+    pub write: bool,
+    pub version: V,
+}
+
+/// Whether `later` keeps guarantee `g` after `earlier` (both of one client, on one key, with
+/// `earlier` issued first). A read must return `earlier`'s version or a newer one; a write
+/// must be ordered strictly after it.
+pub fn keeps<V: PartialOrd>(g: Guarantee, earlier: &SessionOp<V>, later: &SessionOp<V>) -> bool {
+    let (later_writes, earlier_writes) = g.kinds();
+    if later.write != later_writes || earlier.write != earlier_writes {
+        return true;
+    }
+    if later.write {
+        later.version > earlier.version
+    } else {
+        later.version >= earlier.version
+    }
+}
+
+/// The first earlier operation (an index into `earlier`) whose guarantee `g` the newest
+/// operation `latest` breaks.
+pub fn first_broken<V: PartialOrd>(
+    g: Guarantee,
+    earlier: &[SessionOp<V>],
+    latest: &SessionOp<V>,
+) -> Option<usize> {
+    earlier.iter().position(|e| !keeps(g, e, latest))
+}
+
+/// The first place a whole session breaks `g`: (earlier, later) indices.
+pub fn first_violation<V: PartialOrd>(
+    g: Guarantee,
+    session: &[SessionOp<V>],
+) -> Option<(usize, usize)> {
+    (1..session.len()).find_map(|j| first_broken(g, &session[..j], &session[j]).map(|i| (i, j)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(v: u32) -> SessionOp<u32> {
+        SessionOp {
+            write: false,
+            version: v,
+        }
+    }
+    fn w(v: u32) -> SessionOp<u32> {
+        SessionOp {
+            write: true,
+            version: v,
+        }
+    }
+
+    #[test]
+    fn each_guarantee_catches_the_session_that_breaks_it() {
+        use Guarantee::*;
+        let cases = [
+            (ReadYourWrites, vec![w(5), r(3)], vec![w(5), r(5), r(7)]),
+            (MonotonicReads, vec![r(5), r(3)], vec![r(3), r(5), r(5)]),
+            (MonotonicWrites, vec![w(5), w(3)], vec![w(3), w(5)]),
+            (WritesFollowReads, vec![r(5), w(4)], vec![r(5), w(6)]),
+        ];
+        for (g, broken, kept) in cases {
+            assert_eq!(first_violation(g, &broken), Some((0, 1)), "{}", g.name());
+            assert_eq!(first_violation(g, &kept), None, "{}", g.name());
+        }
+    }
+
+    #[test]
+    fn a_guarantee_ignores_the_operations_it_does_not_constrain() {
+        // An old read after a write breaks read-your-writes only.
+        let s = [w(5), r(3)];
+        let broken: Vec<_> = Guarantee::ALL
+            .into_iter()
+            .filter(|g| first_violation(*g, &s).is_some())
+            .collect();
+        assert_eq!(broken, vec![Guarantee::ReadYourWrites]);
+    }
+
+    #[test]
+    fn concurrent_versions_of_a_partial_order_break_the_guarantee() {
+        // Version vectors: neither (1,0) nor (0,1) is newer than the other.
+        #[derive(PartialEq, Debug)]
+        struct Vv(u32, u32);
+        impl PartialOrd for Vv {
+            fn partial_cmp(&self, o: &Vv) -> Option<std::cmp::Ordering> {
+                use std::cmp::Ordering::*;
+                match (self.0.cmp(&o.0), self.1.cmp(&o.1)) {
+                    (a, b) if a == b => Some(a),
+                    (Equal, b) => Some(b),
+                    (a, Equal) => Some(a),
+                    _ => None,
+                }
+            }
+        }
+        let s = [
+            SessionOp {
+                write: false,
+                version: Vv(1, 0),
+            },
+            SessionOp {
+                write: false,
+                version: Vv(0, 1),
+            },
+        ];
+        assert_eq!(first_violation(Guarantee::MonotonicReads, &s), Some((0, 1)));
+    }
+}
