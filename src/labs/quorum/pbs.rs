@@ -464,14 +464,14 @@ fn report(run: &PbsRun) -> Report {
         run.done
     );
     let mut series = vec![Series {
-        name: format!("this run (R={r} W={w})"),
+        name: "this run".into(),
         style: SeriesStyle::Line,
         points: curve.clone(),
         reference: false,
         colour: None,
     }];
     series.extend(paper_curves(run).map(|c| Series {
-        name: format!("paper, {} (R={} W={}, N={})", c.figure, c.r, c.w, c.n),
+        name: format!("paper ({})", c.figure.replace("Fig ", "Fig. ")),
         style: SeriesStyle::Line,
         points: c.points.to_vec(),
         reference: true,

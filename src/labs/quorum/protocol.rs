@@ -172,9 +172,13 @@ impl MessageInfo for Msg {
     }
 }
 
-/// `@1.234s·S2`: a stamp's time and node.
+/// `@1.234·S2`: a stamp's clock reading (seconds) and node.
 pub fn stamp_text(s: Stamp) -> String {
-    format!("@{}·S{}", crate::sim::time::format_us(s.ts_us), s.node)
+    format!(
+        "@{}·S{}",
+        crate::sim::time::fixed(s.ts_us as f64 / 1e6, 3),
+        s.node
+    )
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -12,9 +12,10 @@ pub const CLASS_IDLE: u8 = 1;
 pub const CLASS_BUSY: u8 = 2;
 pub const CLASS_HINTS: u8 = 3;
 
-/// Cell styles: a replica behind the newest version, and a broken guarantee.
-const STYLE_BEHIND: u8 = 5;
-const STYLE_GOOD: u8 = 2;
+/// Cell styles (palette colours): vermillion for what went wrong (a replica behind the newest
+/// version, a broken guarantee), bluish green for what held.
+const STYLE_BEHIND: u8 = 6;
+const STYLE_GOOD: u8 = 3;
 
 /// The most keys the replicas panel lists.
 const PANEL_KEYS: u32 = 8;
@@ -178,6 +179,11 @@ fn op_words(h: &Entry) -> String {
         h.op.text(),
         format_us(h.invoke_us)
     )
+}
+
+/// A time of the run in seconds, to the millisecond: `3.414 s`.
+pub fn seconds(us: u64) -> String {
+    format!("{} s", crate::sim::time::fixed(us as f64 / 1e6, 3))
 }
 
 fn row(name: &str, text: String, style: u8) -> Vec<Cell> {
