@@ -5,7 +5,7 @@
 mod common;
 
 use dsplay::labs::quorum::consistency::{judge, linearizable};
-use dsplay::labs::quorum::protocol::{Msg, Quorum, Stamp, Versioned};
+use dsplay::labs::quorum::protocol::{Msg, Quorum, Stamp, Versioned, Vv};
 use dsplay::labs::quorum::{world, PRESETS};
 use dsplay::scenario::link;
 use dsplay::sim::process::{ClientRequest, Ctx, Effect, Out, Protocol};
@@ -73,7 +73,7 @@ fn a_put_goes_to_the_n_replicas_stamped_with_the_coordinators_clock() {
         ts_us: 700_000,
         node: 1,
     };
-    assert!(s.iter().all(|(_, m)| matches!(m, Msg::Write { item: Versioned { value: 7, stamp: st }, hint: None, .. } if *st == stamp)));
+    assert!(s.iter().all(|(_, m)| matches!(m, Msg::Write { item: Versioned { value: 7, stamp: st, .. }, hint: None, .. } if *st == stamp)));
 }
 
 #[test]
@@ -83,6 +83,7 @@ fn a_replica_keeps_the_newer_version_and_acknowledges_either_way() {
     let item = |ts_us, value| Versioned {
         value,
         stamp: Stamp { ts_us, node: 1 },
+        vv: Vv::default(),
     };
     for (op, it) in [(1, item(50, 5)), (2, item(10, 1))] {
         let mut out = Out::default();
@@ -95,7 +96,7 @@ fn a_replica_keeps_the_newer_version_and_acknowledges_either_way() {
         q.on_message(&mut st, &ctx(0, 100), 1, msg, &mut out);
         assert_eq!(sends(&out), vec![(1, Msg::WriteAck { op })]);
     }
-    assert_eq!(st.store.get(&0), Some(&item(50, 5)));
+    assert_eq!(st.store.get(&0), Some(&vec![item(50, 5)]));
 }
 
 // ----- the presets -------------------------------------------------------------------------
@@ -106,7 +107,7 @@ fn with_r_plus_w_at_most_n_a_read_misses_an_acknowledged_write() {
     let j = judge(&w);
     assert!(!j.stale.is_empty(), "a stale read");
     let s = &j.stale[0];
-    assert!(s.got.is_none_or(|g| g.stamp < s.missed.stamp));
+    assert!(s.got.iter().all(|g| g.stamp < s.missed.stamp));
     // The same traffic with R = W = 2 of 3 misses nothing.
     let strict = preset("R = W = 1").replace("&r=1&w=1", "&r=2&w=2");
     assert!(judge(&run(&strict, 10_000_000)).stale.is_empty());
@@ -187,13 +188,18 @@ fn a_partition_strict_quorums_refuse_sloppy_quorums_accept_and_hand_off_on_heal(
         .history()
         .iter()
         .filter_map(|h| match h.reply {
-            Some(dsplay::labs::quorum::Reply::Written { stamp }) => Some(stamp),
+            Some(dsplay::labs::quorum::Reply::Written { item }) => Some(item.stamp),
             _ => None,
         })
         .max()
         .expect("writes were acknowledged");
     for &r in after.proto.replicas(0) {
-        let held = after.state(r).store.get(&0).map(|v| v.stamp);
+        let held = after
+            .state(r)
+            .store
+            .get(&0)
+            .and_then(|v| v.last())
+            .map(|v| v.stamp);
         assert!(
             held >= Some(newest),
             "S{r} holds {held:?}, behind {newest:?}"
@@ -210,6 +216,36 @@ fn last_write_wins_under_clock_skew_loses_acknowledged_writes() {
     let even = run(&l.replace("&skew=0,-300ms", ""), 10_000_000);
     assert!(judge(&even).lost.is_empty(), "no writes lost without skew");
     assert_eq!(violations(&even, "acknowledged_writes_survive"), 0);
+}
+
+#[test]
+fn version_vectors_keep_both_concurrent_writes_and_last_write_wins_loses_one() {
+    let l = preset("Version vectors");
+    let w = run(l, 2_000_000);
+    let read = w.history().iter().last().expect("the read").reply;
+    let Some(dsplay::labs::quorum::Reply::Value { got }) = read else {
+        panic!("a read: {read:?}");
+    };
+    assert_eq!(got.text(), "8 | 7", "both siblings, in stamp order");
+    assert!(judge(&w).lost.is_empty());
+    assert_eq!(violations(&w, "acknowledged_writes_survive"), 0);
+    let lww = run(&l.replace("versions=vv", "versions=lww"), 2_000_000);
+    let read = lww.history().iter().last().expect("the read").reply;
+    assert!(matches!(read, Some(dsplay::labs::quorum::Reply::Value { got }) if got.text() == "7"));
+    assert_eq!(judge(&lww).lost.len(), 1, "8 is lost");
+}
+
+#[test]
+fn a_write_with_a_context_supersedes_the_siblings_it_read() {
+    // Version vectors: with R = W = 2 of 3 a put's context holds the write before it, so the
+    // new version dominates and no siblings remain.
+    let l = "#/quorum?n=3&seed=1&lat=10ms&loss=0%&dup=0%&clients=2&think=1h&versions=vv&s=1ms:op:0@0:put%20k0%207;200ms:op:1@1:put%20k0%208;400ms:op:0@2:get%20k0";
+    let w = run(l, 1_000_000);
+    let read = w.history().iter().last().expect("the read").reply;
+    assert!(
+        matches!(read, Some(dsplay::labs::quorum::Reply::Value { got }) if got.text() == "8"),
+        "{read:?}"
+    );
 }
 
 // ----- the session guarantees, each caught on a run that breaks it ------------------------------
@@ -296,5 +332,5 @@ fn skew_links_are_canonical() {
 #[test]
 fn the_sloppy_partition_preset_replays_to_a_pinned_trace_hash() {
     let w = run(preset("Partition, sloppy"), 8_000_000);
-    assert_eq!(format!("{:016x}", w.trace_hash()), "d4197ef2056b8761");
+    assert_eq!(format!("{:016x}", w.trace_hash()), "f98180ced9660d59");
 }

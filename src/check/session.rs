@@ -92,6 +92,46 @@ pub fn first_violation<V: PartialOrd>(
     (1..session.len()).find_map(|j| first_broken(g, &session[..j], &session[j]).map(|i| (i, j)))
 }
 
+/// One session's running summary: the join of the versions it wrote and of those it read, so
+/// each new operation is judged in constant time against all the earlier ones. For a total
+/// order and for version vectors, "at least every earlier version" is "at least their join";
+/// a write must also differ from the join, which stands for "strictly after" (a new write's
+/// version is never one the session saw before).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session<V> {
+    pub wrote: Option<V>,
+    pub read: Option<V>,
+}
+
+impl<V> Default for Session<V> {
+    fn default() -> Self {
+        Session {
+            wrote: None,
+            read: None,
+        }
+    }
+}
+
+impl<V: PartialOrd + Copy> Session<V> {
+    /// Which guarantees `op` breaks (in [`Guarantee::ALL`]'s order), then takes it in.
+    pub fn observe(&mut self, op: SessionOp<V>, join: impl Fn(V, V) -> V) -> [bool; 4] {
+        let at_least = |j: Option<V>| j.is_none_or(|j| op.version >= j);
+        let after = |j: Option<V>| j.is_none_or(|j| op.version >= j && op.version != j);
+        let broken = if op.write {
+            [false, false, !after(self.wrote), !after(self.read)]
+        } else {
+            [!at_least(self.wrote), !at_least(self.read), false, false]
+        };
+        let slot = if op.write {
+            &mut self.wrote
+        } else {
+            &mut self.read
+        };
+        *slot = Some(slot.map_or(op.version, |j| join(j, op.version)));
+        broken
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +161,28 @@ mod tests {
         for (g, broken, kept) in cases {
             assert_eq!(first_violation(g, &broken), Some((0, 1)), "{}", g.name());
             assert_eq!(first_violation(g, &kept), None, "{}", g.name());
+        }
+    }
+
+    #[test]
+    fn the_running_summary_judges_as_the_pairwise_check_does() {
+        let sessions = [
+            vec![w(5), r(3)],
+            vec![r(5), r(3)],
+            vec![w(5), w(3)],
+            vec![r(5), w(4)],
+            vec![w(3), r(5), w(6), r(6), r(7), w(8)],
+            vec![r(2), w(1), r(1), w(9)],
+        ];
+        for s in sessions {
+            let mut run = Session::default();
+            for (j, op) in s.iter().enumerate() {
+                let got = run.observe(*op, |a: u32, b| a.max(b));
+                for (g, broke) in Guarantee::ALL.into_iter().zip(got) {
+                    let pairwise = first_broken(g, &s[..j], op).is_some();
+                    assert_eq!(broke, pairwise, "{} at {j} of {s:?}", g.name());
+                }
+            }
         }
     }
 

@@ -226,6 +226,8 @@ pub struct World<P: Protocol> {
     /// Index of the next script command to apply.
     next_cmd: usize,
     last_completed: Option<u64>,
+    /// The event count when an operation last completed (see [`World::completed_by_last_step`]).
+    last_completed_event: u64,
     /// Operations dropped from the front of the history (a long run).
     history_dropped: u64,
     out: Out<P>,
@@ -279,6 +281,7 @@ impl<P: Protocol> World<P> {
             prop_states,
             next_cmd: 0,
             last_completed: None,
+            last_completed_event: u64::MAX,
             history_dropped: 0,
             out: Out::default(),
             instant_us: 0,
@@ -339,6 +342,15 @@ impl<P: Protocol> World<P> {
         self.last_completed
             .and_then(|id| self.history_index(id))
             .and_then(|i| self.history.get(i))
+    }
+    /// The operation the last event completed, if it completed one: a property that judges
+    /// each operation as it completes looks at it once, not after every later event.
+    pub fn completed_by_last_step(&self) -> Option<&HistoryOp<P::Op, P::Reply>> {
+        if self.last_completed_event == self.trace.counters.events {
+            self.last_completed()
+        } else {
+            None
+        }
     }
     pub fn counters(&self) -> Counters {
         self.trace.counters
@@ -999,6 +1011,7 @@ impl<P: Protocol> World<P> {
             },
         );
         self.last_completed = Some(p.op_id);
+        self.last_completed_event = self.trace.counters.events;
         if let Some(h) = self
             .history_index(p.op_id)
             .and_then(|i| self.history.get_mut(i))
@@ -1069,6 +1082,7 @@ impl<P: Protocol> World<P> {
             prop_states: self.prop_states.clone(),
             next_cmd: self.next_cmd,
             last_completed: self.last_completed,
+            last_completed_event: self.last_completed_event,
             history_dropped: self.history_dropped,
             out: Out::default(),
             instant_us: self.instant_us,

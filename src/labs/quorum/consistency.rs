@@ -9,27 +9,80 @@
 //! - The session guarantees are [`crate::check::session`]'s, over each client's operations on
 //!   each key, with the stamps as the order of versions.
 
-use super::protocol::{Op, Quorum, Reply, Stamp, Versioned};
-use crate::check::session::{first_broken, Guarantee, SessionOp};
+use super::protocol::{Op, Quorum, Reply, Sib, Stamp, Versioned, Vv};
+use crate::check::session::{first_broken, Guarantee, Session, SessionOp};
 use crate::sim::trace::OutcomeKind;
 use crate::sim::world::HistoryOp;
 use crate::sim::World;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 pub type Entry = HistoryOp<Op, Reply>;
 
-/// The version an operation read or wrote (a read of nothing: `None`, the least).
-pub fn session_op(h: &Entry) -> Option<SessionOp<Option<Stamp>>> {
+/// The order of versions the guarantees are judged in: stamps (last-write-wins, a total
+/// order; `None` before every write) or version vectors (a partial order: siblings are
+/// neither before nor after each other).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    Stamp(Option<Stamp>),
+    Vector(Vv),
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Version) -> Option<Ordering> {
+        match (self, other) {
+            (Version::Stamp(a), Version::Stamp(b)) => a.partial_cmp(b),
+            (Version::Vector(a), Version::Vector(b)) if a == b => Some(Ordering::Equal),
+            (Version::Vector(a), Version::Vector(b)) if a.covers(b) => Some(Ordering::Greater),
+            (Version::Vector(a), Version::Vector(b)) if b.covers(a) => Some(Ordering::Less),
+            _ => None,
+        }
+    }
+}
+
+impl Version {
+    /// The least version that is at least both.
+    pub fn join(self, other: Version) -> Version {
+        match (self, other) {
+            (Version::Stamp(a), Version::Stamp(b)) => Version::Stamp(a.max(b)),
+            (Version::Vector(a), Version::Vector(b)) => Version::Vector(a.join(&b)),
+            (a, _) => a,
+        }
+    }
+
+    pub fn of_item(vectors: bool, v: &Versioned) -> Version {
+        if vectors {
+            Version::Vector(v.vv)
+        } else {
+            Version::Stamp(Some(v.stamp))
+        }
+    }
+
+    /// What a read returned: the join of its siblings (nothing: the least version).
+    pub fn of_read(vectors: bool, got: &Sib) -> Version {
+        let least = if vectors {
+            Version::Vector(Vv::default())
+        } else {
+            Version::Stamp(None)
+        };
+        got.iter()
+            .fold(least, |a, v| a.join(Version::of_item(vectors, v)))
+    }
+}
+
+/// The version an operation read or wrote, if it succeeded.
+pub fn session_op(vectors: bool, h: &Entry) -> Option<SessionOp<Version>> {
     if h.outcome != Some(OutcomeKind::Ok) {
         return None;
     }
     match h.reply? {
         Reply::Value { got } => Some(SessionOp {
             write: false,
-            version: got.map(|g| g.stamp),
+            version: Version::of_read(vectors, &got),
         }),
-        Reply::Written { stamp } => Some(SessionOp {
+        Reply::Written { item } => Some(SessionOp {
             write: true,
-            version: Some(stamp),
+            version: Version::of_item(vectors, &item),
         }),
         Reply::TimedOut { .. } => None,
     }
@@ -38,17 +91,18 @@ pub fn session_op(h: &Entry) -> Option<SessionOp<Option<Stamp>>> {
 /// The first earlier operation of the same client on the same key whose guarantee `g` the
 /// completed operation `latest` breaks.
 pub fn broken_by<'a>(
+    vectors: bool,
     history: impl Iterator<Item = &'a Entry>,
     g: Guarantee,
     latest: &Entry,
 ) -> Option<&'a Entry> {
-    let last = session_op(latest)?;
-    let earlier: Vec<(&Entry, SessionOp<Option<Stamp>>)> = history
+    let last = session_op(vectors, latest)?;
+    let earlier: Vec<(&Entry, SessionOp<Version>)> = history
         .filter(|h| h.client == latest.client && h.op.key() == latest.op.key())
         .filter(|h| h.complete_us.is_some_and(|c| c <= latest.invoke_us))
-        .filter_map(|h| session_op(h).map(|s| (h, s)))
+        .filter_map(|h| session_op(vectors, h).map(|s| (h, s)))
         .collect();
-    let ops: Vec<SessionOp<Option<Stamp>>> = earlier.iter().map(|e| e.1).collect();
+    let ops: Vec<SessionOp<Version>> = earlier.iter().map(|e| e.1).collect();
     first_broken(g, &ops, &last).map(|i| earlier[i].0)
 }
 
@@ -56,8 +110,8 @@ pub fn broken_by<'a>(
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stale<'a> {
     pub read: &'a Entry,
-    pub got: Option<Versioned>,
-    /// The newest write acknowledged before the read began.
+    pub got: Sib,
+    /// The latest write acknowledged before the read began that the read does not reflect.
     pub missed: Versioned,
 }
 
@@ -69,41 +123,59 @@ pub struct Lost<'a> {
     pub beaten_by: Versioned,
 }
 
-/// Acknowledged writes of one key by completion time, with the newest version up to each.
+/// Acknowledged writes of one key by completion time, with the join of the versions up to each.
 struct Acked {
-    /// (completed at, the newest version acknowledged by then)
-    newest_by: Vec<(u64, Versioned)>,
+    /// (completed at, the write, the join of every version acknowledged by then)
+    writes: Vec<(u64, Versioned, Version)>,
 }
 
 impl Acked {
-    fn of(history: &[&Entry], key: u32) -> Acked {
+    fn of(vectors: bool, history: &[&Entry], key: u32) -> Acked {
         let mut writes: Vec<(u64, Versioned)> = history
             .iter()
             .filter(|h| h.op.key() == key && h.outcome == Some(OutcomeKind::Ok))
-            .filter_map(|h| match (h.op, h.reply, h.complete_us) {
-                (Op::Put { value, .. }, Some(Reply::Written { stamp }), Some(t)) => {
-                    Some((t, Versioned { value, stamp }))
-                }
+            .filter_map(|h| match (h.reply, h.complete_us) {
+                (Some(Reply::Written { item }), Some(t)) => Some((t, item)),
                 _ => None,
             })
             .collect();
         crate::sim::order::sort_by(&mut writes, |a, b| a.0.cmp(&b.0));
-        let mut best: Option<Versioned> = None;
-        let newest_by = writes
+        let mut join: Option<Version> = None;
+        let writes = writes
             .into_iter()
             .map(|(t, v)| {
-                super::protocol::keep_newer(&mut best, v);
-                (t, best.unwrap_or(v))
+                let this = Version::of_item(vectors, &v);
+                let j = join.map_or(this, |j| j.join(this));
+                join = Some(j);
+                (t, v, j)
             })
             .collect();
-        Acked { newest_by }
+        Acked { writes }
     }
 
-    /// The newest version acknowledged strictly before `t`.
-    fn before(&self, t: u64) -> Option<Versioned> {
-        let i = self.newest_by.partition_point(|(c, _)| *c < t);
-        i.checked_sub(1).map(|i| self.newest_by[i].1)
+    /// The writes acknowledged strictly before `t`.
+    fn before(&self, t: u64) -> &[(u64, Versioned, Version)] {
+        &self.writes[..self.writes.partition_point(|w| w.0 < t)]
     }
+}
+
+/// The latest write of `before` that `seen` does not reflect, if any.
+fn missed(vectors: bool, before: &[(u64, Versioned, Version)], seen: Version) -> Option<Versioned> {
+    let all = before.last()?.2;
+    if seen >= all {
+        return None;
+    }
+    before
+        .iter()
+        .rev()
+        .find(|w| {
+            let v = Version::of_item(vectors, &w.1);
+            !matches!(
+                seen.partial_cmp(&v),
+                Some(Ordering::Greater | Ordering::Equal)
+            )
+        })
+        .map(|w| w.1)
 }
 
 /// Everything the clients saw, judged.
@@ -115,8 +187,11 @@ pub struct Judged<'a> {
 }
 
 pub fn judge<'a>(w: &'a World<Quorum>) -> Judged<'a> {
+    let v = w.proto.vectors;
     let history: Vec<&Entry> = w.history().iter().collect();
-    let acked: Vec<Acked> = (0..w.proto.keys).map(|k| Acked::of(&history, k)).collect();
+    let acked: Vec<Acked> = (0..w.proto.keys)
+        .map(|k| Acked::of(v, &history, k))
+        .collect();
     let mut j = Judged {
         finished: 0,
         ok: 0,
@@ -124,50 +199,92 @@ pub fn judge<'a>(w: &'a World<Quorum>) -> Judged<'a> {
         lost: Vec::new(),
     };
     for h in history.iter().copied() {
-        if h.complete_us.is_some() || h.outcome.is_some() {
+        if h.outcome.is_some() {
             j.finished += 1;
         }
         if h.outcome != Some(OutcomeKind::Ok) {
             continue;
         }
         j.ok += 1;
-        let Some(before) = acked[h.op.key() as usize].before(h.invoke_us) else {
-            continue;
-        };
+        let before = acked[h.op.key() as usize].before(h.invoke_us);
         match h.reply {
-            Some(Reply::Value { got }) if got.is_none_or(|g| g.stamp < before.stamp) => {
-                j.stale.push(Stale {
-                    read: h,
-                    got,
-                    missed: before,
-                });
+            Some(Reply::Value { got }) => {
+                if let Some(m) = missed(v, before, Version::of_read(v, &got)) {
+                    j.stale.push(Stale {
+                        read: h,
+                        got,
+                        missed: m,
+                    });
+                }
             }
-            Some(Reply::Written { stamp }) if stamp < before.stamp => j.lost.push(Lost {
-                write: h,
-                stamp,
-                beaten_by: before,
-            }),
+            Some(Reply::Written { item }) if !v => {
+                let beaten = before.iter().map(|b| b.1).max_by_key(|b| b.stamp);
+                if let Some(b) = beaten.filter(|b| b.stamp > item.stamp) {
+                    j.lost.push(Lost {
+                        write: h,
+                        stamp: item.stamp,
+                        beaten_by: b,
+                    });
+                }
+            }
             _ => {}
         }
     }
     j
 }
 
-/// The first operation that broke each guarantee, with the earlier one it broke it against.
 /// A guarantee and, when it broke, the earlier operation and the one that broke it.
 pub type Break<'a> = (Guarantee, Option<(&'a Entry, &'a Entry)>);
 
 pub fn first_breaks(w: &World<Quorum>) -> Vec<Break<'_>> {
+    let v = w.proto.vectors;
+    let mut sessions: BTreeMap<(u32, u32), Session<Version>> = BTreeMap::new();
+    let mut first: [Option<&Entry>; 4] = [None; 4];
+    // A client's operations are sequential, so history order is each session's order.
+    for h in w.history().iter() {
+        let Some(op) = session_op(v, h) else {
+            continue;
+        };
+        let s = sessions.entry((h.client, h.op.key())).or_default();
+        let broke = s.observe(op, |a, b| a.join(b));
+        for (slot, b) in first.iter_mut().zip(broke) {
+            if b && slot.is_none() {
+                *slot = Some(h);
+            }
+        }
+    }
     Guarantee::ALL
         .into_iter()
-        .map(|g| {
-            let first = w
-                .history()
-                .iter()
-                .find_map(|h| broken_by(w.history().iter(), g, h).map(|e| (e, h)));
-            (g, first)
+        .zip(first)
+        .map(|(g, at)| {
+            let pair = at.and_then(|h| broken_by(v, w.history().iter(), g, h).map(|e| (e, h)));
+            (g, pair)
         })
         .collect()
+}
+
+/// The most of a client's earlier operations on a key the live properties look back over.
+pub const LOOKBACK_OPS: usize = 64;
+
+/// Whether the operation that just completed breaks `g`, judged against the same client's
+/// latest [`LOOKBACK_OPS`] earlier operations on the key (so a long run costs no more per
+/// operation than a short one).
+pub fn breaks_now(w: &World<Quorum>, g: Guarantee, latest: &Entry) -> bool {
+    let v = w.proto.vectors;
+    let Some(last) = session_op(v, latest) else {
+        return false;
+    };
+    let mut earlier: Vec<SessionOp<Version>> = w
+        .history()
+        .iter()
+        .rev()
+        .filter(|h| h.client == latest.client && h.op.key() == latest.op.key())
+        .filter(|h| h.complete_us.is_some_and(|c| c <= latest.invoke_us))
+        .filter_map(|h| session_op(v, h))
+        .take(LOOKBACK_OPS)
+        .collect();
+    earlier.reverse();
+    first_broken(g, &earlier, &last).is_some()
 }
 
 /// The linearizability checker's verdict on the history so far: `Some(true)` linearizable,
@@ -175,6 +292,12 @@ pub fn first_breaks(w: &World<Quorum>) -> Vec<Break<'_>> {
 /// was dropped).
 pub fn linearizable(w: &World<Quorum>) -> (Option<bool>, String) {
     use crate::check::{check_with, CheckOptions, Model, ModelKind};
+    if w.proto.vectors {
+        return (
+            None,
+            "not checked: with version vectors a read may return siblings, not one value".into(),
+        );
+    }
     if w.history_dropped() > 0 {
         return (
             None,

@@ -93,6 +93,13 @@ pub static PARAMS: &[ParamSpec] = &[
         },
         default: "0.5",
     },
+    ParamSpec {
+        key: "versions",
+        label: "Versions",
+        help: "lww: last-write-wins by (clock, node) stamps; vv: version vectors, which keep concurrent writes side by side as siblings",
+        kind: ParamKind::Choice { options: &["lww", "vv"] },
+        default: "lww",
+    },
     flag("repair", "Read repair", "A read sends the newest version it saw to the replicas that answered with an older one"),
     flag("writeback", "Write-back", "A read writes the newest version it saw to W replicas before it answers (with R + W > N: linearizable reads)"),
     flag("sloppy", "Sloppy quorum", "A silent replica is replaced by the next node of the preference list, which keeps a hint and hands it back later"),
@@ -141,6 +148,11 @@ pub static PRESETS: &[Preset] = &[
         name: "Clock skew: last-write-wins loses writes",
         description: "S1's clock is 300 ms behind. A write it coordinates just after one S0 coordinated gets the older stamp, and the replicas keep the other value: acknowledged writes are lost (Lost writes), and writes follow reads breaks",
         link: "#/quorum?n=3&seed=5&lat=5..20ms&loss=0%&dup=0%&clients=2&think=100ms&writes=0.8&skew=0,-300ms",
+    },
+    Preset {
+        name: "Version vectors keep both siblings",
+        description: "S1's clock is 300 ms behind and S0 and S1 reach each other slowly. C0 writes k0 = 7 through S0; after it is acknowledged C1 writes 8 through S1, which has not seen 7. Their version vectors are concurrent, so the replicas keep both, and C2's read at 600 ms returns both, 8 | 7 (in stamp order), for the client to resolve. With versions=lww the same operations lose 8, whose stamp is older",
+        link: "#/quorum?n=3&seed=1&lat=10ms&loss=0%&dup=0%&r=1&w=1&clients=3&think=1h&versions=vv&skew=0,-300ms&s=0s:set:0>1:lat=300ms;0s:set:1>0:lat=300ms;1ms:op:0@0:put%20k0%207;100ms:op:1@1:put%20k0%208;600ms:op:2@2:get%20k0",
     },
 ];
 
@@ -258,7 +270,7 @@ pub fn config(s: &Scenario) -> Result<Quorum, String> {
     }
     if r > rf || w > rf {
         return Err(format!(
-            "R and W must be at most N = {rf} (R is {r}, W is {w})"
+            "R (r) and W (w) must be at most N (rf) = {rf} (R is {r}, W is {w})"
         ));
     }
     let skew = parse_skew(super::param(s, "skew")?)?;
@@ -266,6 +278,7 @@ pub fn config(s: &Scenario) -> Result<Quorum, String> {
         return Err(format!("{} clock offsets for {} nodes", skew.len(), s.n));
     }
     let mut q = Quorum::new(s.n, p("keys")?, (rf, r, w));
+    q.vectors = s.param("versions") == Some("vv");
     q.read_repair = s.param("repair") == Some("1");
     q.write_back = s.param("writeback") == Some("1");
     q.sloppy = s.param("sloppy") == Some("1");

@@ -230,7 +230,7 @@ pub fn trial(
         .iter()
         .skip(1)
         .map(|h| {
-            let fresh = matches!(h.reply, Some(Reply::Value { got: Some(_) }));
+            let fresh = matches!(h.reply, Some(Reply::Value { got }) if !got.is_empty());
             (fresh, h.complete_us.unwrap_or(h.invoke_us) - h.invoke_us)
         })
         .collect::<Vec<_>>();

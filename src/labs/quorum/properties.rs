@@ -5,7 +5,7 @@
 //! a run says which it kept and where the first one broke. None of them is promised by a
 //! leaderless store in general; which ones a configuration keeps is the lesson.
 
-use super::consistency::{broken_by, Entry};
+use super::consistency::{breaks_now, Entry};
 use super::protocol::{Quorum, Reply};
 use crate::check::session::Guarantee;
 use crate::sim::property::{PropKind, Property, Verdict};
@@ -46,13 +46,13 @@ fn session(
 
 /// The operation that completed in this step, if it succeeded.
 fn just_completed(w: &World<Quorum>) -> Option<&Entry> {
-    w.last_completed()
-        .filter(|h| h.complete_us == Some(w.now().0) && h.outcome == Some(OutcomeKind::Ok))
+    w.completed_by_last_step()
+        .filter(|h| h.outcome == Some(OutcomeKind::Ok))
 }
 
 fn guarantee(w: &World<Quorum>, g: Guarantee) -> Verdict {
     match just_completed(w) {
-        Some(h) => broken_by(w.history().iter(), g, h).is_none().into(),
+        Some(h) => (!breaks_now(w, g, h)).into(),
         None => Verdict::Holds,
     }
 }
@@ -61,15 +61,24 @@ fn acknowledged_writes_survive(w: &World<Quorum>) -> Verdict {
     let Some(h) = just_completed(w) else {
         return Verdict::Holds;
     };
-    let Some(Reply::Written { stamp }) = h.reply else {
+    // Version vectors keep concurrent writes as siblings: none is dropped.
+    let Some(Reply::Written { item }) = h.reply.filter(|_| !w.proto.vectors) else {
         return Verdict::Holds;
     };
-    let beaten = w.history().iter().any(|o| {
-        o.op.key() == h.op.key()
-            && o.outcome == Some(OutcomeKind::Ok)
-            && o.complete_us.is_some_and(|c| c < h.invoke_us)
-            && matches!(o.reply, Some(Reply::Written { stamp: s }) if s > stamp)
-    });
+    let stamp = item.stamp;
+    // The latest acknowledged writes of the key before this one began, newest first.
+    let beaten = w
+        .history()
+        .iter()
+        .rev()
+        .filter(|o| o.op.key() == h.op.key() && o.outcome == Some(OutcomeKind::Ok))
+        .filter(|o| o.complete_us.is_some_and(|c| c < h.invoke_us))
+        .filter_map(|o| match o.reply {
+            Some(Reply::Written { item }) => Some(item.stamp),
+            _ => None,
+        })
+        .take(super::consistency::LOOKBACK_OPS)
+        .any(|s| s > stamp);
     (!beaten).into()
 }
 

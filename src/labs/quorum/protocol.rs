@@ -18,6 +18,12 @@
 //!   they share; each sends the other what it has newer. (Dynamo compares Merkle trees; this
 //!   sends the flat list, which reaches the same state with more bytes.)
 //!
+//! With *version vectors* (`versions=vv`) a version also carries a counter per coordinator. A
+//! put first reads R replicas for its context and writes a vector that dominates everything it
+//! read; a replica keeps every version no other one dominates, so concurrent writes survive
+//! side by side as *siblings*, and a read returns all of them for the client to resolve
+//! (DeCandia et al., section 4.4). Clock skew then loses nothing.
+//!
 //! A coordinator that does not hear from enough replicas within the operation timeout gives up:
 //! a read fails, and a write's outcome is unknown (some replicas may hold it). Each node's clock
 //! may be skewed, so a later write can carry an earlier stamp and be discarded: last-write-wins
@@ -37,21 +43,63 @@ pub struct Stamp {
     pub node: u32,
 }
 
-/// A value with its version.
+/// The most nodes a version vector counts.
+pub const VV_NODES: usize = 16;
+
+/// A version vector: how many versions each node has coordinated that this one follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Vv(pub [u32; VV_NODES]);
+
+impl Vv {
+    /// Every entry at least `other`'s.
+    pub fn covers(&self, other: &Vv) -> bool {
+        self.0.iter().zip(&other.0).all(|(a, b)| a >= b)
+    }
+    pub fn join(&self, other: &Vv) -> Vv {
+        let mut v = *self;
+        for (a, b) in v.0.iter_mut().zip(&other.0) {
+            *a = (*a).max(*b);
+        }
+        v
+    }
+    /// `[S0:2 S1:1]`, the entries that are not zero.
+    pub fn text(&self) -> String {
+        let parts: Vec<String> = (0..VV_NODES)
+            .filter(|&i| self.0[i] > 0)
+            .map(|i| format!("S{i}:{}", self.0[i]))
+            .collect();
+        format!("[{}]", parts.join(" "))
+    }
+}
+
+/// A value with its version: its stamp and, with version vectors, its vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Versioned {
     pub value: u64,
     pub stamp: Stamp,
+    pub vv: Vv,
 }
 
-/// Keeps the newer of what is stored and what arrived; true when `item` replaced it.
-pub fn keep_newer(slot: &mut Option<Versioned>, item: Versioned) -> bool {
-    if slot.is_none_or(|old| item.stamp > old.stamp) {
-        *slot = Some(item);
-        true
+/// Whether `a` supersedes `b`: a later stamp, or with version vectors a vector that covers
+/// `b`'s and differs from it.
+pub fn newer(vectors: bool, a: &Versioned, b: &Versioned) -> bool {
+    if vectors {
+        a.vv != b.vv && a.vv.covers(&b.vv)
     } else {
-        false
+        a.stamp > b.stamp
     }
+}
+
+/// Adds `item` to the versions `held` unless one of them supersedes it or is it; drops those
+/// it supersedes. True when `held` changed. Under last-write-wins `held` keeps one version.
+pub fn merge(vectors: bool, held: &mut Vec<Versioned>, item: Versioned) -> bool {
+    if held.iter().any(|h| *h == item || newer(vectors, h, &item)) {
+        return false;
+    }
+    held.retain(|h| !newer(vectors, &item, h));
+    held.push(item);
+    crate::sim::order::sort_by(held, |a, b| a.stamp.cmp(&b.stamp));
+    true
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,18 +122,57 @@ impl Op {
     }
 }
 
+// A reply is a plain value the engine keeps in the client history; its siblings are inline
+// (at most four) rather than boxed so that the history needs no allocation per read.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reply {
-    /// A read's answer: the newest version among the replies (`None`: never written).
-    Value { got: Option<Versioned> },
+    /// A read's answer: the newest versions among the replies (empty: never written; more
+    /// than one: siblings, with version vectors).
+    Value { got: Sib },
     /// A write took effect at W replicas with this version.
-    Written { stamp: Stamp },
+    Written { item: Versioned },
     /// The coordinator heard from `heard` replicas of the `needed` within its timeout.
     TimedOut {
         write: bool,
         heard: u32,
         needed: u32,
     },
+}
+
+/// The most siblings a read returns (the oldest are dropped beyond).
+pub const MAX_SIBLINGS: usize = 4;
+
+/// The versions a read returns, kept inline so a reply stays a plain value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Sib {
+    pub items: [Option<Versioned>; MAX_SIBLINGS],
+}
+
+impl Sib {
+    pub fn of(v: &[Versioned]) -> Sib {
+        let keep = &v[v.len().saturating_sub(MAX_SIBLINGS)..];
+        let mut s = Sib::default();
+        for (slot, item) in s.items.iter_mut().zip(keep) {
+            *slot = Some(*item);
+        }
+        s
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &Versioned> {
+        self.items.iter().flatten()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items[0].is_none()
+    }
+    /// The values, `7 | 8` for siblings, `nothing` for none.
+    pub fn text(&self) -> String {
+        let v: Vec<String> = self.iter().map(|i| i.value.to_string()).collect();
+        if v.is_empty() {
+            "nothing".into()
+        } else {
+            v.join(" | ")
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -106,7 +193,7 @@ pub enum Msg {
     },
     ReadReply {
         op: u64,
-        got: Option<Versioned>,
+        got: Vec<Versioned>,
     },
     /// Read repair and anti-entropy: store this version if it is newer.
     Repair {
@@ -122,13 +209,10 @@ pub enum Msg {
         key: u32,
         stamp: Stamp,
     },
-    /// Anti-entropy: the versions the sender holds of the keys both replicate.
+    /// Anti-entropy: the versions the sender holds of the keys both replicate; the receiver
+    /// keeps what is new to it and sends back, as repairs, what is new to the sender.
     Digest {
-        entries: Vec<(u32, Option<Stamp>)>,
-    },
-    /// Anti-entropy: send me these keys, you have them newer.
-    Pull {
-        keys: Vec<u32>,
+        entries: Vec<(u32, Vec<Versioned>)>,
     },
 }
 
@@ -142,7 +226,7 @@ impl MessageInfo for Msg {
             Msg::Repair { .. } => "repair",
             Msg::Handoff { .. } => "handoff",
             Msg::HandoffAck { .. } => "handoff ack",
-            Msg::Digest { .. } | Msg::Pull { .. } => "anti-entropy",
+            Msg::Digest { .. } => "anti-entropy",
         }
     }
     fn summary(&self) -> String {
@@ -159,15 +243,15 @@ impl MessageInfo for Msg {
             },
             Msg::WriteAck { op } => format!("#{op} ack"),
             Msg::Read { op, key } => format!("#{op} read k{key}"),
-            Msg::ReadReply { op, got } => match got {
-                Some(i) => format!("#{op} has {}", v(i)),
-                None => format!("#{op} has nothing"),
-            },
+            Msg::ReadReply { op, got } if got.is_empty() => format!("#{op} has nothing"),
+            Msg::ReadReply { op, got } => {
+                let all: Vec<String> = got.iter().map(v).collect();
+                format!("#{op} has {}", all.join(" | "))
+            }
             Msg::Repair { key, item } => format!("repair k{key} = {}", v(item)),
             Msg::Handoff { key, item } => format!("handoff k{key} = {}", v(item)),
             Msg::HandoffAck { key, stamp } => format!("took k{key} {}", stamp_text(*stamp)),
             Msg::Digest { entries } => format!("digest of {} keys", entries.len()),
-            Msg::Pull { keys } => format!("pull {} keys", keys.len()),
         }
     }
 }
@@ -198,6 +282,8 @@ pub enum Phase {
     Reading,
     /// The read's second phase: the newest version written to W replicas.
     WritingBack,
+    /// With version vectors, a put's first phase: reading its context.
+    ReadingContext,
 }
 
 /// An operation a coordinator is carrying out.
@@ -205,14 +291,14 @@ pub enum Phase {
 pub struct Pending {
     pub req: ClientRequest<Op>,
     pub phase: Phase,
-    /// What is written, or the newest version read so far.
-    pub item: Option<Versioned>,
+    /// What is written, or the newest versions read so far.
+    pub items: Vec<Versioned>,
     /// The nodes asked in this phase, and for whom each stands in (sloppy quorum).
     pub asked: Vec<(u32, Option<u32>)>,
     /// The nodes that answered in this phase.
     pub heard: Vec<u32>,
     /// Read replies, for read repair.
-    pub replies: Vec<(u32, Option<Versioned>)>,
+    pub replies: Vec<(u32, Vec<Versioned>)>,
     /// The client has its answer; kept for late read replies (read repair).
     pub done: bool,
 }
@@ -227,7 +313,8 @@ pub struct Hint {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeState {
-    pub store: BTreeMap<u32, Versioned>,
+    /// Each key's versions (one under last-write-wins; siblings with version vectors).
+    pub store: BTreeMap<u32, Vec<Versioned>>,
     pub hints: Vec<Hint>,
     pub pending: BTreeMap<u64, Pending>,
     pub next_op: u64,
@@ -235,16 +322,18 @@ pub struct NodeState {
     pub last_ts_us: u64,
     /// Whom anti-entropy talks to next (an index into the peers).
     pub ae_turn: u32,
+    /// Versions this node has coordinated (its entry of the version vectors).
+    pub counter: u32,
 }
 
 impl NodeState {
-    /// What this node would answer a read of `key` with: its replica or a hint, the newer.
-    pub fn newest(&self, key: u32) -> Option<Versioned> {
-        let mut best = self.store.get(&key).copied();
+    /// What this node would answer a read of `key` with: its replica's versions and its hints'.
+    pub fn held(&self, vectors: bool, key: u32) -> Vec<Versioned> {
+        let mut all = self.store.get(&key).cloned().unwrap_or_default();
         for h in self.hints.iter().filter(|h| h.key == key) {
-            keep_newer(&mut best, h.item);
+            merge(vectors, &mut all, h.item);
         }
-        best
+        all
     }
 }
 
@@ -258,6 +347,8 @@ pub struct Quorum {
     pub keys: u32,
     /// Each key's preference list: every node, in ring order from the key.
     pub prefs: Arc<Vec<Vec<u32>>>,
+    /// Version vectors and siblings in place of last-write-wins.
+    pub vectors: bool,
     pub read_repair: bool,
     pub write_back: bool,
     pub sloppy: bool,
@@ -285,6 +376,7 @@ impl Quorum {
             w,
             keys,
             prefs: Arc::new((0..keys).map(|k| ring_order(k, nodes)).collect()),
+            vectors: false,
             read_repair: false,
             write_back: false,
             sloppy: false,
@@ -316,24 +408,26 @@ impl Quorum {
 
     fn needed(&self, phase: Phase) -> u32 {
         match phase {
-            Phase::Reading => self.r,
+            Phase::Reading | Phase::ReadingContext => self.r,
             Phase::Writing | Phase::WritingBack => self.w,
         }
     }
 
     fn ask(&self, p: &Pending, id: u64, to: u32, hint: Option<u32>, out: &mut Out<Self>) {
         let key = p.req.op.key();
-        let msg = match (p.phase, p.item) {
-            (Phase::Reading, _) => Msg::Read { op: id, key },
-            (_, Some(item)) => Msg::Write {
+        if reads(p.phase) {
+            out.send(to, Msg::Read { op: id, key });
+            return;
+        }
+        for &item in &p.items {
+            let msg = Msg::Write {
                 op: id,
                 key,
                 item,
                 hint,
-            },
-            (_, None) => return,
-        };
-        out.send(to, msg);
+            };
+            out.send(to, msg);
+        }
     }
 
     /// Starts a phase: asks the key's N replicas.
@@ -357,23 +451,18 @@ impl Quorum {
     fn start(&self, st: &mut NodeState, ctx: &Ctx, req: ClientRequest<Op>, out: &mut Out<Self>) {
         let id = st.next_op;
         st.next_op += 1;
-        let (phase, item) = match req.op {
-            Op::Get { .. } => (Phase::Reading, None),
-            Op::Put { value, .. } => {
-                st.last_ts_us = self
-                    .clock_us(ctx.id, ctx.now.0)
-                    .max(st.last_ts_us.saturating_add(1));
-                let stamp = Stamp {
-                    ts_us: st.last_ts_us,
-                    node: ctx.id,
-                };
-                (Phase::Writing, Some(Versioned { value, stamp }))
-            }
+        let (phase, items) = match req.op {
+            Op::Get { .. } => (Phase::Reading, Vec::new()),
+            Op::Put { .. } if self.vectors => (Phase::ReadingContext, Vec::new()),
+            Op::Put { value, .. } => (
+                Phase::Writing,
+                vec![self.version(st, ctx, value, Vv::default())],
+            ),
         };
         let mut p = Pending {
             req,
             phase,
-            item,
+            items,
             asked: Vec::new(),
             heard: Vec::new(),
             replies: Vec::new(),
@@ -383,6 +472,26 @@ impl Quorum {
         let t = Duration(self.timeout_us);
         out.set_timer(Timer::GiveUp(id), t, t);
         st.pending.insert(id, p);
+    }
+
+    /// A new version of `value` from this coordinator: its clock's stamp (never repeated) and,
+    /// with version vectors, a vector past `context` in this node's entry.
+    fn version(&self, st: &mut NodeState, ctx: &Ctx, value: u64, context: Vv) -> Versioned {
+        st.last_ts_us = self
+            .clock_us(ctx.id, ctx.now.0)
+            .max(st.last_ts_us.saturating_add(1));
+        let stamp = Stamp {
+            ts_us: st.last_ts_us,
+            node: ctx.id,
+        };
+        let mut vv = Vv::default();
+        if self.vectors {
+            vv = context;
+            let me = (ctx.id as usize).min(VV_NODES - 1);
+            st.counter = st.counter.max(vv.0[me]) + 1;
+            vv.0[me] = st.counter;
+        }
+        Versioned { value, stamp, vv }
     }
 
     /// Sloppy quorum: each asked node still silent is replaced by the next node of the list.
@@ -420,7 +529,7 @@ impl Quorum {
     ) {
         let (op, key, item, hint) = m;
         match hint.filter(|&h| h != ctx.id) {
-            Some(for_node) => keep_hint(
+            Some(for_node) => self.keep_hint(
                 st,
                 Hint {
                     for_node,
@@ -428,30 +537,47 @@ impl Quorum {
                     item,
                 },
             ),
-            None => {
-                let mut slot = st.store.get(&key).copied();
-                if keep_newer(&mut slot, item) {
-                    st.store.insert(key, item);
-                }
-            }
+            None => self.apply(st, key, item),
         }
         out.send(from, Msg::WriteAck { op });
+    }
+
+    fn apply(&self, st: &mut NodeState, key: u32, item: Versioned) {
+        merge(self.vectors, st.store.entry(key).or_default(), item);
+    }
+
+    /// A stand-in keeps a write for a replica, beside (or in place of) the hints it has.
+    fn keep_hint(&self, st: &mut NodeState, hint: Hint) {
+        let same = |h: &Hint| h.for_node == hint.for_node && h.key == hint.key;
+        let v = self.vectors;
+        if st
+            .hints
+            .iter()
+            .any(|h| same(h) && (h.item == hint.item || newer(v, &h.item, &hint.item)))
+        {
+            return;
+        }
+        st.hints
+            .retain(|h| !(same(h) && newer(v, &hint.item, &h.item)));
+        st.hints.push(hint);
     }
 
     fn on_ack(&self, st: &mut NodeState, from: u32, op: u64, out: &mut Out<Self>) {
         let Some(p) = st.pending.get_mut(&op) else {
             return;
         };
-        if p.done || p.phase == Phase::Reading || p.heard.contains(&from) {
+        if p.done || reads(p.phase) || p.heard.contains(&from) {
             return;
         }
         p.heard.push(from);
         if p.heard.len() < self.w as usize {
             return;
         }
-        let reply = match (p.phase, p.item) {
-            (Phase::Writing, Some(item)) => Reply::Written { stamp: item.stamp },
-            _ => Reply::Value { got: p.item },
+        let reply = match (p.phase, p.items.first()) {
+            (Phase::Writing, Some(&item)) => Reply::Written { item },
+            _ => Reply::Value {
+                got: Sib::of(&p.items),
+            },
         };
         out.reply(&p.req, reply);
         out.cancel_timer(Timer::GiveUp(op));
@@ -462,22 +588,38 @@ impl Quorum {
     fn on_read_reply(
         &self,
         st: &mut NodeState,
+        ctx: &Ctx,
         from: u32,
-        op: u64,
-        got: Option<Versioned>,
+        m: (u64, Vec<Versioned>),
         out: &mut Out<Self>,
     ) {
-        let Some(p) = st.pending.get_mut(&op) else {
+        let (op, got) = m;
+        let Some(mut p) = st.pending.remove(&op) else {
             return;
         };
-        if p.phase != Phase::Reading || p.replies.iter().any(|r| r.0 == from) {
-            return;
+        if reads(p.phase) && !p.replies.iter().any(|r| r.0 == from) {
+            self.take_reply(st, ctx, &mut p, (op, from, got), out);
+        }
+        if !p.done || self.read_repair {
+            st.pending.insert(op, p);
+        }
+    }
+
+    /// One replica's versions arrived for a read (or a put's context).
+    fn take_reply(
+        &self,
+        st: &mut NodeState,
+        ctx: &Ctx,
+        p: &mut Pending,
+        m: (u64, u32, Vec<Versioned>),
+        out: &mut Out<Self>,
+    ) {
+        let (op, from, got) = m;
+        for g in &got {
+            merge(self.vectors, &mut p.items, *g);
         }
         p.replies.push((from, got));
         p.heard.push(from);
-        if let Some(g) = got {
-            keep_newer(&mut p.item, g);
-        }
         if p.done {
             self.repair(p, out);
             return;
@@ -485,31 +627,41 @@ impl Quorum {
         if p.heard.len() < self.r as usize {
             return;
         }
-        if self.write_back && p.item.is_some() {
-            out.cancel_timer(Timer::Fallback(op));
+        out.cancel_timer(Timer::Fallback(op));
+        if let (Phase::ReadingContext, Op::Put { value, .. }) = (p.phase, p.req.op) {
+            let context = p.items.iter().fold(Vv::default(), |a, i| a.join(&i.vv));
+            p.items = vec![self.version(st, ctx, value, context)];
+            self.start_phase(p, op, Phase::Writing, out);
+            return;
+        }
+        if self.write_back && !p.items.is_empty() {
             self.start_phase(p, op, Phase::WritingBack, out);
             return;
         }
-        out.reply(&p.req, Reply::Value { got: p.item });
+        out.reply(
+            &p.req,
+            Reply::Value {
+                got: Sib::of(&p.items),
+            },
+        );
         p.done = true;
-        out.cancel_timer(Timer::Fallback(op));
         self.repair(p, out);
         if !self.read_repair {
             out.cancel_timer(Timer::GiveUp(op));
-            st.pending.remove(&op);
         }
     }
 
-    /// Read repair: the replies older than the newest get the newest.
+    /// Read repair: each replica that answered without one of the newest versions gets it.
     fn repair(&self, p: &mut Pending, out: &mut Out<Self>) {
-        let Some(best) = p.item.filter(|_| self.read_repair) else {
+        if !self.read_repair {
             return;
-        };
+        }
         let key = p.req.op.key();
         for (node, got) in &mut p.replies {
-            if got.is_none_or(|g| g.stamp < best.stamp) {
-                out.send(*node, Msg::Repair { key, item: best });
-                *got = Some(best);
+            for &item in &p.items {
+                if merge(self.vectors, got, item) {
+                    out.send(*node, Msg::Repair { key, item });
+                }
             }
         }
     }
@@ -521,7 +673,7 @@ impl Quorum {
         out.cancel_timer(Timer::Fallback(op));
         if !p.done {
             let reply = Reply::TimedOut {
-                write: p.phase != Phase::Reading,
+                write: matches!(p.req.op, Op::Put { .. }),
                 heard: p.heard.len() as u32,
                 needed: self.needed(p.phase),
             };
@@ -547,9 +699,9 @@ impl Quorum {
         for _ in 0..peers.len() {
             let peer = peers[st.ae_turn as usize % peers.len()];
             st.ae_turn = st.ae_turn.wrapping_add(1);
-            let entries: Vec<(u32, Option<Stamp>)> = self
+            let entries: Vec<(u32, Vec<Versioned>)> = self
                 .shared_keys(ctx.id, peer)
-                .map(|k| (k, st.store.get(&k).map(|v| v.stamp)))
+                .map(|k| (k, st.store.get(&k).cloned().unwrap_or_default()))
                 .collect();
             if !entries.is_empty() {
                 out.send(peer, Msg::Digest { entries });
@@ -564,24 +716,21 @@ impl Quorum {
 
     fn on_digest(
         &self,
-        st: &NodeState,
+        st: &mut NodeState,
         from: u32,
-        entries: Vec<(u32, Option<Stamp>)>,
+        entries: Vec<(u32, Vec<Versioned>)>,
         out: &mut Out<Self>,
     ) {
-        let mut pull = Vec::new();
-        for (key, theirs) in entries {
-            let mine = st.store.get(&key);
-            match (mine, theirs) {
-                (Some(m), t) if t.is_none_or(|t| m.stamp > t) => {
-                    out.send(from, Msg::Repair { key, item: *m });
+        for (key, mut theirs) in entries {
+            let mine = st.store.get(&key).cloned().unwrap_or_default();
+            for &item in &mine {
+                if merge(self.vectors, &mut theirs, item) {
+                    out.send(from, Msg::Repair { key, item });
                 }
-                (m, Some(t)) if m.is_none_or(|m| t > m.stamp) => pull.push(key),
-                _ => {}
             }
-        }
-        if !pull.is_empty() {
-            out.send(from, Msg::Pull { keys: pull });
+            for item in theirs {
+                self.apply(st, key, item);
+            }
         }
     }
 
@@ -597,23 +746,9 @@ impl Quorum {
     }
 }
 
-fn keep_hint(st: &mut NodeState, hint: Hint) {
-    match st
-        .hints
-        .iter_mut()
-        .find(|h| h.for_node == hint.for_node && h.key == hint.key)
-    {
-        Some(h) if hint.item.stamp > h.item.stamp => h.item = hint.item,
-        Some(_) => {}
-        None => st.hints.push(hint),
-    }
-}
-
-fn apply(st: &mut NodeState, key: u32, item: Versioned) {
-    let mut slot = st.store.get(&key).copied();
-    if keep_newer(&mut slot, item) {
-        st.store.insert(key, item);
-    }
+/// Whether a phase collects read replies.
+fn reads(phase: Phase) -> bool {
+    matches!(phase, Phase::Reading | Phase::ReadingContext)
 }
 
 impl Protocol for Quorum {
@@ -647,36 +782,21 @@ impl Protocol for Quorum {
                 hint,
             } => self.on_write(st, ctx, from, (op, key, item, hint), out),
             Msg::WriteAck { op } => self.on_ack(st, from, op, out),
-            Msg::Read { op, key } => out.send(
-                from,
-                Msg::ReadReply {
-                    op,
-                    got: st.newest(key),
-                },
-            ),
-            Msg::ReadReply { op, got } => self.on_read_reply(st, from, op, got, out),
-            Msg::Repair { key, item } => apply(st, key, item),
+            Msg::Read { op, key } => {
+                let got = st.held(self.vectors, key);
+                out.send(from, Msg::ReadReply { op, got });
+            }
+            Msg::ReadReply { op, got } => self.on_read_reply(st, ctx, from, (op, got), out),
+            Msg::Repair { key, item } => self.apply(st, key, item),
             Msg::Handoff { key, item } => {
-                apply(st, key, item);
-                out.send(
-                    from,
-                    Msg::HandoffAck {
-                        key,
-                        stamp: item.stamp,
-                    },
-                );
+                self.apply(st, key, item);
+                let stamp = item.stamp;
+                out.send(from, Msg::HandoffAck { key, stamp });
             }
             Msg::HandoffAck { key, stamp } => st
                 .hints
-                .retain(|h| !(h.for_node == from && h.key == key && h.item.stamp <= stamp)),
+                .retain(|h| !(h.for_node == from && h.key == key && h.item.stamp == stamp)),
             Msg::Digest { entries } => self.on_digest(st, from, entries, out),
-            Msg::Pull { keys } => {
-                for key in keys {
-                    if let Some(item) = st.store.get(&key) {
-                        out.send(from, Msg::Repair { key, item: *item });
-                    }
-                }
-            }
         }
     }
 
@@ -713,6 +833,7 @@ impl Protocol for Quorum {
             store: crashed.store.clone(),
             hints: crashed.hints.clone(),
             last_ts_us: crashed.last_ts_us,
+            counter: crashed.counter,
             ..NodeState::default()
         }
     }

@@ -2,7 +2,7 @@
 //! each key side by side, the consistency the run kept, and its figures.
 
 use super::consistency::{first_breaks, judge, linearizable, Entry};
-use super::protocol::{stamp_text, NodeState, Op, Phase, Quorum, Reply, Versioned};
+use super::protocol::{merge, stamp_text, NodeState, Op, Phase, Quorum, Reply, Versioned, Vv};
 use crate::labs::{Lab, LabProtocol, Metric};
 use crate::sim::time::format_us;
 use crate::sim::world::World;
@@ -20,8 +20,21 @@ const STYLE_GOOD: u8 = 3;
 /// The most keys the replicas panel lists.
 const PANEL_KEYS: u32 = 8;
 
+/// `7 @1.234·S0`, with its version vector when it has one: `7 @1.234·S0 [S0:1]`.
 pub fn item_text(v: &Versioned) -> String {
-    format!("{} {}", v.value, stamp_text(v.stamp))
+    if v.vv == Vv::default() {
+        format!("{} {}", v.value, stamp_text(v.stamp))
+    } else {
+        format!("{} {} {}", v.value, stamp_text(v.stamp), v.vv.text())
+    }
+}
+
+/// Versions side by side (siblings), `—` for none.
+pub fn versions_text(v: &[Versioned]) -> String {
+    if v.is_empty() {
+        return "—".into();
+    }
+    v.iter().map(item_text).collect::<Vec<_>>().join(" | ")
 }
 
 fn pending_line(p: &super::protocol::Pending, q: &Quorum) -> String {
@@ -29,6 +42,7 @@ fn pending_line(p: &super::protocol::Pending, q: &Quorum) -> String {
         Phase::Writing => ("acks", q.w),
         Phase::Reading => ("replies", q.r),
         Phase::WritingBack => ("write-back acks", q.w),
+        Phase::ReadingContext => ("context replies", q.r),
     };
     format!(
         "{}: {} of {need} {what}",
@@ -55,7 +69,7 @@ fn node_lines(q: &Quorum, st: &NodeState, id: u32) -> Vec<String> {
     lines.extend(
         st.store
             .iter()
-            .map(|(k, v)| format!("k{k} = {}", item_text(v))),
+            .map(|(k, v)| format!("k{k} = {}", versions_text(v))),
     );
     lines.extend(st.hints.iter().map(|h| {
         format!(
@@ -104,6 +118,11 @@ impl LabProtocol for Quorum {
         let j = judge(w);
         let (lin, _) = linearizable(w);
         let hints: usize = (0..w.n()).map(|i| w.state(i).hints.len()).sum();
+        let siblings = w
+            .history()
+            .iter()
+            .filter(|h| matches!(h.reply, Some(Reply::Value { got }) if got.items[1].is_some()))
+            .count();
         vec![
             Metric::new(
                 "ops_ok_fraction",
@@ -124,6 +143,11 @@ impl LabProtocol for Quorum {
                 "linearizable",
                 "the checker's verdict (1 yes, 0 no, -1 unknown)",
                 lin.map_or(-1.0, |l| l as u8 as f64),
+            ),
+            Metric::new(
+                "reads_with_siblings",
+                "reads that returned concurrent versions (version vectors)",
+                siblings as f64,
             ),
             Metric::new(
                 "hints_held",
@@ -152,8 +176,11 @@ impl LabProtocol for Quorum {
     fn check_output(&self, op: &Op, reply: &Reply) -> crate::check::Output {
         use crate::check::Output;
         match (op, reply) {
-            (Op::Get { .. }, Reply::Value { got: Some(v) }) => Output::value(v.value.to_string()),
-            (Op::Get { .. }, Reply::Value { got: None }) => Output::nil(),
+            (Op::Get { .. }, Reply::Value { got }) if got.is_empty() => Output::nil(),
+            (Op::Get { .. }, Reply::Value { got }) => match got.items {
+                [Some(v), None, ..] => Output::value(v.value.to_string()),
+                _ => Output::None,
+            },
             _ => Output::None,
         }
     }
@@ -169,8 +196,7 @@ fn fraction(part: u64, whole: u64) -> f64 {
 
 fn op_words(h: &Entry) -> String {
     let got = match h.reply {
-        Some(Reply::Value { got: Some(v) }) => format!(" = {}", v.value),
-        Some(Reply::Value { got: None }) => " = nothing".into(),
+        Some(Reply::Value { got }) => format!(" = {}", got.text()),
         _ => String::new(),
     };
     format!(
@@ -268,20 +294,19 @@ pub fn replicas_panel(w: &World<Quorum>) -> Panel {
     columns.push("hints".into());
     let rows = (0..q.keys.min(PANEL_KEYS))
         .map(|k| {
-            let held: Vec<(u32, Option<Versioned>)> = q
+            let held: Vec<(u32, Vec<Versioned>)> = q
                 .replicas(k)
                 .iter()
-                .map(|&n| (n, w.state(n).store.get(&k).copied()))
+                .map(|&n| (n, w.state(n).store.get(&k).cloned().unwrap_or_default()))
                 .collect();
-            let newest = held.iter().filter_map(|h| h.1).map(|v| v.stamp).max();
+            let mut newest: Vec<Versioned> = Vec::new();
+            for v in held.iter().flat_map(|h| &h.1) {
+                merge(q.vectors, &mut newest, *v);
+            }
             let mut r = vec![Cell::plain(format!("k{k}"))];
             r.extend(held.iter().map(|(n, v)| {
-                let text = v.map_or("—".into(), |v| item_text(&v));
-                let behind = v.map(|v| v.stamp) < newest;
-                Cell::styled(
-                    format!("S{n}: {text}"),
-                    if behind { STYLE_BEHIND } else { 0 },
-                )
+                let style = if *v != newest { STYLE_BEHIND } else { 0 };
+                Cell::styled(format!("S{n}: {}", versions_text(v)), style)
             }));
             let hints: Vec<String> = (0..w.n())
                 .flat_map(|n| {
