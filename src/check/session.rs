@@ -116,7 +116,7 @@ impl<V: PartialOrd + Copy> Session<V> {
     /// Which guarantees `op` breaks (in [`Guarantee::ALL`]'s order), then takes it in.
     pub fn observe(&mut self, op: SessionOp<V>, join: impl Fn(V, V) -> V) -> [bool; 4] {
         let at_least = |j: Option<V>| j.is_none_or(|j| op.version >= j);
-        let after = |j: Option<V>| j.is_none_or(|j| op.version >= j && op.version != j);
+        let after = |j: Option<V>| j.is_none_or(|j| op.version > j);
         let broken = if op.write {
             [false, false, !after(self.wrote), !after(self.read)]
         } else {
