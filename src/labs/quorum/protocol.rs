@@ -324,6 +324,8 @@ pub struct NodeState {
     pub ae_turn: u32,
     /// Versions this node has coordinated (its entry of the version vectors).
     pub counter: u32,
+    /// Whether the handoff timer is armed (it is while the node holds hints).
+    pub handoff_armed: bool,
 }
 
 impl NodeState {
@@ -356,8 +358,7 @@ pub struct Quorum {
     pub timeout_us: u64,
     /// 0: no anti-entropy.
     pub anti_entropy_us: u64,
-    /// How often a stand-in tries to hand its hints back (0: never; the staleness experiment,
-    /// which has none).
+    /// How often a stand-in holding hints tries to hand them back (0: never).
     pub handoff_every_us: u64,
     /// Each node's clock offset (missing: 0).
     pub skew_us: Vec<i64>,
@@ -536,6 +537,7 @@ impl Quorum {
                     key,
                     item,
                 },
+                out,
             ),
             None => self.apply(st, key, item),
         }
@@ -547,7 +549,7 @@ impl Quorum {
     }
 
     /// A stand-in keeps a write for a replica, beside (or in place of) the hints it has.
-    fn keep_hint(&self, st: &mut NodeState, hint: Hint) {
+    fn keep_hint(&self, st: &mut NodeState, hint: Hint, out: &mut Out<Self>) {
         let same = |h: &Hint| h.for_node == hint.for_node && h.key == hint.key;
         let v = self.vectors;
         if st
@@ -560,6 +562,16 @@ impl Quorum {
         st.hints
             .retain(|h| !(same(h) && newer(v, &hint.item, &h.item)));
         st.hints.push(hint);
+        self.arm_handoff(st, out);
+    }
+
+    /// A stand-in with hints tries to hand them back every `handoff_every_us` until none is left.
+    fn arm_handoff(&self, st: &mut NodeState, out: &mut Out<Self>) {
+        if self.handoff_every_us > 0 && !st.handoff_armed {
+            st.handoff_armed = true;
+            let h = Duration(self.handoff_every_us);
+            out.set_timer(Timer::Handoff, h, h);
+        }
     }
 
     fn on_ack(&self, st: &mut NodeState, from: u32, op: u64, out: &mut Out<Self>) {
@@ -734,10 +746,9 @@ impl Quorum {
         }
     }
 
-    fn arm_periodic(&self, out: &mut Out<Self>) {
-        if self.handoff_every_us > 0 {
-            let h = Duration(self.handoff_every_us);
-            out.set_timer(Timer::Handoff, h, h);
+    fn arm_periodic(&self, st: &mut NodeState, out: &mut Out<Self>) {
+        if !st.hints.is_empty() {
+            self.arm_handoff(st, out);
         }
         if self.anti_entropy_us > 0 {
             let a = Duration(self.anti_entropy_us);
@@ -762,8 +773,8 @@ impl Protocol for Quorum {
         NodeState::default()
     }
 
-    fn on_start(&self, _st: &mut NodeState, _ctx: &Ctx, out: &mut Out<Self>) {
-        self.arm_periodic(out);
+    fn on_start(&self, st: &mut NodeState, _ctx: &Ctx, out: &mut Out<Self>) {
+        self.arm_periodic(st, out);
     }
 
     fn on_message(
@@ -805,9 +816,11 @@ impl Protocol for Quorum {
             Timer::GiveUp(op) => self.give_up(st, op, out),
             Timer::Fallback(op) => self.fall_back(st, op, out),
             Timer::Handoff => {
+                st.handoff_armed = false;
                 self.hand_off(st, out);
-                let h = Duration(self.handoff_every_us);
-                out.set_timer(Timer::Handoff, h, h);
+                if !st.hints.is_empty() {
+                    self.arm_handoff(st, out);
+                }
             }
             Timer::AntiEntropy => {
                 self.send_digest(st, ctx, out);
