@@ -19,6 +19,7 @@ pub mod property;
 pub mod queue;
 pub mod rng;
 pub mod time;
+pub mod timers;
 pub mod trace;
 pub mod world;
 

@@ -12,10 +12,11 @@ use super::property::{PropKind, PropState, Property};
 use super::queue::EventQueue;
 use super::rng::{Rng, Stream};
 use super::time::{Duration, Instant};
+use super::timers::Timers;
 use super::trace::StableHasher;
 use super::trace::{Counters, DropReason, OutcomeKind, RecordKind, Trace, DEFAULT_WINDOW};
 use crate::sim::net::Dist;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 
 /// Everything on the wire: protocol messages between nodes, and client traffic.
@@ -100,7 +101,7 @@ pub struct ArmedTimer {
     pub set_us: u64,
     pub fire_us: u64,
     /// Its event's place in the queue, to cancel it when re-armed.
-    slot: u32,
+    pub(super) slot: u32,
 }
 
 /// One node: its state, whether it is up, its timers.
@@ -108,7 +109,7 @@ pub struct ArmedTimer {
 pub struct Node<P: Protocol> {
     pub state: P::State,
     pub up: bool,
-    pub timers: BTreeMap<P::Timer, ArmedTimer>,
+    pub timers: Timers<P::Timer>,
 }
 
 /// A message in flight.
@@ -243,7 +244,7 @@ impl<P: Protocol> World<P> {
             .map(|id| Node {
                 state: proto.init(id, n),
                 up: true,
-                timers: BTreeMap::new(),
+                timers: Timers::default(),
             })
             .collect();
         let clients = (0..cfg.clients)
