@@ -15,12 +15,13 @@ use crate::sim::command::Action;
 use crate::sim::process::Protocol;
 use crate::sim::property::PropKind;
 use crate::sim::time::{format_us, parse_duration, Instant};
-use crate::sim::trace::{Counters, OutcomeKind, RecordKind};
+use crate::sim::trace::{Counters, OutcomeKind, Record, RecordKind};
 use crate::sim::world::{HistoryOp, StepInfo, World, WorldConfig};
 use crate::sim::Run;
 use crate::viz::scene::{Pt, Shape};
 use crate::viz::{MsgView, NodeView, Panel};
 use serde::Serialize;
+use std::collections::VecDeque;
 
 /// What kind of value a lab parameter takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -922,19 +923,13 @@ impl<P: LabProtocol> Sim for Run<P> {
         if let Some(f) = w.flight(id) {
             return Some(f.wire.summary());
         }
-        w.trace.window().iter().find_map(|r| match &r.kind {
-            RecordKind::Send { msg, content, .. } if *msg == id => Some(content.summary()),
-            _ => None,
-        })
+        w.trace.content(id).map(|c| c.summary())
     }
     fn records(&self) -> Vec<RecordView> {
         self.records_since(0)
     }
     fn records_since(&self, seq: u64) -> Vec<RecordView> {
-        let w = self.world();
-        let window = w.trace.window();
-        let start = window.partition_point(|r| r.seq < seq);
-        window.range(start..).map(record_view).collect()
+        record_views(self.world().trace.window(), seq)
     }
     fn panels(&self) -> Vec<Panel> {
         let w = self.world();
@@ -1055,7 +1050,13 @@ fn op_view<P: LabProtocol>(p: &P, h: &HistoryOp<P::Op, P::Reply>) -> OpView {
     }
 }
 
-fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
+/// The window's records from sequence number `seq` on, in protocol-independent form.
+fn record_views(window: &VecDeque<Record>, seq: u64) -> Vec<RecordView> {
+    let start = window.partition_point(|r| r.seq < seq);
+    window.range(start..).map(record_view).collect()
+}
+
+fn record_view(r: &Record) -> RecordView {
     let mut v = RecordView {
         seq: r.seq,
         at_us: r.at_us,
@@ -1077,7 +1078,6 @@ fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
             kind,
             arrive_us,
             lost,
-            ..
         } => {
             (v.what, v.msg, v.from, v.to, v.arrive_us, v.lost) = (
                 "send",

@@ -342,7 +342,7 @@ impl<P: Protocol> World<P> {
             .and_then(|i| self.history.get(i))
     }
     pub fn counters(&self) -> Counters {
-        self.trace.counters
+        self.trace.counters()
     }
     pub fn properties(&self) -> &[PropState] {
         &self.prop_states
@@ -435,7 +435,7 @@ impl<P: Protocol> World<P> {
             }
             self.instant_events += 1;
             self.now_us = at_us;
-            self.trace.counters.events += 1;
+            self.trace.count_event();
             self.handle(ev);
         }
         let violation = self.check_properties();
@@ -472,10 +472,10 @@ impl<P: Protocol> World<P> {
         script: &[Command],
         max_events: u64,
     ) -> (bool, bool) {
-        let start = self.trace.counters.events;
+        let start = self.trace.counters().events;
         let mut violated = false;
         while self.next_due_us(script).is_some_and(|d| d <= t.0) {
-            if self.trace.counters.events - start >= max_events {
+            if self.trace.counters().events - start >= max_events {
                 return (false, violated);
             }
             match self.step(script) {
@@ -663,7 +663,7 @@ impl<P: Protocol> World<P> {
             }
             Fate::Cut => (self.now_us, false),
         };
-        self.trace.push(
+        self.trace.push_send(
             self.now_us,
             RecordKind::Send {
                 msg: id,
@@ -672,8 +672,8 @@ impl<P: Protocol> World<P> {
                 kind,
                 arrive_us,
                 lost,
-                content: wire.clone(),
             },
+            wire.clone(),
         );
         match fate {
             Fate::Cut => {
