@@ -18,8 +18,8 @@ pub mod process;
 pub mod property;
 pub mod queue;
 pub mod rng;
+pub mod small_map;
 pub mod time;
-pub mod timers;
 pub mod trace;
 pub mod world;
 

@@ -11,8 +11,8 @@ use super::process::{ClientRequest, Ctx, Effect, MessageInfo, NodeId, Out, Proto
 use super::property::{PropKind, PropState, Property};
 use super::queue::EventQueue;
 use super::rng::{Rng, Stream};
+use super::small_map::SmallMap;
 use super::time::{Duration, Instant};
-use super::timers::Timers;
 use super::trace::StableHasher;
 use super::trace::{Counters, DropReason, OutcomeKind, RecordKind, Trace, DEFAULT_WINDOW};
 use crate::sim::net::Dist;
@@ -109,7 +109,8 @@ pub struct ArmedTimer {
 pub struct Node<P: Protocol> {
     pub state: P::State,
     pub up: bool,
-    pub timers: Timers<P::Timer>,
+    /// Armed timers by timer (a few at a time).
+    pub timers: SmallMap<P::Timer, ArmedTimer>,
 }
 
 /// A message in flight.
@@ -244,7 +245,7 @@ impl<P: Protocol> World<P> {
             .map(|id| Node {
                 state: proto.init(id, n),
                 up: true,
-                timers: Timers::default(),
+                timers: SmallMap::new(),
             })
             .collect();
         let clients = (0..cfg.clients)
