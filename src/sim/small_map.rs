@@ -1,7 +1,7 @@
-//! A map for a few entries: a vector sorted by key. A node's armed timers, a coordinator's
-//! forwarded reads, a client's open invocation: a handful at a time, where a `BTreeMap` is
-//! slower and costs more wasm besides, since its code is built again for every key and value
-//! type (some 5 to 7 KB each).
+//! A map and a set for a few entries: a vector sorted by key. A node's armed timers, a
+//! coordinator's forwarded reads, a candidate's votes: a handful at a time, where a `BTreeMap`
+//! is slower and costs more wasm besides, since its code is built again for every key and value
+//! type (some 2 to 7 KB each).
 
 /// Entries sorted by key; iteration is in key order, as a `BTreeMap`'s.
 #[derive(Clone, PartialEq, Eq)]
@@ -88,6 +88,78 @@ impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for SmallMap<K, V> 
     }
 }
 
+/// Values sorted, each once; iteration is in order, as a `BTreeSet`'s.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SmallSet<T> {
+    items: Vec<T>,
+}
+
+impl<T: Ord> SmallSet<T> {
+    pub fn new() -> Self {
+        SmallSet { items: Vec::new() }
+    }
+
+    /// Adds `value`; returns whether it was new.
+    pub fn insert(&mut self, value: T) -> bool {
+        match self.items.binary_search(&value) {
+            Ok(_) => false,
+            Err(i) => {
+                self.items.insert(i, value);
+                true
+            }
+        }
+    }
+
+    pub fn contains(&self, value: &T) -> bool {
+        self.items.binary_search(value).is_ok()
+    }
+}
+
+impl<T> SmallSet<T> {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+
+    /// The values in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.items.iter()
+    }
+
+    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        self.items.retain(keep);
+    }
+}
+
+impl<T: Ord> Extend<T> for SmallSet<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, values: I) {
+        for v in values {
+            self.insert(v);
+        }
+    }
+}
+
+impl<T: Ord, const N: usize> From<[T; N]> for SmallSet<T> {
+    fn from(values: [T; N]) -> Self {
+        let mut s = SmallSet::new();
+        s.extend(values);
+        s
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for SmallSet<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +180,20 @@ mod tests {
         assert_eq!(format!("{m:?}"), "{3: 'c'}");
         m.clear();
         assert!(m.is_empty());
+    }
+
+    #[test]
+    fn a_set_keeps_each_value_once_in_order() {
+        let mut s = SmallSet::from([5, 2]);
+        assert!(s.insert(3));
+        assert!(!s.insert(5));
+        s.extend([2, 9]);
+        assert_eq!(s.iter().copied().collect::<Vec<_>>(), [2, 3, 5, 9]);
+        assert!(s.contains(&3) && !s.contains(&4));
+        s.retain(|v| *v > 2);
+        assert_eq!(format!("{s:?}"), "{3, 5, 9}");
+        assert_eq!(s.len(), 3);
+        s.clear();
+        assert!(s.is_empty());
     }
 }
