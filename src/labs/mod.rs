@@ -846,19 +846,8 @@ impl<P: LabProtocol> Sim for Run<P> {
     }
     fn act(&mut self, action: Action) -> Result<(), String> {
         let w = self.world();
-        let (n, clients) = (w.n(), w.cfg.clients);
-        if let Some(e) = action.endpoints().into_iter().find(|e| *e >= n + clients) {
-            return Err(format!("there is no node {e}"));
-        }
-        if let Action::Lab { verb, node } = &action {
-            P::lab().check_verb(verb, *node)?;
-        }
-        if let Action::ClientOp { client, op, .. } = &action {
-            if *client >= clients {
-                return Err(format!("there is no client {client}"));
-            }
-            w.proto.parse_op(op)?;
-        }
+        let parse_op = |op: &str| w.proto.parse_op(op).map(drop);
+        check_action(P::lab(), &w.cfg, &action, &parse_op)?;
         if let Action::Set {
             setting: crate::sim::NetSetting::Latency(d),
             ..
@@ -866,12 +855,7 @@ impl<P: LabProtocol> Sim for Run<P> {
         {
             pace_with(self, Some(d.mean_us()))?;
         }
-        if self.script().len() >= crate::scenario::MAX_SCRIPT {
-            return Err(format!(
-                "the script is full ({} commands)",
-                crate::scenario::MAX_SCRIPT
-            ));
-        }
+        check_script_room(self.script())?;
         Run::act(self, action);
         Ok(())
     }
@@ -997,26 +981,64 @@ impl<P: LabProtocol> Sim for Run<P> {
     }
 }
 
+/// Whether a lab's run of `cfg` can carry out `action`: its nodes, clients and verb exist and
+/// its operation parses (`parse_op`, the protocol's parser).
+fn check_action(
+    lab: &Lab,
+    cfg: &WorldConfig,
+    action: &Action,
+    parse_op: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    let (n, clients) = (cfg.n, cfg.clients);
+    if let Some(e) = action.endpoints().into_iter().find(|e| *e >= n + clients) {
+        return Err(format!("there is no node {e}"));
+    }
+    if let Action::Lab { verb, node } = action {
+        lab.check_verb(verb, *node)?;
+    }
+    if let Action::ClientOp { client, op, .. } = action {
+        if *client >= clients {
+            return Err(format!("there is no client {client}"));
+        }
+        parse_op(op)?;
+    }
+    Ok(())
+}
+
+/// Whether the script has room for one more command.
+fn check_script_room(script: &[crate::sim::Command]) -> Result<(), String> {
+    if script.len() >= crate::scenario::MAX_SCRIPT {
+        return Err(format!(
+            "the script is full ({} commands)",
+            crate::scenario::MAX_SCRIPT
+        ));
+    }
+    Ok(())
+}
+
 /// The pace rule for a run: over its script, its links' own latencies and, when an
 /// intervention is about to set one, `new_latency_us` (mean) as well.
 fn pace_with<P: LabProtocol>(run: &Run<P>, new_latency_us: Option<f64>) -> Result<(), String> {
     let w = run.world();
-    let latency = w
-        .net
+    let floor = w.proto.client_service_floor();
+    pace_rule(&w.net, &w.cfg, run.script(), new_latency_us, floor)
+}
+
+/// [`pace_with`] for any protocol, given its service floor.
+fn pace_rule(
+    net: &crate::sim::net::Network,
+    cfg: &WorldConfig,
+    script: &[crate::sim::Command],
+    new_latency_us: Option<f64>,
+    floor: Option<(&'static str, u64)>,
+) -> Result<(), String> {
+    let latency = net
         .overrides
         .values()
         .map(|l| l.latency.mean_us())
         .chain(new_latency_us)
-        .fold(
-            fastest_latency_us(&w.net.default.latency, run.script()),
-            f64::min,
-        );
-    check_client_pace(
-        w.cfg.clients,
-        &w.cfg.client_think,
-        latency,
-        w.proto.client_service_floor(),
-    )
+        .fold(fastest_latency_us(&net.default.latency, script), f64::min);
+    check_client_pace(cfg.clients, &cfg.client_think, latency, floor)
 }
 
 /// Converts a world's client history for the checker: ok operations with what they were told,

@@ -750,30 +750,11 @@ impl<P: Protocol> World<P> {
                 text: text.to_string(),
             },
         );
+        if apply_to_network(&mut self.net, action) {
+            return;
+        }
         let n = self.cfg.n;
         match action {
-            Action::Partition { groups } => self.net.partition(groups),
-            Action::CutLink {
-                from,
-                to,
-                both_ways,
-            } => {
-                self.net.cut.insert((*from, *to));
-                if *both_ways {
-                    self.net.cut.insert((*to, *from));
-                }
-            }
-            Action::HealLink {
-                from,
-                to,
-                both_ways,
-            } => {
-                self.net.cut.remove(&(*from, *to));
-                if *both_ways {
-                    self.net.cut.remove(&(*to, *from));
-                }
-            }
-            Action::HealAll => self.net.heal_all(),
             Action::Crash { node } if *node < n => self.crash(*node),
             Action::Restart { node } if *node < n => self.restart(*node),
             Action::DropMessage { id } => {
@@ -786,17 +767,6 @@ impl<P: Protocol> World<P> {
                     };
                     self.trace.push(self.now_us, r);
                 }
-            }
-            Action::Set {
-                link: None,
-                setting,
-            } => self.net.default.apply(setting),
-            Action::Set {
-                link: Some(l),
-                setting,
-            } => {
-                let base = self.net.params(l.0, l.1).clone();
-                self.net.overrides.entry(*l).or_insert(base).apply(setting);
             }
             Action::ClientOp { client, node, op } => {
                 // Scenario decoding has validated the text; a failure here is skipped, not fatal.
@@ -1037,6 +1007,48 @@ impl<P: Protocol> World<P> {
         }
         violated
     }
+}
+
+/// Carries out a command that changes only the network (the same for every protocol); returns
+/// false, doing nothing, for any other command.
+fn apply_to_network(net: &mut Network, action: &Action) -> bool {
+    match action {
+        Action::Partition { groups } => net.partition(groups),
+        Action::CutLink {
+            from,
+            to,
+            both_ways,
+        } => {
+            net.cut.insert((*from, *to));
+            if *both_ways {
+                net.cut.insert((*to, *from));
+            }
+        }
+        Action::HealLink {
+            from,
+            to,
+            both_ways,
+        } => {
+            net.cut.remove(&(*from, *to));
+            if *both_ways {
+                net.cut.remove(&(*to, *from));
+            }
+        }
+        Action::HealAll => net.heal_all(),
+        Action::Set {
+            link: None,
+            setting,
+        } => net.default.apply(setting),
+        Action::Set {
+            link: Some(l),
+            setting,
+        } => {
+            let base = net.params(l.0, l.1).clone();
+            net.overrides.entry(*l).or_insert(base).apply(setting);
+        }
+        _ => return false,
+    }
+    true
 }
 
 impl<P: Protocol> World<P> {
