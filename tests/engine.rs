@@ -123,7 +123,7 @@ fn loss_and_duplication_rates_match_their_probabilities() {
     run(&mut w, &[], 30_000);
     let c = w.counters();
     assert!(c.sent > 30_000, "enough messages: {}", c.sent);
-    let lost = w.trace.counters.dropped;
+    let lost = w.trace.counters().dropped;
     assert_binomial(lost, c.sent, 0.05, "losses");
     assert_binomial(c.duplicated, c.sent - lost, 0.02, "duplicates");
 }

@@ -30,7 +30,7 @@
 
 use super::edn::{Edn, EdnError, Reader};
 use super::history::{History, Input, Operation, Output, Status, Value};
-use std::collections::BTreeMap;
+use crate::sim::small_map::SmallMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -216,7 +216,7 @@ enum FailMeans {
 struct Recorder {
     history: History,
     /// Each client's open invocation: its index and its `:f`.
-    open: BTreeMap<u32, (usize, String)>,
+    open: SmallMap<u32, (usize, String)>,
     last_us: Option<u64>,
 }
 
@@ -224,7 +224,7 @@ impl Recorder {
     fn new() -> Self {
         Recorder {
             history: History::new(),
-            open: BTreeMap::new(),
+            open: SmallMap::new(),
             last_us: None,
         }
     }

@@ -88,11 +88,11 @@ impl ExperimentSpec {
     /// Checks `given` (key and text as typed) against the parameters, filling in defaults.
     /// A key ending in `-ms` takes bare numbers as milliseconds.
     pub fn values(&self, given: &[(String, String)]) -> Result<Values, String> {
-        let mut out: Values = self
-            .params
-            .iter()
-            .map(|p| (p.key.to_string(), p.default.to_string()))
-            .collect();
+        // Inserted one by one: collecting into the map would bring in a sort of its own.
+        let mut out = Values::new();
+        for p in self.params {
+            out.insert(p.key.to_string(), p.default.to_string());
+        }
         for (key, text) in given {
             let spec = self.param(key).ok_or_else(|| {
                 let keys: Vec<&str> = self.params.iter().map(|p| p.key).collect();

@@ -16,12 +16,13 @@ use crate::sim::command::Action;
 use crate::sim::process::Protocol;
 use crate::sim::property::PropKind;
 use crate::sim::time::{format_us, parse_duration, Instant};
-use crate::sim::trace::{Counters, OutcomeKind, RecordKind};
+use crate::sim::trace::{Counters, OutcomeKind, Record, RecordKind};
 use crate::sim::world::{HistoryOp, StepInfo, World, WorldConfig};
 use crate::sim::Run;
 use crate::viz::scene::{Pt, Shape};
 use crate::viz::{MsgView, NodeView, Panel};
 use serde::Serialize;
+use std::collections::VecDeque;
 
 /// What kind of value a lab parameter takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -846,19 +847,8 @@ impl<P: LabProtocol> Sim for Run<P> {
     }
     fn act(&mut self, action: Action) -> Result<(), String> {
         let w = self.world();
-        let (n, clients) = (w.n(), w.cfg.clients);
-        if let Some(e) = action.endpoints().into_iter().find(|e| *e >= n + clients) {
-            return Err(format!("there is no node {e}"));
-        }
-        if let Action::Lab { verb, node } = &action {
-            P::lab().check_verb(verb, *node)?;
-        }
-        if let Action::ClientOp { client, op, .. } = &action {
-            if *client >= clients {
-                return Err(format!("there is no client {client}"));
-            }
-            w.proto.parse_op(op)?;
-        }
+        let parse_op = |op: &str| w.proto.parse_op(op).map(drop);
+        check_action(P::lab(), &w.cfg, &action, &parse_op)?;
         if let Action::Set {
             setting: crate::sim::NetSetting::Latency(d),
             ..
@@ -866,12 +856,7 @@ impl<P: LabProtocol> Sim for Run<P> {
         {
             pace_with(self, Some(d.mean_us()))?;
         }
-        if self.script().len() >= crate::scenario::MAX_SCRIPT {
-            return Err(format!(
-                "the script is full ({} commands)",
-                crate::scenario::MAX_SCRIPT
-            ));
-        }
+        check_script_room(self.script())?;
         Run::act(self, action);
         Ok(())
     }
@@ -923,19 +908,13 @@ impl<P: LabProtocol> Sim for Run<P> {
         if let Some(f) = w.flight(id) {
             return Some(f.wire.summary());
         }
-        w.trace.window().iter().find_map(|r| match &r.kind {
-            RecordKind::Send { msg, content, .. } if *msg == id => Some(content.summary()),
-            _ => None,
-        })
+        w.trace.content(id).map(|c| c.summary())
     }
     fn records(&self) -> Vec<RecordView> {
         self.records_since(0)
     }
     fn records_since(&self, seq: u64) -> Vec<RecordView> {
-        let w = self.world();
-        let window = w.trace.window();
-        let start = window.partition_point(|r| r.seq < seq);
-        window.range(start..).map(record_view).collect()
+        record_views(self.world().trace.window(), seq)
     }
     fn panels(&self) -> Vec<Panel> {
         let w = self.world();
@@ -1003,26 +982,64 @@ impl<P: LabProtocol> Sim for Run<P> {
     }
 }
 
+/// Whether a lab's run of `cfg` can carry out `action`: its nodes, clients and verb exist and
+/// its operation parses (`parse_op`, the protocol's parser).
+fn check_action(
+    lab: &Lab,
+    cfg: &WorldConfig,
+    action: &Action,
+    parse_op: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    let (n, clients) = (cfg.n, cfg.clients);
+    if let Some(e) = action.endpoints().into_iter().find(|e| *e >= n + clients) {
+        return Err(format!("there is no node {e}"));
+    }
+    if let Action::Lab { verb, node } = action {
+        lab.check_verb(verb, *node)?;
+    }
+    if let Action::ClientOp { client, op, .. } = action {
+        if *client >= clients {
+            return Err(format!("there is no client {client}"));
+        }
+        parse_op(op)?;
+    }
+    Ok(())
+}
+
+/// Whether the script has room for one more command.
+fn check_script_room(script: &[crate::sim::Command]) -> Result<(), String> {
+    if script.len() >= crate::scenario::MAX_SCRIPT {
+        return Err(format!(
+            "the script is full ({} commands)",
+            crate::scenario::MAX_SCRIPT
+        ));
+    }
+    Ok(())
+}
+
 /// The pace rule for a run: over its script, its links' own latencies and, when an
 /// intervention is about to set one, `new_latency_us` (mean) as well.
 fn pace_with<P: LabProtocol>(run: &Run<P>, new_latency_us: Option<f64>) -> Result<(), String> {
     let w = run.world();
-    let latency = w
-        .net
+    let floor = w.proto.client_service_floor();
+    pace_rule(&w.net, &w.cfg, run.script(), new_latency_us, floor)
+}
+
+/// [`pace_with`] for any protocol, given its service floor.
+fn pace_rule(
+    net: &crate::sim::net::Network,
+    cfg: &WorldConfig,
+    script: &[crate::sim::Command],
+    new_latency_us: Option<f64>,
+    floor: Option<(&'static str, u64)>,
+) -> Result<(), String> {
+    let latency = net
         .overrides
         .values()
         .map(|l| l.latency.mean_us())
         .chain(new_latency_us)
-        .fold(
-            fastest_latency_us(&w.net.default.latency, run.script()),
-            f64::min,
-        );
-    check_client_pace(
-        w.cfg.clients,
-        &w.cfg.client_think,
-        latency,
-        w.proto.client_service_floor(),
-    )
+        .fold(fastest_latency_us(&net.default.latency, script), f64::min);
+    check_client_pace(cfg.clients, &cfg.client_think, latency, floor)
 }
 
 /// Converts a world's client history for the checker: ok operations with what they were told,
@@ -1056,7 +1073,13 @@ fn op_view<P: LabProtocol>(p: &P, h: &HistoryOp<P::Op, P::Reply>) -> OpView {
     }
 }
 
-fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
+/// The window's records from sequence number `seq` on, in protocol-independent form.
+fn record_views(window: &VecDeque<Record>, seq: u64) -> Vec<RecordView> {
+    let start = window.partition_point(|r| r.seq < seq);
+    window.range(start..).map(record_view).collect()
+}
+
+fn record_view(r: &Record) -> RecordView {
     let mut v = RecordView {
         seq: r.seq,
         at_us: r.at_us,
@@ -1078,7 +1101,6 @@ fn record_view<M>(r: &crate::sim::Record<M>) -> RecordView {
             kind,
             arrive_us,
             lost,
-            ..
         } => {
             (v.what, v.msg, v.from, v.to, v.arrive_us, v.lost) = (
                 "send",

@@ -12,10 +12,10 @@ use crate::labs::{self, Lab, RecordView, Sim};
 use crate::scenario::{link, Scenario};
 use crate::sim::command::Action;
 use crate::sim::net::LinkParams;
+use crate::sim::small_map::SmallSet;
 use crate::sim::time::Instant;
 use crate::sim::NetSetting;
 use crate::viz::scene::Selection;
-use std::collections::BTreeSet;
 
 /// The speeds the display clock offers, slowest first.
 pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0];
@@ -191,7 +191,7 @@ impl Opening {
             carry_us: 0.0,
             records: Vec::new(),
             next_seq: 0,
-            violations: BTreeSet::new(),
+            violations: SmallSet::new(),
             selection: Selection::None,
             hover: Selection::None,
             repaint: true,
@@ -217,7 +217,7 @@ pub struct Session {
     carry_us: f64,
     records: Vec<RecordView>,
     next_seq: u64,
-    violations: BTreeSet<u64>,
+    violations: SmallSet<u64>,
     pub selection: Selection,
     pub hover: Selection,
     /// Something visible changed since the last paint.

@@ -18,6 +18,7 @@ pub mod process;
 pub mod property;
 pub mod queue;
 pub mod rng;
+pub mod small_map;
 pub mod time;
 pub mod trace;
 pub mod world;

@@ -87,9 +87,11 @@ pub enum OutcomeKind {
     Unknown,
 }
 
-/// One trace record's content.
+/// One trace record's content. A send's message itself is kept beside the records
+/// ([`Trace::content`]), so records and everything that reads them are the same code for every
+/// protocol.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RecordKind<M> {
+pub enum RecordKind {
     Send {
         msg: u64,
         from: Endpoint,
@@ -97,7 +99,6 @@ pub enum RecordKind<M> {
         kind: &'static str,
         arrive_us: u64,
         lost: bool,
-        content: M,
     },
     Deliver {
         msg: u64,
@@ -147,10 +148,10 @@ pub enum RecordKind<M> {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record<M> {
+pub struct Record {
     pub seq: u64,
     pub at_us: u64,
-    pub kind: RecordKind<M>,
+    pub kind: RecordKind,
 }
 
 /// Counters over the whole run (not just the window).
@@ -170,14 +171,23 @@ pub struct Counters {
     pub ops_unknown: u64,
 }
 
-/// The bounded trace.
+/// The bounded trace: the records, and the messages the window's sends carried.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace<M> {
-    window: VecDeque<Record<M>>,
+    log: Log,
+    /// The message of each send in the window, by message id, oldest first.
+    contents: VecDeque<(u64, M)>,
+}
+
+/// The records themselves, with their numbering, hash and counters: the part of a trace that
+/// does not depend on the protocol's messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Log {
+    window: VecDeque<Record>,
     capacity: usize,
     next_seq: u64,
     hasher: StableHasher,
-    pub counters: Counters,
+    counters: Counters,
 }
 
 /// How many records the window keeps by default.
@@ -186,6 +196,92 @@ pub const DEFAULT_WINDOW: usize = 4096;
 impl<M: Hash> Trace<M> {
     pub fn new(capacity: usize) -> Self {
         Trace {
+            log: Log::new(capacity),
+            contents: VecDeque::new(),
+        }
+    }
+
+    /// Appends a record, folds it into the hash and counters, and returns its sequence number.
+    /// A send and its message go in with [`Trace::push_send`].
+    pub fn push(&mut self, at_us: u64, kind: RecordKind) -> u64 {
+        let (seq, evicted) = self.log.push(at_us, kind);
+        if evicted.is_some() && self.contents.front().map(|c| c.0) == evicted {
+            self.contents.pop_front();
+        }
+        seq
+    }
+
+    /// Appends a send record and the message it carried, which the hash covers after the
+    /// record's fields.
+    pub fn push_send(&mut self, at_us: u64, kind: RecordKind, content: M) -> u64 {
+        let msg = match kind {
+            RecordKind::Send { msg, .. } => Some(msg),
+            _ => None,
+        };
+        let seq = self.push(at_us, kind);
+        content.hash(&mut self.log.hasher);
+        if let Some(msg) = msg {
+            self.contents.push_back((msg, content));
+        }
+        seq
+    }
+
+    /// The message a send still in the window carried.
+    pub fn content(&self, msg: u64) -> Option<&M> {
+        let i = self.contents.partition_point(|c| c.0 < msg);
+        self.contents.get(i).filter(|c| c.0 == msg).map(|c| &c.1)
+    }
+}
+
+impl<M> Trace<M> {
+    /// The hash of every record so far.
+    pub fn hash(&self) -> u64 {
+        self.log.hasher.finish()
+    }
+
+    pub fn hash_hex(&self) -> String {
+        format!("{:016x}", self.hash())
+    }
+
+    /// Counters over the whole run.
+    pub fn counters(&self) -> Counters {
+        self.log.counters
+    }
+
+    /// Counts one event handled.
+    pub fn count_event(&mut self) {
+        self.log.counters.events += 1;
+    }
+
+    /// A copy without the records of the window (what a keyframe keeps): numbering, hash and
+    /// counters go on from here, and replaying `capacity` records refills the window exactly.
+    pub fn without_window(&self) -> Self {
+        Trace {
+            log: self.log.without_window(),
+            contents: VecDeque::new(),
+        }
+    }
+
+    /// Whether the window holds as many records as a fresh run's would: every record so far, or
+    /// `capacity` of them.
+    pub fn window_is_complete(&self) -> bool {
+        let l = &self.log;
+        l.window.len() as u64 == l.next_seq.min(l.capacity as u64)
+    }
+
+    /// The records still in the window, oldest first.
+    pub fn window(&self) -> &VecDeque<Record> {
+        &self.log.window
+    }
+
+    pub fn len_total(&self) -> u64 {
+        self.log.next_seq
+    }
+}
+
+impl Log {
+    fn new(capacity: usize) -> Self {
+        Log {
             window: VecDeque::with_capacity(capacity.min(1024)),
             capacity: capacity.max(1),
             next_seq: 0,
@@ -194,13 +290,30 @@ impl<M: Hash> Trace<M> {
         }
     }
 
-    /// Appends a record, folds it into the hash and counters, and returns its sequence number.
-    pub fn push(&mut self, at_us: u64, kind: RecordKind<M>) -> u64 {
+    /// Appends a record, folds it into the hash and counters; returns its sequence number and,
+    /// when the window was full and its oldest record a send, that send's message id.
+    fn push(&mut self, at_us: u64, kind: RecordKind) -> (u64, Option<u64>) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.hash_record(seq, at_us, &kind);
+        self.count(&kind);
+        let mut evicted = None;
+        if self.window.len() == self.capacity {
+            if let Some(Record {
+                kind: RecordKind::Send { msg, .. },
+                ..
+            }) = self.window.pop_front()
+            {
+                evicted = Some(msg);
+            }
+        }
+        self.window.push_back(Record { seq, at_us, kind });
+        (seq, evicted)
+    }
+
+    fn count(&mut self, kind: &RecordKind) {
         let c = &mut self.counters;
-        match &kind {
+        match kind {
             RecordKind::Send { .. } => c.sent += 1,
             RecordKind::Deliver { .. } => c.delivered += 1,
             RecordKind::Drop { .. } => c.dropped += 1,
@@ -215,14 +328,19 @@ impl<M: Hash> Trace<M> {
             },
             _ => {}
         }
-        if self.window.len() == self.capacity {
-            self.window.pop_front();
-        }
-        self.window.push_back(Record { seq, at_us, kind });
-        seq
     }
 
-    fn hash_record(&mut self, seq: u64, at_us: u64, kind: &RecordKind<M>) {
+    fn without_window(&self) -> Self {
+        Log {
+            window: VecDeque::new(),
+            capacity: self.capacity,
+            next_seq: self.next_seq,
+            hasher: self.hasher,
+            counters: self.counters,
+        }
+    }
+
+    fn hash_record(&mut self, seq: u64, at_us: u64, kind: &RecordKind) {
         let h = &mut self.hasher;
         h.write_u64(seq);
         h.write_u64(at_us);
@@ -234,7 +352,6 @@ impl<M: Hash> Trace<M> {
                 kind,
                 arrive_us,
                 lost,
-                content,
             } => {
                 h.write_u8(1);
                 h.write_u64(*msg);
@@ -243,7 +360,6 @@ impl<M: Hash> Trace<M> {
                 h.write(kind.as_bytes());
                 h.write_u64(*arrive_us);
                 h.write_u8(*lost as u8);
-                content.hash(h);
             }
             RecordKind::Deliver { msg, from, to } => {
                 h.write_u8(2);
@@ -311,42 +427,6 @@ impl<M: Hash> Trace<M> {
                 h.write(property.as_bytes());
             }
         }
-    }
-
-    /// The hash of every record so far.
-    pub fn hash(&self) -> u64 {
-        self.hasher.finish()
-    }
-
-    pub fn hash_hex(&self) -> String {
-        format!("{:016x}", self.hash())
-    }
-
-    /// A copy without the records of the window (what a keyframe keeps): numbering, hash and
-    /// counters go on from here, and replaying `capacity` records refills the window exactly.
-    pub fn without_window(&self) -> Self {
-        Trace {
-            window: VecDeque::new(),
-            capacity: self.capacity,
-            next_seq: self.next_seq,
-            hasher: self.hasher,
-            counters: self.counters,
-        }
-    }
-
-    /// Whether the window holds as many records as a fresh run's would: every record so far, or
-    /// `capacity` of them.
-    pub fn window_is_complete(&self) -> bool {
-        self.window.len() as u64 == self.next_seq.min(self.capacity as u64)
-    }
-
-    /// The records still in the window, oldest first.
-    pub fn window(&self) -> &VecDeque<Record<M>> {
-        &self.window
-    }
-
-    pub fn len_total(&self) -> u64 {
-        self.next_seq
     }
 }
 

@@ -11,11 +11,12 @@ use super::process::{ClientRequest, Ctx, Effect, MessageInfo, NodeId, Out, Proto
 use super::property::{PropKind, PropState, Property};
 use super::queue::EventQueue;
 use super::rng::{Rng, Stream};
+use super::small_map::SmallMap;
 use super::time::{Duration, Instant};
 use super::trace::StableHasher;
 use super::trace::{Counters, DropReason, OutcomeKind, RecordKind, Trace, DEFAULT_WINDOW};
 use crate::sim::net::Dist;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 
 /// Everything on the wire: protocol messages between nodes, and client traffic.
@@ -100,7 +101,7 @@ pub struct ArmedTimer {
     pub set_us: u64,
     pub fire_us: u64,
     /// Its event's place in the queue, to cancel it when re-armed.
-    slot: u32,
+    pub(super) slot: u32,
 }
 
 /// One node: its state, whether it is up, its timers.
@@ -108,7 +109,8 @@ pub struct ArmedTimer {
 pub struct Node<P: Protocol> {
     pub state: P::State,
     pub up: bool,
-    pub timers: BTreeMap<P::Timer, ArmedTimer>,
+    /// Armed timers by timer (a few at a time).
+    pub timers: SmallMap<P::Timer, ArmedTimer>,
 }
 
 /// A message in flight.
@@ -245,7 +247,7 @@ impl<P: Protocol> World<P> {
             .map(|id| Node {
                 state: proto.init(id, n),
                 up: true,
-                timers: BTreeMap::new(),
+                timers: SmallMap::new(),
             })
             .collect();
         let clients = (0..cfg.clients)
@@ -353,7 +355,7 @@ impl<P: Protocol> World<P> {
         }
     }
     pub fn counters(&self) -> Counters {
-        self.trace.counters
+        self.trace.counters()
     }
     pub fn properties(&self) -> &[PropState] {
         &self.prop_states
@@ -446,7 +448,7 @@ impl<P: Protocol> World<P> {
             }
             self.instant_events += 1;
             self.now_us = at_us;
-            self.trace.counters.events += 1;
+            self.trace.count_event();
             self.handle(ev);
         }
         let violation = self.check_properties();
@@ -483,10 +485,10 @@ impl<P: Protocol> World<P> {
         script: &[Command],
         max_events: u64,
     ) -> (bool, bool) {
-        let start = self.trace.counters.events;
+        let start = self.trace.counters().events;
         let mut violated = false;
         while self.next_due_us(script).is_some_and(|d| d <= t.0) {
-            if self.trace.counters.events - start >= max_events {
+            if self.trace.counters().events - start >= max_events {
                 return (false, violated);
             }
             match self.step(script) {
@@ -674,7 +676,7 @@ impl<P: Protocol> World<P> {
             }
             Fate::Cut => (self.now_us, false),
         };
-        self.trace.push(
+        self.trace.push_send(
             self.now_us,
             RecordKind::Send {
                 msg: id,
@@ -683,8 +685,8 @@ impl<P: Protocol> World<P> {
                 kind,
                 arrive_us,
                 lost,
-                content: wire.clone(),
             },
+            wire.clone(),
         );
         match fate {
             Fate::Cut => {
@@ -760,30 +762,11 @@ impl<P: Protocol> World<P> {
                 text: text.to_string(),
             },
         );
+        if apply_to_network(&mut self.net, action) {
+            return;
+        }
         let n = self.cfg.n;
         match action {
-            Action::Partition { groups } => self.net.partition(groups),
-            Action::CutLink {
-                from,
-                to,
-                both_ways,
-            } => {
-                self.net.cut.insert((*from, *to));
-                if *both_ways {
-                    self.net.cut.insert((*to, *from));
-                }
-            }
-            Action::HealLink {
-                from,
-                to,
-                both_ways,
-            } => {
-                self.net.cut.remove(&(*from, *to));
-                if *both_ways {
-                    self.net.cut.remove(&(*to, *from));
-                }
-            }
-            Action::HealAll => self.net.heal_all(),
             Action::Crash { node } if *node < n => self.crash(*node),
             Action::Restart { node } if *node < n => self.restart(*node),
             Action::DropMessage { id } => {
@@ -796,17 +779,6 @@ impl<P: Protocol> World<P> {
                     };
                     self.trace.push(self.now_us, r);
                 }
-            }
-            Action::Set {
-                link: None,
-                setting,
-            } => self.net.default.apply(setting),
-            Action::Set {
-                link: Some(l),
-                setting,
-            } => {
-                let base = self.net.params(l.0, l.1).clone();
-                self.net.overrides.entry(*l).or_insert(base).apply(setting);
             }
             Action::ClientOp { client, node, op } => {
                 // Scenario decoding has validated the text; a failure here is skipped, not fatal.
@@ -1049,6 +1021,48 @@ impl<P: Protocol> World<P> {
         }
         violated
     }
+}
+
+/// Carries out a command that changes only the network (the same for every protocol); returns
+/// false, doing nothing, for any other command.
+fn apply_to_network(net: &mut Network, action: &Action) -> bool {
+    match action {
+        Action::Partition { groups } => net.partition(groups),
+        Action::CutLink {
+            from,
+            to,
+            both_ways,
+        } => {
+            net.cut.insert((*from, *to));
+            if *both_ways {
+                net.cut.insert((*to, *from));
+            }
+        }
+        Action::HealLink {
+            from,
+            to,
+            both_ways,
+        } => {
+            net.cut.remove(&(*from, *to));
+            if *both_ways {
+                net.cut.remove(&(*to, *from));
+            }
+        }
+        Action::HealAll => net.heal_all(),
+        Action::Set {
+            link: None,
+            setting,
+        } => net.default.apply(setting),
+        Action::Set {
+            link: Some(l),
+            setting,
+        } => {
+            let base = net.params(l.0, l.1).clone();
+            net.overrides.entry(*l).or_insert(base).apply(setting);
+        }
+        _ => return false,
+    }
+    true
 }
 
 impl<P: Protocol> World<P> {

@@ -7,10 +7,11 @@
 
 use super::colors::{ALERT, NEUTRAL, PALETTE};
 use super::scene::{char_width, seg_dist, Align, Pt, Shape, Style, FAINT, INK, SELECT};
+use crate::sim::small_map::SmallMap;
 use crate::sim::time::format_us;
 use crate::sim::trace::RecordView;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Message ids are small sequential integers: a multiplicative hash spreads them well and
@@ -286,7 +287,7 @@ impl<'a> Scan<'a> {
 fn marks(g: &Geom, input: &DiagramInput, scan: &Scan, h: f64, style: Style, out: &mut Vec<Shape>) {
     let font = style.font(11.0);
     let visible = |t: u64| t >= g.t0 && t <= g.t1;
-    let mut down: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut down: SmallMap<u32, u64> = SmallMap::new();
     // Nodes down when the window starts (nothing before it is drawn).
     for r in &scan.faults {
         if let Some(node) = r.node {
@@ -637,6 +638,7 @@ fn clip(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     /// The diagram's messages the slow, obvious way: every send in the cache, with its end
     /// looked up among all records.

@@ -7,6 +7,7 @@
 
 use crate::sim::net::Endpoint;
 use crate::sim::rng::Rng;
+use crate::sim::small_map::SmallMap;
 use std::collections::BTreeMap;
 
 /// A client operation.
@@ -96,7 +97,7 @@ impl Cmd {
 pub struct Kv {
     pub data: BTreeMap<String, String>,
     /// Last request id applied per client endpoint.
-    pub sessions: BTreeMap<Endpoint, u64>,
+    pub sessions: SmallMap<Endpoint, u64>,
 }
 
 /// The result of applying one command.

@@ -39,8 +39,8 @@ use super::kv::{Applied, Cmd, Kv, KvOp, Origin};
 use super::log::{Chunked, Entry, Index, Log, Term};
 use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol, ReplyClass};
 use crate::sim::rng::Rng;
+use crate::sim::small_map::SmallSet;
 use crate::sim::time::Duration;
-use std::collections::BTreeSet;
 
 /// Deliberate mistakes, so tests can show that each property catches a broken Raft. Only tests
 /// and experiments can set one; no link can.
@@ -251,12 +251,12 @@ pub struct RaftState {
     pub last_applied: Index,
     pub kv: Kv,
     /// Votes (or pre-votes) granted to this node in the current election.
-    pub votes: BTreeSet<NodeId>,
+    pub votes: SmallSet<NodeId>,
     /// Leaders: for each server, the next log index to send and the highest known to match.
     pub next_index: Vec<Index>,
     pub match_index: Vec<Index>,
     /// Leaders with CheckQuorum: followers heard from since the last check.
-    pub heard_from: BTreeSet<NodeId>,
+    pub heard_from: SmallSet<NodeId>,
     /// When this node last heard from a leader of its term (PreVote's "leader is alive").
     pub leader_contact_us: Option<u64>,
     pub ghost: Ghost,
@@ -273,10 +273,10 @@ impl RaftState {
             commit_index: 0,
             last_applied: 0,
             kv: Kv::default(),
-            votes: BTreeSet::new(),
+            votes: SmallSet::new(),
             next_index: vec![1; n as usize],
             match_index: vec![0; n as usize],
-            heard_from: BTreeSet::new(),
+            heard_from: SmallSet::new(),
             leader_contact_us: None,
             ghost: Ghost::default(),
         }
@@ -324,7 +324,7 @@ impl Raft {
     fn start_pre_vote(&self, st: &mut RaftState, ctx: &Ctx, out: &mut Out<Self>) {
         st.role = Role::PreCandidate;
         st.leader = None;
-        st.votes = BTreeSet::from([ctx.id]);
+        st.votes = SmallSet::from([ctx.id]);
         self.reset_election_timer(out);
         let term = st.current_term + 1;
         out.note(format!("pre-vote for term {term}"));
@@ -347,7 +347,7 @@ impl Raft {
         st.voted_for = Some(ctx.id);
         st.role = Role::Candidate;
         st.leader = None;
-        st.votes = BTreeSet::from([ctx.id]);
+        st.votes = SmallSet::from([ctx.id]);
         self.reset_election_timer(out);
         out.note(format!("election for term {}", st.current_term));
         if st.votes.len() >= ctx.majority() {

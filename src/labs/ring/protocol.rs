@@ -12,8 +12,8 @@ use super::hash;
 use super::placement::{ideal_fraction, Algorithm, Member, Placement, Setup};
 use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol, ReplyClass};
 use crate::sim::rng::Rng;
+use crate::sim::small_map::SmallMap;
 use crate::sim::time::Duration;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The coordinator's node.
@@ -197,7 +197,7 @@ pub struct Coordinator {
     pub changes: Vec<MapChange>,
     /// The hot key's sub-keys, when salted.
     pub salted: u32,
-    pub pending: BTreeMap<u64, Forward>,
+    pub pending: SmallMap<u64, Forward>,
     pub next_fwd: u64,
     pub forwarded: u64,
     pub fallbacks: u64,
@@ -286,7 +286,7 @@ impl RingLab {
             ever_members: (1..=self.servers).collect(),
             changes: Vec::new(),
             salted: 0,
-            pending: BTreeMap::new(),
+            pending: SmallMap::new(),
             next_fwd: 0,
             forwarded: 0,
             fallbacks: 0,
