@@ -348,7 +348,7 @@ impl<P: Protocol> World<P> {
     /// The operation the last event completed, if it completed one: a property that judges
     /// each operation as it completes looks at it once, not after every later event.
     pub fn completed_by_last_step(&self) -> Option<&HistoryOp<P::Op, P::Reply>> {
-        if self.last_completed_event == self.trace.counters.events {
+        if self.last_completed_event == self.trace.counters().events {
             self.last_completed()
         } else {
             None
@@ -983,7 +983,7 @@ impl<P: Protocol> World<P> {
             },
         );
         self.last_completed = Some(p.op_id);
-        self.last_completed_event = self.trace.counters.events;
+        self.last_completed_event = self.trace.counters().events;
         if let Some(h) = self
             .history_index(p.op_id)
             .and_then(|i| self.history.get_mut(i))
