@@ -795,6 +795,19 @@ pub fn param_u32(s: &Scenario, key: &str) -> Result<u32, String> {
         .map_err(|_| format!("'{key}' must be a whole number, not '{v}'"))
 }
 
+/// Refuses a script that names a client the scenario does not run.
+pub fn check_script_clients(s: &Scenario, clients: u32) -> Result<(), String> {
+    match s.script.iter().find_map(|c| match &c.action {
+        Action::ClientOp { client, .. } if *client >= clients => Some(*client),
+        _ => None,
+    }) {
+        Some(c) => Err(format!(
+            "the script names client {c}, but there are {clients} clients"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Builds the engine configuration shared by every lab from a scenario.
 pub fn world_config(s: &Scenario) -> WorldConfig {
     let mut cfg = WorldConfig::new(s.n, s.seed);

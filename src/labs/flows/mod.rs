@@ -131,14 +131,7 @@ fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
         us: dur(s, "think")?,
     };
     cfg.client_timeout = Duration(dur(s, "timeout")?);
-    if let Some(c) = s.script.iter().find_map(|c| match &c.action {
-        crate::sim::Action::ClientOp { client, .. } if *client >= clients => Some(*client),
-        _ => None,
-    }) {
-        return Err(format!(
-            "the script names client {c}, but there are {clients} clients"
-        ));
-    }
+    super::check_script_clients(s, clients)?;
     let props = crate::labs::LabProtocol::properties(&proto);
     let world = World::new(proto, cfg, props);
     Ok(Box::new(Run::new(world, s.script.clone())))

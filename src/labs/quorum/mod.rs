@@ -302,15 +302,7 @@ pub fn world(s: &Scenario) -> Result<World<Quorum>, String> {
     };
     // Longer than the coordinator's own timeout, so the client hears why it gave up.
     cfg.client_timeout = Duration(q.timeout_us + 1_000_000);
-    if let Some(c) = s.script.iter().find_map(|c| match &c.action {
-        crate::sim::Action::ClientOp { client, .. } if *client >= q.clients => Some(*client),
-        _ => None,
-    }) {
-        return Err(format!(
-            "the script names client {c}, but there are {} clients",
-            q.clients
-        ));
-    }
+    super::check_script_clients(s, q.clients)?;
     let props = super::LabProtocol::properties(&q);
     Ok(World::new(q, cfg, props))
 }

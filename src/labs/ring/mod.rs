@@ -343,15 +343,7 @@ pub fn world(s: &Scenario) -> Result<World<RingLab>, String> {
     // Long enough for a read to try every server of its preference list.
     cfg.client_timeout =
         crate::sim::time::Duration(lab.forward_timeout_us * (lab.rf as u64 + 1) + 1_000_000);
-    if let Some(c) = s.script.iter().find_map(|c| match &c.action {
-        crate::sim::Action::ClientOp { client, .. } if *client >= lab.clients => Some(*client),
-        _ => None,
-    }) {
-        return Err(format!(
-            "the script names client {c}, but there are {} clients",
-            lab.clients
-        ));
-    }
+    super::check_script_clients(s, lab.clients)?;
     let props = super::LabProtocol::properties(&lab);
     Ok(World::new(lab, cfg, props))
 }
