@@ -334,3 +334,20 @@ fn the_sloppy_partition_preset_replays_to_a_pinned_trace_hash() {
     let w = run(preset("Partition, sloppy"), 8_000_000);
     assert_eq!(format!("{:016x}", w.trace_hash()), "7fbe2126dfcdf477");
 }
+
+// PACELC's "else": with no partition, larger quorums cost latency.
+#[test]
+fn larger_quorums_answer_more_slowly() {
+    let p50 = |rw: &str| {
+        let mut sim =
+            common::run_link(&format!("#/quorum?n=5&seed=1&lat=5..50ms&{rw}"), 30_000_000);
+        let m = sim.metrics();
+        let get = |k: &str| m.iter().find(|x| x.key == k).map(|x| x.value).expect(k);
+        (get("read_latency_ms_p50"), get("write_latency_ms_p50"))
+    };
+    let (small, large) = (p50("r=1&w=1"), p50("r=3&w=3"));
+    assert!(
+        large.0 > small.0 * 1.3 && large.1 > small.1 * 1.3,
+        "{small:?} against {large:?}"
+    );
+}

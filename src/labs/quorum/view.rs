@@ -123,7 +123,7 @@ impl LabProtocol for Quorum {
             .iter()
             .filter(|h| matches!(h.reply, Some(Reply::Value { got }) if got.items[1].is_some()))
             .count();
-        vec![
+        let mut m = vec![
             Metric::new(
                 "ops_ok_fraction",
                 "operations that succeeded, of those finished",
@@ -154,7 +154,9 @@ impl LabProtocol for Quorum {
                 "hinted writes waiting on stand-ins",
                 hints as f64,
             ),
-        ]
+        ];
+        m.extend(latency_metrics(w));
+        m
     }
 
     fn op_text(&self, op: &Op) -> String {
@@ -184,6 +186,49 @@ impl LabProtocol for Quorum {
             _ => Output::None,
         }
     }
+}
+
+/// The median and 99th percentile of successful reads' and writes' latency, in ms: what R and
+/// W cost when nothing fails.
+fn latency_metrics(w: &World<Quorum>) -> Vec<Metric> {
+    let of = |write: bool| {
+        let mut v: Vec<u64> = w
+            .history()
+            .iter()
+            .filter(|h| h.outcome == Some(crate::sim::OutcomeKind::Ok))
+            .filter(|h| matches!(h.op, Op::Put { .. }) == write)
+            .filter_map(|h| h.complete_us.map(|c| c - h.invoke_us))
+            .collect();
+        v.sort_unstable();
+        let q = |q: f64| match v.len() {
+            0 => 0.0,
+            n => v[((n - 1) as f64 * q).round() as usize] as f64 / 1000.0,
+        };
+        (q(0.5), q(0.99))
+    };
+    let ((r50, r99), (w50, w99)) = (of(false), of(true));
+    vec![
+        Metric::new(
+            "read_latency_ms_p50",
+            "median latency of successful reads",
+            r50,
+        ),
+        Metric::new(
+            "read_latency_ms_p99",
+            "99th percentile latency of successful reads",
+            r99,
+        ),
+        Metric::new(
+            "write_latency_ms_p50",
+            "median latency of successful writes",
+            w50,
+        ),
+        Metric::new(
+            "write_latency_ms_p99",
+            "99th percentile latency of successful writes",
+            w99,
+        ),
+    ]
 }
 
 fn fraction(part: u64, whole: u64) -> f64 {
