@@ -427,7 +427,7 @@ fn the_latency_chart_shows_pending_operations_at_their_age() {
         (2_000_000, Some(2_400_000), Some(OutcomeKind::Unknown)),
         (3_000_000, None, None),
     ];
-    let c = labs::latency_chart(ops.into_iter(), 3_250_000);
+    let c = labs::latency_chart(&mut ops.into_iter(), 3_250_000);
     let by = |name: &str| {
         c.series
             .iter()
@@ -450,6 +450,6 @@ fn the_latency_chart_shows_pending_operations_at_their_age() {
         "timed out in orange, not by order"
     );
     // No clients: a chart with nothing in it still says where the cursor is.
-    let empty = labs::latency_chart(std::iter::empty(), 10);
+    let empty = labs::latency_chart(&mut std::iter::empty(), 10);
     assert!(empty.series.is_empty() && empty.cursor_x.is_some());
 }

@@ -339,8 +339,7 @@ fn the_sloppy_partition_preset_replays_to_a_pinned_trace_hash() {
 #[test]
 fn larger_quorums_answer_more_slowly() {
     let p50 = |rw: &str| {
-        let sim =
-            common::run_link(&format!("#/quorum?n=5&seed=1&lat=5..50ms&{rw}"), 30_000_000);
+        let sim = common::run_link(&format!("#/quorum?n=5&seed=1&lat=5..50ms&{rw}"), 30_000_000);
         let m = sim.metrics();
         let get = |k: &str| m.iter().find(|x| x.key == k).map(|x| x.value).expect(k);
         (get("read_latency_ms_p50"), get("write_latency_ms_p50"))

@@ -470,9 +470,9 @@ pub const LATENCY_CHART_OPS: usize = 2_000;
 
 /// Each client operation's latency against the virtual time it was called, up to the cursor
 /// `now_us`: completed ones by outcome, pending ones at their age so far (a stalled cluster
-/// shows as a rising line of pending dots).
+/// shows as a rising line of pending dots). Taken as `dyn` so every lab shares one copy.
 pub fn latency_chart(
-    ops: impl Iterator<Item = (u64, Option<u64>, Option<OutcomeKind>)>,
+    ops: &mut dyn Iterator<Item = (u64, Option<u64>, Option<OutcomeKind>)>,
     now_us: u64,
 ) -> crate::viz::chart::Chart {
     use crate::viz::chart::{AxisScale, Chart, Series, SeriesStyle};
@@ -964,11 +964,11 @@ impl<P: LabProtocol> Sim for Run<P> {
         let mut charts = Vec::new();
         if w.cfg.clients > 0 {
             let h = w.history();
-            let ops = h
+            let mut ops = h
                 .iter()
                 .skip(h.len().saturating_sub(LATENCY_CHART_OPS))
                 .map(|h| (h.invoke_us, h.complete_us, h.outcome));
-            charts.push(latency_chart(ops, w.now().0));
+            charts.push(latency_chart(&mut ops, w.now().0));
         }
         charts.extend(w.proto.charts(w));
         charts
