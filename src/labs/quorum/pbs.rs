@@ -470,8 +470,9 @@ fn report(run: &PbsRun) -> Report {
         reference: false,
         colour: None,
     }];
-    series.extend(paper_curves(run).map(|c| Series {
-        name: format!("paper ({})", c.figure.replace("Fig ", "Fig. ")),
+    let paper = paper_curves(run).next();
+    series.extend(paper.map(|c| Series {
+        name: "paper".into(),
         style: SeriesStyle::Line,
         points: c.points.to_vec(),
         reference: true,
@@ -484,7 +485,12 @@ fn report(run: &PbsRun) -> Report {
         x_scale: AxisScale::Linear,
         y_scale: AxisScale::Linear,
         series,
-        caption: "Each point: the share of trials whose read, started t ms after the write committed, returned it. The paper's curves are from Bailis et al. (VLDB 2012), Figures 4, 6 and 7.".into(),
+        caption: format!(
+            "Each point: the share of trials whose read, started t ms after the write committed, returned it. {}",
+            paper.map_or("The paper has no curve for these settings (it plots Figures 4, 6 and 7).".to_string(), |c| {
+                format!("The paper's curve: Bailis et al. (VLDB 2012), {}.", c.figure.replace("Fig ", "Fig. "))
+            })
+        ),
         cursor_x: None,
     };
     let json = report_json(|| json(run, &curve));
