@@ -35,7 +35,7 @@ const fn flag(key: &'static str, label: &'static str, help: &'static str) -> Par
     }
 }
 
-const fn count(
+pub(crate) const fn count(
     key: &'static str,
     label: &'static str,
     help: &'static str,
@@ -258,6 +258,14 @@ pub fn skew_text(skew: &[i64]) -> String {
 
 fn skew_canonical(text: &str) -> Result<String, String> {
     parse_skew(text).map(|s| skew_text(&s))
+}
+
+/// The `q` quantile of latencies already sorted, in ms (0 for none).
+pub(crate) fn quantile_ms(sorted_us: &[u64], q: f64) -> f64 {
+    match sorted_us.len() {
+        0 => 0.0,
+        n => sorted_us[((n - 1) as f64 * q).round() as usize] as f64 / 1000.0,
+    }
 }
 
 /// The lab's configuration a scenario asks for.

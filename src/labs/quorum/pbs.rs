@@ -288,21 +288,6 @@ fn latency_canonical(text: &str) -> Result<String, String> {
     Latency::parse(text).map(|l| l.text())
 }
 
-const fn count(
-    key: &'static str,
-    label: &'static str,
-    help: &'static str,
-    default: &'static str,
-) -> ParamSpec {
-    ParamSpec {
-        key,
-        label,
-        help,
-        kind: ParamKind::Int { min: 1, max: 10 },
-        default,
-    }
-}
-
 pub static PBS: ExperimentSpec = ExperimentSpec {
     id: "pbs",
     title: "Staleness: how soon a read sees a write (PBS)",
@@ -310,9 +295,9 @@ pub static PBS: ExperimentSpec = ExperimentSpec {
               with the message delays the PBS paper measured (LinkedIn, Yammer): the chance a read is \
               consistent at each t, and the t at which it reaches 99.9%, beside the paper's curves.",
     params: &[
-        count("n", "Replicas (N)", "Nodes, each a replica of the key (1 to 10)", "3"),
-        count("r", "Read quorum (R)", "Replies a read waits for", "1"),
-        count("w", "Write quorum (W)", "Acknowledgements a write waits for", "1"),
+        super::count("n", "Replicas (N)", "Nodes, each a replica of the key (1 to 10)", 10, "3"),
+        super::count("r", "Read quorum (R)", "Replies a read waits for", 10, "1"),
+        super::count("w", "Write quorum (W)", "Acknowledgements a write waits for", 10, "1"),
         ParamSpec {
             key: "latency",
             label: "Latency model",
@@ -438,16 +423,6 @@ impl Trials for PbsRun {
     }
 }
 
-/// The `q` quantile of `v` (sorted here), in ms.
-fn quantile_ms(v: &[u64], q: f64) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_unstable();
-    match s.len() {
-        0 => 0.0,
-        n => s[((n - 1) as f64 * q).round() as usize] as f64 / 1000.0,
-    }
-}
-
 const VISIBILITY: [f64; 3] = [0.9, 0.99, 0.999];
 
 fn report(run: &PbsRun) -> Report {
@@ -504,7 +479,12 @@ fn report(run: &PbsRun) -> Report {
 }
 
 fn json(run: &PbsRun, curve: &[(f64, f64)]) -> serde_json::Value {
-    let pct = |v: &[u64]| serde_json::json!({ "p50": quantile_ms(v, 0.5), "p99": quantile_ms(v, 0.99), "p999": quantile_ms(v, 0.999) });
+    let pct = |v: &[u64]| {
+        let mut s = v.to_vec();
+        s.sort_unstable();
+        let q = |p| super::quantile_ms(&s, p);
+        serde_json::json!({ "p50": q(0.5), "p99": q(0.99), "p999": q(0.999) })
+    };
     let vis: serde_json::Map<String, serde_json::Value> = VISIBILITY
         .iter()
         .map(|p| (p.to_string(), serde_json::json!(run.t_visibility_ms(*p))))

@@ -200,11 +200,7 @@ fn latency_metrics(w: &World<Quorum>) -> Vec<Metric> {
             .filter_map(|h| h.complete_us.map(|c| c - h.invoke_us))
             .collect();
         v.sort_unstable();
-        let q = |q: f64| match v.len() {
-            0 => 0.0,
-            n => v[((n - 1) as f64 * q).round() as usize] as f64 / 1000.0,
-        };
-        (q(0.5), q(0.99))
+        (super::quantile_ms(&v, 0.5), super::quantile_ms(&v, 0.99))
     };
     let ((r50, r99), (w50, w99)) = (of(false), of(true));
     vec![
