@@ -115,12 +115,27 @@ pub struct Stale<'a> {
     pub missed: Versioned,
 }
 
-/// An acknowledged write whose stamp is older than a write acknowledged before it began.
+/// An acknowledged write that is gone: its stamp is older than a write acknowledged before it
+/// began (last-write-wins drops it: `beaten_by`), or, in leader mode, the current leader's log
+/// does not hold it (a failover left it behind: `beaten_by` is `None`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lost<'a> {
     pub write: &'a Entry,
     pub stamp: Stamp,
-    pub beaten_by: Versioned,
+    pub beaten_by: Option<Versioned>,
+}
+
+/// Leader mode: the leader of the newest epoch (a node that still believes it leads an older
+/// one, on the far side of a partition, is not it).
+pub fn current_leader(w: &World<Quorum>) -> Option<u32> {
+    (0..w.n())
+        .filter(|&i| w.state(i).repl.is_leader(i))
+        .max_by_key(|&i| (w.state(i).repl.epoch, std::cmp::Reverse(i)))
+}
+
+/// Leader mode: whether the current leader's log holds an acknowledged write.
+pub fn leader_holds(w: &World<Quorum>, key: u32, stamp: Stamp) -> bool {
+    current_leader(w).is_some_and(|l| w.state(l).repl.holds(key, stamp))
 }
 
 /// Acknowledged writes of one key by completion time, with the join of the versions up to each.
@@ -192,6 +207,7 @@ pub fn judge<'a>(w: &'a World<Quorum>) -> Judged<'a> {
     let acked: Vec<Acked> = (0..w.proto.keys)
         .map(|k| Acked::of(v, &history, k))
         .collect();
+    let held = leader_log(w);
     let mut j = Judged {
         finished: 0,
         ok: 0,
@@ -217,13 +233,23 @@ pub fn judge<'a>(w: &'a World<Quorum>) -> Judged<'a> {
                     });
                 }
             }
+            Some(Reply::Written { item })
+                if w.proto.leader_mode && !held.contains(&(h.op.key(), item.stamp)) =>
+            {
+                j.lost.push(Lost {
+                    write: h,
+                    stamp: item.stamp,
+                    beaten_by: None,
+                });
+            }
+            Some(Reply::Written { .. }) if w.proto.leader_mode => {}
             Some(Reply::Written { item }) if !v => {
                 let beaten = before.iter().map(|b| b.1).max_by_key(|b| b.stamp);
                 if let Some(b) = beaten.filter(|b| b.stamp > item.stamp) {
                     j.lost.push(Lost {
                         write: h,
                         stamp: item.stamp,
-                        beaten_by: b,
+                        beaten_by: Some(b),
                     });
                 }
             }
@@ -231,6 +257,20 @@ pub fn judge<'a>(w: &'a World<Quorum>) -> Judged<'a> {
         }
     }
     j
+}
+
+/// Leader mode: the (key, stamp) of every write in the current leader's log.
+fn leader_log(w: &World<Quorum>) -> std::collections::BTreeSet<(u32, Stamp)> {
+    match current_leader(w).filter(|_| w.proto.leader_mode) {
+        Some(l) => w
+            .state(l)
+            .repl
+            .log
+            .iter()
+            .map(|e| (e.key, e.stamp))
+            .collect(),
+        None => Default::default(),
+    }
 }
 
 /// A guarantee and, when it broke, the earlier operation and the one that broke it.

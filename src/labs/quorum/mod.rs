@@ -10,12 +10,14 @@
 //! - `pbs.rs`: the staleness experiment of Bailis et al. (VLDB 2012) over the real protocol.
 
 pub mod consistency;
+pub mod leader;
 pub mod pbs;
 pub mod properties;
 pub mod protocol;
+pub mod stage;
 pub mod view;
 
-pub use protocol::{Op, Quorum, Reply};
+pub use protocol::{Op, Quorum, Reply, Sync};
 
 use super::{validate_ops, world_config, Lab, ParamKind, ParamSpec, Preset, Sim};
 use crate::scenario::Scenario;
@@ -71,6 +73,13 @@ const fn span(
 }
 
 pub static PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: "mode",
+        label: "Replication",
+        help: "leaderless: any node coordinates, with N, R and W (Dynamo); leader: one leader orders every write and ships its log to the followers",
+        kind: ParamKind::Choice { options: &["leaderless", "leader"] },
+        default: "leaderless",
+    },
     count("rf", "Replicas (N)", "How many nodes keep a copy of each key: the first N of its preference list on the ring", 9, "3"),
     count("r", "Read quorum (R)", "Replies a read waits for before it answers", 9, "2"),
     count("w", "Write quorum (W)", "Acknowledgements a write waits for before it answers", 9, "2"),
@@ -105,6 +114,21 @@ pub static PARAMS: &[ParamSpec] = &[
     flag("sloppy", "Sloppy quorum", "A silent replica is replaced by the next node of the preference list, which keeps a hint and hands it back later"),
     span("hint", "Fallback after", "Sloppy quorum: how long a replica may stay silent before a stand-in is asked", 1_000, "100ms"),
     span("timeout", "Operation timeout", "A coordinator that has not heard from enough replicas by then gives up", 1_000, "500ms"),
+    ParamSpec {
+        key: "sync",
+        label: "Acknowledge writes",
+        help: "Leader mode: async answers once the leader has the write; semisync once one follower has it too; sync once every follower has it",
+        kind: ParamKind::Choice { options: &["async", "semisync", "sync"] },
+        default: "async",
+    },
+    ParamSpec {
+        key: "reads",
+        label: "Reads from",
+        help: "Leader mode: leader (a follower forwards its clients' reads) or follower (every node answers from its own copy, however far behind)",
+        kind: ParamKind::Choice { options: &["leader", "follower"] },
+        default: "leader",
+    },
+    span("failover", "Failover after", "Leader mode: how long a follower hears nothing from its leader before it takes over (0: only by hand, with Promote)", 0, "1s"),
     span("ae", "Anti-entropy every", "How often each node compares its keys with a peer's (0: never)", 0, "0s"),
     ParamSpec {
         key: "skew",
@@ -154,12 +178,27 @@ pub static PRESETS: &[Preset] = &[
         description: "S1's clock is 300 ms behind and S0 and S1 reach each other slowly. C0 writes k0 = 7 through S0; after it is acknowledged C1 writes 8 through S1, which has not seen 7. Their version vectors are concurrent, so the replicas keep both, and C2's read at 600 ms returns both, 8 | 7 (in stamp order), for the client to resolve. With versions=lww the same operations lose 8, whose stamp is older",
         link: "#/quorum?n=3&seed=1&lat=10ms&loss=0%&dup=0%&r=1&w=1&clients=3&think=1h&versions=vv&skew=0,-300ms&s=0s:set:0>1:lat=300ms;0s:set:1>0:lat=300ms;1ms:op:0@0:put%20k0%207;100ms:op:1@1:put%20k0%208;600ms:op:2@2:get%20k0",
     },
+    Preset {
+        name: "Leader and followers: replication lag",
+        description: "One leader (S0) orders every write and ships its log; it acknowledges a write once one follower has it (semi-synchronous). S0's messages to S2 take 300 ms, so S2 lags about 300 ms behind: the Replication panel shows how many entries each follower lacks and for how long",
+        link: "#/quorum?n=3&seed=3&lat=5..20ms&loss=0%&dup=0%&mode=leader&sync=semisync&clients=2&keys=2&think=150ms&s=0s:set:0>2:lat=300ms",
+    },
+    Preset {
+        name: "Reading your own write from a lagging follower",
+        description: "C0 writes k0 = 7 to the leader S0, which acknowledges it at once (asynchronous replication), then reads k0 from the follower S2, which S0 reaches in 600 ms: S2 has nothing yet. The read is stale and read-your-writes breaks; a second read at 1 s finds 7. With reads=leader the same client reads 7",
+        link: "#/quorum?n=3&seed=1&lat=10ms&loss=0%&dup=0%&mode=leader&reads=follower&clients=1&think=1h&s=0s:set:0>2:lat=600ms;100ms:op:0@0:put%20k0%207;300ms:op:0@2:get%20k0;1s:op:0@2:get%20k0",
+    },
+    Preset {
+        name: "Asynchronous failover loses a write",
+        description: "At 1 s the leader S0 and its client C0 are cut off. S0 acknowledges C0's write of 8 at once (asynchronous), but no follower gets it. A second later S1 hears nothing from S0 and takes over in epoch 2 without the write: an acknowledged write is lost, and C1 reads 7. After the heal S0 steps down and drops the entry. With sync=sync S0 cannot acknowledge the write, and nothing is lost",
+        link: "#/quorum?n=3&seed=1&lat=10ms&loss=0%&dup=0%&mode=leader&clients=2&think=1h&s=500ms:op:0@0:put%20k0%207;1s:part:0.3/1.2.4;1.1s:op:0@0:put%20k0%208;3s:op:1@1:get%20k0;4s:heal",
+    },
 ];
 
 pub static LAB: Lab = Lab {
     id: "quorum",
     title: "Replication and quorums",
-    summary: "A leaderless store in the manner of Dynamo: N replicas, R and W, stale reads, what a partition forces a store to choose, and how often reads are stale.",
+    summary: "A leaderless store in the manner of Dynamo: N replicas, R and W, stale reads, what a partition forces a store to choose, and how often reads are stale; and a leader with followers: replication lag and what a failover loses.",
     nodes_min: 1,
     nodes_max: MAX_NODES,
     nodes_default: 5,
@@ -175,18 +214,30 @@ pub static LAB: Lab = Lab {
             ("handoff", 5, "a stand-in hands a hinted write to the replica it was meant for"),
             ("handoff ack", 5, "the replica has it: the hint is dropped"),
             ("anti-entropy", 6, "two replicas compare the versions they hold"),
+            ("append", 1, "leader mode: the leader ships log entries (or, empty, a heartbeat)"),
+            ("append ack", 1, "how far the follower's log matches the leader's"),
+            ("forward", 3, "a follower hands its client's operation to the leader"),
+            ("forward reply", 3, "the leader's answer, for the follower's client"),
         ],
         roles: &[
             (view::CLASS_IDLE, "node", "a storage node; any node coordinates a client's operation"),
             (view::CLASS_BUSY, "coordinating", "waiting for replicas to answer an operation"),
             (view::CLASS_HINTS, "holding hints", "keeps writes for replicas it could not reach"),
+            (view::CLASS_LEADER, "leader", "leader mode: orders every write and ships its log"),
+            (view::CLASS_LAGGING, "lagging", "leader mode: a follower behind the leader's log"),
         ],
     },
     experiments: &[&pbs::PBS],
     clients: super::clients_param,
     world_nodes: super::link_nodes,
-    verbs: &[],
-    stages: &[],
+    verbs: &[super::Verb {
+        name: "promote",
+        label: "Promote",
+        help: "Leader mode: the selected follower takes over as leader in a new epoch (a failover by hand); the old leader steps down when it hears of it",
+        on_node: true,
+        key: Some('f'),
+    }],
+    stages: stage::STAGES,
     sample_request: Some("get k0"),
     build,
 };
@@ -272,7 +323,12 @@ pub(crate) fn quantile_ms(sorted_us: &[u64], q: f64) -> f64 {
 pub fn config(s: &Scenario) -> Result<Quorum, String> {
     let p = |k: &str| super::param_u32(s, k);
     let dur = |k: &str| super::param(s, k).and_then(parse_duration);
-    let (rf, r, w) = (p("rf")?, p("r")?, p("w")?);
+    let leader_mode = s.param("mode") == Some("leader");
+    let (rf, r, w) = match leader_mode {
+        // Every node keeps every key; R and W play no part.
+        true => (s.n, 1, 1),
+        false => (p("rf")?, p("r")?, p("w")?),
+    };
     if rf > s.n {
         return Err(format!("N (rf) is {rf}, but there are only {} nodes", s.n));
     }
@@ -286,7 +342,15 @@ pub fn config(s: &Scenario) -> Result<Quorum, String> {
         return Err(format!("{} clock offsets for {} nodes", skew.len(), s.n));
     }
     let mut q = Quorum::new(s.n, p("keys")?, (rf, r, w));
-    q.vectors = s.param("versions") == Some("vv");
+    q.vectors = !leader_mode && s.param("versions") == Some("vv");
+    q.leader_mode = leader_mode;
+    q.sync = match s.param("sync") {
+        Some("sync") => Sync::Sync,
+        Some("semisync") => Sync::SemiSync,
+        _ => Sync::Async,
+    };
+    q.follower_reads = s.param("reads") == Some("follower");
+    q.failover_us = dur("failover")?;
     q.read_repair = s.param("repair") == Some("1");
     q.write_back = s.param("writeback") == Some("1");
     q.sloppy = s.param("sloppy") == Some("1");

@@ -5,7 +5,7 @@
 //! a run says which it kept and where the first one broke. None of them is promised by a
 //! leaderless store in general; which ones a configuration keeps is the lesson.
 
-use super::consistency::{breaks_now, Entry};
+use super::consistency::{breaks_now, leader_holds, Entry};
 use super::protocol::{Quorum, Reply};
 use crate::check::session::Guarantee;
 use crate::sim::property::{PropKind, Property, Verdict};
@@ -19,7 +19,7 @@ pub fn all() -> Vec<Property<Quorum>> {
         session("monotonic_reads", "A client never reads an older version of a key than it read before", |w| guarantee(w, Guarantee::MonotonicReads)),
         session("monotonic_writes", "A client's writes to a key are ordered as it issued them", |w| guarantee(w, Guarantee::MonotonicWrites)),
         session("writes_follow_reads", "A client's write is ordered after what it read of the key before", |w| guarantee(w, Guarantee::WritesFollowReads)),
-        session("acknowledged_writes_survive", "No acknowledged write carries an older stamp than a write acknowledged before it began (last-write-wins would silently drop it)", acknowledged_writes_survive),
+        session("acknowledged_writes_survive", "No acknowledged write is dropped: by last-write-wins (an older stamp than a write acknowledged before it began) or, in leader mode, by a failover to a leader that never received it", acknowledged_writes_survive),
         Property {
             name: "hints_handed_back",
             description: "While every node is up and no link is cut, every hint reaches its replica within 5 s",
@@ -58,6 +58,9 @@ fn guarantee(w: &World<Quorum>, g: Guarantee) -> Verdict {
 }
 
 fn acknowledged_writes_survive(w: &World<Quorum>) -> Verdict {
+    if w.proto.leader_mode {
+        return survive_failover(w);
+    }
     let Some(h) = just_completed(w) else {
         return Verdict::Holds;
     };
@@ -88,4 +91,23 @@ fn hints_handed_back(w: &World<Quorum>) -> Verdict {
         return Verdict::NotApplicable;
     }
     (0..w.n()).all(|i| w.state(i).hints.is_empty()).into()
+}
+
+/// Leader mode: a write acknowledged now must be in the newest leader's log, and when a node
+/// has just taken over, every write acknowledged so far must be in its log.
+fn survive_failover(w: &World<Quorum>) -> Verdict {
+    let now = w.now().0;
+    let promoted = (0..w.n()).any(|i| w.state(i).repl.promoted_at_us == Some(now));
+    let written = |h: &Entry| match (h.outcome, h.reply) {
+        (Some(OutcomeKind::Ok), Some(Reply::Written { item })) => Some((h.op.key(), item.stamp)),
+        _ => None,
+    };
+    let lost = |(key, stamp)| !leader_holds(w, key, stamp);
+    if promoted {
+        return (!w.history().iter().filter_map(written).any(lost)).into();
+    }
+    match just_completed(w).and_then(written) {
+        Some(write) => (!lost(write)).into(),
+        None => Verdict::Holds,
+    }
 }

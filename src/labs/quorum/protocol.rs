@@ -29,6 +29,7 @@
 //! may be skewed, so a later write can carry an earlier stamp and be discarded: last-write-wins
 //! then loses an acknowledged write. Stores and hints are durable; pending operations are not.
 
+pub use super::leader::{LogEntry, Replication, Sync};
 use super::ring_order;
 use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol, ReplyClass};
 use crate::sim::rng::Rng;
@@ -140,6 +141,16 @@ pub enum Reply {
     },
 }
 
+impl Reply {
+    pub fn text(&self) -> String {
+        match self {
+            Reply::Value { got } => format!("= {}", got.text()),
+            Reply::Written { item } => format!("wrote {} {}", item.value, stamp_text(item.stamp)),
+            Reply::TimedOut { heard, needed, .. } => format!("gave up: {heard} of {needed}"),
+        }
+    }
+}
+
 /// The most siblings a read returns (the oldest are dropped beyond).
 pub const MAX_SIBLINGS: usize = 4;
 
@@ -214,6 +225,32 @@ pub enum Msg {
     Digest {
         entries: Vec<(u32, Vec<Versioned>)>,
     },
+    /// Leader-follower: the leader's log entries after position `prev`, whose entry before
+    /// them has epoch `prev_epoch` (0: the log's start).
+    Append {
+        epoch: u32,
+        /// Where the leader's own epoch starts in its log.
+        since: u64,
+        prev: u64,
+        prev_epoch: u32,
+        entries: Vec<LogEntry>,
+    },
+    /// The follower's log matches the leader's up to `len` (`ok`), or does not at the
+    /// position sent, and holds at most `len` entries that might.
+    AppendAck {
+        epoch: u32,
+        ok: bool,
+        len: u64,
+    },
+    /// A follower hands its client's operation to the leader.
+    Forward {
+        op: u64,
+        what: Op,
+    },
+    ForwardReply {
+        op: u64,
+        reply: Box<Reply>,
+    },
 }
 
 impl MessageInfo for Msg {
@@ -227,6 +264,10 @@ impl MessageInfo for Msg {
             Msg::Handoff { .. } => "handoff",
             Msg::HandoffAck { .. } => "handoff ack",
             Msg::Digest { .. } => "anti-entropy",
+            Msg::Append { .. } => "append",
+            Msg::AppendAck { .. } => "append ack",
+            Msg::Forward { .. } => "forward",
+            Msg::ForwardReply { .. } => "forward reply",
         }
     }
     fn summary(&self) -> String {
@@ -252,7 +293,31 @@ impl MessageInfo for Msg {
             Msg::Handoff { key, item } => format!("handoff k{key} = {}", v(item)),
             Msg::HandoffAck { key, stamp } => format!("took k{key} {}", stamp_text(*stamp)),
             Msg::Digest { entries } => format!("digest of {} keys", entries.len()),
+            Msg::Append {
+                epoch,
+                prev,
+                entries,
+                ..
+            } => append_text(*epoch, *prev, entries),
+            Msg::AppendAck { epoch, ok, len } => match ok {
+                true => format!("epoch {epoch}: have {len} entries"),
+                false => format!("epoch {epoch}: refused, have at most {len}"),
+            },
+            Msg::Forward { op, what } => format!("#{op} {}", what.text()),
+            Msg::ForwardReply { op, reply } => format!("#{op} {}", reply.text()),
         }
+    }
+}
+
+fn append_text(epoch: u32, prev: u64, entries: &[LogEntry]) -> String {
+    match entries {
+        [] => format!("epoch {epoch}: heartbeat at {prev}"),
+        [e] => format!("epoch {epoch}: #{} k{} = {}", prev + 1, e.key, e.value),
+        _ => format!(
+            "epoch {epoch}: #{} to #{}",
+            prev + 1,
+            prev + entries.len() as u64
+        ),
     }
 }
 
@@ -274,6 +339,10 @@ pub enum Timer {
     /// Try to hand hints back.
     Handoff,
     AntiEntropy,
+    /// Leader-follower: the leader ships what followers lack.
+    Heartbeat,
+    /// Leader-follower: a follower has heard nothing from its leader for too long.
+    Failover,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,6 +353,8 @@ pub enum Phase {
     WritingBack,
     /// With version vectors, a put's first phase: reading its context.
     ReadingContext,
+    /// Leader-follower: a follower waits for the leader to carry out its client's operation.
+    Forwarding,
 }
 
 /// An operation a coordinator is carrying out.
@@ -326,6 +397,8 @@ pub struct NodeState {
     pub counter: u32,
     /// Whether the handoff timer is armed (it is while the node holds hints).
     pub handoff_armed: bool,
+    /// Leader-follower mode.
+    pub repl: Replication,
 }
 
 impl NodeState {
@@ -365,6 +438,15 @@ pub struct Quorum {
     pub clients: u32,
     /// The share of workload operations that are writes.
     pub writes_ppm: u32,
+    /// One leader and its followers in place of quorums.
+    pub leader_mode: bool,
+    pub sync: Sync,
+    /// Leader-follower: followers answer reads from their own copy.
+    pub follower_reads: bool,
+    /// Leader-follower: how long a follower waits to hear from its leader before it takes
+    /// over (0: only by hand).
+    pub failover_us: u64,
+    pub heartbeat_us: u64,
 }
 
 impl Quorum {
@@ -388,6 +470,11 @@ impl Quorum {
             skew_us: Vec::new(),
             clients: 0,
             writes_ppm: 500_000,
+            leader_mode: false,
+            sync: Sync::Async,
+            follower_reads: false,
+            failover_us: 0,
+            heartbeat_us: 100_000,
         }
     }
 
@@ -411,6 +498,7 @@ impl Quorum {
         match phase {
             Phase::Reading | Phase::ReadingContext => self.r,
             Phase::Writing | Phase::WritingBack => self.w,
+            Phase::Forwarding => 1,
         }
     }
 
@@ -477,7 +565,13 @@ impl Quorum {
 
     /// A new version of `value` from this coordinator: its clock's stamp (never repeated) and,
     /// with version vectors, a vector past `context` in this node's entry.
-    fn version(&self, st: &mut NodeState, ctx: &Ctx, value: u64, context: Vv) -> Versioned {
+    pub(crate) fn version(
+        &self,
+        st: &mut NodeState,
+        ctx: &Ctx,
+        value: u64,
+        context: Vv,
+    ) -> Versioned {
         st.last_ts_us = self
             .clock_us(ctx.id, ctx.now.0)
             .max(st.last_ts_us.saturating_add(1));
@@ -773,8 +867,12 @@ impl Protocol for Quorum {
         NodeState::default()
     }
 
-    fn on_start(&self, st: &mut NodeState, _ctx: &Ctx, out: &mut Out<Self>) {
-        self.arm_periodic(st, out);
+    fn on_start(&self, st: &mut NodeState, ctx: &Ctx, out: &mut Out<Self>) {
+        if self.leader_mode {
+            self.lf_start(st, ctx, out);
+        } else {
+            self.arm_periodic(st, out);
+        }
     }
 
     fn on_message(
@@ -808,12 +906,28 @@ impl Protocol for Quorum {
                 .hints
                 .retain(|h| !(h.for_node == from && h.key == key && h.item.stamp == stamp)),
             Msg::Digest { entries } => self.on_digest(st, from, entries, out),
+            Msg::Append {
+                epoch,
+                since,
+                prev,
+                prev_epoch,
+                entries,
+            } => {
+                let m = (epoch, since, prev, prev_epoch, entries);
+                self.on_append(st, ctx, from, m, out)
+            }
+            Msg::AppendAck { epoch, ok, len } => {
+                self.on_append_ack(st, ctx, from, (epoch, ok, len), out)
+            }
+            Msg::Forward { op, what } => self.on_forward(st, ctx, from, (op, what), out),
+            Msg::ForwardReply { op, reply } => self.on_forward_reply(st, (op, *reply), out),
         }
     }
 
     fn on_timer(&self, st: &mut NodeState, ctx: &Ctx, timer: Timer, out: &mut Out<Self>) {
         match timer {
-            Timer::GiveUp(op) => self.give_up(st, op, out),
+            Timer::GiveUp(op) if st.pending.contains_key(&op) => self.give_up(st, op, out),
+            Timer::GiveUp(op) => self.give_up_wait(st, op, out),
             Timer::Fallback(op) => self.fall_back(st, op, out),
             Timer::Handoff => {
                 st.handoff_armed = false;
@@ -827,6 +941,8 @@ impl Protocol for Quorum {
                 let a = Duration(self.anti_entropy_us);
                 out.set_timer(Timer::AntiEntropy, a, a);
             }
+            Timer::Heartbeat => self.heartbeat(st, ctx, out),
+            Timer::Failover => self.promote(st, ctx, out),
         }
     }
 
@@ -837,7 +953,27 @@ impl Protocol for Quorum {
         req: ClientRequest<Op>,
         out: &mut Out<Self>,
     ) {
-        self.start(st, ctx, req, out);
+        if self.leader_mode {
+            self.lf_client(st, ctx, req, out);
+        } else {
+            self.start(st, ctx, req, out);
+        }
+    }
+
+    /// `promote`: a follower takes over as leader (a failover by hand).
+    fn on_verb(
+        &self,
+        st: &mut NodeState,
+        ctx: &Ctx,
+        _verb: &str,
+        _target: Option<NodeId>,
+        out: &mut Out<Self>,
+    ) {
+        if self.leader_mode {
+            self.promote(st, ctx, out);
+        } else {
+            out.note("no leader to replace: the store is leaderless (mode=leader has one)");
+        }
     }
 
     /// Stores and hints are on disk; operations in progress are forgotten.
@@ -847,6 +983,7 @@ impl Protocol for Quorum {
             hints: crashed.hints.clone(),
             last_ts_us: crashed.last_ts_us,
             counter: crashed.counter,
+            repl: self.lf_recover(&crashed.repl),
             ..NodeState::default()
         }
     }
@@ -884,6 +1021,8 @@ impl Protocol for Quorum {
             Timer::Fallback(_) => "fallback",
             Timer::Handoff => "handoff",
             Timer::AntiEntropy => "anti-entropy",
+            Timer::Heartbeat => "heartbeat",
+            Timer::Failover => "failover",
         }
     }
 }

@@ -11,6 +11,8 @@ use crate::viz::{Cell, NodeView, Panel};
 pub const CLASS_IDLE: u8 = 1;
 pub const CLASS_BUSY: u8 = 2;
 pub const CLASS_HINTS: u8 = 3;
+pub const CLASS_LEADER: u8 = 4;
+pub const CLASS_LAGGING: u8 = 5;
 
 /// Cell styles (palette colours): vermillion for what went wrong (a replica behind the newest
 /// version, a broken guarantee), bluish green for what held.
@@ -38,7 +40,14 @@ pub fn versions_text(v: &[Versioned]) -> String {
 }
 
 fn pending_line(p: &super::protocol::Pending, q: &Quorum) -> String {
+    if p.phase == Phase::Forwarding {
+        return match p.asked.first() {
+            Some((l, _)) => format!("{}: sent to the leader S{l}", p.req.op.text()),
+            None => format!("{}: no leader known", p.req.op.text()),
+        };
+    }
     let (what, need) = match p.phase {
+        Phase::Forwarding => ("answer", 1),
         Phase::Writing => ("acks", q.w),
         Phase::Reading => ("replies", q.r),
         Phase::WritingBack => ("write-back acks", q.w),
@@ -92,6 +101,9 @@ impl LabProtocol for Quorum {
     }
 
     fn node_view(&self, w: &World<Self>, id: u32) -> NodeView {
+        if self.leader_mode {
+            return leader_node_view(w, id);
+        }
         let st = w.state(id);
         let busy = st.pending.values().filter(|p| !p.done).count();
         let (role, class) = match (busy, st.hints.len()) {
@@ -111,7 +123,10 @@ impl LabProtocol for Quorum {
     }
 
     fn panels(&self, w: &World<Self>) -> Vec<Panel> {
-        vec![consistency_panel(w), replicas_panel(w)]
+        match self.leader_mode {
+            true => vec![consistency_panel(w), replication_panel(w)],
+            false => vec![consistency_panel(w), replicas_panel(w)],
+        }
     }
 
     fn metrics(&self, w: &World<Self>) -> Vec<Metric> {
@@ -156,7 +171,35 @@ impl LabProtocol for Quorum {
             ),
         ];
         m.extend(latency_metrics(w));
+        m.push(Metric::new(
+            "replication_lag_ms",
+            "leader mode: how far the furthest follower that is up lags behind the leader's log",
+            max_lag_us(w) as f64 / 1000.0,
+        ));
         m
+    }
+
+    fn stage(
+        &self,
+        w: &World<Self>,
+        _ix: usize,
+        area: &crate::labs::StageArea,
+    ) -> Vec<crate::viz::scene::Shape> {
+        super::stage::shapes(w, area)
+    }
+
+    fn stage_hit(
+        &self,
+        w: &World<Self>,
+        _ix: usize,
+        area: &crate::labs::StageArea,
+        p: crate::viz::scene::Pt,
+    ) -> Option<u64> {
+        super::stage::hit(w, area, p)
+    }
+
+    fn item_view(&self, w: &World<Self>, item: u64) -> Option<crate::labs::ItemView> {
+        super::stage::item_view(w, item)
     }
 
     fn op_text(&self, op: &Op) -> String {
@@ -307,11 +350,11 @@ pub fn consistency_panel(w: &World<Quorum>) -> Panel {
         Some(l) => row(
             "lost writes",
             format!(
-                "{}; the latest: {} was acknowledged {}, older than {}",
+                "{}; the latest: {} was acknowledged {}, {}",
                 j.lost.len(),
                 op_words(l.write),
                 stamp_text(l.stamp),
-                item_text(&l.beaten_by)
+                lost_why(w, l)
             ),
             STYLE_BEHIND,
         ),
@@ -324,6 +367,17 @@ pub fn consistency_panel(w: &World<Quorum>) -> Panel {
         caption: "A read is stale when it misses a write acknowledged before it began; a write \
                   is lost when last-write-wins drops it. The guarantees are judged per client and key."
             .into(),
+    }
+}
+
+fn lost_why(w: &World<Quorum>, l: &super::consistency::Lost) -> String {
+    match (l.beaten_by, super::consistency::current_leader(w)) {
+        (Some(b), _) => format!("older than {}", item_text(&b)),
+        (None, Some(at)) => format!(
+            "but the leader S{at} (epoch {}) never received it",
+            w.state(at).repl.epoch
+        ),
+        (None, None) => "but no leader holds it".into(),
     }
 }
 
@@ -374,6 +428,143 @@ pub fn replicas_panel(w: &World<Quorum>) -> Panel {
         caption: format!(
             "Each key's N = {} replicas in preference-list order, with the value and stamp each holds (highlighted: behind the newest); R = {}, W = {}.",
             q.rf, q.r, q.w
+        ),
+    }
+}
+
+/// How far follower `f` lags behind the leader `l`: the entries it lacks, and how long ago the
+/// first of them was appended.
+pub fn lag(w: &World<Quorum>, l: u32, f: u32) -> (u64, u64) {
+    let (lead, follow) = (&w.state(l).repl, &w.state(f).repl);
+    let have = common_prefix(&lead.log, &follow.log);
+    let behind = lead.log_len().saturating_sub(have);
+    let age = match lead.log.get(have as usize) {
+        Some(e) => w.now().0.saturating_sub(e.at_us),
+        None => 0,
+    };
+    (behind, age)
+}
+
+/// How many entries two logs share from the start (the same epoch at each position: the
+/// same entry).
+fn common_prefix(
+    a: &crate::sim::chunked::Chunked<super::leader::LogEntry>,
+    b: &crate::sim::chunked::Chunked<super::leader::LogEntry>,
+) -> u64 {
+    let n = a.len().min(b.len());
+    // Logs that agree at a position agree before it, so the shared prefix is found by halving.
+    let same = |i: usize| a.get(i).map(|e| e.epoch) == b.get(i).map(|e| e.epoch);
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if same(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo as u64
+}
+
+/// The longest lag of a follower that is up behind the current leader, in µs.
+pub fn max_lag_us(w: &World<Quorum>) -> u64 {
+    let Some(l) = super::consistency::current_leader(w) else {
+        return 0;
+    };
+    (0..w.n())
+        .filter(|&f| f != l && w.is_up(f))
+        .map(|f| lag(w, l, f).1)
+        .max()
+        .unwrap_or(0)
+}
+
+fn leader_node_view(w: &World<Quorum>, id: u32) -> NodeView {
+    let st = w.state(id);
+    let r = &st.repl;
+    let leader = super::consistency::current_leader(w);
+    let mut lines = vec![format!("epoch {}, log {} entries", r.epoch, r.log_len())];
+    let (role, class) = if r.is_leader(id) {
+        let waits = r.waits.len();
+        if waits > 0 {
+            lines.push(format!("{waits} writes waiting for followers"));
+        }
+        (format!("leader (epoch {})", r.epoch), CLASS_LEADER)
+    } else {
+        let (behind, age) = leader.map_or((0, 0), |l| lag(w, l, id));
+        match behind {
+            0 => ("follower".to_string(), CLASS_IDLE),
+            b => (format!("{b} behind ({} ms)", age / 1000), CLASS_LAGGING),
+        }
+    };
+    lines.extend(st.pending.values().map(|p| pending_line(p, &w.proto)));
+    lines.extend(
+        st.store
+            .iter()
+            .map(|(k, v)| format!("k{k} = {}", versions_text(v))),
+    );
+    NodeView {
+        id,
+        label: format!("S{id}"),
+        role,
+        role_class: class,
+        lines,
+        timer_fraction: None,
+        up: w.is_up(id),
+    }
+}
+
+/// Leader mode: each node's epoch, log and lag behind the leader, and its copy of the keys.
+pub fn replication_panel(w: &World<Quorum>) -> Panel {
+    let leader = super::consistency::current_leader(w);
+    let keys = w.proto.keys.min(PANEL_KEYS);
+    let mut columns: Vec<String> = ["node", "role", "log", "behind"].map(String::from).to_vec();
+    columns.extend((0..keys).map(|k| format!("k{k}")));
+    let rows = (0..w.n())
+        .map(|id| {
+            let st = w.state(id);
+            let r = &st.repl;
+            let role = match (r.is_leader(id), w.is_up(id)) {
+                (_, false) => "down".to_string(),
+                (true, _) => format!("leader, epoch {}", r.epoch),
+                (false, _) => format!("follower, epoch {}", r.epoch),
+            };
+            let (behind, age) = match leader {
+                Some(l) if l != id => lag(w, l, id),
+                _ => (0, 0),
+            };
+            let lag_cell = match behind {
+                0 => Cell::plain("—"),
+                b => Cell::styled(format!("{b} entries, {} ms", age / 1000), STYLE_BEHIND),
+            };
+            let mut row = vec![
+                Cell::plain(format!("S{id}")),
+                Cell::plain(role),
+                Cell::plain(r.log_len().to_string()),
+                lag_cell,
+            ];
+            row.extend((0..keys).map(|k| {
+                let v = st.store.get(&k).cloned().unwrap_or_default();
+                let newest = leader.map(|l| w.state(l).store.get(&k).cloned().unwrap_or_default());
+                let style = match newest.is_some_and(|n| n != v) {
+                    true => STYLE_BEHIND,
+                    false => 0,
+                };
+                Cell::styled(versions_text(&v), style)
+            }));
+            row
+        })
+        .collect();
+    let sync = match w.proto.sync {
+        super::Sync::Async => "as soon as the leader has it",
+        super::Sync::SemiSync => "once one follower has it too",
+        super::Sync::Sync => "once every follower has it",
+    };
+    Panel {
+        title: "Replication".into(),
+        columns,
+        rows,
+        caption: format!(
+            "The leader acknowledges a write {sync}. Behind: the entries a follower lacks and how long ago the first of them was written (highlighted: a copy behind the leader's)."
         ),
     }
 }
