@@ -87,3 +87,32 @@ test('the staleness experiment runs in the page and is drawn beside the paper', 
     await b.close();
   }
 });
+
+test('leader mode: an asynchronous failover loses a write, and the Replicas view draws it', async () => {
+  const bin = ['target/release/dsplay', 'target/debug/dsplay'].find((p) => existsSync(p));
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, '#/quorum');
+    const link = await presetLink(page, 'Asynchronous failover');
+    await page.evaluate(() => { window.dsplay.play(false); window.dsplay.seek(6_000_000); });
+    await page.waitForFunction(() => window.dsplay.state().nowUs === 6_000_000);
+    await page.waitForFunction(() => document.querySelector("[data-metric='writes_lost']"));
+    await page.waitForTimeout(800);
+    const shown = await figures(page);
+    assert.equal(shown.writes_lost, 1, JSON.stringify(shown));
+    const cli = JSON.parse(execFileSync(bin, ['run', link, '--until', '6s', '--json'], { encoding: 'utf8' })).metrics;
+    assert.equal(cli.writes_lost, shown.writes_lost, 'the page agrees with dsplay run');
+    assert.match(await consistencyRow(page, 'lost writes'), /put k0 8 .*never received it/);
+    await page.locator('section.card', { has: page.locator('h2', { hasText: /^Replication$/ }) }).screenshot({ path: `${OUT}/quorum-failover-replication.png` });
+    await open(page, `${link.replace(/&t=[^&]*/, '')}&view=replicas&t=6s`);
+    await page.waitForFunction(() => window.dsplay.state().nowUs === 6_000_000);
+    await page.waitForTimeout(500);
+    const painted = await paintedPixels(page, '.stage canvas');
+    assert.ok(painted.painted > 2_000, `the Replicas view is drawn: ${JSON.stringify(painted)}`);
+    await page.locator('.stage').screenshot({ path: `${OUT}/quorum-failover-replicas.png` });
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});

@@ -23,8 +23,9 @@ const LABEL: &str = "#5b6472";
 
 /// The most keys the stage shows (the rest are in the Replicas panel's table).
 const STAGE_KEYS: u32 = 6;
-/// The latest reads listed under the grid.
+/// The latest reads listed under the grid, one line each.
 const READS_SHOWN: usize = 4;
+const READ_LINE_PX: f64 = 20.0;
 
 /// Where the rows and boxes go.
 struct Grid {
@@ -43,11 +44,13 @@ impl Grid {
         let k = area.style.scale;
         let keys = shown_keys(w, area.selected);
         let columns = replicas_of(w, 0).len().max(1) as f64;
-        let (left, top) = (44.0 * k, 8.0 * k);
-        let reads_h = (READS_SHOWN as f64 + 1.0) * 17.0 * k;
-        let col_w = ((area.w - left - 8.0 * k) / columns).clamp(40.0 * k, 180.0 * k);
+        // Below the view picker, in the canvas's top-left corner.
+        let (left, top) = (56.0 * k, 44.0 * k);
+        // The reads' lines, and room for the legend's button at the bottom.
+        let reads_h = (READS_SHOWN as f64 + 1.0) * READ_LINE_PX * k + 36.0 * k;
+        let col_w = ((area.w - left - 8.0 * k) / columns).clamp(48.0 * k, 220.0 * k);
         let rows = keys.len().max(1) as f64;
-        let row_h = ((area.h - top - reads_h) / rows).clamp(30.0 * k, 96.0 * k);
+        let row_h = ((area.h - top - reads_h) / rows).clamp(40.0 * k, 150.0 * k);
         Grid {
             left,
             top,
@@ -65,7 +68,7 @@ impl Grid {
         let gap = 4.0 * self.scale;
         let x = self.left + col as f64 * self.col_w;
         let y = self.top + row as f64 * self.row_h;
-        let h = (self.row_h * 0.55).max(24.0 * self.scale);
+        let h = (self.row_h * 0.62).clamp(32.0 * self.scale, 96.0 * self.scale);
         (
             Pt::new(x + gap / 2.0, y + gap / 2.0),
             self.col_w - gap,
@@ -173,10 +176,10 @@ fn key_row(
     out: &mut Vec<Shape>,
 ) {
     let k = g.scale;
-    let font = 12.0 * k;
+    let font = (g.cell(row, 0).2 * 0.22).clamp(11.0 * k, 18.0 * k);
     let y = g.top + row as f64 * g.row_h;
     out.push(Shape::text(
-        Pt::new(4.0 * k, y + 14.0 * k),
+        Pt::new(8.0 * k, y + g.cell(row, 0).2 / 2.0),
         format!("k{key}"),
         INK,
         font,
@@ -195,13 +198,14 @@ fn key_row(
         };
         let width = if behind { 2.5 * k } else { 1.0 * k };
         out.push(Shape::rect(at, bw, bh, None, Some(stroke), width));
-        let label = if up {
-            format!("S{node}")
-        } else {
-            format!("S{node} down")
+        let leads = w.proto.leader_mode && w.state(*node).repl.is_leader(*node);
+        let label = match (up, leads) {
+            (false, _) => format!("S{node} down"),
+            (true, true) => format!("S{node} leads epoch {}", w.state(*node).repl.epoch),
+            (true, false) => format!("S{node}"),
         };
         out.push(Shape::text(
-            Pt::new(at.x + 4.0 * k, at.y + 9.0 * k),
+            Pt::new(at.x + 5.0 * k, at.y + font * 0.7),
             label,
             LABEL,
             font * 0.8,
@@ -215,17 +219,17 @@ fn key_row(
             value
         };
         out.push(Shape::text(
-            Pt::new(at.x + bw / 2.0, at.y + bh * 0.45 + 4.0 * k),
+            Pt::new(at.x + bw / 2.0, at.y + bh * 0.52),
             value,
             INK,
-            font * 1.2,
+            font * 1.5,
             Align::Center,
             true,
         ));
         if let Some(v) = versions.last() {
             let stamp = stamp_text(v.stamp);
             out.push(Shape::text(
-                Pt::new(at.x + bw / 2.0, at.y + bh - 7.0 * k),
+                Pt::new(at.x + bw / 2.0, at.y + bh - font * 0.6),
                 stamp,
                 LABEL,
                 font * 0.75,
@@ -254,19 +258,19 @@ fn waits_line(w: &World<Quorum>, g: &Grid, (row, key): (usize, u32), out: &mut V
     let k = g.scale;
     let (at, _, bh) = g.cell(row, 0);
     let mut x = at.x;
-    let y = at.y + bh + 10.0 * k;
+    let y = at.y + bh + 12.0 * k;
     if y + 6.0 * k > g.top + (row + 1) as f64 * g.row_h {
         return;
     }
     let busy = for_role(super::view::CLASS_BUSY);
     for wt in waits(w, key).into_iter().take(3) {
         let text = format!("S{} {}", wt.node, wt.what);
-        let text_w = crate::viz::scene::char_width(10.0 * k, false) * text.chars().count() as f64;
+        let text_w = crate::viz::scene::char_width(12.0 * k, false) * text.chars().count() as f64;
         out.push(Shape::text(
             Pt::new(x, y),
             text,
             busy,
-            10.0 * k,
+            12.0 * k,
             Align::Left,
             false,
         ));
@@ -310,7 +314,7 @@ fn reads(w: &World<Quorum>, g: &Grid, out: &mut Vec<Shape>) {
         Pt::new(4.0 * k, g.reads_top + 8.0 * k),
         title.into(),
         LABEL,
-        11.0 * k,
+        13.0 * k,
         Align::Left,
         true,
     ));
@@ -338,12 +342,12 @@ fn reads(w: &World<Quorum>, g: &Grid, out: &mut Vec<Shape>) {
             }
             None => INK,
         };
-        let y = g.reads_top + (i as f64 + 1.5) * 17.0 * k;
+        let y = g.reads_top + (i as f64 + 1.5) * READ_LINE_PX * k;
         out.push(Shape::text(
             Pt::new(4.0 * k, y),
             text,
             colour,
-            11.0 * k,
+            13.0 * k,
             Align::Left,
             stale.is_some(),
         ));
