@@ -10,7 +10,6 @@ use super::{hook, keys, Shell};
 use crate::labs::{self, REGISTRY};
 use crate::play::session::Session;
 use crate::scenario::{link, Scenario};
-use wasm_bindgen::prelude::*;
 
 fn window() -> web_sys::Window {
     web_sys::window().expect("the page has a window")
@@ -91,6 +90,7 @@ pub fn app() -> El {
         )
         .child(timeline(shell))
         .dynamic(move || help_view(shell))
+        .dynamic(move || super::share::share_view(shell))
 }
 
 /// Takes the shell down with the view (a test's mount, say): reads give nothing, the clock
@@ -183,9 +183,12 @@ fn header(shell: Shell) -> El {
         .child(
             el("button")
                 .class("btn")
-                .attr("aria-label", "Copy a link to this exact run")
-                .attr("title", "Copy a link to this exact run")
-                .on("click", move |_| share(shell))
+                .attr("aria-label", "Share this run: a link, a QR code, exports")
+                .attr(
+                    "title",
+                    "Share this run: a link from the start or at this moment, a QR code, exports",
+                )
+                .on("click", move |_| super::share::open(shell))
                 .text("Share"),
         )
         .child(
@@ -236,44 +239,6 @@ fn pick_preset(shell: Shell, ev: web_sys::Event) {
         }
         Err(e) => shell.notice.set(Some(e.0)),
     }
-}
-
-/// Copies the link to this exact moment (the cursor included) and says so.
-fn share(shell: Shell) {
-    let Some((link, events)) = shell.with(|s| {
-        let mut sc = s.scenario();
-        sc.cursor_us = Some(s.now_us());
-        (link::encode(&sc), s.sim().counters().events)
-    }) else {
-        return;
-    };
-    if events > crate::labs::REPLAY_EVENT_BUDGET {
-        // Handing out a link that will be refused helps nobody: say so first.
-        shell.notice.set(Some(format!(
-            "This moment is too far into the run to share: a link reopens at most {} events \
-             of a run, and this one has made {} so far. Share an earlier moment, or the run \
-             from the start.",
-            crate::labs::count_text(crate::labs::REPLAY_EVENT_BUDGET),
-            crate::labs::count_text(events),
-        )));
-        return;
-    }
-    let loc = window().location();
-    let base = format!(
-        "{}{}",
-        loc.origin().unwrap_or_default(),
-        loc.pathname().unwrap_or_default()
-    );
-    let url = format!("{base}{link}");
-    // Without clipboard permission the promise rejects: the notice still shows the link.
-    let ignore = Closure::<dyn FnMut(JsValue)>::new(|_| {});
-    let _ = window()
-        .navigator()
-        .clipboard()
-        .write_text(&url)
-        .catch(&ignore);
-    ignore.forget();
-    shell.inform(format!("Link copied: {url}"));
 }
 
 /// A link being opened in the background: how far its replay has come, and a way to stop it.

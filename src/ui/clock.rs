@@ -389,7 +389,7 @@ fn work_on_opening(shell: Shell) {
 /// `replaceState`); a refused link typed into the address bar is replaced by the run's.
 /// `last` is the link last written and how the browser reads it back (it may normalise it).
 fn sync_url(shell: &Shell, last: &RefCell<(String, String)>) {
-    let Some(link) = shell.with(|s| s.link()) else {
+    let Some((link, playing)) = shell.with(|s| (address(s), s.playing)) else {
         return;
     };
     let location = window().location();
@@ -400,10 +400,43 @@ fn sync_url(shell: &Shell, last: &RefCell<(String, String)>) {
             return;
         }
     }
+    // While playing the cursor moves on every tick: write it about once a second.
+    let due = LAST_URL_MS.with(|t| {
+        let now = now_ms();
+        let due = !playing || now - t.get() >= URL_EVERY_MS;
+        if due {
+            t.set(now);
+        }
+        due
+    });
+    if !due {
+        return;
+    }
     if let Ok(h) = window().history() {
         let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&link));
     }
     *last.borrow_mut() = (link, location.hash().unwrap_or_default());
+}
+
+/// How often a playing run's cursor is written to the address bar, in ms.
+const URL_EVERY_MS: f64 = 1000.0;
+
+thread_local! {
+    static LAST_URL_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
+}
+
+/// What the address bar shows: the run's link, with the cursor while it plays too (reloading
+/// then opens the moment it was at), unless the run has gone further than a link replays.
+fn address(s: &crate::play::session::Session) -> String {
+    if !s.playing
+        || s.opening.is_some()
+        || s.sim().counters().events > crate::labs::REPLAY_EVENT_BUDGET
+    {
+        return s.link();
+    }
+    let mut sc = s.scenario();
+    sc.cursor_us = Some(s.now_us()).filter(|&t| t > 0);
+    crate::scenario::link::encode(&sc)
 }
 
 /// What the page decides about the next frame of the canvases.

@@ -32,6 +32,7 @@ pub mod jobs;
 pub mod keys;
 pub mod paint;
 pub mod replica;
+pub mod share;
 pub mod side;
 pub mod stage;
 pub mod timeline;
@@ -99,6 +100,9 @@ pub struct ShellState {
     pub opening: Var<Option<(u64, u64, u64)>>,
     pub presenter: Var<bool>,
     pub help: Var<bool>,
+    /// The share dialog is open; its link opens at the cursor (else from the start).
+    pub share: Var<bool>,
+    pub share_moment: Var<bool>,
     /// Index into [`SPANS_US`].
     pub span_ix: Var<usize>,
     /// Hover text and where to show it (CSS px within the stage).
@@ -131,6 +135,8 @@ impl Shell {
             opening: Var::new(None),
             presenter: Var::new(false),
             help: Var::new(false),
+            share: Var::new(false),
+            share_moment: Var::new(false),
             span_ix: Var::new(3),
             tooltip: Var::new(None),
             menu: Var::new(None),

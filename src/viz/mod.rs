@@ -8,8 +8,10 @@ pub mod chart;
 pub mod colors;
 pub mod optimeline;
 pub mod packed;
+pub mod qr;
 pub mod scene;
 pub mod spacetime;
+pub mod svg;
 
 use serde::Serialize;
 
