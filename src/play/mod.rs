@@ -4,4 +4,5 @@
 //! tests drive them natively.
 
 pub mod frame;
+pub mod saved;
 pub mod session;

@@ -32,6 +32,7 @@ pub mod jobs;
 pub mod keys;
 pub mod paint;
 pub mod replica;
+pub mod saved;
 pub mod share;
 pub mod side;
 pub mod stage;
@@ -103,6 +104,8 @@ pub struct ShellState {
     /// The share dialog is open; its link opens at the cursor (else from the start).
     pub share: Var<bool>,
     pub share_moment: Var<bool>,
+    /// Bumped when the saved scenarios change (the dialog lists them again).
+    pub saved: Var<u64>,
     /// Index into [`SPANS_US`].
     pub span_ix: Var<usize>,
     /// Hover text and where to show it (CSS px within the stage).
@@ -137,6 +140,7 @@ impl Shell {
             help: Var::new(false),
             share: Var::new(false),
             share_moment: Var::new(false),
+            saved: Var::new(0),
             span_ix: Var::new(3),
             tooltip: Var::new(None),
             menu: Var::new(None),

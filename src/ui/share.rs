@@ -98,6 +98,7 @@ pub fn share_view(shell: Shell) -> Option<El> {
         .child(link_row(&shared))
         .child(qr_view(&shared))
         .child(exports(shell))
+        .child(super::saved::section(shell))
         .child(
             el("button")
                 .class("btn")

@@ -106,3 +106,34 @@ test('the exports download a PNG, an SVG and a trace that reopens the same run',
     await b.close();
   }
 });
+
+test('a saved scenario survives a reload, renames and deletes; a damaged entry is reported and skipped', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, LINK);
+    const link = await page.evaluate(() => window.dsplay.state().link);
+    await page.click("button[aria-label^='Share this run']");
+    await page.fill("input[aria-label='Name of the scenario to save']", 'Leader crash');
+    await page.click("button[aria-label='Save this scenario in this browser']");
+    await page.waitForSelector("button[aria-label='Open Leader crash']");
+    await page.evaluate(() => localStorage.setItem('dsplay.saved.1', '{"name": "half a'));
+    await open(page, '#/flows');
+    await page.click("button[aria-label^='Share this run']");
+    await page.waitForSelector("button[aria-label='Open Leader crash']");
+    assert.match(await page.textContent('.saved-list li.broken'), /Skipped an entry that cannot be read \(dsplay\.saved\.1\)/);
+    page.once('dialog', (d) => d.accept('Leader crash, renamed'));
+    await page.click("button[aria-label='Rename Leader crash']");
+    await page.waitForSelector("button[aria-label='Open Leader crash, renamed']");
+    await page.locator('.share').screenshot({ path: `${OUT}/share-saved.png` });
+    await page.click("button[aria-label='Open Leader crash, renamed']");
+    await page.waitForFunction((l) => window.dsplay.state().link.split('&t=')[0] === l.split('&t=')[0], link);
+    await page.click("button[aria-label^='Share this run']");
+    await page.click("button[aria-label='Remove the unreadable entry dsplay.saved.1']");
+    await page.click("button[aria-label='Delete Leader crash, renamed']");
+    await page.waitForSelector('text=Nothing saved yet.');
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
