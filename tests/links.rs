@@ -226,3 +226,21 @@ fn a_lab_view_round_trips_and_an_unknown_one_is_refused_with_the_known_ones() {
     let e = decode("#/flows?n=3&seed=3&view=logs").unwrap_err().0;
     assert!(e.contains("(it has topology)"), "{e}");
 }
+
+#[test]
+fn embed_is_a_view_of_the_same_run_and_a_bad_value_is_refused() {
+    let plain = decode("#/raft?n=5&seed=3&clients=2").unwrap();
+    let embedded = decode("#/raft?n=5&seed=3&clients=2&embed=1").unwrap();
+    assert!(embedded.embed && !plain.embed);
+    assert!(encode(&embedded).ends_with("&embed=1"));
+    assert_eq!(decode(&encode(&embedded)).unwrap(), embedded);
+    assert!(!encode(&plain).contains("embed"));
+    let ran = |s: &Scenario| {
+        let mut sim = (labs::find("raft").unwrap().build)(s).unwrap();
+        sim.run_until(dsplay::sim::Instant(2_000_000));
+        sim.trace_hash()
+    };
+    assert_eq!(ran(&plain), ran(&embedded), "embedding changes no event");
+    let e = decode("#/raft?embed=yes").unwrap_err();
+    assert!(e.0.contains("embed is 1 or 0"), "{e}");
+}

@@ -1,9 +1,11 @@
 //! A learner's own scenarios, saved in the browser's storage: one entry per scenario (so one
-//! damaged entry costs only itself), each a small JSON object with its name, its link and when
-//! it was saved. Reading is total: an entry that is not one is reported and skipped.
+//! damaged entry costs only itself), each three lines under a header: its name, its link and
+//! when it was saved. Reading is total: an entry that is not one is reported and skipped.
 
 use crate::scenario::link;
-use serde::{Deserialize, Serialize};
+
+/// The first line of every entry.
+const HEADER: &str = "dsplay saved scenario 1";
 
 /// The storage keys of saved scenarios start with this.
 pub const PREFIX: &str = "dsplay.saved.";
@@ -11,9 +13,8 @@ pub const PREFIX: &str = "dsplay.saved.";
 pub const MAX_NAME_CHARS: usize = 120;
 
 /// A saved scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Saved {
-    #[serde(skip)]
     pub key: String,
     pub name: String,
     pub link: String,
@@ -23,7 +24,8 @@ pub struct Saved {
 
 /// A name as kept: trimmed, at most [`MAX_NAME_CHARS`], never empty.
 pub fn clean_name(name: &str) -> String {
-    let n: String = name.trim().chars().take(MAX_NAME_CHARS).collect();
+    let one_line = name.replace(['\n', '\r'], " ");
+    let n: String = one_line.trim().chars().take(MAX_NAME_CHARS).collect();
     if n.is_empty() {
         "Untitled scenario".into()
     } else {
@@ -41,19 +43,30 @@ impl Saved {
         }
     }
 
-    /// The text stored under its key.
+    /// The text stored under its key (a name never holds a line break: see [`clean_name`]).
     pub fn text(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        format!(
+            "{HEADER}\n{}\n{}\n{}",
+            self.name, self.link, self.saved_ms as u64
+        )
     }
 
     /// Reads the entry stored under `key`; the error says what is wrong with it.
     pub fn read(key: &str, text: &str) -> Result<Saved, String> {
-        let mut s: Saved =
-            serde_json::from_str(text).map_err(|e| format!("it is not a saved scenario ({e})"))?;
-        link::decode(&s.link).map_err(|e| format!("its link cannot be opened: {}", e.0))?;
-        s.key = key.into();
-        s.name = clean_name(&s.name);
-        Ok(s)
+        let lines: Vec<&str> = text.lines().collect();
+        let [HEADER, name, link_text, saved] = lines[..] else {
+            return Err("it is not a saved scenario (not the four lines one is)".into());
+        };
+        let saved_ms: u64 = saved
+            .parse()
+            .map_err(|_| "it is not a saved scenario (its date is not a number)".to_string())?;
+        link::decode(link_text).map_err(|e| format!("its link cannot be opened: {}", e.0))?;
+        Ok(Saved::new(
+            key.into(),
+            name,
+            link_text.into(),
+            saved_ms as f64,
+        ))
     }
 }
 
@@ -115,10 +128,7 @@ mod tests {
         let entries = vec![
             (a.key.clone(), a.text()),
             (format!("{PREFIX}3"), "{not json".into()),
-            (
-                format!("{PREFIX}4"),
-                r##"{"name":"x","link":"#/nosuchlab","saved_ms":3}"##.into(),
-            ),
+            (format!("{PREFIX}4"), format!("{HEADER}\nx\n#/nosuchlab\n3")),
             ("someone.else".into(), "{not json".into()),
             (b.key.clone(), b.text()),
         ];

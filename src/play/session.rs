@@ -320,6 +320,11 @@ impl Session {
     }
 
     /// The scenario as it stands: the link of this exact run (with the cursor when paused).
+    /// Whether the run is shown embedded in another page (`embed=1`).
+    pub fn base_embed(&self) -> bool {
+        self.base.embed
+    }
+
     pub fn scenario(&self) -> Scenario {
         let mut s = self.base.clone();
         s.script = self.sim.script().to_vec();

@@ -48,6 +48,9 @@ pub fn encode(s: &Scenario) -> String {
     if let Some(v) = &s.view {
         parts.push(format!("view={}", escape(v)));
     }
+    if s.embed {
+        parts.push("embed=1".into());
+    }
     format!("#/{}?{}", s.lab, parts.join("&"))
 }
 
@@ -100,7 +103,7 @@ pub fn decode(link: &str) -> Result<Scenario, ScenarioError> {
 
 /// The link keys of the scenario itself; no lab parameter may use one (a test checks it).
 pub const RESERVED_KEYS: &[&str] = &[
-    "v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t", "view",
+    "v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t", "view", "embed",
 ];
 
 fn apply_pair(
@@ -145,6 +148,13 @@ fn apply_pair(
         "s" => s.script = parse_script(value)?,
         "t" => {
             s.cursor_us = Some(parse_duration(value).map_err(|m| e(format!("cursor time: {m}")))?)
+        }
+        "embed" => {
+            s.embed = match value {
+                "1" => true,
+                "0" => false,
+                _ => return Err(e(format!("embed is 1 or 0, not '{}'", clip(value)))),
+            }
         }
         "view" => {
             // The topology is every lab's default: a link names only another view.

@@ -44,6 +44,10 @@ pub struct Scenario {
     /// (link key `view`). It changes what is drawn, never the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
+    /// Shown inside another page (link key `embed=1`): the main view alone with play and the
+    /// scrub bar. It changes how the page looks, never the run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub embed: bool,
 }
 
 /// Why a scenario or link was refused.
@@ -86,6 +90,7 @@ impl Scenario {
             script: Vec::new(),
             cursor_us: None,
             view: None,
+            embed: false,
         }
     }
 

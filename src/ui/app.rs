@@ -63,6 +63,10 @@ pub fn app() -> El {
         .attr("id", "dsplay")
         .class("app")
         .class_when("presenter", move || shell.presenter.get())
+        .class_when("embed", move || {
+            shell.edits.get();
+            shell.with(|s| s.base_embed()).unwrap_or(false)
+        })
         .attr_with(
             "data-trace-hash",
             data(|s| format!("{:016x}", s.sim().trace_hash())),
@@ -84,6 +88,7 @@ pub fn app() -> El {
                         )
                         .dynamic(move || notice_view(shell)),
                 )
+                .child(open_full(shell))
                 .child(stage(shell, canvases.topo))
                 .child(side(shell))
                 .child(diagram(shell, canvases.diagram)),
@@ -91,6 +96,24 @@ pub fn app() -> El {
         .child(timeline(shell))
         .dynamic(move || help_view(shell))
         .dynamic(move || super::share::share_view(shell))
+}
+
+/// In an embedded view: the same run in a page of its own, in a new tab.
+fn open_full(shell: Shell) -> El {
+    el("a")
+        .class("open-full")
+        .attr("target", "_blank")
+        .attr("rel", "noopener")
+        .attr_with("href", move || {
+            shell.tick.get();
+            shell.with(|s| {
+                let mut sc = s.scenario();
+                sc.embed = false;
+                sc.cursor_us = Some(s.now_us()).filter(|&t| t > 0);
+                link::encode(&sc)
+            })
+        })
+        .text("Open in dsplay \u{2197}")
 }
 
 /// Takes the shell down with the view (a test's mount, say): reads give nothing, the clock
