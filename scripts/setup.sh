@@ -38,8 +38,8 @@ need_web() {
     cargo install wasm-bindgen-cli --version "$wbv" --force
   fi
   if [ ! -x node_modules/.bin/wasm-opt ] || ! node_modules/.bin/wasm-opt --version | grep -q 'version 132' \
-     || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/jsqr ]; then
-    log "installing npm packages (binaryen 132 for wasm-opt, playwright-core, jsqr for the QR test)"
+     || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/jsqr ] || [ ! -d node_modules/axe-core ]; then
+    log "installing npm packages (binaryen 132 for wasm-opt, playwright-core, jsqr and axe-core for the tests)"
     if [ -f package-lock.json ]; then
       npm ci --no-audit --no-fund --silent
     else

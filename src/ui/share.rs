@@ -211,17 +211,17 @@ fn exports(shell: Shell) -> El {
         .child(el("h3").text("Export"))
         .child(button(
             "Stage as PNG",
-            "Download the stage as a PNG image",
+            "Stage as PNG: download the stage as an image",
             export_png,
         ))
         .child(button(
             "Diagram as SVG",
-            "Download the space-time diagram as SVG",
+            "Diagram as SVG: download the space-time diagram",
             export_svg,
         ))
         .child(button(
             "Trace as JSON",
-            "Download the run's trace as JSON",
+            "Trace as JSON: download the run's trace",
             export_trace,
         ))
         .child(

@@ -568,7 +568,7 @@ fn seed_row(shell: Shell) -> El {
         .child(
             el("button")
                 .class("btn small")
-                .attr("aria-label", "Next seed")
+                .attr("aria-label", "+1: the next seed")
                 .attr("title", "Try the next seed")
                 .on("click", move |_| {
                     let seed = build_info(shell).3.wrapping_add(1);
@@ -585,14 +585,14 @@ fn partition_buttons(shell: Shell) -> El {
         .child(
             el("button")
                 .class("btn")
-                .attr("aria-label", "Isolate the selected node")
+                .attr("aria-label", "Isolate selected node")
                 .on("click", move |_| isolate_selected(shell))
                 .text("Isolate selected"),
         )
         .child(
             el("button")
                 .class("btn")
-                .attr("aria-label", "Split into a majority and a minority")
+                .attr("aria-label", "Majority | minority: split the nodes in two")
                 .on("click", move |_| split_majority(shell))
                 .text("Majority | minority"),
         )

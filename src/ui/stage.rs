@@ -201,6 +201,12 @@ fn topology_canvas(shell: Shell, canvas: &'static Slot) -> El {
         .on("pointercancel", move |_| pointer_cancel(shell, &p4))
         .on("pointerleave", move |_| pointer_leave(shell))
         .on("contextmenu", move |ev| context_menu(shell, canvas, &ev))
+        .on("touchend", |ev| {
+            // The finger that opened a menu lifts over it: that is no click on the menu.
+            if LONG_PRESSED.with(|l| l.replace(false)) {
+                ev.prevent_default();
+            }
+        })
         .keep(canvas);
     observe_size(&topology.0, shell, true);
     topology
@@ -217,8 +223,12 @@ fn pointer_down(shell: Shell, canvas: &Slot, press: &Press, ev: &web_sys::Event)
     }
     shell.menu.set(None);
     if let Some(c) = canvas.get::<HtmlCanvasElement>() {
-        press.set(Some(local(&c, ev)));
+        let at = local(&c, ev);
+        press.set(Some(at));
         let _ = c.set_pointer_capture(ev.pointer_id());
+        if ev.pointer_type() == "touch" {
+            arm_long_press(shell, press, at);
+        }
     }
 }
 
@@ -310,22 +320,54 @@ fn context_menu(shell: Shell, canvas: &Slot, ev: &web_sys::Event) {
     let Some(c) = canvas.get::<HtmlCanvasElement>() else {
         return;
     };
-    let p = local(&c, mev);
-    if let Hit::Endpoint(e) = hit(&shell, p) {
-        if shell.with(|s| e < s.sim().n()).unwrap_or(false) {
-            ev.prevent_default();
-            shell.update(|s| s.selection = Selection::Node(e));
-            // Keep the menu inside the stage (it is clipped at its edges).
-            let (w, h) = shell
-                .view
-                .try_with_value(|v| v.topo_size)
-                .unwrap_or((400.0, 400.0));
-            let x = p.x.min(w - 140.0).max(4.0);
-            let y = p.y.min(h - 200.0).max(4.0);
-            shell.tooltip.set(None);
-            shell.menu.set(Some((x, y, e)));
-        }
+    if open_menu_at(shell, local(&c, mev)) {
+        ev.prevent_default();
     }
+}
+
+/// Opens the menu of the server at `p`, selecting it; false when no server is there.
+fn open_menu_at(shell: Shell, p: Pt) -> bool {
+    let Hit::Endpoint(e) = hit(&shell, p) else {
+        return false;
+    };
+    if !shell.with(|s| e < s.sim().n()).unwrap_or(false) {
+        return false;
+    }
+    shell.update(|s| s.selection = Selection::Node(e));
+    // Keep the menu inside the stage (it is clipped at its edges).
+    let (w, h) = shell
+        .view
+        .try_with_value(|v| v.topo_size)
+        .unwrap_or((400.0, 400.0));
+    let x = p.x.min(w - 140.0).max(4.0);
+    let y = p.y.min(h - 200.0).max(4.0);
+    shell.tooltip.set(None);
+    shell.menu.set(Some((x, y, e)));
+    true
+}
+
+thread_local! {
+    /// A long press has just opened a menu (its finger has not lifted yet).
+    static LONG_PRESSED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How long a finger rests on a server before its menu opens (a touch screen's right-click).
+const LONG_PRESS_MS: i32 = 550;
+
+/// A touch that stays where it began opens the menu of the server under it, and is then no
+/// click.
+fn arm_long_press(shell: Shell, press: &Press, at: Pt) {
+    let press = press.clone();
+    super::dom::after_ms(LONG_PRESS_MS, move || {
+        let dragging = shell
+            .view
+            .try_with_value(|v| v.drag.is_some())
+            .unwrap_or(false);
+        if press.get() == Some(at) && !dragging && open_menu_at(shell, at) {
+            press.set(None);
+            LONG_PRESSED.with(|l| l.set(true));
+        }
+    });
 }
 
 /// The hover text beside the pointer (it follows [`Shell::tooltip`]).
@@ -398,7 +440,7 @@ fn legend(shell: Shell) -> El {
         .class("legend")
         .child(
             el("summary")
-                .attr("aria-label", "What the colours mean")
+                .attr("aria-label", "Legend: what the colours mean")
                 .text("Legend"),
         )
         .child(el("ul").dynamic(move || {

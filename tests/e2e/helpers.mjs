@@ -23,7 +23,7 @@ const ARGS = [
  * A fresh browser context with its own profile directory. Returns { context, close }.
  * Page errors and console errors are collected in `errors` so tests can assert there are none.
  */
-export async function launch({ width = 1280, height = 800, reducedMotion = 'no-preference', extraArgs = [] } = {}) {
+export async function launch({ width = 1280, height = 800, reducedMotion = 'no-preference', extraArgs = [], hasTouch = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dsplay-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -32,6 +32,7 @@ export async function launch({ width = 1280, height = 800, reducedMotion = 'no-p
     viewport: { width, height },
     deviceScaleFactor: 1,
     reducedMotion,
+    hasTouch,
   });
   const errors = [];
   context.on('page', (p) => watch(p, errors));

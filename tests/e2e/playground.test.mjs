@@ -77,7 +77,7 @@ test('the paint worker keeps its copy of the run in step through every kind of c
   await page.evaluate(() => window.dsplay.setSpeed(2));
   await ensurePlaying(page, true);
   await sleep(1200);
-  await page.click("button[aria-label='Split into a majority and a minority']"); // an act while playing
+  await page.click("button[aria-label='Majority | minority: split the nodes in two']"); // an act while playing
   await sleep(600);
   await ensurePlaying(page, false);
   const now = (await rootState(page)).nowUs;
@@ -86,7 +86,7 @@ test('the paint worker keeps its copy of the run in step through every kind of c
   await page.click("button[aria-label='Step to the next event']");
   await page.click("button[aria-label='Step back one event']");
   await page.click("button[aria-label='Heal all partitions and cut links']"); // a branch in the past
-  await page.click("button[aria-label='Next seed']"); // a rebuild
+  await page.click("button[aria-label='+1: the next seed']"); // a rebuild
   await setInput(page, "input[aria-label='Number of nodes']", 7); // another rebuild
   await page.click("button[aria-label='Presenter mode']");
   await ensurePlaying(page, true);
