@@ -9,9 +9,36 @@
 // worker's frames that painted, and the page runs no frame loop of this script's: such a loop
 // would cost the main thread about 40 ms a second by itself. BENCH_PAGE_LOOP=1 adds one anyway
 // (the way pages that animate on the main thread are measured). Target: 60 fps.
+// It also prints the CPU time of the whole browser (every process and thread of it: the
+// page, the paint worker, the GPU process and the compositor included), read from /proc.
+// BENCH_THROTTLE=4 slows the page's CPU fourfold as the developer tools do (a school laptop).
 // Usage: DSPLAY_URL=http://127.0.0.1:8080/ node scripts/bench-fps.mjs [seconds] [scenario]
 //   scenario: flows9 (default), raft5, raft9, ring64, or a link in BENCH_LINK
+import { readdirSync, readFileSync } from 'node:fs';
 import { launch, open, sleep } from '../tests/e2e/helpers.mjs';
+
+/** CPU time used so far by every process whose command line names `dir`, in ms; with `byType`,
+ * an object of the ms per process type (browser, renderer, gpu-process, utility). */
+function browserCpuMs(dir, byType = null) {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) continue;
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const t = Number(f[11]) + Number(f[12]);
+      ticks += t;
+      if (byType) {
+        const type = (readFileSync(`/proc/${pid}/cmdline`, 'utf8').match(/--type=([a-z-]+)/) || [, 'browser'])[1];
+        byType[type] = (byType[type] || 0) + (t * 1000) / 100;
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
 
 const SCENARIOS = {
   // Flows with impatient clients: each gives up after 40 ms and asks again at once, while
@@ -41,6 +68,10 @@ try {
   await sleep(Number(process.env.BENCH_WARMUP_MS || WARMUP)); // warm up: fill the network
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
+  const throttle = Number(process.env.BENCH_THROTTLE || 1);
+  if (throttle > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+  const types0 = {};
+  const browser0 = browserCpuMs(b.dir, types0);
   const metric = async (name) => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === name)?.value ?? 0;
   const task0 = await metric('TaskDuration');
   const cpu0 = await metric('ThreadTime');
@@ -71,6 +102,8 @@ try {
     if (!pageLoop) result.ts = painted;
     else console.log(`frames painted by the worker: ${painted.length}`);
   }
+  const types1 = {};
+  const browser1 = browserCpuMs(b.dir, types1);
   const task1 = await metric('TaskDuration');
   const cpu1 = await metric('ThreadTime');
   const wallS = (Date.now() - wall0) / 1000;
@@ -84,6 +117,9 @@ try {
   console.log(`fps 5th percentile: ${(1000 / q(dts, 0.95)).toFixed(1)}  (frame time 95th percentile ${q(dts, 0.95).toFixed(2)} ms, worst ${dts[dts.length - 1].toFixed(2)} ms)`);
   console.log(`messages in flight: median ${q(inflight, 0.5)}, min ${inflight[0]}, max ${inflight[inflight.length - 1]}`);
   console.log(`main thread busy: ${(((task1 - task0) * 1000) / wallS).toFixed(0)} ms per second (task time), ${(((cpu1 - cpu0) * 1000) / wallS).toFixed(0)} ms per second (CPU time)`);
+  const per = Object.keys(types1).map((k) => `${k} ${(((types1[k] || 0) - (types0[k] || 0)) / wallS).toFixed(0)}`).join(', ');
+  console.log(`whole browser CPU: ${((browser1 - browser0) / wallS).toFixed(0)} ms per second (every process and thread, from /proc: ${per})`);
+  if (throttle > 1) console.log(`CPU throttled ${throttle}x (Emulation.setCPUThrottlingRate)`);
   const painter = st.painter || {};
   console.log(`canvases painted: ${painter.replica === 'on' ? 'in the worker, from its copy of the run' : painter.offThread ? 'in the worker, from shapes sent by the page' : 'on the page'}`);
   console.log(`display clock driven by: ${painter.clock === 'worker' ? "the worker's animation frames" : "the page's animation frames"}`);

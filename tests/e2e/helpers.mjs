@@ -40,6 +40,8 @@ export async function launch({ width = 1280, height = 800, reducedMotion = 'no-p
   return {
     context,
     errors,
+    /** The profile directory: it names every process of this browser (see browserCpuMs). */
+    dir,
     async page() {
       const p = context.pages()[0] || (await context.newPage());
       return p;
