@@ -169,3 +169,19 @@ fn one_node_leads_alone() {
     assert!(j.ok > 10);
     assert_eq!(j.ok, j.finished);
 }
+
+#[test]
+fn the_page_offers_each_modes_own_controls_only() {
+    let lab = &dsplay::labs::quorum::LAB;
+    let leader = link::decode("#/quorum?mode=leader").unwrap();
+    let leaderless = link::decode("#/quorum").unwrap();
+    for key in ["sync", "reads", "failover", "promote"] {
+        assert!((lab.shown)(&leader, key) && !(lab.shown)(&leaderless, key), "{key}");
+    }
+    for key in ["rf", "r", "w", "sloppy", "writeback"] {
+        assert!(!(lab.shown)(&leader, key) && (lab.shown)(&leaderless, key), "{key}");
+    }
+    for key in ["mode", "keys", "clients", "skew", "timeout"] {
+        assert!((lab.shown)(&leader, key) && (lab.shown)(&leaderless, key), "{key}");
+    }
+}

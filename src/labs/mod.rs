@@ -348,6 +348,10 @@ pub struct Lab {
     pub experiments: &'static [&'static experiment::ExperimentSpec],
     /// Its own interventions ([`Verb`]).
     pub verbs: &'static [Verb],
+    /// Whether the page offers a parameter or a verb (by key or name) for this scenario: a
+    /// lab with modes hides what a mode does not use ([`always_shown`] shows everything). The
+    /// link keeps every value either way.
+    pub shown: fn(&Scenario, &str) -> bool,
     /// Main canvases it draws itself, besides the node topology ([`StageSpec`]).
     pub stages: &'static [StageSpec],
     /// A request a person can send to a chosen server ("send a request to this server"),
@@ -419,6 +423,11 @@ pub struct ItemView {
 
 /// Every lab, in menu order.
 pub static REGISTRY: &[&Lab] = &[&flows::LAB, &raft::LAB, &ring::LAB, &quorum::LAB];
+
+/// Every parameter and verb is offered.
+pub fn always_shown(_s: &Scenario, _key: &str) -> bool {
+    true
+}
 
 pub fn find(id: &str) -> Option<&'static Lab> {
     REGISTRY.iter().copied().find(|l| l.id == id)

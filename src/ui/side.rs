@@ -648,8 +648,16 @@ fn lab_params(shell: Shell) -> El {
         move || {
             key.get();
             shell
-                .with(|s| (s.lab().title, s.lab().params))
-                .unwrap_or(("", &[]))
+                .with(|s| {
+                    let (lab, sc) = (s.lab(), s.scenario());
+                    let shown: Vec<&'static ParamSpec> = lab
+                        .params
+                        .iter()
+                        .filter(|p| (lab.shown)(&sc, p.key))
+                        .collect();
+                    (lab.title, shown)
+                })
+                .unwrap_or(("", Vec::new()))
         }
     };
     let params_title = params.clone();
@@ -660,29 +668,39 @@ fn lab_params(shell: Shell) -> El {
         .dynamic(move || {
             params()
                 .1
-                .iter()
+                .into_iter()
                 .map(|spec| param_control(shell, spec))
                 .collect::<Vec<El>>()
         })
         .dynamic(move || {
             key.get();
-            let verbs = shell.with(|s| s.lab().verbs).unwrap_or(&[]);
+            let verbs: Vec<&'static crate::labs::Verb> = shell
+                .with(|s| {
+                    let (lab, sc) = (s.lab(), s.scenario());
+                    lab.verbs
+                        .iter()
+                        .filter(|v| (lab.shown)(&sc, v.name))
+                        .collect()
+                })
+                .unwrap_or_default();
             (!verbs.is_empty()).then(|| {
-                el("div").class("row verbs").children(verbs.iter().map(|v| {
-                    let key_hint = v.key.map(|k| format!(" (key {k})")).unwrap_or_default();
-                    let title = format!("{}{key_hint}", v.help);
-                    let label = if v.on_node {
-                        format!("{} (the selected server)", v.label)
-                    } else {
-                        v.label.to_string()
-                    };
-                    el("button")
-                        .class("btn")
-                        .attr("title", &title)
-                        .attr("aria-label", &label)
-                        .on("click", move |_| shell.lab_verb(v, None))
-                        .text(v.label)
-                }))
+                el("div")
+                    .class("row verbs")
+                    .children(verbs.into_iter().map(|v| {
+                        let key_hint = v.key.map(|k| format!(" (key {k})")).unwrap_or_default();
+                        let title = format!("{}{key_hint}", v.help);
+                        let label = if v.on_node {
+                            format!("{} (the selected server)", v.label)
+                        } else {
+                            v.label.to_string()
+                        };
+                        el("button")
+                            .class("btn")
+                            .attr("title", &title)
+                            .attr("aria-label", &label)
+                            .on("click", move |_| shell.lab_verb(v, None))
+                            .text(v.label)
+                    }))
             })
         })
 }

@@ -546,8 +546,12 @@ fn node_menu(shell: Shell) -> Option<El> {
     let (verbs, asks) = shell.with(|s| {
         let lab = s.lab();
         let server = node < s.sim().n();
-        let verbs: Vec<&'static crate::labs::Verb> =
-            lab.verbs.iter().filter(|v| v.on_node && server).collect();
+        let sc = s.scenario();
+        let verbs: Vec<&'static crate::labs::Verb> = lab
+            .verbs
+            .iter()
+            .filter(|v| v.on_node && server && (lab.shown)(&sc, v.name))
+            .collect();
         (
             verbs,
             server && lab.sample_request.is_some() && s.sim().clients() > 0,

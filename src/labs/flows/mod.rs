@@ -105,6 +105,7 @@ pub static LAB: Lab = Lab {
     clients: super::clients_param,
     world_nodes: super::link_nodes,
     verbs: &[],
+    shown: super::always_shown,
     stages: &[],
     sample_request: Some("req 1"),
     build,

@@ -237,10 +237,33 @@ pub static LAB: Lab = Lab {
         on_node: true,
         key: Some('f'),
     }],
+    shown,
     stages: stage::STAGES,
     sample_request: Some("get k0"),
     build,
 };
+
+/// The keys only a leaderless store uses, and those only leader mode uses.
+const LEADERLESS_KEYS: &[&str] = &[
+    "rf",
+    "r",
+    "w",
+    "versions",
+    "repair",
+    "writeback",
+    "sloppy",
+    "hint",
+    "ae",
+];
+const LEADER_KEYS: &[&str] = &["sync", "reads", "failover", "promote"];
+
+/// The page offers each mode's own controls only.
+fn shown(s: &Scenario, key: &str) -> bool {
+    match s.param("mode") == Some("leader") {
+        true => !LEADERLESS_KEYS.contains(&key),
+        false => !LEADER_KEYS.contains(&key),
+    }
+}
 
 /// Every node in the ring's order from `key`'s hash: the key's preference list (the first N
 /// hold its replicas; the rest are its stand-ins, in order).

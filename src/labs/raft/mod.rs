@@ -180,6 +180,7 @@ pub static LAB: Lab = Lab {
     clients: super::clients_param,
     world_nodes: super::link_nodes,
     verbs: VERBS,
+    shown: super::always_shown,
     stages: STAGES,
     sample_request: Some("put x 1"),
     build,

@@ -231,6 +231,7 @@ pub static LAB: Lab = Lab {
     clients: super::clients_param,
     world_nodes,
     verbs: VERBS,
+    shown: super::always_shown,
     stages: stage::STAGES,
     sample_request: Some("get k0"),
     build,
