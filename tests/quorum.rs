@@ -350,3 +350,32 @@ fn larger_quorums_answer_more_slowly() {
         "{small:?} against {large:?}"
     );
 }
+
+#[test]
+fn a_latency_model_replaces_the_links_delays_with_the_papers_and_reads_go_stale_as_there() {
+    let base = "#/quorum?n=3&seed=6&lat=1ms&loss=0%&dup=0%&r=1&w=1&clients=4&think=5ms&writes=0.5";
+    let quick = run(base, 20_000_000);
+    assert_eq!(
+        judge(&quick).stale.len(),
+        0,
+        "1 ms links: no read misses a write"
+    );
+    let disk = run(&format!("{base}&model=lnkd-disk"), 20_000_000);
+    let j = judge(&disk);
+    let reads = disk
+        .history()
+        .iter()
+        .filter(|h| matches!(h.op, dsplay::labs::quorum::Op::Get { .. }))
+        .count();
+    assert!(reads > 100, "{reads} reads");
+    assert!(
+        j.stale.len() * 20 > reads,
+        "LNKD-DISK's slow writes leave many reads stale: {} of {reads}",
+        j.stale.len()
+    );
+    // The same seed with the model's delays is another run, and the link's latency is gone.
+    assert_ne!(quick.trace.hash(), disk.trace.hash());
+    let model = dsplay::labs::quorum::pbs::Latency::LnkdDisk.delays();
+    assert_eq!(disk.net.params(0, 1).latency, model.1);
+    assert_eq!(disk.net.params(0, 1).by_kind.get("write"), Some(&model.0));
+}

@@ -176,12 +176,21 @@ fn the_page_offers_each_modes_own_controls_only() {
     let leader = link::decode("#/quorum?mode=leader").unwrap();
     let leaderless = link::decode("#/quorum").unwrap();
     for key in ["sync", "reads", "failover", "promote"] {
-        assert!((lab.shown)(&leader, key) && !(lab.shown)(&leaderless, key), "{key}");
+        assert!(
+            (lab.shown)(&leader, key) && !(lab.shown)(&leaderless, key),
+            "{key}"
+        );
     }
     for key in ["rf", "r", "w", "sloppy", "writeback"] {
-        assert!(!(lab.shown)(&leader, key) && (lab.shown)(&leaderless, key), "{key}");
+        assert!(
+            !(lab.shown)(&leader, key) && (lab.shown)(&leaderless, key),
+            "{key}"
+        );
     }
     for key in ["mode", "keys", "clients", "skew", "timeout"] {
-        assert!((lab.shown)(&leader, key) && (lab.shown)(&leaderless, key), "{key}");
+        assert!(
+            (lab.shown)(&leader, key) && (lab.shown)(&leaderless, key),
+            "{key}"
+        );
     }
 }

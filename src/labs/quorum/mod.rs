@@ -129,6 +129,13 @@ pub static PARAMS: &[ParamSpec] = &[
         default: "leader",
     },
     span("failover", "Failover after", "Leader mode: how long a follower hears nothing from its leader before it takes over (0: only by hand, with Promote)", 0, "1s"),
+    ParamSpec {
+        key: "model",
+        label: "Latency model",
+        help: "link: the network settings; lnkd-ssd, lnkd-disk, ymmr, wan: the write and read delays the PBS paper measured in production (Bailis et al., VLDB 2012, Table 3), in place of the latency setting, so stale reads come as often as they did there",
+        kind: ParamKind::Choice { options: &["link", "lnkd-ssd", "lnkd-disk", "ymmr", "wan"] },
+        default: "link",
+    },
     span("ae", "Anti-entropy every", "How often each node compares its keys with a peer's (0: never)", 0, "0s"),
     ParamSpec {
         key: "skew",
@@ -398,8 +405,32 @@ pub fn world(s: &Scenario) -> Result<World<Quorum>, String> {
     // Longer than the coordinator's own timeout, so the client hears why it gave up.
     cfg.client_timeout = Duration(q.timeout_us + 1_000_000);
     super::check_script_clients(s, q.clients)?;
+    let overrides = latency_model(s, &mut cfg)?;
     let props = super::LabProtocol::properties(&q);
-    Ok(World::new(q, cfg, props))
+    let mut w = World::new(q, cfg, props);
+    w.net.overrides.extend(overrides);
+    Ok(w)
+}
+
+/// With a latency model (`model`), the network's delays become the PBS paper's: writes and
+/// their acknowledgements, reads and their replies each as measured (every other message,
+/// the clients' included, as a read's reply), loss and duplication kept from the link.
+fn latency_model(
+    s: &Scenario,
+    cfg: &mut crate::sim::WorldConfig,
+) -> Result<Vec<pbs::LinkOverride>, String> {
+    let model = super::param(s, "model")?;
+    if model == "link" {
+        return Ok(Vec::new());
+    }
+    let latency = pbs::Latency::parse(model)?;
+    let (mut link, overrides) = pbs::network(latency, s.n);
+    link.latency = latency.delays().1;
+    link.loss_ppm = cfg.net.loss_ppm;
+    link.dup_ppm = cfg.net.dup_ppm;
+    link.bandwidth_bps = cfg.net.bandwidth_bps;
+    cfg.net = link;
+    Ok(overrides)
 }
 
 fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
