@@ -14,9 +14,6 @@ fn window() -> web_sys::Window {
     web_sys::window().expect("the page has a window")
 }
 
-/// What a trace file says it is.
-const TRACE_FORMAT: &str = "dsplay-trace";
-
 /// The page's address without its fragment: where a link opens.
 fn base_url() -> String {
     let loc = window().location();
@@ -318,21 +315,13 @@ fn export_png(shell: Shell) -> Result<(), String> {
     download(&url, &file_name(shell, "png"))
 }
 
-/// The trace file: what it is, the run's link at this moment, its trace hash and the records
-/// of the window the page holds.
+/// The trace file of the run at this moment ([`crate::play::tracefile`]).
 pub fn trace_json(shell: Shell) -> Option<String> {
     shell.with(|s| {
         let mut sc = s.scenario();
         sc.cursor_us = Some(s.now_us()).filter(|&t| t > 0);
-        serde_json::json!({
-            "format": TRACE_FORMAT,
-            "version": 1,
-            "link": link::encode(&sc),
-            "trace_hash": format!("{:016x}", s.sim().trace_hash()),
-            "now_us": s.now_us(),
-            "records": s.sim().records(),
-        })
-        .to_string()
+        let link = link::encode(&sc);
+        crate::play::tracefile::write(&link, s.sim().trace_hash(), s.now_us(), &s.sim().records())
     })
 }
 
@@ -370,17 +359,9 @@ fn import_trace(shell: Shell, ev: &web_sys::Event) {
 
 /// Reopens the run a trace file names and says whether it is the same run (the same hash).
 pub fn open_trace(shell: Shell, text: &str) -> Result<String, String> {
-    let bad = |why: &str| format!("This is not a dsplay trace file: {why}.");
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| bad(&format!("it is not JSON ({e})")))?;
-    if v.get("format").and_then(|f| f.as_str()) != Some(TRACE_FORMAT) {
-        return Err(bad("it does not say \"format\": \"dsplay-trace\""));
-    }
-    let link_text = v
-        .get("link")
-        .and_then(|l| l.as_str())
-        .ok_or_else(|| bad("it has no link"))?;
-    let hash = v.get("trace_hash").and_then(|h| h.as_str()).unwrap_or("");
+    let head = crate::play::tracefile::read(text)
+        .map_err(|why| format!("This is not a dsplay trace file: {why}."))?;
+    let (link_text, hash) = (head.link.as_str(), head.trace_hash.as_str());
     let scenario = link::decode(link_text)
         .map_err(|e| format!("The trace file's link could not be opened: {}.", e.0))?;
     shell
