@@ -79,10 +79,12 @@ mod checker;
 mod cli;
 mod edn;
 mod fast_hash;
+mod guarantees;
 mod history;
 mod import;
 mod model;
 mod search;
+mod sequential;
 pub mod session;
 mod timeline;
 mod verify;
@@ -91,8 +93,11 @@ pub use checker::{
     check, check_with, CheckOptions, CheckResult, Counterexample, Linearization, StopReason,
     Verdict, DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_STEPS,
 };
-pub use cli::{run_cli, run_cli_report, run_cli_with, CliReport, MAX_INPUT_BYTES};
-pub use history::{History, HistoryError, Input, Operation, Output, Status, Value};
+pub use cli::{
+    run_cli, run_cli_options, run_cli_report, run_cli_with, CliOptions, CliReport, MAX_INPUT_BYTES,
+};
+pub use guarantees::{check_guarantees, check_sequential, GuaranteeVerdict, Guarantees};
+pub use history::{History, HistoryError, Input, Operation, Output, Status, TxnOp, Value};
 pub use import::{
     parse_history, parse_history_with, Format, ImportError, NilReads, MAX_LINE_BYTES,
     MAX_OPERATIONS,

@@ -11,7 +11,7 @@
 //! (state, suffix) transition.
 
 use super::fast_hash::FastMap;
-use super::history::{History, HistoryError, Input, Operation, Output, Status, Value};
+use super::history::{History, HistoryError, Input, Operation, Output, Status, TxnOp, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,11 +27,27 @@ pub enum ModelKind {
     CasRegister,
     /// A key-value map with get, put and append, checked one key at a time.
     Kv,
+    /// A lock with acquire and release (Knossos's `mutex`: it does not track who holds it).
+    Mutex,
+    /// A FIFO queue with enqueue and dequeue.
+    Queue,
+    /// A set with add and a read of the whole set.
+    Set,
+    /// Registers read and written together in transactions (Knossos's `multi-register`).
+    MultiRegister,
 }
 
 impl ModelKind {
     /// Every kind, in the order the CLI lists them.
-    pub const ALL: [ModelKind; 3] = [ModelKind::Register, ModelKind::CasRegister, ModelKind::Kv];
+    pub const ALL: [ModelKind; 7] = [
+        ModelKind::Register,
+        ModelKind::CasRegister,
+        ModelKind::Kv,
+        ModelKind::Mutex,
+        ModelKind::Queue,
+        ModelKind::Set,
+        ModelKind::MultiRegister,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -39,16 +55,50 @@ impl ModelKind {
             ModelKind::Register => "register",
             ModelKind::CasRegister => "cas-register",
             ModelKind::Kv => "kv",
+            ModelKind::Mutex => "mutex",
+            ModelKind::Queue => "queue",
+            ModelKind::Set => "set",
+            ModelKind::MultiRegister => "multi-register",
         }
     }
 
-    fn supports(self, input: &Input) -> bool {
+    /// The operations the model knows, as Jepsen names them, for messages.
+    pub fn operations(self) -> &'static str {
         match self {
-            ModelKind::Register => matches!(input, Input::Read | Input::Write { .. }),
-            ModelKind::CasRegister => {
-                matches!(input, Input::Read | Input::Write { .. } | Input::Cas { .. })
-            }
-            ModelKind::Kv => input.key().is_some(),
+            ModelKind::Register => "read, write",
+            ModelKind::CasRegister => "read, write, cas",
+            ModelKind::Kv => "get, put, append",
+            ModelKind::Mutex => "acquire, release",
+            ModelKind::Queue => "enqueue, dequeue",
+            ModelKind::Set => "add, read",
+            ModelKind::MultiRegister => "txn",
+        }
+    }
+
+    /// Every model with its operations: `register (read, write), ...`.
+    pub fn list() -> String {
+        let each = ModelKind::ALL.map(|kind| format!("{kind} ({})", kind.operations()));
+        each.join(", ")
+    }
+
+    /// Whether the model has single-register state that a starting value can set.
+    fn takes_initial(self) -> bool {
+        matches!(self, ModelKind::Register | ModelKind::CasRegister)
+    }
+
+    fn supports(self, op: &Operation) -> bool {
+        let set_read = matches!(op.output, Output::Set(_));
+        match (self, &op.input) {
+            (ModelKind::Register | ModelKind::CasRegister, Input::Read) => !set_read,
+            (ModelKind::Register | ModelKind::CasRegister, Input::Write { .. }) => true,
+            (ModelKind::CasRegister, Input::Cas { .. }) => true,
+            (ModelKind::Kv, input) => input.key().is_some(),
+            (ModelKind::Mutex, Input::Acquire | Input::Release) => true,
+            (ModelKind::Queue, Input::Enqueue { .. } | Input::Dequeue) => true,
+            (ModelKind::Set, Input::Add { .. }) => true,
+            (ModelKind::Set, Input::Read) => set_read || op.status != Status::Ok,
+            (ModelKind::MultiRegister, Input::Txn { .. }) => true,
+            _ => false,
         }
     }
 }
@@ -67,7 +117,8 @@ impl FromStr for ModelKind {
             .into_iter()
             .find(|kind| kind.name() == text)
             .ok_or_else(|| {
-                format!("unknown model {text:?}; expected one of register, cas-register, kv")
+                let names = ModelKind::ALL.map(ModelKind::name).join(", ");
+                format!("unknown model {text:?}; expected one of {names}")
             })
     }
 }
@@ -77,7 +128,7 @@ impl FromStr for ModelKind {
 pub struct Model {
     pub kind: ModelKind,
     /// The register's starting value; `None` starts it unwritten (nil). Keys of the key-value
-    /// model always start empty.
+    /// model, and the other models, always start empty.
     pub initial: Option<Value>,
 }
 
@@ -116,7 +167,7 @@ pub(crate) type StateId = u32;
 pub(crate) const NIL: StateId = 0;
 
 /// One operation's effect, with values interned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Effect {
     /// Legal only in state `expect`; `None` (unknown output) is legal anywhere.
     Read { expect: Option<StateId> },
@@ -131,6 +182,21 @@ pub(crate) enum Effect {
     },
     /// Always legal; appends piece number `suffix` (see [`States`]).
     Append { suffix: u32 },
+    /// Legal while the mutex is free; takes it.
+    Acquire,
+    /// Legal while the mutex is held; frees it.
+    Release,
+    /// Always legal; puts `value` at the back.
+    Enqueue { value: StateId },
+    /// Takes the front value, which must be `expect` (`Some(NIL)`: the queue must be empty and
+    /// stays so; `None`, an unknown outcome: whatever is at the front).
+    Dequeue { expect: Option<StateId> },
+    /// Always legal; adds `element` to the set.
+    Add { element: StateId },
+    /// Legal only when the set is `expect` (a shape, see [`States`]).
+    ReadSet { expect: StateId },
+    /// Transaction number `txn` (see [`States`]); `read_only` if it writes nothing.
+    Txn { txn: u32, read_only: bool },
 }
 
 impl Effect {
@@ -144,7 +210,11 @@ impl Effect {
                 ..
             } => true,
             Effect::Cas { from, to, .. } => from == to,
-            Effect::Write { .. } | Effect::Append { .. } => false,
+            Effect::ReadSet { .. }
+            | Effect::Txn {
+                read_only: true, ..
+            } => true,
+            _ => false,
         }
     }
 }
@@ -169,6 +239,85 @@ pub(crate) struct States {
     /// The empty string. A key-value map reads a missing key as "", so there the root *is* nil;
     /// a register tells them apart.
     root: StateId,
+    /// The model these states belong to.
+    kind: ModelKind,
+    /// The states of the mutex, queue, set and multi-register models.
+    shapes: Shapes,
+}
+
+/// States that are lists of values: a mutex (`[]` free, `[1]` held), a queue (front first), a
+/// set (sorted), the registers of a multi-register (one value per key, in key order). Values
+/// are interned strings of [`States`]; each list is interned too, and each (state, effect)
+/// transition is remembered, so the search compares and hashes integers.
+#[derive(Debug, Default)]
+struct Shapes {
+    lists: Vec<Box<[StateId]>>,
+    ids: FastMap<Box<[StateId]>, StateId>,
+    steps: FastMap<(StateId, Effect), Option<StateId>>,
+    txns: Vec<Box<[TxnStep]>>,
+    /// The multi-register's keys, sorted: a key's register is its position.
+    keys: Vec<String>,
+}
+
+/// One step of an interned transaction: read (expecting `value`, if known) or write register
+/// number `key`.
+#[derive(Clone, Copy, Debug)]
+struct TxnStep {
+    key: u32,
+    write: bool,
+    value: Option<StateId>,
+}
+
+impl Shapes {
+    fn intern(&mut self, list: Vec<StateId>) -> StateId {
+        if let Some(&id) = self.ids.get(list.as_slice()) {
+            return id;
+        }
+        let id = StateId::try_from(self.lists.len()).unwrap_or(NO_NODE - 1);
+        let list: Box<[StateId]> = list.into();
+        self.lists.push(list.clone());
+        self.ids.insert(list, id);
+        id
+    }
+
+    fn bytes(&self) -> usize {
+        const ENTRY_BYTES: usize = 48;
+        let words: usize = self.lists.iter().map(|list| list.len()).sum();
+        words * 8 + (self.lists.len() + self.steps.len()) * ENTRY_BYTES
+    }
+
+    /// The list after `effect`, or `None` if the model forbids it in `state`.
+    fn step(&mut self, state: StateId, effect: Effect) -> Option<StateId> {
+        let mut list = self.lists.get(state as usize)?.to_vec();
+        match effect {
+            Effect::Acquire if list.is_empty() => list.push(1),
+            Effect::Release if !list.is_empty() => list.clear(),
+            Effect::Enqueue { value } => list.push(value),
+            Effect::Dequeue { expect } => match (list.first(), expect) {
+                (None, Some(NIL)) => return Some(state),
+                (Some(&front), Some(expect)) if front != expect => return None,
+                (Some(_), _) => drop(list.remove(0)),
+                (None, _) => return None,
+            },
+            Effect::Add { element } => match list.binary_search(&element) {
+                Ok(_) => return Some(state),
+                Err(at) => list.insert(at, element),
+            },
+            Effect::ReadSet { expect } => return (state == expect).then_some(state),
+            Effect::Txn { txn, .. } => {
+                for step in self.txns.get(txn as usize)?.iter() {
+                    let register = list.get_mut(step.key as usize)?;
+                    match (step.write, step.value) {
+                        (true, Some(value)) => *register = value,
+                        (false, Some(value)) if *register != value => return None,
+                        _ => {}
+                    }
+                }
+            }
+            _ => return None,
+        }
+        Some(self.intern(list))
+    }
 }
 
 #[derive(Debug)]
@@ -239,6 +388,71 @@ impl States {
             by_hash,
             appends: FastMap::default(),
             root,
+            kind: ModelKind::Register,
+            shapes: Shapes::default(),
+        }
+    }
+
+    /// The states of a partition checked against `kind`.
+    fn for_model(kind: ModelKind) -> Self {
+        let mut states = States::new(kind == ModelKind::Kv);
+        states.kind = kind;
+        states
+    }
+
+    /// Whether the model's states are lists ([`Shapes`]) rather than strings.
+    fn has_shapes(&self) -> bool {
+        !matches!(
+            self.kind,
+            ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv
+        )
+    }
+
+    /// Interns a transaction's steps; `read` holds what its reads saw (empty when unknown).
+    fn intern_txn(&mut self, ops: &[TxnOp], read: &[Option<Value>]) -> u32 {
+        let steps = ops.iter().enumerate().map(|(index, op)| {
+            let value = if op.write {
+                op.value.as_ref()
+            } else {
+                read.get(index).and_then(Option::as_ref)
+            };
+            let key = self
+                .shapes
+                .keys
+                .binary_search(&op.key)
+                .unwrap_or(usize::MAX);
+            TxnStep {
+                key: u32::try_from(key).unwrap_or(u32::MAX),
+                write: op.write,
+                value: value.map(|value| self.intern(value.as_str())),
+            }
+        });
+        let steps = steps.collect();
+        self.shapes.txns.push(steps);
+        u32::try_from(self.shapes.txns.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// A list state as text: `free`, `[1 2]`, `#{1 2}`, `{x 1, y nil}`.
+    fn list_text(&self, state: StateId) -> String {
+        let list = self
+            .shapes
+            .lists
+            .get(state as usize)
+            .map_or(&[][..], |list| list);
+        let value = |id: &StateId| self.text_of(*id, false).unwrap_or_else(|| "nil".to_owned());
+        let values = || list.iter().map(value).collect::<Vec<_>>().join(" ");
+        match self.kind {
+            ModelKind::Mutex if list.is_empty() => "free".to_owned(),
+            ModelKind::Mutex => "held".to_owned(),
+            ModelKind::Set => format!("#{{{}}}", values()),
+            ModelKind::MultiRegister => {
+                let keys = self.shapes.keys.iter().zip(list);
+                let pairs: Vec<_> = keys
+                    .map(|(key, id)| format!("{key} {}", value(id)))
+                    .collect();
+                format!("{{{}}}", pairs.join(", "))
+            }
+            _ => format!("[{}]", values()),
         }
     }
 
@@ -280,6 +494,13 @@ impl States {
 
     /// The text of a state; `None` is nil (for a key, nil is the empty string).
     pub(crate) fn text(&self, state: StateId) -> Option<String> {
+        self.text_of(state, self.has_shapes())
+    }
+
+    fn text_of(&self, state: StateId, list: bool) -> Option<String> {
+        if list {
+            return Some(self.list_text(state));
+        }
         if state == NIL && self.root != NIL {
             return None;
         }
@@ -293,6 +514,7 @@ impl States {
         const MAP_ENTRY_BYTES: usize = 32;
         self.nodes.len() * std::mem::size_of::<Node>()
             + (self.by_hash.len() + self.appends.len()) * MAP_ENTRY_BYTES
+            + self.shapes.bytes()
     }
 
     /// The state after applying `effect` in `state`, or `None` if the model forbids it there.
@@ -309,7 +531,17 @@ impl States {
                 legal.then_some(if matches { to } else { state })
             }
             Effect::Append { suffix } => Some(self.append(state, suffix)),
+            _ => self.apply_to_list(state, effect),
         }
+    }
+
+    fn apply_to_list(&mut self, state: StateId, effect: Effect) -> Option<StateId> {
+        if let Some(&next) = self.shapes.steps.get(&(state, effect)) {
+            return next;
+        }
+        let next = self.shapes.step(state, effect);
+        self.shapes.steps.insert((state, effect), next);
+        next
     }
 
     fn append(&mut self, state: StateId, piece: u32) -> StateId {
@@ -402,7 +634,7 @@ pub(crate) fn compile(history: &History, model: &Model) -> Result<Vec<Partition>
 }
 
 fn check_supported(history: &History, model: &Model) -> Result<(), HistoryError> {
-    if model.kind == ModelKind::Kv && model.initial.is_some() {
+    if !model.kind.takes_initial() && model.initial.is_some() {
         return Err(HistoryError::InitialValueNotSupported {
             model: model.kind.name(),
         });
@@ -410,7 +642,7 @@ fn check_supported(history: &History, model: &Model) -> Result<(), HistoryError>
     let unsupported = history
         .operations
         .iter()
-        .position(|op| !model.kind.supports(&op.input));
+        .position(|op| !model.kind.supports(op));
     match unsupported {
         None => Ok(()),
         Some(index) => Err(HistoryError::UnsupportedOperation {
@@ -435,11 +667,8 @@ fn compile_partition(
     key: Option<&str>,
     indices: &[usize],
 ) -> Partition {
-    let mut states = States::new(model.kind == ModelKind::Kv);
-    let initial = model
-        .initial
-        .as_ref()
-        .map_or(NIL, |value| states.intern(value.as_str()));
+    let mut states = States::for_model(model.kind);
+    let initial = initial_state(&mut states, history, indices, model);
     let ops = indices
         .iter()
         .map(|&index| {
@@ -461,9 +690,48 @@ fn compile_partition(
     }
 }
 
+/// The starting state: the register's initial value, an empty list, or (multi-register) every
+/// key the transactions name, unwritten.
+fn initial_state(
+    states: &mut States,
+    history: &History,
+    indices: &[usize],
+    model: &Model,
+) -> StateId {
+    if !states.has_shapes() {
+        let initial = model.initial.as_ref();
+        return initial.map_or(NIL, |value| states.intern(value.as_str()));
+    }
+    let txns = indices
+        .iter()
+        .map(|&index| &history.operations[index].input);
+    let keys = txns.flat_map(|input| match input {
+        Input::Txn { ops } => ops.iter().map(|op| op.key.clone()).collect(),
+        _ => Vec::new(),
+    });
+    let mut keys: Vec<String> = keys.collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let unwritten = vec![NIL; keys.len()];
+    states.shapes.keys = keys;
+    states.shapes.intern(unwritten)
+}
+
 /// The interned effect of `op`; `known` says whether its output was observed.
 fn effect_of(states: &mut States, op: &Operation, known: bool) -> Effect {
+    let output = if known { &op.output } else { &Output::None };
     match &op.input {
+        Input::Read if matches!(output, Output::Set(_)) => {
+            let Output::Set(values) = output else {
+                return Effect::Read { expect: None };
+            };
+            let mut ids: Vec<StateId> = values.iter().map(|v| states.intern(v.as_str())).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            Effect::ReadSet {
+                expect: states.shapes.intern(ids),
+            }
+        }
         Input::Read | Input::Get { .. } => {
             let expect = match (&op.output, known) {
                 (Output::Read(value), true) => Some(states.intern_read(value)),
@@ -485,6 +753,30 @@ fn effect_of(states: &mut States, op: &Operation, known: bool) -> Effect {
         Input::Append { value, .. } => Effect::Append {
             suffix: states.intern_piece(value.as_str()),
         },
+        Input::Acquire => Effect::Acquire,
+        Input::Release => Effect::Release,
+        Input::Enqueue { value } => Effect::Enqueue {
+            value: states.intern(value.as_str()),
+        },
+        Input::Dequeue => Effect::Dequeue {
+            expect: match output {
+                Output::Read(value) => Some(states.intern_read(value)),
+                _ => None,
+            },
+        },
+        Input::Add { value } => Effect::Add {
+            element: states.intern(value.as_str()),
+        },
+        Input::Txn { ops } => {
+            let read = match output {
+                Output::Txn(read) => read.as_slice(),
+                _ => &[],
+            };
+            Effect::Txn {
+                txn: states.intern_txn(ops, read),
+                read_only: ops.iter().all(|op| !op.write),
+            }
+        }
     }
 }
 
