@@ -2,9 +2,12 @@
 //!
 //! A history is *linearizable* if every operation can be given a single instant, somewhere
 //! between its call and its return, such that taking the operations one at a time in that order
-//! gives exactly the answers the clients saw. This module decides that for three objects (a
-//! register, a compare-and-set register, and a key-value map checked one key at a time) and, when
-//! the answer is no, says how far it got and which operation could not be placed.
+//! gives exactly the answers the clients saw. This module decides that for seven objects (a
+//! register, a compare-and-set register, a key-value map checked one key at a time, a mutex, a
+//! FIFO queue, a set, and registers read and written in transactions) and, when the answer is
+//! no, says how far it got and which operation could not be placed. It also decides the weaker
+//! guarantees a history may keep instead: sequential consistency (`sequential.rs`) and the four
+//! session guarantees (`session.rs`, `guarantees.rs`).
 //!
 //! # The algorithm
 //!
@@ -71,6 +74,7 @@
 //! - `edn.rs`, `import.rs`: reading Jepsen/Knossos EDN, Porcupine's etcd and key-value logs, and
 //!   our JSON ([`parse_history`], [`Format`]).
 //! - `timeline.rs`: the operation timeline as data ([`timeline()`]).
+//! - `sequential.rs`, `guarantees.rs`: [`check_sequential`], [`check_guarantees`].
 //! - `verify.rs`: [`verify_order`], which replays one proposed order (a witness from the
 //!   checker, or a learner's guess) and says where it breaks.
 //! - `cli.rs`: [`run_cli`], the body of `dsplay check`.
