@@ -328,3 +328,38 @@ fn transactions_round_trip_through_json() {
     let back = parse_history(&json, Format::Json).unwrap();
     assert_eq!(back, history);
 }
+
+// The panel's line: the strongest guarantee on the spectrum, and the breaking operation of
+// each weaker one that fails.
+#[test]
+fn the_strongest_guarantee_kept_walks_down_the_spectrum() {
+    let options = CheckOptions::default();
+    let register = Model::register();
+    let strongest = |history: &History| {
+        let linearizable = check(history, &register).unwrap().is_linearizable();
+        let guarantees = check_guarantees(history, &register, &options, linearizable).unwrap();
+        (
+            guarantees.strongest(linearizable),
+            guarantees.failures(history),
+        )
+    };
+    let fine = sequence(&[w(0, 1), r(1, Some(1))]);
+    assert_eq!(strongest(&fine), ("linearizable".to_owned(), vec![]));
+    let stale = sequence(&[w(0, 1), w(0, 2), r(1, Some(1))]);
+    assert_eq!(strongest(&stale).0, "sequentially consistent");
+    // Client 1 reads 2 and then 1 while client 0 wrote 1 then 2: not sequential, and it
+    // breaks monotonic writes, but it could still read its own writes (it wrote none).
+    let reordered = sequence(&[w(0, 1), w(0, 2), r(1, Some(2)), r(1, Some(1))]);
+    let (kept, failures) = strongest(&reordered);
+    assert_eq!(
+        kept,
+        "read your writes, monotonic reads, writes follow reads"
+    );
+    assert_eq!(
+        failures,
+        vec![
+            "sequential consistency: first broken by operation 3, read() -> 1 by C1".to_owned(),
+            "monotonic writes: first broken by operation 3, read() -> 1 by C1".to_owned(),
+        ]
+    );
+}

@@ -63,6 +63,65 @@ pub struct Guarantees {
     pub session: Option<[GuaranteeVerdict; 4]>,
 }
 
+impl Guarantees {
+    /// The strongest guarantee kept on the spectrum linearizable -> sequentially consistent ->
+    /// session guarantees -> none, given the linearizability verdict (`None`: unknown).
+    pub fn strongest(&self, linearizable: Option<bool>) -> String {
+        if linearizable == Some(true) {
+            return "linearizable".to_owned();
+        }
+        if self.sequential.kept == Some(true) {
+            return "sequentially consistent".to_owned();
+        }
+        let Some(session) = &self.session else {
+            return self.none_or_unknown(&[]);
+        };
+        let kept: Vec<&str> = Guarantee::ALL
+            .iter()
+            .zip(session)
+            .filter(|(_, verdict)| verdict.kept == Some(true))
+            .map(|(g, _)| g.name())
+            .collect();
+        match kept.len() {
+            4 => "the four session guarantees".to_owned(),
+            0 => self.none_or_unknown(session),
+            _ => kept.join(", "),
+        }
+    }
+
+    fn none_or_unknown(&self, session: &[GuaranteeVerdict]) -> String {
+        let unknown = self.sequential.kept.is_none() || session.iter().any(|v| v.kept.is_none());
+        if unknown {
+            "unknown (over budget, or not decidable from the history)"
+        } else {
+            "none"
+        }
+        .to_owned()
+    }
+
+    /// One line per guarantee that fails, with the first operation that breaks it.
+    pub fn failures(&self, history: &History) -> Vec<String> {
+        let mut named = vec![("sequential consistency", &self.sequential)];
+        if let Some(session) = &self.session {
+            named.extend(Guarantee::ALL.iter().map(|g| g.name()).zip(session));
+        }
+        let line = |(name, verdict): (&str, &GuaranteeVerdict)| {
+            let op = history.operations.get(verdict.witness?)?;
+            let index = verdict.witness?;
+            Some(format!(
+                "{name}: first broken by operation {index}, {} by C{}",
+                op.describe(),
+                op.client
+            ))
+        };
+        named
+            .into_iter()
+            .filter(|(_, v)| v.kept == Some(false))
+            .filter_map(line)
+            .collect()
+    }
+}
+
 /// Checks whether `history` is sequentially consistent against `model` within `options`.
 pub fn check_sequential(
     history: &History,
