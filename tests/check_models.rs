@@ -363,3 +363,22 @@ fn the_strongest_guarantee_kept_walks_down_the_spectrum() {
         ]
     );
 }
+
+// A client whose operations overlap (threads sharing a process number) is taken as several
+// sessions, each a chain of operations that follow one another; otherwise a linearizable
+// history could fail sequential consistency (found by the property tests).
+#[test]
+fn a_client_with_overlapping_operations_counts_as_several_sessions() {
+    let history = History::from(vec![
+        Operation::new(0, 0, Input::read(), 5).ok(Output::nil(), 5),
+        Operation::new(1, 1, Input::write(0), 15).ok(Output::None, 15),
+        Operation::new(2, 0, Input::read(), 4).ok(Output::value(0), 55),
+    ]);
+    let register = Model::new(ModelKind::Register, None);
+    assert_eq!(
+        check(&history, &register).unwrap().verdict,
+        Verdict::Linearizable
+    );
+    let guarantees = check_guarantees(&history, &register, &CheckOptions::default(), None).unwrap();
+    assert_eq!(guarantees.sequential.kept, Some(true));
+}

@@ -26,10 +26,10 @@
 //! order they completed.
 
 use super::checker::{CheckOptions, StopReason};
-use super::history::{History, HistoryError, Input, Operation, Output, Status};
+use super::history::{History, HistoryError, Input, Operation, Output, Status, Value};
 use super::model::{compile, Model, ModelKind};
 use super::search::Budget;
-use super::sequential::{search, Sequential};
+use super::sequential::{search, sessions, Sequential};
 use super::session::{requires, Guarantee, Order, SessionOp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -190,7 +190,7 @@ struct Versions {
     real: u32,
     /// Starting value below each write of its key.
     below: Vec<(u32, u32)>,
-    /// Each (client, key) session's steps, in the client's order.
+    /// Each (key, session) pair's steps, in the client's order (see `sequential::sessions`).
     sessions: Vec<Vec<Step>>,
     /// The history index of each rank.
     by_rank: Vec<usize>,
@@ -213,101 +213,125 @@ fn written(op: &Operation) -> Option<&str> {
 impl Versions {
     fn of(history: &History, model: &Model) -> Versions {
         let ops = &history.operations;
-        let mut real = 0u32;
-        let mut new_node = || {
-            real += 1;
-            real - 1
-        };
-        // (key, value) -> the one version that holds it, or None when several do.
-        let mut by_value: BTreeMap<(Option<&str>, &str), Option<u32>> = BTreeMap::new();
-        let mut start: BTreeMap<Option<&str>, u32> = BTreeMap::new();
-        let mut appended: std::collections::BTreeSet<Option<&str>> = Default::default();
-        let mut node_of = vec![None; ops.len()];
-        let mut below = Vec::new();
+        let mut by_key: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
         for (index, op) in ops.iter().enumerate() {
-            let key = op.input.key();
-            let first = *start.entry(key).or_insert_with(&mut new_node);
-            let Some(value) = written(op).filter(|_| op.status != Status::Fail) else {
-                continue;
-            };
-            let node = new_node();
-            below.push((first, node));
-            node_of[index] = Some(node);
-            by_value
-                .entry((key, value))
-                .and_modify(|slot| *slot = None)
-                .or_insert(Some(node));
-            if matches!(op.input, Input::Append { .. }) {
-                appended.insert(key);
-            }
+            by_key.entry(op.input.key()).or_default().push(index);
         }
-        // A key's starting value is a version too: "" for a key, the initial value (or nil)
-        // for the register.
-        let initial = model.initial.as_ref().map(|v| v.as_str());
-        for (&key, &node) in &start {
-            let value = if key.is_some() { Some("") } else { initial };
-            if let Some(value) = value {
-                by_value
-                    .entry((key, value))
-                    .and_modify(|slot| *slot = None)
-                    .or_insert(Some(node));
-            }
-        }
-        let resolve = |key: Option<&str>, seen: &Option<super::history::Value>| {
-            if appended.contains(&key) {
-                return None;
-            }
-            match (seen, key, initial) {
-                (None, None, None) => start.get(&key).copied(),
-                (None, Some(_), _) => by_value.get(&(key, "")).copied().flatten(),
-                (None, None, Some(_)) => None,
-                (Some(value), ..) => by_value.get(&(key, value.as_str())).copied().flatten(),
-            }
-        };
         let mut ranked: Vec<usize> = (0..ops.len())
             .filter(|&i| ops[i].status == Status::Ok)
             .collect();
         crate::sim::order::sort_by_key(&mut ranked, |&i| (ops[i].return_us, i));
-        let mut sessions: BTreeMap<(u32, Option<&str>), Vec<Step>> = BTreeMap::new();
-        let mut inexact = false;
+        let mut rank_of = vec![usize::MAX; ops.len()];
         for (rank, &index) in ranked.iter().enumerate() {
+            rank_of[index] = rank;
+        }
+        let mut versions = Versions {
+            real: 0,
+            below: Vec::new(),
+            sessions: Vec::new(),
+            by_rank: ranked,
+            inexact: false,
+        };
+        let session = sessions(history);
+        for (key, indices) in &by_key {
+            versions.add_key(history, model, *key, indices, (&rank_of, &session));
+        }
+        versions
+    }
+
+    fn new_node(&mut self) -> u32 {
+        self.real += 1;
+        self.real - 1
+    }
+
+    /// The versions of one key (the key's starting value, then each write) and its sessions.
+    fn add_key(
+        &mut self,
+        history: &History,
+        model: &Model,
+        key: Option<&str>,
+        indices: &[usize],
+        (rank_of, session): (&[usize], &[u32]),
+    ) {
+        let ops = &history.operations;
+        let start = self.new_node();
+        // The starting value is a version too: "" for a key, the initial value (or nil) for
+        // the register.
+        let initial = match key {
+            Some(_) => Some(""),
+            None => model.initial.as_ref().map(|v| v.as_str()),
+        };
+        let mut values: Vec<(&str, u32)> = initial.map(|v| (v, start)).into_iter().collect();
+        let mut node_of = vec![None; indices.len()];
+        let mut appended = false;
+        for (slot, &index) in indices.iter().enumerate() {
             let op = &ops[index];
-            let key = op.input.key();
-            let session = sessions.entry((op.client, key)).or_default();
+            let Some(value) = written(op).filter(|_| op.status != Status::Fail) else {
+                continue;
+            };
+            let node = self.new_node();
+            self.below.push((start, node));
+            node_of[slot] = Some(node);
+            values.push((value, node));
+            appended |= matches!(op.input, Input::Append { .. });
+        }
+        values.sort_unstable();
+        // The one version that holds a value, or None when several do (or none).
+        let resolve = |seen: &Option<Value>| {
+            let wanted = match (seen, key, initial) {
+                _ if appended => return None,
+                (None, None, None) => return Some(start),
+                (None, None, Some(_)) => return None,
+                (None, Some(_), _) => "",
+                (Some(value), ..) => value.as_str(),
+            };
+            let from = values.partition_point(|(value, _)| *value < wanted);
+            match values.get(from..).unwrap_or(&[]) {
+                [(value, node), rest @ ..]
+                    if *value == wanted && rest.first().is_none_or(|(next, _)| *next != wanted) =>
+                {
+                    Some(*node)
+                }
+                _ => None,
+            }
+        };
+        let mut order: Vec<usize> = (0..indices.len())
+            .filter(|&slot| ops[indices[slot]].status == Status::Ok)
+            .collect();
+        crate::sim::order::sort_by_key(&mut order, |&slot| {
+            let index = indices[slot];
+            (session[index], ops[index].call_us, index)
+        });
+        let mut current = None;
+        for slot in order {
+            let (index, op) = (indices[slot], &ops[indices[slot]]);
+            if current != Some(session[index]) {
+                self.sessions.push(Vec::new());
+                current = Some(session[index]);
+            }
             let read = match (&op.input, &op.output) {
                 (Input::Read | Input::Get { .. }, Output::Read(seen)) => Some(seen.clone()),
                 (Input::Cas { expected, .. }, Output::Cas(true)) => Some(Some(expected.clone())),
                 _ => None,
             };
+            let mut steps = Vec::new();
             if let Some(seen) = read {
-                let version = resolve(key, &seen);
-                inexact |= version.is_none();
-                let step = SessionOp {
+                let version = resolve(&seen);
+                self.inexact |= version.is_none();
+                steps.push(SessionOp {
                     write: false,
                     version,
-                };
-                session.push((rank, index, step));
+                });
             }
-            if let Some(node) = node_of[index] {
-                let step = SessionOp {
+            if let Some(node) = node_of[slot] {
+                steps.push(SessionOp {
                     write: true,
                     version: Some(node),
-                };
-                session.push((rank, index, step));
+                });
             }
-        }
-        let mut sessions: Vec<Vec<Step>> = sessions.into_values().collect();
-        for session in &mut sessions {
-            crate::sim::order::sort_by_key(session, |&(_, index, op)| {
-                (ops[index].call_us, index, op.write)
-            });
-        }
-        Versions {
-            real,
-            below,
-            sessions,
-            by_rank: ranked,
-            inexact,
+            if let Some(session) = self.sessions.last_mut() {
+                session.extend(steps.into_iter().map(|step| (rank_of[index], index, step)));
+            }
         }
     }
 

@@ -247,13 +247,12 @@ pub(crate) struct States {
 
 /// States that are lists of values: a mutex (`[]` free, `[1]` held), a queue (front first), a
 /// set (sorted), the registers of a multi-register (one value per key, in key order). Values
-/// are interned strings of [`States`]; each list is interned too, and each (state, effect)
-/// transition is remembered, so the search compares and hashes integers.
+/// are interned strings of [`States`]; each list is interned too, so the search compares and
+/// hashes integers (a step copies one list, which for these models is short).
 #[derive(Debug, Default)]
 struct Shapes {
     lists: Vec<Box<[StateId]>>,
     ids: FastMap<Box<[StateId]>, StateId>,
-    steps: FastMap<(StateId, Effect), Option<StateId>>,
     txns: Vec<Box<[TxnStep]>>,
     /// The multi-register's keys, sorted: a key's register is its position.
     keys: Vec<String>,
@@ -283,7 +282,7 @@ impl Shapes {
     fn bytes(&self) -> usize {
         const ENTRY_BYTES: usize = 48;
         let words: usize = self.lists.iter().map(|list| list.len()).sum();
-        words * 8 + (self.lists.len() + self.steps.len()) * ENTRY_BYTES
+        words * 8 + self.lists.len() * ENTRY_BYTES
     }
 
     /// The list after `effect`, or `None` if the model forbids it in `state`.
@@ -531,17 +530,8 @@ impl States {
                 legal.then_some(if matches { to } else { state })
             }
             Effect::Append { suffix } => Some(self.append(state, suffix)),
-            _ => self.apply_to_list(state, effect),
+            _ => self.shapes.step(state, effect),
         }
-    }
-
-    fn apply_to_list(&mut self, state: StateId, effect: Effect) -> Option<StateId> {
-        if let Some(&next) = self.shapes.steps.get(&(state, effect)) {
-            return next;
-        }
-        let next = self.shapes.step(state, effect);
-        self.shapes.steps.insert((state, effect), next);
-        next
     }
 
     fn append(&mut self, state: StateId, piece: u32) -> StateId {

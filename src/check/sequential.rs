@@ -16,9 +16,15 @@
 //!   it never has to take effect for the search to finish.
 //!
 //! The search shares the linearizability checker's budget of steps and memory.
+//!
+//! A client issues one operation at a time. Where a history's client has operations that
+//! overlap (a test harness's threads sharing a process number, say), its operations are split
+//! into [`sessions`]: chains of operations each of which returned before the next was called.
+//! Both this search and the session guarantees take each chain as one client, so a
+//! linearizable history is always sequentially consistent here too.
 
 use super::fast_hash::FastMap;
-use super::history::History;
+use super::history::{History, Status};
 use super::model::{Partition, StateId};
 use super::search::{Budget, Stop};
 
@@ -67,12 +73,52 @@ struct Walk<'p> {
     states: Vec<StateId>,
     /// Completed operations not yet applied: the search succeeds at zero.
     remaining: usize,
-    seen: FastMap<Box<[u32]>, ()>,
+    /// (Values unused: the map type the list states already use.)
+    seen: FastMap<Box<[u32]>, StateId>,
     /// For each depth, the start of its moves in `moves` and the next one to try.
     levels: Vec<(usize, usize)>,
     moves: Vec<Move>,
     undo: Vec<Undo>,
     deepest: (usize, Option<usize>),
+}
+
+/// The session of each operation (indices into [`History::operations`]): each client's
+/// operations in call order, a new session started whenever one overlaps all the client's
+/// sessions so far (it is put in the first whose last operation returned before its call).
+pub(crate) fn sessions(history: &History) -> Vec<u32> {
+    let ops = &history.operations;
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    let end = |i: usize| {
+        ops[i]
+            .return_us
+            .filter(|_| ops[i].status != Status::Unknown)
+    };
+    crate::sim::order::sort_by_key(&mut order, |&i| {
+        (ops[i].client, ops[i].call_us, end(i).unwrap_or(u64::MAX), i)
+    });
+    let mut session = vec![0; ops.len()];
+    // The current client's sessions: (number, when its last operation returned).
+    let mut open: Vec<(u32, u64)> = Vec::new();
+    let mut next = 0u32;
+    for (position, &i) in order.iter().enumerate() {
+        if position == 0 || ops[order[position - 1]].client != ops[i].client {
+            open.clear();
+        }
+        let free = open
+            .iter_mut()
+            .find(|(_, returned)| *returned < ops[i].call_us);
+        let slot = match free {
+            Some(slot) => slot,
+            None => {
+                open.push((next, 0));
+                next += 1;
+                open.last_mut().expect("just pushed")
+            }
+        };
+        session[i] = slot.0;
+        slot.1 = end(i).unwrap_or(u64::MAX);
+    }
+    session
 }
 
 /// Searches `partitions` (all of one history) for a sequentially consistent order.
@@ -86,21 +132,31 @@ pub(crate) fn search(
 
 impl<'p> Walk<'p> {
     fn new(history: &History, partitions: &'p mut [Partition]) -> Self {
-        let mut by_client: std::collections::BTreeMap<u32, Vec<Step>> = Default::default();
+        let session = sessions(history);
+        let mut steps: Vec<(u32, Step)> = Vec::new();
         for (partition, part) in partitions.iter().enumerate() {
             for (op, compiled) in part.ops.iter().enumerate() {
-                let client = history.operations[compiled.index].client;
-                by_client.entry(client).or_default().push(Step {
+                let client = session[compiled.index];
+                let step = Step {
                     partition: partition as u32,
                     op: op as u32,
                     call_us: compiled.call_us,
                     completed: compiled.return_us.is_some(),
-                });
+                };
+                steps.push((client, step));
             }
         }
-        let mut clients: Vec<Vec<Step>> = by_client.into_values().collect();
-        for steps in &mut clients {
-            crate::sim::order::sort_by_key(steps, |step| (step.call_us, step.partition, step.op));
+        crate::sim::order::sort_by_key(&mut steps, |(client, s)| {
+            (*client, s.call_us, s.partition, s.op)
+        });
+        let mut clients: Vec<Vec<Step>> = Vec::new();
+        for (i, &(client, step)) in steps.iter().enumerate() {
+            if i == 0 || steps[i - 1].0 != client {
+                clients.push(Vec::new());
+            }
+            if let Some(own) = clients.last_mut() {
+                own.push(step);
+            }
         }
         let remaining = clients.iter().flatten().filter(|s| s.completed).count();
         Walk {
@@ -176,7 +232,7 @@ impl<'p> Walk<'p> {
     /// Records the current configuration; false if it was explored before.
     fn remember(&mut self) -> bool {
         let key: Box<[u32]> = self.position.iter().chain(&self.states).copied().collect();
-        self.seen.insert(key, ()).is_none()
+        self.seen.insert(key, 0).is_none()
     }
 
     fn next_step(&self, client: usize) -> Option<Step> {
