@@ -300,9 +300,13 @@ fn explain(history: &History, model: &Model, counterexample: &Counterexample) ->
         (Some(key), Some(value)) => (format!("key {key:?}"), format!("holds {value:?}")),
         (Some(key), None) => (format!("key {key:?}"), "is empty".to_owned()),
         (None, Some(value)) => match model.kind {
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::Mutex => ("the mutex".to_owned(), format!("is {value}")),
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::Queue => ("the queue".to_owned(), format!("holds {value}")),
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::Set => ("the set".to_owned(), format!("is {value}")),
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::MultiRegister => ("the registers".to_owned(), format!("hold {value}")),
             _ => ("the register".to_owned(), format!("holds {value}")),
         },

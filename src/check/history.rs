@@ -102,16 +102,22 @@ pub enum Input {
     /// Append text to one key's value.
     Append { key: String, value: Value },
     /// Take the mutex; legal only while nobody holds it.
+    #[cfg(not(target_arch = "wasm32"))]
     Acquire,
     /// Give the mutex back; legal only while it is held.
+    #[cfg(not(target_arch = "wasm32"))]
     Release,
     /// Put a value at the back of the queue.
+    #[cfg(not(target_arch = "wasm32"))]
     Enqueue { value: Value },
     /// Take the value at the front of the queue (the output says which).
+    #[cfg(not(target_arch = "wasm32"))]
     Dequeue,
     /// Add an element to the set.
+    #[cfg(not(target_arch = "wasm32"))]
     Add { value: Value },
     /// Read and write several registers at once, in order (Knossos's `:txn`).
+    #[cfg(not(target_arch = "wasm32"))]
     Txn { ops: Vec<TxnOp> },
 }
 
@@ -179,6 +185,7 @@ impl Input {
     pub fn is_read_only(&self) -> bool {
         match self {
             Input::Read | Input::Get { .. } => true,
+            #[cfg(not(target_arch = "wasm32"))]
             Input::Txn { ops } => ops.iter().all(|op| !op.write),
             _ => false,
         }
@@ -193,11 +200,17 @@ impl Input {
             Input::Get { .. } => "get",
             Input::Put { .. } => "put",
             Input::Append { .. } => "append",
+            #[cfg(not(target_arch = "wasm32"))]
             Input::Acquire => "acquire",
+            #[cfg(not(target_arch = "wasm32"))]
             Input::Release => "release",
+            #[cfg(not(target_arch = "wasm32"))]
             Input::Enqueue { .. } => "enqueue",
+            #[cfg(not(target_arch = "wasm32"))]
             Input::Dequeue => "dequeue",
+            #[cfg(not(target_arch = "wasm32"))]
             Input::Add { .. } => "add",
+            #[cfg(not(target_arch = "wasm32"))]
             Input::Txn { .. } => "txn",
         }
     }
@@ -215,8 +228,10 @@ pub enum Output {
     /// Whether a compare-and-set swapped (`false`: the comparison failed, nothing changed).
     Cas(bool),
     /// The whole set, as a read of a set returned it.
+    #[cfg(not(target_arch = "wasm32"))]
     Set(Vec<Value>),
     /// What each step of a transaction read, in order (`None` for writes and unknown reads).
+    #[cfg(not(target_arch = "wasm32"))]
     Txn(Vec<Option<Value>>),
 }
 
@@ -307,7 +322,9 @@ impl Operation {
                 Output::Read(value) => format!("{call} -> {}", describe_read(&self.input, value)),
                 Output::Cas(true) => format!("{call} -> ok"),
                 Output::Cas(false) => format!("{call} -> fail"),
+                #[cfg(not(target_arch = "wasm32"))]
                 Output::Set(values) => format!("{call} -> #{{{}}}", join(values.iter())),
+                #[cfg(not(target_arch = "wasm32"))]
                 Output::Txn(read) => format!("{call} -> {}", describe_txn(&self.input, read)),
             },
         }
@@ -324,12 +341,16 @@ fn describe_input(input: &Input) -> String {
         Input::Append { key, value } => {
             format!("append({key}, {value:?})", value = value.as_str())
         }
+        #[cfg(not(target_arch = "wasm32"))]
         Input::Enqueue { value } | Input::Add { value } => format!("{}({value})", input.f()),
+        #[cfg(not(target_arch = "wasm32"))]
         Input::Txn { .. } => format!("txn{}", describe_txn(input, &[])),
+        #[cfg(not(target_arch = "wasm32"))]
         _ => format!("{}()", input.f()),
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn join<T: fmt::Display>(items: impl Iterator<Item = T>) -> String {
     items
         .map(|item| item.to_string())
@@ -338,6 +359,7 @@ fn join<T: fmt::Display>(items: impl Iterator<Item = T>) -> String {
 }
 
 /// A transaction as Knossos writes it, `[[:r x 1] [:w y 2]]`, with the values `read` saw.
+#[cfg(not(target_arch = "wasm32"))]
 fn describe_txn(input: &Input, read: &[Option<Value>]) -> String {
     let Input::Txn { ops } = input else {
         return String::new();
@@ -527,12 +549,15 @@ fn validate_one(index: usize, op: &Operation) -> Result<(), HistoryError> {
         return Err(HistoryError::MissingReturn { index });
     }
     let fits = match (&op.input, &op.output) {
-        (Input::Read, Output::Read(_) | Output::Set(_)) => true,
-        (Input::Get { .. }, Output::Read(_)) | (Input::Dequeue, Output::Read(_)) => true,
+        (Input::Read | Input::Get { .. }, Output::Read(_)) => true,
         (Input::Cas { .. }, Output::Cas(_)) => true,
+        #[cfg(not(target_arch = "wasm32"))]
+        (Input::Read, Output::Set(_)) | (Input::Dequeue, Output::Read(_)) => true,
+        #[cfg(not(target_arch = "wasm32"))]
         (Input::Txn { ops }, Output::Txn(read)) => read.len() == ops.len(),
-        (Input::Read | Input::Get { .. } | Input::Cas { .. } | Input::Dequeue, _) => false,
-        (Input::Txn { .. }, _) => false,
+        #[cfg(not(target_arch = "wasm32"))]
+        (Input::Dequeue | Input::Txn { .. }, _) => false,
+        (Input::Read | Input::Get { .. } | Input::Cas { .. }, _) => false,
         (_, output) => *output == Output::None,
     };
     if fits {

@@ -29,7 +29,9 @@
 //! Porcupine's data has no pending gets, so verdicts agree.
 
 use super::edn::{Edn, EdnError, Reader};
-use super::history::{History, Input, Operation, Output, Status, TxnOp, Value};
+#[cfg(not(target_arch = "wasm32"))]
+use super::history::TxnOp;
+use super::history::{History, Input, Operation, Output, Status, Value};
 use super::model::ModelKind;
 use crate::sim::small_map::SmallMap;
 use std::fmt;
@@ -469,15 +471,21 @@ fn edn_input(
             line,
             "compare-and-set on a key is not supported",
         )),
+        #[cfg(not(target_arch = "wasm32"))]
         ("acquire", _) => Ok(Input::Acquire),
+        #[cfg(not(target_arch = "wasm32"))]
         ("release", _) => Ok(Input::Release),
+        #[cfg(not(target_arch = "wasm32"))]
         ("dequeue", _) => Ok(Input::Dequeue),
+        #[cfg(not(target_arch = "wasm32"))]
         ("enqueue", _) => Ok(Input::Enqueue {
             value: edn_value(line, f, value)?,
         }),
+        #[cfg(not(target_arch = "wasm32"))]
         ("add", _) => Ok(Input::Add {
             value: edn_value(line, f, value)?,
         }),
+        #[cfg(not(target_arch = "wasm32"))]
         ("txn", _) => Ok(Input::Txn {
             ops: edn_txn(line, value)?,
         }),
@@ -492,6 +500,7 @@ fn edn_input(
 }
 
 /// Knossos's transaction form: `[[:r 1 nil] [:w 2 3]]` (also `:read` and `:write`).
+#[cfg(not(target_arch = "wasm32"))]
 fn edn_txn(line: usize, value: Option<&Edn>) -> Result<Vec<TxnOp>, ImportError> {
     let bad = |what: &str| {
         let message =
@@ -554,11 +563,15 @@ fn edn_cas(line: usize, value: Option<&Edn>) -> Result<Input, ImportError> {
 
 fn edn_output(line: usize, input: &Input, value: Option<&Edn>) -> Result<Output, ImportError> {
     match (input, value) {
+        #[cfg(not(target_arch = "wasm32"))]
         (Input::Read, Some(Edn::Vector(items) | Edn::Set(items) | Edn::List(items))) => {
             let values = items.iter().map(|item| edn_value(line, "read", Some(item)));
             Ok(Output::Set(values.collect::<Result<_, _>>()?))
         }
-        (Input::Read | Input::Get { .. } | Input::Dequeue, _) => edn_read(line, value),
+        #[cfg(not(target_arch = "wasm32"))]
+        (Input::Dequeue, _) => edn_read(line, value),
+        (Input::Read | Input::Get { .. }, _) => edn_read(line, value),
+        #[cfg(not(target_arch = "wasm32"))]
         (Input::Txn { ops }, _) => {
             let done = edn_txn(line, value)?;
             if done.len() != ops.len() || done.iter().zip(ops).any(|(a, b)| a.write != b.write) {

@@ -11,7 +11,7 @@
 //! (state, suffix) transition.
 
 use super::fast_hash::FastMap;
-use super::history::{History, HistoryError, Input, Operation, Output, Status, TxnOp, Value};
+use super::history::{History, HistoryError, Input, Operation, Output, Status, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,17 +28,27 @@ pub enum ModelKind {
     /// A key-value map with get, put and append, checked one key at a time.
     Kv,
     /// A lock with acquire and release (Knossos's `mutex`: it does not track who holds it).
+    #[cfg(not(target_arch = "wasm32"))]
     Mutex,
     /// A FIFO queue with enqueue and dequeue.
+    #[cfg(not(target_arch = "wasm32"))]
     Queue,
     /// A set with add and a read of the whole set.
+    #[cfg(not(target_arch = "wasm32"))]
     Set,
     /// Registers read and written together in transactions (Knossos's `multi-register`).
+    #[cfg(not(target_arch = "wasm32"))]
     MultiRegister,
 }
 
 impl ModelKind {
+    /// Every kind, in the order the CLI lists them. The browser build has only the first
+    /// three: its panel checks the labs' histories, and the site's download is budgeted.
+    #[cfg(target_arch = "wasm32")]
+    pub const ALL: [ModelKind; 3] = [ModelKind::Register, ModelKind::CasRegister, ModelKind::Kv];
+
     /// Every kind, in the order the CLI lists them.
+    #[cfg(not(target_arch = "wasm32"))]
     pub const ALL: [ModelKind; 7] = [
         ModelKind::Register,
         ModelKind::CasRegister,
@@ -55,9 +65,13 @@ impl ModelKind {
             ModelKind::Register => "register",
             ModelKind::CasRegister => "cas-register",
             ModelKind::Kv => "kv",
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::Mutex => "mutex",
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::Queue => "queue",
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::Set => "set",
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::MultiRegister => "multi-register",
         }
     }
@@ -68,9 +82,13 @@ impl ModelKind {
             ModelKind::Register => "read, write",
             ModelKind::CasRegister => "read, write, cas",
             ModelKind::Kv => "get, put, append",
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::Mutex => "acquire, release",
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::Queue => "enqueue, dequeue",
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::Set => "add, read",
+            #[cfg(not(target_arch = "wasm32"))]
             ModelKind::MultiRegister => "txn",
         }
     }
@@ -87,16 +105,24 @@ impl ModelKind {
     }
 
     fn supports(self, op: &Operation) -> bool {
+        #[cfg(not(target_arch = "wasm32"))]
         let set_read = matches!(op.output, Output::Set(_));
+        #[cfg(target_arch = "wasm32")]
+        let set_read = false;
         match (self, &op.input) {
             (ModelKind::Register | ModelKind::CasRegister, Input::Read) => !set_read,
             (ModelKind::Register | ModelKind::CasRegister, Input::Write { .. }) => true,
             (ModelKind::CasRegister, Input::Cas { .. }) => true,
             (ModelKind::Kv, input) => input.key().is_some(),
+            #[cfg(not(target_arch = "wasm32"))]
             (ModelKind::Mutex, Input::Acquire | Input::Release) => true,
+            #[cfg(not(target_arch = "wasm32"))]
             (ModelKind::Queue, Input::Enqueue { .. } | Input::Dequeue) => true,
+            #[cfg(not(target_arch = "wasm32"))]
             (ModelKind::Set, Input::Add { .. }) => true,
+            #[cfg(not(target_arch = "wasm32"))]
             (ModelKind::Set, Input::Read) => set_read || op.status != Status::Ok,
+            #[cfg(not(target_arch = "wasm32"))]
             (ModelKind::MultiRegister, Input::Txn { .. }) => true,
             _ => false,
         }
@@ -183,19 +209,26 @@ pub(crate) enum Effect {
     /// Always legal; appends piece number `suffix` (see [`States`]).
     Append { suffix: u32 },
     /// Legal while the mutex is free; takes it.
+    #[cfg(not(target_arch = "wasm32"))]
     Acquire,
     /// Legal while the mutex is held; frees it.
+    #[cfg(not(target_arch = "wasm32"))]
     Release,
     /// Always legal; puts `value` at the back.
+    #[cfg(not(target_arch = "wasm32"))]
     Enqueue { value: StateId },
     /// Takes the front value, which must be `expect` (`Some(NIL)`: the queue must be empty and
     /// stays so; `None`, an unknown outcome: whatever is at the front).
+    #[cfg(not(target_arch = "wasm32"))]
     Dequeue { expect: Option<StateId> },
     /// Always legal; adds `element` to the set.
+    #[cfg(not(target_arch = "wasm32"))]
     Add { element: StateId },
     /// Legal only when the set is `expect` (a shape, see [`States`]).
+    #[cfg(not(target_arch = "wasm32"))]
     ReadSet { expect: StateId },
     /// Transaction number `txn` (see [`States`]); `read_only` if it writes nothing.
+    #[cfg(not(target_arch = "wasm32"))]
     Txn { txn: u32, read_only: bool },
 }
 
@@ -210,6 +243,7 @@ impl Effect {
                 ..
             } => true,
             Effect::Cas { from, to, .. } => from == to,
+            #[cfg(not(target_arch = "wasm32"))]
             Effect::ReadSet { .. }
             | Effect::Txn {
                 read_only: true, ..
@@ -242,82 +276,15 @@ pub(crate) struct States {
     /// The model these states belong to.
     kind: ModelKind,
     /// The states of the mutex, queue, set and multi-register models.
-    shapes: Shapes,
+    #[cfg(not(target_arch = "wasm32"))]
+    shapes: lists::Shapes,
 }
 
-/// States that are lists of values: a mutex (`[]` free, `[1]` held), a queue (front first), a
-/// set (sorted), the registers of a multi-register (one value per key, in key order). Values
-/// are interned strings of [`States`]; each list is interned too, so the search compares and
-/// hashes integers (a step copies one list, which for these models is short).
-#[derive(Debug, Default)]
-struct Shapes {
-    lists: Vec<Box<[StateId]>>,
-    ids: FastMap<Box<[StateId]>, StateId>,
-    txns: Vec<Box<[TxnStep]>>,
-    /// The multi-register's keys, sorted: a key's register is its position.
-    keys: Vec<String>,
-}
-
-/// One step of an interned transaction: read (expecting `value`, if known) or write register
-/// number `key`.
-#[derive(Clone, Copy, Debug)]
-struct TxnStep {
-    key: u32,
-    write: bool,
-    value: Option<StateId>,
-}
-
-impl Shapes {
-    fn intern(&mut self, list: Vec<StateId>) -> StateId {
-        if let Some(&id) = self.ids.get(list.as_slice()) {
-            return id;
-        }
-        let id = StateId::try_from(self.lists.len()).unwrap_or(NO_NODE - 1);
-        let list: Box<[StateId]> = list.into();
-        self.lists.push(list.clone());
-        self.ids.insert(list, id);
-        id
-    }
-
-    fn bytes(&self) -> usize {
-        const ENTRY_BYTES: usize = 48;
-        let words: usize = self.lists.iter().map(|list| list.len()).sum();
-        words * 8 + self.lists.len() * ENTRY_BYTES
-    }
-
-    /// The list after `effect`, or `None` if the model forbids it in `state`.
-    fn step(&mut self, state: StateId, effect: Effect) -> Option<StateId> {
-        let mut list = self.lists.get(state as usize)?.to_vec();
-        match effect {
-            Effect::Acquire if list.is_empty() => list.push(1),
-            Effect::Release if !list.is_empty() => list.clear(),
-            Effect::Enqueue { value } => list.push(value),
-            Effect::Dequeue { expect } => match (list.first(), expect) {
-                (None, Some(NIL)) => return Some(state),
-                (Some(&front), Some(expect)) if front != expect => return None,
-                (Some(_), _) => drop(list.remove(0)),
-                (None, _) => return None,
-            },
-            Effect::Add { element } => match list.binary_search(&element) {
-                Ok(_) => return Some(state),
-                Err(at) => list.insert(at, element),
-            },
-            Effect::ReadSet { expect } => return (state == expect).then_some(state),
-            Effect::Txn { txn, .. } => {
-                for step in self.txns.get(txn as usize)?.iter() {
-                    let register = list.get_mut(step.key as usize)?;
-                    match (step.write, step.value) {
-                        (true, Some(value)) => *register = value,
-                        (false, Some(value)) if *register != value => return None,
-                        _ => {}
-                    }
-                }
-            }
-            _ => return None,
-        }
-        Some(self.intern(list))
-    }
-}
+/// The mutex, queue, set and multi-register models: native only, as the browser's panel
+/// checks the labs' histories and the site's download is budgeted.
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "lists.rs"]
+mod lists;
 
 #[derive(Debug)]
 struct Node {
@@ -388,7 +355,8 @@ impl States {
             appends: FastMap::default(),
             root,
             kind: ModelKind::Register,
-            shapes: Shapes::default(),
+            #[cfg(not(target_arch = "wasm32"))]
+            shapes: lists::Shapes::default(),
         }
     }
 
@@ -399,60 +367,12 @@ impl States {
         states
     }
 
-    /// Whether the model's states are lists ([`Shapes`]) rather than strings.
+    /// Whether the model's states are lists (`lists.rs`) rather than strings.
     fn has_shapes(&self) -> bool {
         !matches!(
             self.kind,
             ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv
         )
-    }
-
-    /// Interns a transaction's steps; `read` holds what its reads saw (empty when unknown).
-    fn intern_txn(&mut self, ops: &[TxnOp], read: &[Option<Value>]) -> u32 {
-        let steps = ops.iter().enumerate().map(|(index, op)| {
-            let value = if op.write {
-                op.value.as_ref()
-            } else {
-                read.get(index).and_then(Option::as_ref)
-            };
-            let key = self
-                .shapes
-                .keys
-                .binary_search(&op.key)
-                .unwrap_or(usize::MAX);
-            TxnStep {
-                key: u32::try_from(key).unwrap_or(u32::MAX),
-                write: op.write,
-                value: value.map(|value| self.intern(value.as_str())),
-            }
-        });
-        let steps = steps.collect();
-        self.shapes.txns.push(steps);
-        u32::try_from(self.shapes.txns.len() - 1).unwrap_or(u32::MAX)
-    }
-
-    /// A list state as text: `free`, `[1 2]`, `#{1 2}`, `{x 1, y nil}`.
-    fn list_text(&self, state: StateId) -> String {
-        let list = self
-            .shapes
-            .lists
-            .get(state as usize)
-            .map_or(&[][..], |list| list);
-        let value = |id: &StateId| self.text_of(*id, false).unwrap_or_else(|| "nil".to_owned());
-        let values = || list.iter().map(value).collect::<Vec<_>>().join(" ");
-        match self.kind {
-            ModelKind::Mutex if list.is_empty() => "free".to_owned(),
-            ModelKind::Mutex => "held".to_owned(),
-            ModelKind::Set => format!("#{{{}}}", values()),
-            ModelKind::MultiRegister => {
-                let keys = self.shapes.keys.iter().zip(list);
-                let pairs: Vec<_> = keys
-                    .map(|(key, id)| format!("{key} {}", value(id)))
-                    .collect();
-                format!("{{{}}}", pairs.join(", "))
-            }
-            _ => format!("[{}]", values()),
-        }
     }
 
     fn intern_piece(&mut self, text: &str) -> u32 {
@@ -493,13 +413,14 @@ impl States {
 
     /// The text of a state; `None` is nil (for a key, nil is the empty string).
     pub(crate) fn text(&self, state: StateId) -> Option<String> {
-        self.text_of(state, self.has_shapes())
-    }
-
-    fn text_of(&self, state: StateId, list: bool) -> Option<String> {
-        if list {
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.has_shapes() {
             return Some(self.list_text(state));
         }
+        self.string_text(state)
+    }
+
+    fn string_text(&self, state: StateId) -> Option<String> {
         if state == NIL && self.root != NIL {
             return None;
         }
@@ -513,7 +434,12 @@ impl States {
         const MAP_ENTRY_BYTES: usize = 32;
         self.nodes.len() * std::mem::size_of::<Node>()
             + (self.by_hash.len() + self.appends.len()) * MAP_ENTRY_BYTES
-            + self.shapes.bytes()
+            + self.list_bytes()
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn list_bytes(&self) -> usize {
+        0
     }
 
     /// The state after applying `effect` in `state`, or `None` if the model forbids it there.
@@ -530,6 +456,7 @@ impl States {
                 legal.then_some(if matches { to } else { state })
             }
             Effect::Append { suffix } => Some(self.append(state, suffix)),
+            #[cfg(not(target_arch = "wasm32"))]
             _ => self.shapes.step(state, effect),
         }
     }
@@ -692,36 +619,22 @@ fn initial_state(
         let initial = model.initial.as_ref();
         return initial.map_or(NIL, |value| states.intern(value.as_str()));
     }
-    let txns = indices
-        .iter()
-        .map(|&index| &history.operations[index].input);
-    let keys = txns.flat_map(|input| match input {
-        Input::Txn { ops } => ops.iter().map(|op| op.key.clone()).collect(),
-        _ => Vec::new(),
-    });
-    let mut keys: Vec<String> = keys.collect();
-    keys.sort_unstable();
-    keys.dedup();
-    let unwritten = vec![NIL; keys.len()];
-    states.shapes.keys = keys;
-    states.shapes.intern(unwritten)
+    #[cfg(not(target_arch = "wasm32"))]
+    return lists::initial(states, history, indices);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = (history, indices);
+        NIL
+    }
 }
 
 /// The interned effect of `op`; `known` says whether its output was observed.
 fn effect_of(states: &mut States, op: &Operation, known: bool) -> Effect {
+    #[cfg(not(target_arch = "wasm32"))]
     let output = if known { &op.output } else { &Output::None };
     match &op.input {
-        Input::Read if matches!(output, Output::Set(_)) => {
-            let Output::Set(values) = output else {
-                return Effect::Read { expect: None };
-            };
-            let mut ids: Vec<StateId> = values.iter().map(|v| states.intern(v.as_str())).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            Effect::ReadSet {
-                expect: states.shapes.intern(ids),
-            }
-        }
+        #[cfg(not(target_arch = "wasm32"))]
+        Input::Read if matches!(output, Output::Set(_)) => lists::effect(states, op, output),
         Input::Read | Input::Get { .. } => {
             let expect = match (&op.output, known) {
                 (Output::Read(value), true) => Some(states.intern_read(value)),
@@ -743,30 +656,9 @@ fn effect_of(states: &mut States, op: &Operation, known: bool) -> Effect {
         Input::Append { value, .. } => Effect::Append {
             suffix: states.intern_piece(value.as_str()),
         },
-        Input::Acquire => Effect::Acquire,
-        Input::Release => Effect::Release,
-        Input::Enqueue { value } => Effect::Enqueue {
-            value: states.intern(value.as_str()),
-        },
-        Input::Dequeue => Effect::Dequeue {
-            expect: match output {
-                Output::Read(value) => Some(states.intern_read(value)),
-                _ => None,
-            },
-        },
-        Input::Add { value } => Effect::Add {
-            element: states.intern(value.as_str()),
-        },
-        Input::Txn { ops } => {
-            let read = match output {
-                Output::Txn(read) => read.as_slice(),
-                _ => &[],
-            };
-            Effect::Txn {
-                txn: states.intern_txn(ops, read),
-                read_only: ops.iter().all(|op| !op.write),
-            }
-        }
+        // The list models' operations (lists.rs).
+        #[cfg(not(target_arch = "wasm32"))]
+        _ => lists::effect(states, op, output),
     }
 }
 

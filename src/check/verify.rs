@@ -112,8 +112,11 @@ struct Replay {
     kind: ModelKind,
     register: Option<String>,
     map: BTreeMap<String, String>,
+    #[cfg(not(target_arch = "wasm32"))]
     queue: std::collections::VecDeque<String>,
+    #[cfg(not(target_arch = "wasm32"))]
     set: std::collections::BTreeSet<String>,
+    #[cfg(not(target_arch = "wasm32"))]
     held: bool,
 }
 
@@ -127,8 +130,11 @@ impl Replay {
             kind: model.kind,
             register,
             map: BTreeMap::new(),
+            #[cfg(not(target_arch = "wasm32"))]
             queue: Default::default(),
+            #[cfg(not(target_arch = "wasm32"))]
             set: Default::default(),
+            #[cfg(not(target_arch = "wasm32"))]
             held: false,
         }
     }
@@ -189,11 +195,15 @@ impl Replay {
                     .push_str(value.as_str());
                 Ok(())
             }
+            #[cfg(not(target_arch = "wasm32"))]
             _ => self.apply_other(op, known).unwrap_or_else(unsupported),
+            #[cfg(target_arch = "wasm32")]
+            _ => unsupported(),
         }
     }
 
     /// The mutex, queue, set and multi-register models; `None` if the model lacks `op`.
+    #[cfg(not(target_arch = "wasm32"))]
     fn apply_other(&mut self, op: &Operation, known: bool) -> Option<Result<(), String>> {
         let output = if known { &op.output } else { &Output::None };
         let refuse = |why: &str| Err(format!("{why}, so it could not {}", op.describe()));
@@ -243,6 +253,7 @@ impl Replay {
         })
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     fn apply_txn(&mut self, ops: &[super::history::TxnOp], output: &Output) -> Result<(), String> {
         for (index, step) in ops.iter().enumerate() {
             let value = step.value.as_ref().map(|v| v.as_str().to_owned());
