@@ -204,3 +204,128 @@ fn model_and_format_names_parse_as_the_cli_spells_them() {
         .unwrap_err()
         .contains("cas-register"));
 }
+
+/// Runs the `dsplay` binary; returns (status code, stdout, stderr).
+fn dsplay(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dsplay"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
+}
+
+// With --guarantees the JSON adds the five guarantees and the witness of each broken one; the
+// stale read (client 1 reads nil after client 0's write of 3) is sequentially consistent, and a
+// client that reads its own write's predecessor is not.
+#[test]
+fn guarantees_add_the_weaker_verdicts_and_their_witnesses_to_the_json() {
+    let stale = temp_file("guarantees-stale.log", STALE_READ);
+    let path = stale.to_str().unwrap();
+    let base = [
+        "check",
+        path,
+        "--format",
+        "porcupine-etcd",
+        "--model",
+        "register",
+        "--json",
+    ];
+    let (code, out, err) = dsplay(&base);
+    assert_eq!(code, 0, "{err}");
+    let plain: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(plain.get("guarantees").is_none(), "{out}");
+    let mut with = base.to_vec();
+    with.push("--guarantees");
+    let (_, out, _) = dsplay(&with);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["linearizable"], false);
+    let keys = [
+        "sequential",
+        "read_your_writes",
+        "monotonic_reads",
+        "monotonic_writes",
+        "writes_follow_reads",
+    ];
+    for key in keys {
+        assert_eq!(report["guarantees"][key], true, "{key}: {out}");
+    }
+    assert_eq!(report["guarantee_witnesses"], serde_json::json!({}));
+    let own = temp_file("guarantees-own.log", &STALE_READ.replace("- 1\t", "- 0\t"));
+    let mut own_args = with.clone();
+    own_args[1] = own.to_str().unwrap();
+    let (_, out, _) = dsplay(&own_args);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["guarantees"]["sequential"], false, "{out}");
+    assert_eq!(report["guarantees"]["read_your_writes"], false, "{out}");
+    assert_eq!(report["guarantees"]["monotonic_reads"], true, "{out}");
+    for key in ["sequential", "read_your_writes"] {
+        let witness = &report["guarantee_witnesses"][key];
+        assert_eq!(witness["index"], 1, "{key}: {out}");
+        assert_eq!(witness["description"], "read() -> nil", "{out}");
+    }
+    // The text form says the same, a line per guarantee.
+    let mut text_args = own_args.clone();
+    text_args.retain(|arg| *arg != "--json");
+    let (_, out, _) = dsplay(&text_args);
+    assert!(
+        out.contains("sequentially consistent: NO (first broken by operation 1"),
+        "{out}"
+    );
+    assert!(out.contains("monotonic reads: yes"), "{out}");
+}
+
+// A reader that goes away (`dsplay check ... | head -c1`) ends dsplay quietly: no internal
+// error, whichever subcommand, whether the pipe closes before dsplay writes or after the first
+// byte.
+#[test]
+fn a_reader_that_goes_away_ends_every_subcommand_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let history = temp_file("pipe.log", STALE_READ);
+    let history = history.to_str().unwrap();
+    let check = [
+        "check",
+        history,
+        "--format",
+        "porcupine-etcd",
+        "--model",
+        "register",
+    ];
+    let mut check_json = check.to_vec();
+    check_json.extend(["--json", "--guarantees"]);
+    let commands: Vec<Vec<&str>> = vec![
+        check.to_vec(),
+        check_json,
+        vec!["check", "--help"],
+        vec!["labs", "--json"],
+        vec!["experiment", "--list"],
+        vec!["link", "decode", "#/flows?n=3&seed=7"],
+        vec!["run", "#/flows?n=3&seed=7", "--until", "1s", "--json"],
+        vec!["--help"],
+    ];
+    for args in commands {
+        for read_first_byte in [false, true] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_dsplay"))
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdout = child.stdout.take().unwrap();
+            if read_first_byte {
+                let mut byte = [0u8; 1];
+                stdout.read_exact(&mut byte).unwrap();
+            }
+            drop(stdout);
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!err.contains("internal error"), "{args:?}: {err}");
+            assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
+        }
+    }
+}

@@ -5,13 +5,17 @@
 //!   checker returns replays correctly;
 //! - adding a read of a value that was never written makes any history not linearizable;
 //! - the order of operations in the input vector does not change the verdict;
-//! - on small random histories the checker agrees with brute force over every order.
+//! - on small random histories the checker agrees with brute force over every order;
+//! - for every model, a linearizable history is sequentially consistent, a sequentially
+//!   consistent one keeps the session guarantees (register and key-value models), and
+//!   neither verdict changes when the operations are reordered in the file.
 
 use dsplay::check::{
-    check, verify_order, History, Input, Model, ModelKind, Operation, Output, Status, Verdict,
+    check, check_guarantees, check_sequential, verify_order, CheckOptions, History, Input, Model,
+    ModelKind, Operation, Output, Status, TxnOp, Verdict,
 };
 use proptest::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// One step of a workload, before it is run.
 #[derive(Clone, Debug)]
@@ -22,6 +26,14 @@ enum Step {
     Get(u8),
     Put(u8, u8),
     Append(u8, u8),
+    Acquire,
+    Release,
+    Enqueue(u8),
+    Dequeue,
+    Add(u8),
+    ReadSet,
+    /// (writes, key, value) steps.
+    Txn(Vec<(bool, u8, u8)>),
 }
 
 /// How an operation of the sequential run is reported.
@@ -51,6 +63,12 @@ fn step_for(kind: ModelKind) -> BoxedStrategy<Step> {
             (key, value).prop_map(|(k, v)| Step::Append(k, v)),
         ]
         .boxed(),
+        ModelKind::Mutex => prop_oneof![Just(Step::Acquire), Just(Step::Release)].boxed(),
+        ModelKind::Queue => prop_oneof![value.prop_map(Step::Enqueue), Just(Step::Dequeue)].boxed(),
+        ModelKind::Set => prop_oneof![value.prop_map(Step::Add), Just(Step::ReadSet)].boxed(),
+        _ => prop::collection::vec((any::<bool>(), key, value), 1..4)
+            .prop_map(Step::Txn)
+            .boxed(),
     }
 }
 
@@ -63,13 +81,72 @@ fn outcome() -> impl Strategy<Value = Outcome> {
 struct Object {
     register: Option<String>,
     map: BTreeMap<String, String>,
+    held: bool,
+    queue: VecDeque<String>,
+    set: BTreeSet<String>,
 }
 
 impl Object {
+    /// Whether the model allows `step` now (a mutex refuses a second holder and a release
+    /// while free: such a step is reported failed).
+    fn allows(&self, step: &Step) -> bool {
+        match step {
+            Step::Acquire => !self.held,
+            Step::Release => self.held,
+            _ => true,
+        }
+    }
+
     /// Runs `step` and returns the input and what the client would be told.
     fn run(&mut self, step: &Step, apply: bool) -> (Input, Output) {
         let key = |k: &u8| format!("k{k}");
         match step {
+            Step::Acquire | Step::Release => {
+                let acquire = matches!(step, Step::Acquire);
+                if apply {
+                    self.held = acquire;
+                }
+                let input = if acquire {
+                    Input::Acquire
+                } else {
+                    Input::Release
+                };
+                (input, Output::None)
+            }
+            Step::Enqueue(v) => {
+                if apply {
+                    self.queue.push_back(v.to_string());
+                }
+                (
+                    Input::Enqueue {
+                        value: i64::from(*v).into(),
+                    },
+                    Output::None,
+                )
+            }
+            Step::Dequeue => {
+                let front = self.queue.front().cloned();
+                if apply {
+                    self.queue.pop_front();
+                }
+                (Input::Dequeue, Output::Read(front.map(Into::into)))
+            }
+            Step::Add(v) => {
+                if apply {
+                    self.set.insert(v.to_string());
+                }
+                (
+                    Input::Add {
+                        value: i64::from(*v).into(),
+                    },
+                    Output::None,
+                )
+            }
+            Step::ReadSet => {
+                let seen = self.set.iter().map(|v| v.as_str().into()).collect();
+                (Input::Read, Output::Set(seen))
+            }
+            Step::Txn(steps) => self.run_txn(steps, apply),
             Step::Read => (
                 Input::read(),
                 Output::Read(self.register.clone().map(Into::into)),
@@ -113,6 +190,37 @@ impl Object {
     }
 }
 
+impl Object {
+    fn run_txn(&mut self, steps: &[(bool, u8, u8)], apply: bool) -> (Input, Output) {
+        let mut registers = self.map.clone();
+        let mut ops = Vec::new();
+        let mut read = Vec::new();
+        for &(write, k, v) in steps {
+            let key = format!("k{k}");
+            if write {
+                registers.insert(key.clone(), v.to_string());
+                ops.push(TxnOp {
+                    write,
+                    key,
+                    value: Some(i64::from(v).into()),
+                });
+                read.push(None);
+            } else {
+                read.push(registers.get(&key).map(|v| v.as_str().into()));
+                ops.push(TxnOp {
+                    write,
+                    key,
+                    value: None,
+                });
+            }
+        }
+        if apply {
+            self.map = registers;
+        }
+        (Input::Txn { ops }, Output::Txn(read))
+    }
+}
+
 /// Runs the steps one at a time; step `i` takes effect at instant `10 * i + 5` and its client
 /// sees an interval that contains that instant, stretched by up to `slack_us` on each side, so
 /// intervals overlap at random but real time is respected.
@@ -121,6 +229,11 @@ fn sequential_history(steps: &[(Step, Outcome, u64, u64)]) -> History {
     let mut history = History::new();
     for (i, (step, outcome, before_us, after_us)) in steps.iter().enumerate() {
         let instant_us = 10 * i as u64 + 5;
+        let outcome = if object.allows(step) {
+            outcome
+        } else {
+            &Outcome::Fail
+        };
         let apply = !matches!(outcome, Outcome::Fail);
         let (input, output) = object.run(step, apply);
         let call_us = instant_us.saturating_sub(*before_us);
@@ -181,6 +294,23 @@ fn workload(
     prop::collection::vec((step_for(kind), outcome(), 0u64..60, 0u64..60), 0..max_len)
 }
 
+/// The longest workload a property runs on `kind`. Concurrent enqueues leave the queue in
+/// any of their orders, and the search tells those states apart until dequeues settle them
+/// (queues are the hard case of linearizability), so queue runs are kept shorter.
+fn max_steps(kind: ModelKind) -> usize {
+    if kind == ModelKind::Queue {
+        16
+    } else {
+        40
+    }
+}
+
+/// Every model.
+fn every_kind() -> impl Strategy<Value = ModelKind> {
+    prop::sample::select(ModelKind::ALL.to_vec())
+}
+
+/// The models with a read that can see a value never written.
 fn any_kind() -> impl Strategy<Value = ModelKind> {
     prop_oneof![
         Just(ModelKind::Register),
@@ -203,7 +333,7 @@ proptest! {
 
     #[test]
     fn sequential_runs_with_overlapping_intervals_are_linearizable(
-        (kind, steps) in any_kind().prop_flat_map(|kind| (Just(kind), workload(kind, 40)))
+        (kind, steps) in every_kind().prop_flat_map(|kind| (Just(kind), workload(kind, max_steps(kind))))
     ) {
         let history = sequential_history(&steps);
         let model = model_for(kind);
@@ -276,7 +406,7 @@ proptest! {
 
     #[test]
     fn small_random_histories_agree_with_brute_force(
-        (kind, ops) in any_kind().prop_flat_map(|kind| (Just(kind), random_ops(kind)))
+        (kind, ops) in every_kind().prop_flat_map(|kind| (Just(kind), random_ops(kind)))
     ) {
         let history = History::from(ops);
         let model = model_for(kind);
@@ -320,10 +450,18 @@ fn random_ops(kind: ModelKind) -> impl Strategy<Value = Vec<Operation>> {
                 let mut object = Object::default();
                 let (input, _) = object.run(&step, false);
                 let output = match &input {
-                    Input::Read | Input::Get { .. } if seen == 0 => Output::nil(),
-                    Input::Read => Output::value(i64::from(seen)),
+                    Input::Read if kind == ModelKind::Set => {
+                        Output::Set((1..seen).map(|v| i64::from(v).into()).collect())
+                    }
+                    Input::Read | Input::Get { .. } | Input::Dequeue if seen == 0 => Output::nil(),
+                    Input::Read | Input::Dequeue => Output::value(i64::from(seen)),
                     Input::Get { .. } => Output::value(format!("<{seen}>")),
                     Input::Cas { .. } => Output::Cas(swapped),
+                    Input::Txn { ops } => Output::Txn(
+                        ops.iter()
+                            .map(|op| (!op.write && swapped).then(|| i64::from(seen).into()))
+                            .collect(),
+                    ),
                     _ => Output::None,
                 };
                 let op = Operation::new(i as u64, i as u32, input, call_us);
@@ -371,5 +509,139 @@ fn any_permutation(items: &mut Vec<usize>, from: usize, accept: &dyn Fn(&[usize]
         let found = any_permutation(items, from + 1, accept);
         items.swap(from, i);
         found
+    })
+}
+
+/// The weaker guarantees as `check_guarantees` reports them, with the sequential search run
+/// even when the history is linearizable (so the implication is tested, not assumed).
+fn weaker(history: &History, model: &Model) -> (Option<bool>, Option<Vec<Option<bool>>>) {
+    let options = CheckOptions::default();
+    let (sequential, _) = check_sequential(history, model, &options).unwrap();
+    let guarantees = check_guarantees(history, model, &options, None).unwrap();
+    assert_eq!(guarantees.sequential.kept, sequential.kept);
+    let session = guarantees
+        .session
+        .map(|s| s.iter().map(|v| v.kept).collect());
+    (sequential.kept, session)
+}
+
+/// The session guarantees judged on the history alone, without the shortcut that a
+/// sequentially consistent history keeps them all.
+fn session_alone(history: &History, model: &Model) -> Option<Vec<Option<bool>>> {
+    // Sequential consistency cannot settle anything with no steps to search.
+    let options = CheckOptions {
+        max_steps: 0,
+        ..CheckOptions::default()
+    };
+    let guarantees = check_guarantees(history, model, &options, None).unwrap();
+    guarantees
+        .session
+        .map(|s| s.iter().map(|v| v.kept).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Linearizable implies sequentially consistent (checked by its own search), and
+    /// sequentially consistent implies every session guarantee: the session check, run on
+    /// its own, never finds a break in a sequentially consistent history.
+    #[test]
+    fn linearizable_implies_sequential_implies_the_session_guarantees(
+        (kind, ops) in every_kind().prop_flat_map(|kind| {
+            let perturbed = (random_ops(kind), workload(kind, 12));
+            (Just(kind), perturbed)
+        }),
+        sequential_run in any::<bool>(),
+    ) {
+        let model = model_for(kind);
+        let history = if sequential_run { sequential_history(&ops.1) } else { History::from(ops.0) };
+        let linearizable = check(&history, &model).unwrap().verdict == Verdict::Linearizable;
+        let (sequential, _) = weaker(&history, &model);
+        if linearizable {
+            prop_assert_eq!(sequential, Some(true));
+        }
+        if sequential == Some(true) {
+            if let Some(session) = session_alone(&history, &model) {
+                prop_assert!(session.iter().all(|kept| *kept != Some(false)), "{:?}", session);
+            }
+        }
+    }
+
+    /// Operations listed in another order (concurrent ones swapped in the file) get the same
+    /// verdicts on every guarantee.
+    #[test]
+    fn the_order_in_the_file_does_not_change_the_weaker_verdicts(
+        (kind, ops) in every_kind().prop_flat_map(|kind| (Just(kind), random_ops(kind))),
+        seed in any::<u64>(),
+    ) {
+        let model = model_for(kind);
+        let history = History::from(ops);
+        let before = (weaker(&history, &model), session_alone(&history, &model));
+        let mut shuffled = history.clone();
+        shuffle(&mut shuffled.operations, seed);
+        let after = (weaker(&shuffled, &model), session_alone(&shuffled, &model));
+        prop_assert_eq!(before, after);
+    }
+
+    /// On small histories sequential consistency agrees with brute force over every order
+    /// that keeps each client's own order.
+    #[test]
+    fn sequential_consistency_agrees_with_brute_force(
+        (kind, ops) in every_kind().prop_flat_map(|kind| (Just(kind), random_ops(kind))),
+        clients in 1u32..4,
+    ) {
+        let mut history = History::from(ops);
+        for op in &mut history.operations {
+            op.client %= clients;
+        }
+        // A client's operations follow one another.
+        let mut end_us = BTreeMap::new();
+        for op in &mut history.operations {
+            let end = end_us.entry(op.client).or_insert(0u64);
+            let length = op.return_us.map_or(0, |r| r - op.call_us);
+            op.call_us = op.call_us.max(*end + 1);
+            if let Some(ret) = &mut op.return_us {
+                *ret = op.call_us + length;
+            }
+            *end = op.return_us.unwrap_or(u64::MAX / 2);
+        }
+        history.operations.retain(|op| op.call_us < u64::MAX / 4);
+        let model = model_for(kind);
+        let (sequential, _) = weaker(&history, &model);
+        prop_assert_eq!(sequential, Some(brute_force_sequential(&history, &model)));
+    }
+}
+
+/// Sequentially consistent iff some interleaving of the clients' operations (completed ones,
+/// and any of the pending ones), each client's in call order, replays correctly with real
+/// time ignored.
+fn brute_force_sequential(history: &History, model: &Model) -> bool {
+    let ops = &history.operations;
+    let pending: Vec<usize> = (0..ops.len())
+        .filter(|&i| ops[i].status == Status::Unknown)
+        .collect();
+    (0u32..1 << pending.len()).any(|mask| {
+        let chosen: Vec<usize> = (0..ops.len())
+            .filter(|&i| match ops[i].status {
+                Status::Ok => true,
+                Status::Fail => false,
+                Status::Unknown => mask & 1 << pending.iter().position(|&p| p == i).unwrap() != 0,
+            })
+            .collect();
+        // Without real time: every operation called at 0 and returning at the end.
+        let mut timeless = history.clone();
+        for op in &mut timeless.operations {
+            op.call_us = 0;
+            op.return_us = op.return_us.map(|_| 1);
+        }
+        let mut order = chosen.clone();
+        any_permutation(&mut order, 0, &|order| {
+            let keeps_clients = order.iter().enumerate().all(|(a, &i)| {
+                order[a + 1..].iter().all(|&j| {
+                    ops[i].client != ops[j].client || (ops[i].call_us, i) < (ops[j].call_us, j)
+                })
+            });
+            keeps_clients && verify_order(&timeless, model, order).is_ok()
+        })
     })
 }

@@ -50,14 +50,17 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Check a client history for linearizability.
+    /// Check a client history for linearizability (and, with --guarantees, the weaker
+    /// guarantees it keeps).
     Check {
         /// The history file.
         file: PathBuf,
         /// jepsen-edn, porcupine-etcd, porcupine-kv or json.
         #[arg(long)]
         format: String,
-        /// register, cas-register or kv.
+        /// register (read, write), cas-register (read, write, cas), kv (get, put, append),
+        /// mutex (acquire, release), queue (enqueue, dequeue: FIFO), set (add, read) or
+        /// multi-register (txn).
         #[arg(long)]
         model: String,
         /// A register's starting value (default: unwritten, nil).
@@ -68,6 +71,11 @@ enum Cmd {
         /// Other formats read nil as a value.
         #[arg(long, default_value = "any")]
         nil_reads: String,
+        /// Also check sequential consistency (every model) and the four session guarantees
+        /// (register and kv models): read your writes, monotonic reads, monotonic writes,
+        /// writes follow reads.
+        #[arg(long)]
+        guarantees: bool,
         #[arg(long)]
         json: bool,
     },
@@ -160,8 +168,11 @@ fn run(cmd: Cmd) -> Result<String, String> {
             model,
             initial,
             nil_reads,
+            guarantees,
             json,
-        } => check(&file, &format, &model, initial, &nil_reads, json),
+        } => check(
+            &file, &format, &model, initial, &nil_reads, guarantees, json,
+        ),
         Cmd::Experiment {
             id,
             list,
@@ -348,16 +359,21 @@ fn check(
     model: &str,
     initial: Option<String>,
     nil_reads: &str,
+    guarantees: bool,
     json: bool,
 ) -> Result<String, String> {
-    let format: dsplay::check::Format = format.parse().map_err(|e| format!("--format: {e}"))?;
-    let model: dsplay::check::ModelKind = model.parse().map_err(|e| format!("--model: {e}"))?;
-    let nil_reads: dsplay::check::NilReads =
-        nil_reads.parse().map_err(|e| format!("--nil-reads: {e}"))?;
+    let options = dsplay::check::CliOptions {
+        format: format.parse().map_err(|e| format!("--format: {e}"))?,
+        model: model.parse().map_err(|e| format!("--model: {e}"))?,
+        initial,
+        nil_reads: nil_reads.parse().map_err(|e| format!("--nil-reads: {e}"))?,
+        json,
+        guarantees,
+    };
     // The time taken is reported from here: the core never reads the wall clock.
     let started = std::time::Instant::now();
     let clock = || started.elapsed().as_secs_f64() * 1e3;
-    dsplay::check::run_cli_with(file, format, model, initial, nil_reads, json, &clock)
+    dsplay::check::run_cli_options(file, &options, &clock).map(|report| report.text)
 }
 
 fn experiment(

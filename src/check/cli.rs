@@ -1,9 +1,11 @@
 //! `dsplay check <history>`: read a history file, check it, and say what was found.
 
-use super::checker::{check, CheckResult, Counterexample, Verdict};
+use super::checker::{check, CheckOptions, CheckResult, Counterexample, Verdict};
+use super::guarantees::{check_guarantees, GuaranteeVerdict, Guarantees};
 use super::history::{History, Value};
 use super::import::{parse_history_with, Format, NilReads};
 use super::model::{Model, ModelKind};
+use super::session::Guarantee;
 use serde_json::json;
 use std::io::Read;
 use std::path::Path;
@@ -50,7 +52,41 @@ pub fn run_cli_with(
     json: bool,
     clock: &dyn Fn() -> f64,
 ) -> Result<String, String> {
-    run_report(path, format, model, initial, nil_reads, json, clock).map(|report| report.text)
+    let options = CliOptions {
+        format,
+        model,
+        initial,
+        nil_reads,
+        json,
+        guarantees: false,
+    };
+    run_cli_options(path, &options, clock).map(|report| report.text)
+}
+
+/// Everything `dsplay check` is told besides the file.
+#[derive(Clone, Debug)]
+pub struct CliOptions {
+    pub format: Format,
+    pub model: ModelKind,
+    /// A register's starting value (unwritten, nil, without it).
+    pub initial: Option<String>,
+    pub nil_reads: NilReads,
+    pub json: bool,
+    /// Also check the weaker guarantees (sequential consistency, the session guarantees).
+    pub guarantees: bool,
+}
+
+/// [`run_cli`] with every option. With `guarantees`, JSON output adds `guarantees` (each of
+/// `sequential`, `read_your_writes`, `monotonic_reads`, `monotonic_writes`,
+/// `writes_follow_reads` true, false or null; the session guarantees only for the register
+/// and key-value models) and `guarantee_witnesses` (the first operation breaking each one that
+/// is false), and text output a line per guarantee.
+pub fn run_cli_options(
+    path: &Path,
+    options: &CliOptions,
+    clock: &dyn Fn() -> f64,
+) -> Result<CliReport, String> {
+    run_report(path, options, clock)
 }
 
 /// [`run_cli`], also returning the verdict and the full result.
@@ -62,30 +98,51 @@ pub fn run_cli_report(
     json: bool,
     clock: &dyn Fn() -> f64,
 ) -> Result<CliReport, String> {
-    run_report(path, format, model, initial, NilReads::Any, json, clock)
+    let options = CliOptions {
+        format,
+        model,
+        initial,
+        nil_reads: NilReads::Any,
+        json,
+        guarantees: false,
+    };
+    run_report(path, &options, clock)
 }
 
 fn run_report(
     path: &Path,
-    format: Format,
-    model: ModelKind,
-    initial: Option<String>,
-    nil_reads: NilReads,
-    json: bool,
+    options: &CliOptions,
     clock: &dyn Fn() -> f64,
 ) -> Result<CliReport, String> {
     let started = clock();
     let shown = path.display();
     let text = read_input(path)?;
-    let history = parse_history_with(&text, format, nil_reads)
+    let history = parse_history_with(&text, options.format, options.nil_reads)
         .map_err(|error| format!("{shown}: {error}"))?;
-    let model = Model::new(model, initial.map(Value::from));
+    let model = Model::new(options.model, options.initial.clone().map(Value::from));
     let result = check(&history, &model).map_err(|error| format!("{shown}: {error}"))?;
+    let guarantees = options
+        .guarantees
+        .then(|| {
+            let linearizable = result.is_linearizable();
+            check_guarantees(&history, &model, &CheckOptions::default(), linearizable)
+        })
+        .transpose()
+        .map_err(|error| format!("{shown}: {error}"))?;
     let elapsed_ms = (clock() - started).max(0.0);
-    let text = if json {
-        render_json(&history, &model, format, &result, elapsed_ms)
+    let text = if options.json {
+        let mut report = report_json(&history, &model, options.format, &result, elapsed_ms);
+        if let Some(guarantees) = &guarantees {
+            add_guarantees_json(&mut report, &history, guarantees);
+        }
+        // Serialising a `serde_json::Value` cannot fail; fall back to compact output regardless.
+        serde_json::to_string_pretty(&report).unwrap_or_else(|_| report.to_string())
     } else {
-        render_text(&history, &model, &result, elapsed_ms)
+        let text = render_text(&history, &model, &result, elapsed_ms);
+        match &guarantees {
+            Some(guarantees) => format!("{text}\n{}", guarantees_text(&history, guarantees)),
+            None => text,
+        }
     };
     Ok(CliReport {
         text,
@@ -113,13 +170,13 @@ fn read_input(path: &Path) -> Result<String, String> {
     })
 }
 
-fn render_json(
+fn report_json(
     history: &History,
     model: &Model,
     format: Format,
     result: &CheckResult,
     elapsed_ms: f64,
-) -> String {
+) -> serde_json::Value {
     // Three decimals (microseconds) are as much as a wall-clock reading means.
     let elapsed_ms = (elapsed_ms * 1e3).round() / 1e3;
     let mut report = json!({
@@ -141,8 +198,57 @@ fn render_json(
     if let Some(stopped) = result.stopped {
         report["reason"] = json!(stopped.describe());
     }
-    // Serialising a `serde_json::Value` cannot fail; fall back to compact output regardless.
-    serde_json::to_string_pretty(&report).unwrap_or_else(|_| report.to_string())
+    report
+}
+
+/// Each guarantee checked, by its JSON name, strongest first.
+fn named(guarantees: &Guarantees) -> Vec<(&'static str, &'static str, &GuaranteeVerdict)> {
+    let mut all = vec![(
+        "sequential",
+        "sequentially consistent",
+        &guarantees.sequential,
+    )];
+    if let Some(session) = &guarantees.session {
+        let each = Guarantee::ALL.iter().zip(session);
+        all.extend(each.map(|(g, verdict)| (g.key(), g.name(), verdict)));
+    }
+    all
+}
+
+fn add_guarantees_json(report: &mut serde_json::Value, history: &History, guarantees: &Guarantees) {
+    let mut kept = serde_json::Map::new();
+    let mut witnesses = serde_json::Map::new();
+    for (key, _, verdict) in named(guarantees) {
+        kept.insert(key.to_owned(), json!(verdict.kept));
+        if let Some(index) = verdict.witness {
+            witnesses.insert(key.to_owned(), witness_json(history, index));
+        }
+    }
+    report["guarantees"] = kept.into();
+    report["guarantee_witnesses"] = witnesses.into();
+    if let Some(stopped) = guarantees.stopped {
+        report["guarantees_reason"] = json!(stopped.describe());
+    }
+}
+
+fn guarantees_text(history: &History, guarantees: &Guarantees) -> String {
+    let line = |(_, name, verdict): (&str, &str, &GuaranteeVerdict)| match verdict.kept {
+        Some(true) => format!("{name}: yes"),
+        None => format!("{name}: unknown"),
+        Some(false) => {
+            let witness = verdict.witness.and_then(|index| {
+                let op = history.operations.get(index)?;
+                Some(format!(
+                    " (first broken by operation {index}: client {} {})",
+                    op.client,
+                    op.describe()
+                ))
+            });
+            format!("{name}: NO{}", witness.unwrap_or_default())
+        }
+    };
+    let lines: Vec<String> = named(guarantees).into_iter().map(line).collect();
+    lines.join("\n")
 }
 
 /// The operation that cannot be placed: its fields, its index and a description.
@@ -163,7 +269,7 @@ fn render_text(history: &History, model: &Model, result: &CheckResult, elapsed_m
             result.partitions,
             plural(result.partitions as u64, "key")
         ),
-        ModelKind::Register | ModelKind::CasRegister => String::new(),
+        _ => String::new(),
     };
     let elapsed = format!(" in {elapsed_ms:.1} ms");
     let summary = format!(
@@ -193,7 +299,17 @@ fn explain(history: &History, model: &Model, counterexample: &Counterexample) ->
     let (object, value) = match (&counterexample.key, &counterexample.state_after_prefix) {
         (Some(key), Some(value)) => (format!("key {key:?}"), format!("holds {value:?}")),
         (Some(key), None) => (format!("key {key:?}"), "is empty".to_owned()),
-        (None, Some(value)) => ("the register".to_owned(), format!("holds {value}")),
+        (None, Some(value)) => match model.kind {
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::Mutex => ("the mutex".to_owned(), format!("is {value}")),
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::Queue => ("the queue".to_owned(), format!("holds {value}")),
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::Set => ("the set".to_owned(), format!("is {value}")),
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::MultiRegister => ("the registers".to_owned(), format!("hold {value}")),
+            _ => ("the register".to_owned(), format!("holds {value}")),
+        },
         (None, None) => ("the register".to_owned(), "is unwritten (nil)".to_owned()),
     };
     let start = match (&model.initial, &counterexample.key) {

@@ -83,7 +83,9 @@ impl fmt::Display for Value {
 /// What a client asked for.
 ///
 /// `Read`, `Write` and `Cas` act on a single register; `Get`, `Put` and `Append` act on one key
-/// of a key-value map, and operations on different keys are independent.
+/// of a key-value map, and operations on different keys are independent. `Acquire` and
+/// `Release` act on a mutex, `Enqueue` and `Dequeue` on a FIFO queue, `Add` (and a `Read` that
+/// returns [`Output::Set`]) on a set, and `Txn` on several registers at once.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Input {
@@ -99,6 +101,34 @@ pub enum Input {
     Put { key: String, value: Value },
     /// Append text to one key's value.
     Append { key: String, value: Value },
+    /// Take the mutex; legal only while nobody holds it.
+    #[cfg(not(target_arch = "wasm32"))]
+    Acquire,
+    /// Give the mutex back; legal only while it is held.
+    #[cfg(not(target_arch = "wasm32"))]
+    Release,
+    /// Put a value at the back of the queue.
+    #[cfg(not(target_arch = "wasm32"))]
+    Enqueue { value: Value },
+    /// Take the value at the front of the queue (the output says which).
+    #[cfg(not(target_arch = "wasm32"))]
+    Dequeue,
+    /// Add an element to the set.
+    #[cfg(not(target_arch = "wasm32"))]
+    Add { value: Value },
+    /// Read and write several registers at once, in order (Knossos's `:txn`).
+    #[cfg(not(target_arch = "wasm32"))]
+    Txn { ops: Vec<TxnOp> },
+}
+
+/// One step of a transaction: a read (`value` is what it expects, `None` for unknown) or a
+/// write of `value` to register `key`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TxnOp {
+    pub write: bool,
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<Value>,
 }
 
 impl Input {
@@ -147,13 +177,42 @@ impl Input {
     pub fn key(&self) -> Option<&str> {
         match self {
             Input::Get { key } | Input::Put { key, .. } | Input::Append { key, .. } => Some(key),
-            Input::Read | Input::Write { .. } | Input::Cas { .. } => None,
+            _ => None,
         }
     }
 
-    /// Whether the operation only observes state (a read or a get).
+    /// Whether the operation only observes state (a read, a get, a transaction of reads).
     pub fn is_read_only(&self) -> bool {
-        matches!(self, Input::Read | Input::Get { .. })
+        match self {
+            Input::Read | Input::Get { .. } => true,
+            #[cfg(not(target_arch = "wasm32"))]
+            Input::Txn { ops } => ops.iter().all(|op| !op.write),
+            _ => false,
+        }
+    }
+
+    /// Jepsen's name for the operation (its `:f`).
+    pub fn f(&self) -> &'static str {
+        match self {
+            Input::Read => "read",
+            Input::Write { .. } => "write",
+            Input::Cas { .. } => "cas",
+            Input::Get { .. } => "get",
+            Input::Put { .. } => "put",
+            Input::Append { .. } => "append",
+            #[cfg(not(target_arch = "wasm32"))]
+            Input::Acquire => "acquire",
+            #[cfg(not(target_arch = "wasm32"))]
+            Input::Release => "release",
+            #[cfg(not(target_arch = "wasm32"))]
+            Input::Enqueue { .. } => "enqueue",
+            #[cfg(not(target_arch = "wasm32"))]
+            Input::Dequeue => "dequeue",
+            #[cfg(not(target_arch = "wasm32"))]
+            Input::Add { .. } => "add",
+            #[cfg(not(target_arch = "wasm32"))]
+            Input::Txn { .. } => "txn",
+        }
     }
 }
 
@@ -168,6 +227,12 @@ pub enum Output {
     Read(Option<Value>),
     /// Whether a compare-and-set swapped (`false`: the comparison failed, nothing changed).
     Cas(bool),
+    /// The whole set, as a read of a set returned it.
+    #[cfg(not(target_arch = "wasm32"))]
+    Set(Vec<Value>),
+    /// What each step of a transaction read, in order (`None` for writes and unknown reads).
+    #[cfg(not(target_arch = "wasm32"))]
+    Txn(Vec<Option<Value>>),
 }
 
 impl Output {
@@ -257,6 +322,10 @@ impl Operation {
                 Output::Read(value) => format!("{call} -> {}", describe_read(&self.input, value)),
                 Output::Cas(true) => format!("{call} -> ok"),
                 Output::Cas(false) => format!("{call} -> fail"),
+                #[cfg(not(target_arch = "wasm32"))]
+                Output::Set(values) => format!("{call} -> #{{{}}}", join(values.iter())),
+                #[cfg(not(target_arch = "wasm32"))]
+                Output::Txn(read) => format!("{call} -> {}", describe_txn(&self.input, read)),
             },
         }
     }
@@ -272,7 +341,35 @@ fn describe_input(input: &Input) -> String {
         Input::Append { key, value } => {
             format!("append({key}, {value:?})", value = value.as_str())
         }
+        #[cfg(not(target_arch = "wasm32"))]
+        Input::Enqueue { value } | Input::Add { value } => format!("{}({value})", input.f()),
+        #[cfg(not(target_arch = "wasm32"))]
+        Input::Txn { .. } => format!("txn{}", describe_txn(input, &[])),
+        #[cfg(not(target_arch = "wasm32"))]
+        _ => format!("{}()", input.f()),
     }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn join<T: fmt::Display>(items: impl Iterator<Item = T>) -> String {
+    items
+        .map(|item| item.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A transaction as Knossos writes it, `[[:r x 1] [:w y 2]]`, with the values `read` saw.
+#[cfg(not(target_arch = "wasm32"))]
+fn describe_txn(input: &Input, read: &[Option<Value>]) -> String {
+    let Input::Txn { ops } = input else {
+        return String::new();
+    };
+    let step = |(index, op): (usize, &TxnOp)| {
+        let value = read.get(index).cloned().flatten().or(op.value.clone());
+        let value = value.map_or("nil".to_owned(), |value| value.to_string());
+        format!("[:{} {} {value}]", if op.write { "w" } else { "r" }, op.key)
+    };
+    format!("[{}]", join(ops.iter().enumerate().map(step)))
 }
 
 fn describe_read(input: &Input, value: &Option<Value>) -> String {
@@ -451,10 +548,17 @@ fn validate_one(index: usize, op: &Operation) -> Result<(), HistoryError> {
     if op.return_us.is_none() {
         return Err(HistoryError::MissingReturn { index });
     }
-    let fits = match op.input {
-        Input::Read | Input::Get { .. } => matches!(op.output, Output::Read(_)),
-        Input::Cas { .. } => matches!(op.output, Output::Cas(_)),
-        Input::Write { .. } | Input::Put { .. } | Input::Append { .. } => op.output == Output::None,
+    let fits = match (&op.input, &op.output) {
+        (Input::Read | Input::Get { .. }, Output::Read(_)) => true,
+        (Input::Cas { .. }, Output::Cas(_)) => true,
+        #[cfg(not(target_arch = "wasm32"))]
+        (Input::Read, Output::Set(_)) | (Input::Dequeue, Output::Read(_)) => true,
+        #[cfg(not(target_arch = "wasm32"))]
+        (Input::Txn { ops }, Output::Txn(read)) => read.len() == ops.len(),
+        #[cfg(not(target_arch = "wasm32"))]
+        (Input::Dequeue | Input::Txn { .. }, _) => false,
+        (Input::Read | Input::Get { .. } | Input::Cas { .. }, _) => false,
+        (_, output) => *output == Output::None,
     };
     if fits {
         return Ok(());

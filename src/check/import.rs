@@ -29,7 +29,10 @@
 //! Porcupine's data has no pending gets, so verdicts agree.
 
 use super::edn::{Edn, EdnError, Reader};
+#[cfg(not(target_arch = "wasm32"))]
+use super::history::TxnOp;
 use super::history::{History, Input, Operation, Output, Status, Value};
+use super::model::ModelKind;
 use crate::sim::small_map::SmallMap;
 use std::fmt;
 use std::str::FromStr;
@@ -468,14 +471,66 @@ fn edn_input(
             line,
             "compare-and-set on a key is not supported",
         )),
+        #[cfg(not(target_arch = "wasm32"))]
+        ("acquire", _) => Ok(Input::Acquire),
+        #[cfg(not(target_arch = "wasm32"))]
+        ("release", _) => Ok(Input::Release),
+        #[cfg(not(target_arch = "wasm32"))]
+        ("dequeue", _) => Ok(Input::Dequeue),
+        #[cfg(not(target_arch = "wasm32"))]
+        ("enqueue", _) => Ok(Input::Enqueue {
+            value: edn_value(line, f, value)?,
+        }),
+        #[cfg(not(target_arch = "wasm32"))]
+        ("add", _) => Ok(Input::Add {
+            value: edn_value(line, f, value)?,
+        }),
+        #[cfg(not(target_arch = "wasm32"))]
+        ("txn", _) => Ok(Input::Txn {
+            ops: edn_txn(line, value)?,
+        }),
         (other, _) => Err(ImportError::at(
             line,
             format!(
-                "no model knows :f :{other}: the models are register (read, write), \
-                 cas-register (read, write, cas) and kv (get, put, append)"
+                "no model knows :f :{other}; the models are {}",
+                ModelKind::list()
             ),
         )),
     }
+}
+
+/// Knossos's transaction form: `[[:r 1 nil] [:w 2 3]]` (also `:read` and `:write`).
+#[cfg(not(target_arch = "wasm32"))]
+fn edn_txn(line: usize, value: Option<&Edn>) -> Result<Vec<TxnOp>, ImportError> {
+    let bad = |what: &str| {
+        let message =
+            format!(":txn needs a :value of [f key value] steps, as [[:r 1 nil] [:w 2 3]]; {what}");
+        ImportError::at(line, message)
+    };
+    let Some(Edn::Vector(steps) | Edn::List(steps)) = value else {
+        return Err(bad("this is not a vector"));
+    };
+    let step = |step: &Edn| {
+        let (Edn::Vector(parts) | Edn::List(parts)) = step else {
+            return Err(bad(&format!("a step is {}", step.brief())));
+        };
+        let write = match parts.first() {
+            Some(Edn::Keyword(f)) if f == "r" || f == "read" => false,
+            Some(Edn::Keyword(f)) if f == "w" || f == "write" => true,
+            _ => return Err(bad("a step's f is not :r or :w")),
+        };
+        let key = match parts.get(1) {
+            Some(Edn::Int(key)) => key.to_string(),
+            Some(Edn::Str(key) | Edn::Keyword(key)) => key.clone(),
+            _ => return Err(bad("a step's key is not a number, string or keyword")),
+        };
+        let value = match parts.get(2) {
+            None | Some(Edn::Nil) if !write => None,
+            other => Some(edn_value(line, "txn", other)?),
+        };
+        Ok(TxnOp { write, key, value })
+    };
+    steps.iter().map(step).collect()
 }
 
 fn edn_value(line: usize, f: &str, value: Option<&Edn>) -> Result<Value, ImportError> {
@@ -507,21 +562,44 @@ fn edn_cas(line: usize, value: Option<&Edn>) -> Result<Input, ImportError> {
 }
 
 fn edn_output(line: usize, input: &Input, value: Option<&Edn>) -> Result<Output, ImportError> {
-    match input {
-        Input::Read | Input::Get { .. } => match value {
-            None | Some(Edn::Nil) => Ok(Output::Read(None)),
-            Some(Edn::Int(number)) => Ok(Output::value(*number)),
-            Some(Edn::Str(text)) => Ok(Output::value(text.as_str())),
-            Some(other) => Err(ImportError::at(
-                line,
-                format!(
-                    "a read must return nil, a number or a string, not {}",
-                    other.brief()
-                ),
-            )),
-        },
-        Input::Cas { .. } => Ok(Output::Cas(true)),
-        Input::Write { .. } | Input::Put { .. } | Input::Append { .. } => Ok(Output::None),
+    match (input, value) {
+        #[cfg(not(target_arch = "wasm32"))]
+        (Input::Read, Some(Edn::Vector(items) | Edn::Set(items) | Edn::List(items))) => {
+            let values = items.iter().map(|item| edn_value(line, "read", Some(item)));
+            Ok(Output::Set(values.collect::<Result<_, _>>()?))
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        (Input::Dequeue, _) => edn_read(line, value),
+        (Input::Read | Input::Get { .. }, _) => edn_read(line, value),
+        #[cfg(not(target_arch = "wasm32"))]
+        (Input::Txn { ops }, _) => {
+            let done = edn_txn(line, value)?;
+            if done.len() != ops.len() || done.iter().zip(ops).any(|(a, b)| a.write != b.write) {
+                return Err(ImportError::at(
+                    line,
+                    "the completed :txn has other steps than the invoked one",
+                ));
+            }
+            let read = done.into_iter().map(|op| op.value.filter(|_| !op.write));
+            Ok(Output::Txn(read.collect()))
+        }
+        (Input::Cas { .. }, _) => Ok(Output::Cas(true)),
+        _ => Ok(Output::None),
+    }
+}
+
+fn edn_read(line: usize, value: Option<&Edn>) -> Result<Output, ImportError> {
+    match value {
+        None | Some(Edn::Nil) => Ok(Output::Read(None)),
+        Some(Edn::Int(number)) => Ok(Output::value(*number)),
+        Some(Edn::Str(text)) => Ok(Output::value(text.as_str())),
+        Some(other) => Err(ImportError::at(
+            line,
+            format!(
+                "a read must return nil, a number or a string, not {}",
+                other.brief()
+            ),
+        )),
     }
 }
 

@@ -2,9 +2,12 @@
 //!
 //! A history is *linearizable* if every operation can be given a single instant, somewhere
 //! between its call and its return, such that taking the operations one at a time in that order
-//! gives exactly the answers the clients saw. This module decides that for three objects (a
-//! register, a compare-and-set register, and a key-value map checked one key at a time) and, when
-//! the answer is no, says how far it got and which operation could not be placed.
+//! gives exactly the answers the clients saw. This module decides that for seven objects (a
+//! register, a compare-and-set register, a key-value map checked one key at a time, a mutex, a
+//! FIFO queue, a set, and registers read and written in transactions) and, when the answer is
+//! no, says how far it got and which operation could not be placed. It also decides the weaker
+//! guarantees a history may keep instead: sequential consistency (`sequential.rs`) and the four
+//! session guarantees (`session.rs`, `guarantees.rs`).
 //!
 //! # The algorithm
 //!
@@ -71,6 +74,7 @@
 //! - `edn.rs`, `import.rs`: reading Jepsen/Knossos EDN, Porcupine's etcd and key-value logs, and
 //!   our JSON ([`parse_history`], [`Format`]).
 //! - `timeline.rs`: the operation timeline as data ([`timeline()`]).
+//! - `sequential.rs`, `guarantees.rs`: [`check_sequential`], [`check_guarantees`].
 //! - `verify.rs`: [`verify_order`], which replays one proposed order (a witness from the
 //!   checker, or a learner's guess) and says where it breaks.
 //! - `cli.rs`: [`run_cli`], the body of `dsplay check`.
@@ -79,10 +83,12 @@ mod checker;
 mod cli;
 mod edn;
 mod fast_hash;
+mod guarantees;
 mod history;
 mod import;
 mod model;
 mod search;
+mod sequential;
 pub mod session;
 mod timeline;
 mod verify;
@@ -91,8 +97,11 @@ pub use checker::{
     check, check_with, CheckOptions, CheckResult, Counterexample, Linearization, StopReason,
     Verdict, DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_STEPS,
 };
-pub use cli::{run_cli, run_cli_report, run_cli_with, CliReport, MAX_INPUT_BYTES};
-pub use history::{History, HistoryError, Input, Operation, Output, Status, Value};
+pub use cli::{
+    run_cli, run_cli_options, run_cli_report, run_cli_with, CliOptions, CliReport, MAX_INPUT_BYTES,
+};
+pub use guarantees::{check_guarantees, check_sequential, GuaranteeVerdict, Guarantees};
+pub use history::{History, HistoryError, Input, Operation, Output, Status, TxnOp, Value};
 pub use import::{
     parse_history, parse_history_with, Format, ImportError, NilReads, MAX_LINE_BYTES,
     MAX_OPERATIONS,

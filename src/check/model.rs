@@ -27,11 +27,37 @@ pub enum ModelKind {
     CasRegister,
     /// A key-value map with get, put and append, checked one key at a time.
     Kv,
+    /// A lock with acquire and release (Knossos's `mutex`: it does not track who holds it).
+    #[cfg(not(target_arch = "wasm32"))]
+    Mutex,
+    /// A FIFO queue with enqueue and dequeue.
+    #[cfg(not(target_arch = "wasm32"))]
+    Queue,
+    /// A set with add and a read of the whole set.
+    #[cfg(not(target_arch = "wasm32"))]
+    Set,
+    /// Registers read and written together in transactions (Knossos's `multi-register`).
+    #[cfg(not(target_arch = "wasm32"))]
+    MultiRegister,
 }
 
 impl ModelKind {
-    /// Every kind, in the order the CLI lists them.
+    /// Every kind, in the order the CLI lists them. The browser build has only the first
+    /// three: its panel checks the labs' histories, and the site's download is budgeted.
+    #[cfg(target_arch = "wasm32")]
     pub const ALL: [ModelKind; 3] = [ModelKind::Register, ModelKind::CasRegister, ModelKind::Kv];
+
+    /// Every kind, in the order the CLI lists them.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub const ALL: [ModelKind; 7] = [
+        ModelKind::Register,
+        ModelKind::CasRegister,
+        ModelKind::Kv,
+        ModelKind::Mutex,
+        ModelKind::Queue,
+        ModelKind::Set,
+        ModelKind::MultiRegister,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -39,16 +65,66 @@ impl ModelKind {
             ModelKind::Register => "register",
             ModelKind::CasRegister => "cas-register",
             ModelKind::Kv => "kv",
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::Mutex => "mutex",
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::Queue => "queue",
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::Set => "set",
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::MultiRegister => "multi-register",
         }
     }
 
-    fn supports(self, input: &Input) -> bool {
+    /// The operations the model knows, as Jepsen names them, for messages.
+    pub fn operations(self) -> &'static str {
         match self {
-            ModelKind::Register => matches!(input, Input::Read | Input::Write { .. }),
-            ModelKind::CasRegister => {
-                matches!(input, Input::Read | Input::Write { .. } | Input::Cas { .. })
-            }
-            ModelKind::Kv => input.key().is_some(),
+            ModelKind::Register => "read, write",
+            ModelKind::CasRegister => "read, write, cas",
+            ModelKind::Kv => "get, put, append",
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::Mutex => "acquire, release",
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::Queue => "enqueue, dequeue",
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::Set => "add, read",
+            #[cfg(not(target_arch = "wasm32"))]
+            ModelKind::MultiRegister => "txn",
+        }
+    }
+
+    /// Every model with its operations: `register (read, write), ...`.
+    pub fn list() -> String {
+        let each = ModelKind::ALL.map(|kind| format!("{kind} ({})", kind.operations()));
+        each.join(", ")
+    }
+
+    /// Whether the model has single-register state that a starting value can set.
+    fn takes_initial(self) -> bool {
+        matches!(self, ModelKind::Register | ModelKind::CasRegister)
+    }
+
+    fn supports(self, op: &Operation) -> bool {
+        #[cfg(not(target_arch = "wasm32"))]
+        let set_read = matches!(op.output, Output::Set(_));
+        #[cfg(target_arch = "wasm32")]
+        let set_read = false;
+        match (self, &op.input) {
+            (ModelKind::Register | ModelKind::CasRegister, Input::Read) => !set_read,
+            (ModelKind::Register | ModelKind::CasRegister, Input::Write { .. }) => true,
+            (ModelKind::CasRegister, Input::Cas { .. }) => true,
+            (ModelKind::Kv, input) => input.key().is_some(),
+            #[cfg(not(target_arch = "wasm32"))]
+            (ModelKind::Mutex, Input::Acquire | Input::Release) => true,
+            #[cfg(not(target_arch = "wasm32"))]
+            (ModelKind::Queue, Input::Enqueue { .. } | Input::Dequeue) => true,
+            #[cfg(not(target_arch = "wasm32"))]
+            (ModelKind::Set, Input::Add { .. }) => true,
+            #[cfg(not(target_arch = "wasm32"))]
+            (ModelKind::Set, Input::Read) => set_read || op.status != Status::Ok,
+            #[cfg(not(target_arch = "wasm32"))]
+            (ModelKind::MultiRegister, Input::Txn { .. }) => true,
+            _ => false,
         }
     }
 }
@@ -67,7 +143,8 @@ impl FromStr for ModelKind {
             .into_iter()
             .find(|kind| kind.name() == text)
             .ok_or_else(|| {
-                format!("unknown model {text:?}; expected one of register, cas-register, kv")
+                let names = ModelKind::ALL.map(ModelKind::name).join(", ");
+                format!("unknown model {text:?}; expected one of {names}")
             })
     }
 }
@@ -77,7 +154,7 @@ impl FromStr for ModelKind {
 pub struct Model {
     pub kind: ModelKind,
     /// The register's starting value; `None` starts it unwritten (nil). Keys of the key-value
-    /// model always start empty.
+    /// model, and the other models, always start empty.
     pub initial: Option<Value>,
 }
 
@@ -116,7 +193,7 @@ pub(crate) type StateId = u32;
 pub(crate) const NIL: StateId = 0;
 
 /// One operation's effect, with values interned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Effect {
     /// Legal only in state `expect`; `None` (unknown output) is legal anywhere.
     Read { expect: Option<StateId> },
@@ -131,6 +208,28 @@ pub(crate) enum Effect {
     },
     /// Always legal; appends piece number `suffix` (see [`States`]).
     Append { suffix: u32 },
+    /// Legal while the mutex is free; takes it.
+    #[cfg(not(target_arch = "wasm32"))]
+    Acquire,
+    /// Legal while the mutex is held; frees it.
+    #[cfg(not(target_arch = "wasm32"))]
+    Release,
+    /// Always legal; puts `value` at the back.
+    #[cfg(not(target_arch = "wasm32"))]
+    Enqueue { value: StateId },
+    /// Takes the front value, which must be `expect` (`Some(NIL)`: the queue must be empty and
+    /// stays so; `None`, an unknown outcome: whatever is at the front).
+    #[cfg(not(target_arch = "wasm32"))]
+    Dequeue { expect: Option<StateId> },
+    /// Always legal; adds `element` to the set.
+    #[cfg(not(target_arch = "wasm32"))]
+    Add { element: StateId },
+    /// Legal only when the set is `expect` (a shape, see [`States`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    ReadSet { expect: StateId },
+    /// Transaction number `txn` (see [`States`]); `read_only` if it writes nothing.
+    #[cfg(not(target_arch = "wasm32"))]
+    Txn { txn: u32, read_only: bool },
 }
 
 impl Effect {
@@ -144,7 +243,12 @@ impl Effect {
                 ..
             } => true,
             Effect::Cas { from, to, .. } => from == to,
-            Effect::Write { .. } | Effect::Append { .. } => false,
+            #[cfg(not(target_arch = "wasm32"))]
+            Effect::ReadSet { .. }
+            | Effect::Txn {
+                read_only: true, ..
+            } => true,
+            _ => false,
         }
     }
 }
@@ -169,7 +273,18 @@ pub(crate) struct States {
     /// The empty string. A key-value map reads a missing key as "", so there the root *is* nil;
     /// a register tells them apart.
     root: StateId,
+    /// The model these states belong to.
+    kind: ModelKind,
+    /// The states of the mutex, queue, set and multi-register models.
+    #[cfg(not(target_arch = "wasm32"))]
+    shapes: lists::Shapes,
 }
+
+/// The mutex, queue, set and multi-register models: native only, as the browser's panel
+/// checks the labs' histories and the site's download is budgeted.
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "lists.rs"]
+mod lists;
 
 #[derive(Debug)]
 struct Node {
@@ -239,7 +354,25 @@ impl States {
             by_hash,
             appends: FastMap::default(),
             root,
+            kind: ModelKind::Register,
+            #[cfg(not(target_arch = "wasm32"))]
+            shapes: lists::Shapes::default(),
         }
+    }
+
+    /// The states of a partition checked against `kind`.
+    fn for_model(kind: ModelKind) -> Self {
+        let mut states = States::new(kind == ModelKind::Kv);
+        states.kind = kind;
+        states
+    }
+
+    /// Whether the model's states are lists (`lists.rs`) rather than strings.
+    fn has_shapes(&self) -> bool {
+        !matches!(
+            self.kind,
+            ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv
+        )
     }
 
     fn intern_piece(&mut self, text: &str) -> u32 {
@@ -280,6 +413,14 @@ impl States {
 
     /// The text of a state; `None` is nil (for a key, nil is the empty string).
     pub(crate) fn text(&self, state: StateId) -> Option<String> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.has_shapes() {
+            return Some(self.list_text(state));
+        }
+        self.string_text(state)
+    }
+
+    fn string_text(&self, state: StateId) -> Option<String> {
         if state == NIL && self.root != NIL {
             return None;
         }
@@ -293,6 +434,12 @@ impl States {
         const MAP_ENTRY_BYTES: usize = 32;
         self.nodes.len() * std::mem::size_of::<Node>()
             + (self.by_hash.len() + self.appends.len()) * MAP_ENTRY_BYTES
+            + self.list_bytes()
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn list_bytes(&self) -> usize {
+        0
     }
 
     /// The state after applying `effect` in `state`, or `None` if the model forbids it there.
@@ -309,6 +456,8 @@ impl States {
                 legal.then_some(if matches { to } else { state })
             }
             Effect::Append { suffix } => Some(self.append(state, suffix)),
+            #[cfg(not(target_arch = "wasm32"))]
+            _ => self.shapes.step(state, effect),
         }
     }
 
@@ -402,7 +551,7 @@ pub(crate) fn compile(history: &History, model: &Model) -> Result<Vec<Partition>
 }
 
 fn check_supported(history: &History, model: &Model) -> Result<(), HistoryError> {
-    if model.kind == ModelKind::Kv && model.initial.is_some() {
+    if !model.kind.takes_initial() && model.initial.is_some() {
         return Err(HistoryError::InitialValueNotSupported {
             model: model.kind.name(),
         });
@@ -410,7 +559,7 @@ fn check_supported(history: &History, model: &Model) -> Result<(), HistoryError>
     let unsupported = history
         .operations
         .iter()
-        .position(|op| !model.kind.supports(&op.input));
+        .position(|op| !model.kind.supports(op));
     match unsupported {
         None => Ok(()),
         Some(index) => Err(HistoryError::UnsupportedOperation {
@@ -435,11 +584,8 @@ fn compile_partition(
     key: Option<&str>,
     indices: &[usize],
 ) -> Partition {
-    let mut states = States::new(model.kind == ModelKind::Kv);
-    let initial = model
-        .initial
-        .as_ref()
-        .map_or(NIL, |value| states.intern(value.as_str()));
+    let mut states = States::for_model(model.kind);
+    let initial = initial_state(&mut states, history, indices, model);
     let ops = indices
         .iter()
         .map(|&index| {
@@ -461,9 +607,34 @@ fn compile_partition(
     }
 }
 
+/// The starting state: the register's initial value, an empty list, or (multi-register) every
+/// key the transactions name, unwritten.
+fn initial_state(
+    states: &mut States,
+    history: &History,
+    indices: &[usize],
+    model: &Model,
+) -> StateId {
+    if !states.has_shapes() {
+        let initial = model.initial.as_ref();
+        return initial.map_or(NIL, |value| states.intern(value.as_str()));
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    return lists::initial(states, history, indices);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = (history, indices);
+        NIL
+    }
+}
+
 /// The interned effect of `op`; `known` says whether its output was observed.
 fn effect_of(states: &mut States, op: &Operation, known: bool) -> Effect {
+    #[cfg(not(target_arch = "wasm32"))]
+    let output = if known { &op.output } else { &Output::None };
     match &op.input {
+        #[cfg(not(target_arch = "wasm32"))]
+        Input::Read if matches!(output, Output::Set(_)) => lists::effect(states, op, output),
         Input::Read | Input::Get { .. } => {
             let expect = match (&op.output, known) {
                 (Output::Read(value), true) => Some(states.intern_read(value)),
@@ -485,6 +656,9 @@ fn effect_of(states: &mut States, op: &Operation, known: bool) -> Effect {
         Input::Append { value, .. } => Effect::Append {
             suffix: states.intern_piece(value.as_str()),
         },
+        // The list models' operations (lists.rs).
+        #[cfg(not(target_arch = "wasm32"))]
+        _ => lists::effect(states, op, output),
     }
 }
 

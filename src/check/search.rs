@@ -45,7 +45,7 @@ pub(crate) struct Budget<'a> {
 }
 
 impl Budget<'_> {
-    fn tick(&mut self) -> Result<(), Stop> {
+    pub(crate) fn tick(&mut self) -> Result<(), Stop> {
         if self.steps_used >= self.max_steps {
             return Err(Stop::Steps);
         }

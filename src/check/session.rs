@@ -39,8 +39,18 @@ impl Guarantee {
         }
     }
 
+    /// The name in JSON: `read_your_writes`, ...
+    pub fn key(self) -> &'static str {
+        match self {
+            Guarantee::ReadYourWrites => "read_your_writes",
+            Guarantee::MonotonicReads => "monotonic_reads",
+            Guarantee::MonotonicWrites => "monotonic_writes",
+            Guarantee::WritesFollowReads => "writes_follow_reads",
+        }
+    }
+
     /// Which kind of operation the guarantee constrains, and which earlier kind it looks at.
-    fn kinds(self) -> (bool, bool) {
+    pub(crate) fn kinds(self) -> (bool, bool) {
         // (later is a write, earlier is a write)
         match self {
             Guarantee::ReadYourWrites => (false, true),
@@ -59,19 +69,42 @@ pub struct SessionOp<V> {
     pub version: V,
 }
 
+/// How a later operation's version must relate to an earlier one's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// The same version or a newer one (a read).
+    AtLeast,
+    /// A strictly newer version (a write).
+    After,
+}
+
+/// What `g` asks of a later operation of a session after an earlier one, by whether each
+/// writes: nothing (`None`), or an [`Order`]. This is the one definition of each guarantee;
+/// [`keeps`], [`Session`] and the checker's history-wide test all read it.
+pub fn requires(g: Guarantee, earlier_write: bool, later_write: bool) -> Option<Order> {
+    let (later_writes, earlier_writes) = g.kinds();
+    let applies = later_write == later_writes && earlier_write == earlier_writes;
+    applies.then_some(if later_write {
+        Order::After
+    } else {
+        Order::AtLeast
+    })
+}
+
+/// Whether `version` stands in `order` to `earlier`.
+pub fn satisfies<V: PartialOrd>(order: Order, version: &V, earlier: &V) -> bool {
+    match order {
+        Order::AtLeast => version >= earlier,
+        Order::After => version > earlier,
+    }
+}
+
 /// Whether `later` keeps guarantee `g` after `earlier` (both of one client, on one key, with
 /// `earlier` issued first). A read must return `earlier`'s version or a newer one; a write
 /// must be ordered strictly after it.
 pub fn keeps<V: PartialOrd>(g: Guarantee, earlier: &SessionOp<V>, later: &SessionOp<V>) -> bool {
-    let (later_writes, earlier_writes) = g.kinds();
-    if later.write != later_writes || earlier.write != earlier_writes {
-        return true;
-    }
-    if later.write {
-        later.version > earlier.version
-    } else {
-        later.version >= earlier.version
-    }
+    requires(g, earlier.write, later.write)
+        .is_none_or(|order| satisfies(order, &later.version, &earlier.version))
 }
 
 /// The first earlier operation (an index into `earlier`) whose guarantee `g` the newest
@@ -115,13 +148,15 @@ impl<V> Default for Session<V> {
 impl<V: PartialOrd + Copy> Session<V> {
     /// Which guarantees `op` breaks (in [`Guarantee::ALL`]'s order), then takes it in.
     pub fn observe(&mut self, op: SessionOp<V>, join: impl Fn(V, V) -> V) -> [bool; 4] {
-        let at_least = |j: Option<V>| j.is_none_or(|j| op.version >= j);
-        let after = |j: Option<V>| j.is_none_or(|j| op.version > j);
-        let broken = if op.write {
-            [false, false, !after(self.wrote), !after(self.read)]
-        } else {
-            [!at_least(self.wrote), !at_least(self.read), false, false]
-        };
+        let broken = Guarantee::ALL.map(|g| {
+            let (_, earlier_write) = g.kinds();
+            let joined = if earlier_write { self.wrote } else { self.read };
+            let order = requires(g, earlier_write, op.write);
+            match (order, joined) {
+                (Some(order), Some(joined)) => !satisfies(order, &op.version, &joined),
+                _ => false,
+            }
+        });
         let slot = if op.write {
             &mut self.wrote
         } else {

@@ -106,11 +106,18 @@ fn check_nothing_skipped(
     Ok(())
 }
 
-/// The sequential object, on plain strings: a register (`None` is nil) or a map of keys.
+/// The sequential object, on plain strings: a register (`None` is nil), a map of keys (also
+/// the multi-register's registers), a queue (front first), a set, or whether a mutex is held.
 struct Replay {
     kind: ModelKind,
     register: Option<String>,
     map: BTreeMap<String, String>,
+    #[cfg(not(target_arch = "wasm32"))]
+    queue: std::collections::VecDeque<String>,
+    #[cfg(not(target_arch = "wasm32"))]
+    set: std::collections::BTreeSet<String>,
+    #[cfg(not(target_arch = "wasm32"))]
+    held: bool,
 }
 
 impl Replay {
@@ -123,16 +130,22 @@ impl Replay {
             kind: model.kind,
             register,
             map: BTreeMap::new(),
+            #[cfg(not(target_arch = "wasm32"))]
+            queue: Default::default(),
+            #[cfg(not(target_arch = "wasm32"))]
+            set: Default::default(),
+            #[cfg(not(target_arch = "wasm32"))]
+            held: false,
         }
     }
 
     /// Applies `op`; an operation with an unknown outcome may have seen anything.
     fn apply(&mut self, op: &Operation) -> Result<(), String> {
         let known = op.status == Status::Ok;
+        let kind = self.kind;
         let unsupported = || {
             Err(format!(
-                "the {} model does not support {}",
-                self.kind,
+                "the {kind} model does not support {}",
                 op.describe()
             ))
         };
@@ -182,8 +195,82 @@ impl Replay {
                     .push_str(value.as_str());
                 Ok(())
             }
+            #[cfg(not(target_arch = "wasm32"))]
+            _ => self.apply_other(op, known).unwrap_or_else(unsupported),
+            #[cfg(target_arch = "wasm32")]
             _ => unsupported(),
         }
+    }
+
+    /// The mutex, queue, set and multi-register models; `None` if the model lacks `op`.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn apply_other(&mut self, op: &Operation, known: bool) -> Option<Result<(), String>> {
+        let output = if known { &op.output } else { &Output::None };
+        let refuse = |why: &str| Err(format!("{why}, so it could not {}", op.describe()));
+        Some(match (&op.input, self.kind) {
+            (Input::Acquire, ModelKind::Mutex) if self.held => refuse("the mutex was held"),
+            (Input::Release, ModelKind::Mutex) if !self.held => refuse("the mutex was free"),
+            (Input::Acquire | Input::Release, ModelKind::Mutex) => {
+                self.held = !self.held;
+                Ok(())
+            }
+            (Input::Enqueue { value }, ModelKind::Queue) => {
+                self.queue.push_back(value.as_str().to_owned());
+                Ok(())
+            }
+            (Input::Dequeue, ModelKind::Queue) => {
+                let front = self.queue.front().cloned();
+                match output {
+                    Output::Read(None) if front.is_none() => Ok(()),
+                    Output::Read(seen) if seen.as_ref().map(|v| v.as_str()) != front.as_deref() => {
+                        refuse(&format!("the front of the queue was {front:?}"))
+                    }
+                    _ if front.is_none() => refuse("the queue was empty"),
+                    _ => {
+                        self.queue.pop_front();
+                        Ok(())
+                    }
+                }
+            }
+            (Input::Add { value }, ModelKind::Set) => {
+                self.set.insert(value.as_str().to_owned());
+                Ok(())
+            }
+            (Input::Read, ModelKind::Set) => match output {
+                Output::Set(values) => {
+                    let seen: std::collections::BTreeSet<String> =
+                        values.iter().map(|v| v.as_str().to_owned()).collect();
+                    if seen == self.set {
+                        Ok(())
+                    } else {
+                        refuse(&format!("the set was {:?}", self.set))
+                    }
+                }
+                _ => Ok(()),
+            },
+            (Input::Txn { ops }, ModelKind::MultiRegister) => self.apply_txn(ops, output),
+            _ => return None,
+        })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn apply_txn(&mut self, ops: &[super::history::TxnOp], output: &Output) -> Result<(), String> {
+        for (index, step) in ops.iter().enumerate() {
+            let value = step.value.as_ref().map(|v| v.as_str().to_owned());
+            if step.write {
+                self.map.insert(step.key.clone(), value.unwrap_or_default());
+                continue;
+            }
+            let Output::Txn(read) = output else { continue };
+            let Some(Some(seen)) = read.get(index) else {
+                continue;
+            };
+            let held = self.map.get(&step.key);
+            if held.map(String::as_str) != Some(seen.as_str()) {
+                return Err(format!("register {} held {held:?}, not {seen}", step.key));
+            }
+        }
+        Ok(())
     }
 }
 
