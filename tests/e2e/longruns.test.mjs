@@ -131,12 +131,14 @@ test('Share warns instead of handing out a link that would be refused, and copie
     while ((await events()) <= 40_000_000 && Date.now() < deadline) await sleep(1000);
     assert.ok((await events()) > 40_000_000, 'the run passed the replay budget');
     await page.evaluate(() => window.dsplay.play(false));
-    await page.click("button[aria-label='Copy a link to this exact run']");
-    const warning = await page.textContent("[role='alert'] .notice-text");
+    await page.click("button[aria-label^='Share this run']");
+    const warning = await page.textContent('.share p.muted');
     assert.match(warning, /too far into the run to share: a link reopens at most 40 million events/);
+    assert.equal(await page.isVisible('canvas.qr'), false, 'no code for a link that would be refused');
+    await page.click("button[aria-label='Close sharing']");
     await page.evaluate(() => window.dsplay.seek(100_000_000));
-    await page.click("button[aria-label='Copy a link to this exact run']");
-    assert.match(await page.textContent("[role='alert'] .notice-text"), /^Link copied: .*&t=100s$/);
+    await page.click("button[aria-label^='Share this run']");
+    assert.match(await page.inputValue("input[aria-label='The link']"), /#\/flows\?.*&t=100s$/);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

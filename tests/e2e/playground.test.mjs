@@ -238,9 +238,9 @@ test('the shared link reproduces the same run in a fresh browser', async () => {
   await ensurePlaying(page, true);
   await sleep(500);
   await ensurePlaying(page, false);
-  await page.click("button[aria-label='Copy a link to this exact run']");
-  const notice = await page.textContent("[role='alert'] .notice-text");
-  const url = notice.replace(/^Link copied: /, '').trim();
+  await page.click("button[aria-label^='Share this run']");
+  const url = await page.inputValue("input[aria-label='The link']");
+  await page.click("button[aria-label='Close sharing']");
   assert.ok(url.includes('#/flows?') && url.includes('t='), url);
   await page.waitForFunction((u) => location.href === u, url);
   const here = await rootState(page);
