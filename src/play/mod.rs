@@ -6,4 +6,3 @@
 pub mod frame;
 pub mod saved;
 pub mod session;
-pub mod tracefile;

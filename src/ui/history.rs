@@ -10,8 +10,8 @@
 use super::dom::{self, el, El, Var};
 use super::{clock_text, paint, Shell};
 use crate::check::{
-    check_guarantees, check_with, parse_history, timeline, CheckOptions, CheckResult, Format,
-    Guarantees, History, Model, ModelKind, Status, Timeline, Value, Verdict,
+    check_with, parse_history, timeline, CheckOptions, CheckResult, Format, History, Model,
+    ModelKind, Status, Timeline, Value, Verdict,
 };
 use crate::sim::time::format_us;
 use crate::viz::optimeline::{self, OpLayout};
@@ -52,8 +52,6 @@ struct Checked {
     /// The cursor when a live history was checked.
     at_us: u64,
     model: ModelKind,
-    /// The weaker guarantees, when linearizability fails or is unknown.
-    guarantees: Option<Guarantees>,
 }
 
 /// Checks `history` within the page's budget and lays out its timeline.
@@ -66,11 +64,6 @@ fn run_check(history: History, model: Model, live: bool, at_us: u64) -> Result<C
     let result = check_with(&history, &model, &options)
         .map_err(|e| format!("This history does not fit the {} model: {e}", model.kind))?;
     let timeline = timeline(&history, Some(&result));
-    let linearizable = result.is_linearizable();
-    // Linearizable settles everything weaker; otherwise the weaker guarantees share the budget.
-    let guarantees = (linearizable != Some(true))
-        .then(|| check_guarantees(&history, &model, &options, linearizable).ok())
-        .flatten();
     Ok(Checked {
         history,
         result,
@@ -78,7 +71,6 @@ fn run_check(history: History, model: Model, live: bool, at_us: u64) -> Result<C
         live,
         at_us,
         model: model.kind,
-        guarantees,
     })
 }
 
@@ -579,29 +571,6 @@ fn verdict_view(ch: &Checked) -> El {
         )
         .child(el("p").class("small").text(&summary))
         .child(el("p").class("muted small").text(&explanation))
-        .child(spectrum_view(ch))
-}
-
-/// The strongest guarantee the history keeps on the consistency spectrum, and the operation
-/// that breaks each weaker one that fails.
-fn spectrum_view(ch: &Checked) -> El {
-    let linearizable = ch.result.is_linearizable();
-    let (strongest, failures) = match &ch.guarantees {
-        Some(g) => (g.strongest(linearizable), g.failures(&ch.history)),
-        None if linearizable == Some(true) => ("linearizable".to_string(), Vec::new()),
-        None => ("unknown".to_string(), Vec::new()),
-    };
-    let list = failures.iter().fold(el("ul").class("small"), |list, line| {
-        list.child(el("li").text(line))
-    });
-    el("div")
-        .attr("data-testid", "history-spectrum")
-        .child(
-            el("p")
-                .class("small")
-                .text(&format!("Strongest guarantee kept: {strongest}.")),
-        )
-        .child(list)
 }
 
 /// What the verdict means for this history: the witness order, the operation that cannot be

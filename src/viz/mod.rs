@@ -11,7 +11,6 @@ pub mod packed;
 pub mod qr;
 pub mod scene;
 pub mod spacetime;
-pub mod svg;
 
 use serde::Serialize;
 
