@@ -13,6 +13,7 @@ pub mod ring;
 
 use crate::scenario::Scenario;
 use crate::sim::command::Action;
+use crate::sim::keyframe::Replay;
 use crate::sim::process::Protocol;
 use crate::sim::property::PropKind;
 use crate::sim::time::{format_us, parse_duration, Instant};
@@ -838,25 +839,25 @@ impl<P: LabProtocol> Sim for Run<P> {
         self.world().cfg.clients
     }
     fn now(&self) -> Instant {
-        Run::now(self)
+        Replay::now(self)
     }
     fn horizon(&self) -> Instant {
-        Run::horizon(self)
+        Replay::horizon(self)
     }
     fn next_due(&self) -> Option<Instant> {
         self.world().next_due_us(self.script()).map(Instant)
     }
     fn step(&mut self) -> Option<StepInfo> {
-        Run::step(self)
+        Replay::step(self)
     }
     fn run_until(&mut self, t: Instant) -> bool {
-        Run::run_until(self, t)
+        Replay::run_until(self, t)
     }
     fn run_until_within(&mut self, t: Instant, max_events: u64) -> (bool, bool) {
-        Run::run_until_within(self, t, max_events)
+        Replay::run_until_within(self, t, max_events)
     }
     fn seek(&mut self, t: Instant) {
-        Run::seek(self, t)
+        Replay::seek(self, t)
     }
     fn act(&mut self, action: Action) -> Result<(), String> {
         let w = self.world();
@@ -870,11 +871,11 @@ impl<P: LabProtocol> Sim for Run<P> {
             pace_with(self, Some(d.mean_us()))?;
         }
         check_script_room(self.script())?;
-        Run::act(self, action);
+        Replay::act(self, action);
         Ok(())
     }
     fn script(&self) -> &[crate::sim::Command] {
-        Run::script(self)
+        Replay::script(self)
     }
     fn counters(&self) -> Counters {
         self.world().counters()
