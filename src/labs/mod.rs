@@ -922,7 +922,7 @@ impl<P: LabProtocol> Sim for Run<P> {
         if let Some(f) = w.flight(id) {
             return Some(f.wire.summary());
         }
-        w.trace.content(id).map(|c| c.summary())
+        w.sent_message(id).map(|c| c.summary())
     }
     fn records(&self) -> Vec<RecordView> {
         self.records_since(0)

@@ -28,7 +28,7 @@
 use super::command::Command;
 use super::process::Protocol;
 use super::time::Instant;
-use super::world::{StepInfo, World};
+use super::world::{Core, StepInfo, World};
 use std::any::Any;
 use std::marker::PhantomData;
 
@@ -61,10 +61,10 @@ pub trait Replayable: Any {
 
 impl<P: Protocol> Replayable for World<P> {
     fn now(&self) -> Instant {
-        World::now(self)
+        Core::now(self)
     }
     fn events(&self) -> u64 {
-        self.counters().events
+        Core::counters(self).events
     }
     fn snapshot(&self) -> Box<dyn Replayable> {
         Box::new(World::snapshot(self))
