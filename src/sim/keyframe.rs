@@ -56,6 +56,8 @@ pub trait Replayable: Any {
     fn step(&mut self, script: &[Command]) -> Option<StepInfo>;
     fn run_until_within(&mut self, t: Instant, script: &[Command], max: u64) -> (bool, bool);
     fn window_is_complete(&self) -> bool;
+    /// The part of the world that does not depend on the protocol.
+    fn core(&self) -> &Core;
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -80,6 +82,9 @@ impl<P: Protocol> Replayable for World<P> {
     }
     fn window_is_complete(&self) -> bool {
         self.trace.window_is_complete()
+    }
+    fn core(&self) -> &Core {
+        self
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -155,6 +160,10 @@ impl Replay {
 
     pub fn script(&self) -> &[Command] {
         &self.script
+    }
+    /// The part of the world that does not depend on the protocol.
+    pub fn core(&self) -> &Core {
+        self.world.core()
     }
     pub fn now(&self) -> Instant {
         self.world.now()

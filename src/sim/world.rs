@@ -366,6 +366,10 @@ impl<P: Protocol> World<P> {
     pub fn is_up(&self, id: NodeId) -> bool {
         self.nodes.get(id as usize).is_some_and(|n| n.up)
     }
+    /// Messages in flight, in no particular order.
+    pub fn flights_unordered(&self) -> impl Iterator<Item = &Flight<P>> {
+        self.flights.values()
+    }
     /// Messages in flight, oldest first.
     pub fn flights(&self) -> impl Iterator<Item = &Flight<P>> {
         let mut v: Vec<&Flight<P>> = self.flights.values().collect();
