@@ -13,10 +13,12 @@ pub mod ring;
 
 use crate::scenario::Scenario;
 use crate::sim::command::Action;
+use crate::sim::keyframe::Replay;
 use crate::sim::process::Protocol;
 use crate::sim::property::PropKind;
 use crate::sim::time::{format_us, parse_duration, Instant};
 use crate::sim::trace::{Counters, OutcomeKind, Record, RecordKind};
+use crate::sim::world::Core;
 use crate::sim::world::{HistoryOp, StepInfo, World, WorldConfig};
 use crate::sim::Run;
 use crate::viz::scene::{Pt, Shape};
@@ -473,7 +475,6 @@ impl Metric {
     }
 }
 
-/// The figures every lab with clients has: operations by outcome over the whole run.
 /// The most operations the latency chart shows (the latest ones; the caller keeps to it).
 pub const LATENCY_CHART_OPS: usize = 2_000;
 
@@ -526,7 +527,12 @@ pub fn latency_chart(
     }
 }
 
-fn client_metrics(c: &Counters) -> Vec<Metric> {
+/// The figures every lab with clients has: operations by outcome over the whole run.
+fn client_metrics(core: &Core) -> Vec<Metric> {
+    if core.cfg.clients == 0 {
+        return Vec::new();
+    }
+    let c = core.counters();
     vec![
         Metric::new("client_ops_ok", "client operations ok", c.ops_ok as f64),
         Metric::new(
@@ -841,31 +847,31 @@ impl<P: LabProtocol> Sim for Run<P> {
         P::lab()
     }
     fn n(&self) -> u32 {
-        self.world().n()
+        self.core().n()
     }
     fn clients(&self) -> u32 {
-        self.world().cfg.clients
+        self.core().cfg.clients
     }
     fn now(&self) -> Instant {
-        Run::now(self)
+        Replay::now(self)
     }
     fn horizon(&self) -> Instant {
-        Run::horizon(self)
+        Replay::horizon(self)
     }
     fn next_due(&self) -> Option<Instant> {
-        self.world().next_due_us(self.script()).map(Instant)
+        next_due(self)
     }
     fn step(&mut self) -> Option<StepInfo> {
-        Run::step(self)
+        Replay::step(self)
     }
     fn run_until(&mut self, t: Instant) -> bool {
-        Run::run_until(self, t)
+        Replay::run_until(self, t)
     }
     fn run_until_within(&mut self, t: Instant, max_events: u64) -> (bool, bool) {
-        Run::run_until_within(self, t, max_events)
+        Replay::run_until_within(self, t, max_events)
     }
     fn seek(&mut self, t: Instant) {
-        Run::seek(self, t)
+        Replay::seek(self, t)
     }
     fn act(&mut self, action: Action) -> Result<(), String> {
         let w = self.world();
@@ -879,64 +885,55 @@ impl<P: LabProtocol> Sim for Run<P> {
             pace_with(self, Some(d.mean_us()))?;
         }
         check_script_room(self.script())?;
-        Run::act(self, action);
+        Replay::act(self, action);
         Ok(())
     }
     fn script(&self) -> &[crate::sim::Command] {
-        Run::script(self)
+        Replay::script(self)
     }
     fn counters(&self) -> Counters {
-        self.world().counters()
+        self.core().counters()
     }
     fn trace_hash(&self) -> u64 {
-        self.world().trace_hash()
+        self.core().trace_hash()
     }
     fn properties(&self) -> Vec<PropReport> {
         let w = self.world();
-        w.property_defs()
+        let mut defs = w
+            .property_defs()
             .iter()
-            .zip(w.properties())
-            .map(|(d, s)| PropReport {
-                name: d.name,
-                description: d.description,
-                kind: d.kind,
-                holds: s.holds,
-                violations: s.violations,
-                first_violation_us: s.first_violation_us,
-            })
-            .collect()
+            .map(|d| (d.name, d.description, d.kind));
+        prop_reports(&mut defs, w.properties())
     }
     fn nodes(&self) -> Vec<NodeView> {
         let w = self.world();
         (0..w.n()).map(|i| w.proto.node_view(w, i)).collect()
     }
     fn in_flight(&self) -> Vec<MsgView> {
-        self.world()
-            .flights()
-            .map(|f| MsgView {
-                id: f.id,
-                from: f.from,
-                to: f.to,
-                sent_us: f.sent_us,
-                arrive_us: f.arrive_us,
-                kind: f.wire.kind(),
-                colour: kind_colour(f.wire.kind()),
-                lost: f.lost,
-            })
-            .collect()
+        let mut flights = self.world().flights_unordered().map(|f| MsgView {
+            id: f.id,
+            from: f.from,
+            to: f.to,
+            sent_us: f.sent_us,
+            arrive_us: f.arrive_us,
+            kind: f.wire.kind(),
+            colour: "",
+            lost: f.lost,
+        });
+        msg_views(&mut flights)
     }
     fn describe_message(&self, id: u64) -> Option<String> {
         let w = self.world();
         if let Some(f) = w.flight(id) {
             return Some(f.wire.summary());
         }
-        w.trace.content(id).map(|c| c.summary())
+        w.sent_message(id).map(|c| c.summary())
     }
     fn records(&self) -> Vec<RecordView> {
         self.records_since(0)
     }
     fn records_since(&self, seq: u64) -> Vec<RecordView> {
-        record_views(self.world().trace.window(), seq)
+        record_views(self.core().trace.window(), seq)
     }
     fn panels(&self) -> Vec<Panel> {
         let w = self.world();
@@ -956,11 +953,7 @@ impl<P: LabProtocol> Sim for Run<P> {
     }
     fn metrics(&self) -> Vec<Metric> {
         let w = self.world();
-        let mut m = if w.cfg.clients > 0 {
-            client_metrics(&w.counters())
-        } else {
-            Vec::new()
-        };
+        let mut m = client_metrics(w);
         m.extend(w.proto.metrics(w));
         m
     }
@@ -970,20 +963,17 @@ impl<P: LabProtocol> Sim for Run<P> {
     }
     fn charts(&self) -> Vec<crate::viz::chart::Chart> {
         let w = self.world();
-        let mut charts = Vec::new();
-        if w.cfg.clients > 0 {
-            let h = w.history();
-            let mut ops = h
-                .iter()
-                .skip(h.len().saturating_sub(LATENCY_CHART_OPS))
-                .map(|h| (h.invoke_us, h.complete_us, h.outcome));
-            charts.push(latency_chart(&mut ops, w.now().0));
-        }
+        let h = w.history();
+        let mut ops = h
+            .iter()
+            .skip(h.len().saturating_sub(LATENCY_CHART_OPS))
+            .map(|h| (h.invoke_us, h.complete_us, h.outcome));
+        let mut charts = client_charts(w, &mut ops);
         charts.extend(w.proto.charts(w));
         charts
     }
     fn cut_links(&self) -> Vec<(u32, u32)> {
-        self.world().net.cut.iter().copied().collect()
+        cut_links(self.core())
     }
     fn keyframes(&self) -> usize {
         self.keyframe_count()
@@ -992,7 +982,7 @@ impl<P: LabProtocol> Sim for Run<P> {
         pace_with(self, None)
     }
     fn stall(&self) -> Option<String> {
-        self.world().stall().map(|s| s.reason())
+        self.core().stall().map(|s| s.reason())
     }
     fn check_history(&self) -> Option<(crate::check::History, crate::check::ModelKind)> {
         let w = self.world();
@@ -1002,6 +992,54 @@ impl<P: LabProtocol> Sim for Run<P> {
         }
         Some((to_check_history(w), model))
     }
+}
+
+// The parts of the `Sim` glue that need no protocol, compiled once for every lab.
+
+fn next_due(run: &Replay) -> Option<Instant> {
+    run.core().next_due_us(run.script()).map(Instant)
+}
+
+fn cut_links(core: &Core) -> Vec<(u32, u32)> {
+    core.net.cut.iter().copied().collect()
+}
+
+/// Each property's status, from its definition (name, description, kind) and its state.
+fn prop_reports(
+    defs: &mut dyn Iterator<Item = (&'static str, &'static str, PropKind)>,
+    states: &[crate::sim::PropState],
+) -> Vec<PropReport> {
+    defs.zip(states)
+        .map(|((name, description, kind), s)| PropReport {
+            name,
+            description,
+            kind,
+            holds: s.holds,
+            violations: s.violations,
+            first_violation_us: s.first_violation_us,
+        })
+        .collect()
+}
+
+/// The messages in flight, oldest first, each in its kind's colour.
+fn msg_views(flights: &mut dyn Iterator<Item = MsgView>) -> Vec<MsgView> {
+    let mut v: Vec<MsgView> = flights.collect();
+    crate::sim::order::sort_by_key(&mut v, |m| m.id);
+    for m in &mut v {
+        m.colour = kind_colour(m.kind);
+    }
+    v
+}
+
+/// The chart every lab with clients has: its operations' latency up to the cursor.
+fn client_charts(
+    core: &Core,
+    ops: &mut dyn Iterator<Item = (u64, Option<u64>, Option<OutcomeKind>)>,
+) -> Vec<crate::viz::chart::Chart> {
+    if core.cfg.clients == 0 {
+        return Vec::new();
+    }
+    vec![latency_chart(ops, core.now().0)]
 }
 
 /// Whether a lab's run of `cfg` can carry out `action`: its nodes, clients and verb exist and

@@ -28,7 +28,9 @@
 use super::command::Command;
 use super::process::Protocol;
 use super::time::Instant;
-use super::world::{StepInfo, World};
+use super::world::{Core, StepInfo, World};
+use std::any::Any;
+use std::marker::PhantomData;
 
 /// The most spine keyframes kept (the first, at time zero, included).
 pub const SPINE_KEYFRAMES: usize = 48;
@@ -41,25 +43,109 @@ pub const LOCAL_KEYFRAMES: usize = 10;
 /// The most keyframes a run holds at once.
 pub const MAX_KEYFRAMES: usize = SPINE_KEYFRAMES + LOCAL_KEYFRAMES;
 
-/// A world, its script and its keyframes.
-#[derive(Clone, Debug)]
+/// What keyframing needs of a world, whatever its protocol. Object safe, so that the
+/// keyframe and replay machinery below is compiled once for every lab, not once per protocol.
+pub trait Replayable: Any {
+    fn now(&self) -> Instant;
+    /// Events handled so far: keyframes are spaced by them.
+    fn events(&self) -> u64;
+    /// A keyframe of this world ([`World::snapshot`]).
+    fn snapshot(&self) -> Box<dyn Replayable>;
+    /// A whole copy: a keyframe restored.
+    fn restore(&self) -> Box<dyn Replayable>;
+    fn step(&mut self, script: &[Command]) -> Option<StepInfo>;
+    fn run_until_within(&mut self, t: Instant, script: &[Command], max: u64) -> (bool, bool);
+    fn window_is_complete(&self) -> bool;
+    /// The part of the world that does not depend on the protocol.
+    fn core(&self) -> &Core;
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<P: Protocol> Replayable for World<P> {
+    fn now(&self) -> Instant {
+        Core::now(self)
+    }
+    fn events(&self) -> u64 {
+        Core::counters(self).events
+    }
+    fn snapshot(&self) -> Box<dyn Replayable> {
+        Box::new(World::snapshot(self))
+    }
+    fn restore(&self) -> Box<dyn Replayable> {
+        Box::new(self.clone())
+    }
+    fn step(&mut self, script: &[Command]) -> Option<StepInfo> {
+        World::step(self, script)
+    }
+    fn run_until_within(&mut self, t: Instant, script: &[Command], max: u64) -> (bool, bool) {
+        World::run_until_within(self, t, script, max)
+    }
+    fn window_is_complete(&self) -> bool {
+        self.trace.window_is_complete()
+    }
+    fn core(&self) -> &Core {
+        self
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A world of protocol `P`, its script and its keyframes.
 pub struct Run<P: Protocol> {
-    world: World<P>,
-    script: Vec<Command>,
-    /// Sorted by time; the first is the world at time zero and is never dropped.
-    spine: Vec<World<P>>,
-    spine_spacing_events: u64,
-    /// The newest local keyframes, oldest first (not sorted by time: seeks jump about).
-    local: Vec<World<P>>,
-    /// The furthest time this run has reached (the end of the scrub bar).
-    horizon_us: u64,
-    /// The event count at which a keyframe may next be due ([`Run::plan_keyframe`]).
-    keyframe_due_events: u64,
+    replay: Replay,
+    protocol: PhantomData<P>,
 }
 
 impl<P: Protocol> Run<P> {
     pub fn new(world: World<P>, script: Vec<Command>) -> Self {
-        let mut run = Run {
+        Run {
+            replay: Replay::new(Box::new(world), script),
+            protocol: PhantomData,
+        }
+    }
+
+    pub fn world(&self) -> &World<P> {
+        // `new` is the only way in, and it takes a `World<P>`; keyframes are copies of it.
+        self.replay
+            .world
+            .as_any()
+            .downcast_ref()
+            .expect("a run's world is of its own protocol")
+    }
+}
+
+impl<P: Protocol> std::ops::Deref for Run<P> {
+    type Target = Replay;
+    fn deref(&self) -> &Replay {
+        &self.replay
+    }
+}
+
+impl<P: Protocol> std::ops::DerefMut for Run<P> {
+    fn deref_mut(&mut self) -> &mut Replay {
+        &mut self.replay
+    }
+}
+
+/// The keyframes and replay of a run, whatever its protocol.
+pub struct Replay {
+    world: Box<dyn Replayable>,
+    script: Vec<Command>,
+    /// Sorted by time; the first is the world at time zero and is never dropped.
+    spine: Vec<Box<dyn Replayable>>,
+    spine_spacing_events: u64,
+    /// The newest local keyframes, oldest first (not sorted by time: seeks jump about).
+    local: Vec<Box<dyn Replayable>>,
+    /// The furthest time this run has reached (the end of the scrub bar).
+    horizon_us: u64,
+    /// The event count at which a keyframe may next be due ([`Replay::plan_keyframe`]).
+    keyframe_due_events: u64,
+}
+
+impl Replay {
+    fn new(world: Box<dyn Replayable>, script: Vec<Command>) -> Self {
+        let mut run = Replay {
             spine: vec![world.snapshot()],
             world,
             script,
@@ -72,11 +158,12 @@ impl<P: Protocol> Run<P> {
         run
     }
 
-    pub fn world(&self) -> &World<P> {
-        &self.world
-    }
     pub fn script(&self) -> &[Command] {
         &self.script
+    }
+    /// The part of the world that does not depend on the protocol.
+    pub fn core(&self) -> &Core {
+        self.world.core()
     }
     pub fn now(&self) -> Instant {
         self.world.now()
@@ -89,23 +176,16 @@ impl<P: Protocol> Run<P> {
     }
     /// The instants and event counts of the spine's keyframes, oldest first.
     pub fn keyframe_marks(&self) -> Vec<(u64, u64)> {
-        self.spine
-            .iter()
-            .map(|k| (k.now().0, k.counters().events))
-            .collect()
-    }
-
-    fn events(w: &World<P>) -> u64 {
-        w.counters().events
+        self.spine.iter().map(|k| (k.now().0, k.events())).collect()
     }
 
     /// Events since the newest keyframe at or before the world's position (of the spine alone,
     /// or of either set).
     fn events_since_keyframe(&self, spine_only: bool) -> u64 {
-        let now = Self::events(&self.world);
-        let latest = |ks: &[World<P>]| {
+        let now = self.world.events();
+        let latest = |ks: &[Box<dyn Replayable>]| {
             ks.iter()
-                .map(Self::events)
+                .map(|k| k.events())
                 .filter(|e| *e <= now)
                 .max()
                 .unwrap_or(0)
@@ -121,7 +201,7 @@ impl<P: Protocol> Run<P> {
     fn beyond_spine(&self) -> bool {
         self.spine
             .last()
-            .is_none_or(|k| Self::events(k) < Self::events(&self.world))
+            .is_none_or(|k| k.events() < self.world.events())
     }
 
     /// Runs forward to `t`, keeping keyframes on the way. Returns true if a property was violated.
@@ -132,10 +212,10 @@ impl<P: Protocol> Run<P> {
     /// Runs forward to `t`, but at most `max_events` events. Returns whether it got there (or
     /// could go no further, a stalled run) and whether a property was violated on the way.
     pub fn run_until_within(&mut self, t: Instant, max_events: u64) -> (bool, bool) {
-        let start = Self::events(&self.world);
+        let start = self.world.events();
         let mut violated = false;
         let reached = loop {
-            let now = Self::events(&self.world);
+            let now = self.world.events();
             let used = now - start;
             if used >= max_events {
                 break false;
@@ -166,9 +246,11 @@ impl<P: Protocol> Run<P> {
             u64::MAX
         };
         let local_due = LOCAL_SPACING_EVENTS.saturating_sub(self.events_since_keyframe(false));
-        self.keyframe_due_events = Self::events(&self.world)
+        self.keyframe_due_events = self
+            .world
+            .events()
             .saturating_add(spine_due.min(local_due))
-            .max(Self::events(&self.world) + 1);
+            .max(self.world.events() + 1);
     }
 
     /// Keeps a keyframe of the world as it stands: on the spine when the spine's spacing has
@@ -196,7 +278,7 @@ impl<P: Protocol> Run<P> {
     /// Processes one event or command (keyframes kept as time passes).
     pub fn step(&mut self) -> Option<StepInfo> {
         // A run played event by event (the page's frames) keeps keyframes like any other.
-        if Self::events(&self.world) >= self.keyframe_due_events {
+        if self.world.events() >= self.keyframe_due_events {
             self.keep_keyframe();
         }
         let info = self.world.step(&self.script);
@@ -205,30 +287,31 @@ impl<P: Protocol> Run<P> {
     }
 
     /// The latest keyframe at or before `t` whose event count is below `below_events`.
-    fn keyframe_before(&self, t: Instant, below_events: u64) -> Option<&World<P>> {
+    fn keyframe_before(&self, t: Instant, below_events: u64) -> Option<&dyn Replayable> {
         self.spine
             .iter()
             .chain(&self.local)
-            .filter(|k| k.now() <= t && Self::events(k) < below_events)
-            .max_by_key(|k| Self::events(k))
+            .filter(|k| k.now() <= t && k.events() < below_events)
+            .max_by_key(|k| k.events())
+            .map(|k| &**k)
     }
 
     /// Moves to exactly the state of a fresh run to `t`.
     pub fn seek(&mut self, t: Instant) {
-        let here = Self::events(&self.world);
+        let here = self.world.events();
         let mut below = u64::MAX;
         while let Some(k) = self.keyframe_before(t, below) {
             // Only restore a keyframe that saves replay: one behind the target while the world
             // is past it, or one ahead of the world.
-            let restore = t < self.world.now() || Self::events(k) > here || below != u64::MAX;
+            let restore = t < self.world.now() || k.events() > here || below != u64::MAX;
             if !restore {
                 break;
             }
-            let from = Self::events(k);
-            self.world = k.clone();
+            let from = k.events();
+            self.world = k.restore();
             self.plan_keyframe();
             self.run_until(t);
-            if self.world.trace.window_is_complete() {
+            if self.world.window_is_complete() {
                 return;
             }
             // The keyframe was too close to the target to refill the trace window.
@@ -255,7 +338,7 @@ impl<P: Protocol> Run<P> {
         self.spine.truncate(1);
         self.local.clear();
         self.spine_spacing_events = SPINE_SPACING_EVENTS;
-        self.world = self.spine[0].clone();
+        self.world = self.spine[0].restore();
         self.horizon_us = 0;
         self.plan_keyframe();
         self.run_until(t);

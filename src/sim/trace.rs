@@ -171,72 +171,58 @@ pub struct Counters {
     pub ops_unknown: u64,
 }
 
-/// The bounded trace: the records, and the messages the window's sends carried.
+/// The bounded trace: the records in a window, with their numbering, hash and counters. It
+/// does not depend on the protocol: the messages the window's sends carried are kept beside it
+/// ([`SentMessages`]), by the world that knows their type.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Trace<M> {
-    log: Log,
-    /// The message of each send in the window, by message id, oldest first.
-    contents: VecDeque<(u64, M)>,
-}
-
-/// The records themselves, with their numbering, hash and counters: the part of a trace that
-/// does not depend on the protocol's messages.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Log {
+pub struct Trace {
     window: VecDeque<Record>,
     capacity: usize,
     next_seq: u64,
     hasher: StableHasher,
     counters: Counters,
+    /// Every send with a smaller message id has left the window.
+    sends_evicted_below: u64,
 }
 
 /// How many records the window keeps by default.
 pub const DEFAULT_WINDOW: usize = 4096;
 
-impl<M: Hash> Trace<M> {
+impl Trace {
     pub fn new(capacity: usize) -> Self {
         Trace {
-            log: Log::new(capacity),
-            contents: VecDeque::new(),
+            window: VecDeque::with_capacity(capacity.min(1024)),
+            capacity: capacity.max(1),
+            next_seq: 0,
+            hasher: StableHasher::default(),
+            counters: Counters::default(),
+            sends_evicted_below: 0,
         }
     }
 
     /// Appends a record, folds it into the hash and counters, and returns its sequence number.
-    /// A send and its message go in with [`Trace::push_send`].
+    /// A send's message goes in after it with [`SentMessages::push`].
     pub fn push(&mut self, at_us: u64, kind: RecordKind) -> u64 {
-        let (seq, evicted) = self.log.push(at_us, kind);
-        if evicted.is_some() && self.contents.front().map(|c| c.0) == evicted {
-            self.contents.pop_front();
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.hash_record(seq, at_us, &kind);
+        self.count(&kind);
+        if self.window.len() == self.capacity {
+            if let Some(Record {
+                kind: RecordKind::Send { msg, .. },
+                ..
+            }) = self.window.pop_front()
+            {
+                self.sends_evicted_below = msg + 1;
+            }
         }
+        self.window.push_back(Record { seq, at_us, kind });
         seq
     }
 
-    /// Appends a send record and the message it carried, which the hash covers after the
-    /// record's fields.
-    pub fn push_send(&mut self, at_us: u64, kind: RecordKind, content: M) -> u64 {
-        let msg = match kind {
-            RecordKind::Send { msg, .. } => Some(msg),
-            _ => None,
-        };
-        let seq = self.push(at_us, kind);
-        content.hash(&mut self.log.hasher);
-        if let Some(msg) = msg {
-            self.contents.push_back((msg, content));
-        }
-        seq
-    }
-
-    /// The message a send still in the window carried.
-    pub fn content(&self, msg: u64) -> Option<&M> {
-        let i = self.contents.partition_point(|c| c.0 < msg);
-        self.contents.get(i).filter(|c| c.0 == msg).map(|c| &c.1)
-    }
-}
-
-impl<M> Trace<M> {
     /// The hash of every record so far.
     pub fn hash(&self) -> u64 {
-        self.log.hasher.finish()
+        self.hasher.finish()
     }
 
     pub fn hash_hex(&self) -> String {
@@ -245,70 +231,36 @@ impl<M> Trace<M> {
 
     /// Counters over the whole run.
     pub fn counters(&self) -> Counters {
-        self.log.counters
+        self.counters
     }
 
     /// Counts one event handled.
     pub fn count_event(&mut self) {
-        self.log.counters.events += 1;
+        self.counters.events += 1;
     }
 
     /// A copy without the records of the window (what a keyframe keeps): numbering, hash and
     /// counters go on from here, and replaying `capacity` records refills the window exactly.
     pub fn without_window(&self) -> Self {
         Trace {
-            log: self.log.without_window(),
-            contents: VecDeque::new(),
+            window: VecDeque::new(),
+            ..*self
         }
     }
 
     /// Whether the window holds as many records as a fresh run's would: every record so far, or
     /// `capacity` of them.
     pub fn window_is_complete(&self) -> bool {
-        let l = &self.log;
-        l.window.len() as u64 == l.next_seq.min(l.capacity as u64)
+        self.window.len() as u64 == self.next_seq.min(self.capacity as u64)
     }
 
     /// The records still in the window, oldest first.
     pub fn window(&self) -> &VecDeque<Record> {
-        &self.log.window
+        &self.window
     }
 
     pub fn len_total(&self) -> u64 {
-        self.log.next_seq
-    }
-}
-
-impl Log {
-    fn new(capacity: usize) -> Self {
-        Log {
-            window: VecDeque::with_capacity(capacity.min(1024)),
-            capacity: capacity.max(1),
-            next_seq: 0,
-            hasher: StableHasher::default(),
-            counters: Counters::default(),
-        }
-    }
-
-    /// Appends a record, folds it into the hash and counters; returns its sequence number and,
-    /// when the window was full and its oldest record a send, that send's message id.
-    fn push(&mut self, at_us: u64, kind: RecordKind) -> (u64, Option<u64>) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.hash_record(seq, at_us, &kind);
-        self.count(&kind);
-        let mut evicted = None;
-        if self.window.len() == self.capacity {
-            if let Some(Record {
-                kind: RecordKind::Send { msg, .. },
-                ..
-            }) = self.window.pop_front()
-            {
-                evicted = Some(msg);
-            }
-        }
-        self.window.push_back(Record { seq, at_us, kind });
-        (seq, evicted)
+        self.next_seq
     }
 
     fn count(&mut self, kind: &RecordKind) {
@@ -327,16 +279,6 @@ impl Log {
                 OutcomeKind::Unknown => c.ops_unknown += 1,
             },
             _ => {}
-        }
-    }
-
-    fn without_window(&self) -> Self {
-        Log {
-            window: VecDeque::new(),
-            capacity: self.capacity,
-            next_seq: self.next_seq,
-            hasher: self.hasher,
-            counters: self.counters,
         }
     }
 
@@ -430,6 +372,48 @@ impl Log {
     }
 }
 
+/// The messages that the sends still in a trace's window carried, by message id, oldest first:
+/// what the inspector shows of a message already delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentMessages<M>(VecDeque<(u64, M)>);
+
+impl<M> Default for SentMessages<M> {
+    fn default() -> Self {
+        SentMessages(VecDeque::new())
+    }
+}
+
+impl<M: Hash> SentMessages<M> {
+    /// Keeps the message of the send just pushed to `trace`, which the hash covers after the
+    /// record's fields; forgets those whose sends have left the window.
+    pub fn push(&mut self, trace: &mut Trace, msg: u64, content: M) {
+        content.hash(&mut trace.hasher);
+        self.forget_evicted(trace);
+        self.0.push_back((msg, content));
+    }
+}
+
+impl<M> SentMessages<M> {
+    fn forget_evicted(&mut self, trace: &Trace) {
+        while self
+            .0
+            .front()
+            .is_some_and(|c| c.0 < trace.sends_evicted_below)
+        {
+            self.0.pop_front();
+        }
+    }
+
+    /// The message a send still in `trace`'s window carried.
+    pub fn get(&self, trace: &Trace, msg: u64) -> Option<&M> {
+        if msg < trace.sends_evicted_below {
+            return None;
+        }
+        let i = self.0.partition_point(|c| c.0 < msg);
+        self.0.get(i).filter(|c| c.0 == msg).map(|c| &c.1)
+    }
+}
+
 /// A trace record in protocol-independent form, for the space-time diagram and inspectors.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RecordView {
@@ -458,8 +442,8 @@ mod tests {
 
     #[test]
     fn window_is_bounded_but_hash_covers_everything() {
-        let mut a: Trace<u8> = Trace::new(8);
-        let mut b: Trace<u8> = Trace::new(1000);
+        let mut a = Trace::new(8);
+        let mut b = Trace::new(1000);
         for i in 0..100 {
             a.push(i, RecordKind::Crash { node: i as u32 });
             b.push(i, RecordKind::Crash { node: i as u32 });

@@ -14,7 +14,9 @@ use super::rng::{Rng, Stream};
 use super::small_map::SmallMap;
 use super::time::{Duration, Instant};
 use super::trace::StableHasher;
-use super::trace::{Counters, DropReason, OutcomeKind, RecordKind, Trace, DEFAULT_WINDOW};
+use super::trace::{
+    Counters, DropReason, OutcomeKind, RecordKind, SentMessages, Trace, DEFAULT_WINDOW,
+};
 use crate::sim::net::Dist;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
@@ -85,13 +87,28 @@ impl WorldConfig {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Ev<T> {
-    Start { node: NodeId },
-    Deliver { msg: u64 },
-    Lost { msg: u64 },
-    Timer { node: NodeId, timer: T, token: u64 },
-    ClientWake { client: u32 },
-    ClientTimeout { client: u32, op: u64 },
+enum Ev {
+    Start {
+        node: NodeId,
+    },
+    Deliver {
+        msg: u64,
+    },
+    Lost {
+        msg: u64,
+    },
+    /// The timer armed with `token` (the node's timers say which one it is).
+    Timer {
+        node: NodeId,
+        token: u64,
+    },
+    ClientWake {
+        client: u32,
+    },
+    ClientTimeout {
+        client: u32,
+        op: u64,
+    },
 }
 
 /// An armed timer.
@@ -141,24 +158,31 @@ pub struct HistoryOp<O, R> {
     pub reply: Option<R>,
 }
 
+/// The operation a client waits on.
 #[derive(Clone, Debug)]
-struct Pending<O> {
+struct Pending {
     op_id: u64,
     request_id: u64,
-    op: O,
     node: NodeId,
     redirects: u32,
 }
 
+/// A client's bookkeeping, whatever its operations are.
 #[derive(Clone, Debug)]
-struct Client<O> {
+struct Client {
     next_node: NodeId,
-    pending: Option<Pending<O>>,
-    scripted: VecDeque<(NodeId, O)>,
+    pending: Option<Pending>,
     issued: u64,
     wake_armed: bool,
     /// The queue slot of the pending operation's timeout, cancelled when it completes.
     timeout_slot: Option<u32>,
+}
+
+/// A client's operations: the one it waits on, and those the script has queued.
+#[derive(Clone, Debug)]
+struct ClientOps<O> {
+    pending: Option<O>,
+    scripted: VecDeque<(NodeId, O)>,
 }
 
 /// What one step did.
@@ -200,19 +224,17 @@ impl Stall {
     }
 }
 
-/// The simulated world. Cloning it is how keyframes are made.
+/// Everything in a world that does not depend on the protocol: the clock, the event queue, the
+/// network, the random streams, the trace and its counters. Its methods are compiled once for
+/// every lab; a [`World`] adds the nodes, the messages and the client operations, and reads as
+/// one with its core (it dereferences to it).
 #[derive(Clone, Debug)]
-pub struct World<P: Protocol> {
-    pub proto: P,
+pub struct Core {
     pub cfg: WorldConfig,
     now_us: u64,
-    queue: EventQueue<Ev<P::Timer>>,
-    pub nodes: Vec<Node<P>>,
-    clients: Vec<Client<P::Op>>,
+    queue: EventQueue<Ev>,
     pub net: Network,
-    /// Keyed by message id. A hash map for speed (the hot path inserts and removes one per
-    /// message); it is never iterated in an order that reaches the trace: `flights()` sorts.
-    flights: HashMap<u64, Flight<P>, BuildHasherDefault<StableHasher>>,
+    clients: Vec<Client>,
     next_msg: u64,
     next_token: u64,
     next_op: u64,
@@ -220,10 +242,7 @@ pub struct World<P: Protocol> {
     rng_net: Rng,
     rng_timers: Rng,
     rng_workload: Rng,
-    pub trace: Trace<WireOf<P>>,
-    /// Shared in chunks with the keyframes (see [`Chunked`]).
-    history: Chunked<HistoryOp<P::Op, P::Reply>>,
-    props: Vec<Property<P>>,
+    pub trace: Trace,
     prop_states: Vec<PropState>,
     /// Index of the next script command to apply.
     next_cmd: usize,
@@ -232,12 +251,42 @@ pub struct World<P: Protocol> {
     last_completed_event: u64,
     /// Operations dropped from the front of the history (a long run).
     history_dropped: u64,
-    out: Out<P>,
     /// The instant of the last event, and how many events it has had (see
     /// [`INSTANT_EVENT_BUDGET`]).
     instant_us: u64,
     instant_events: u32,
     stall: Option<Stall>,
+}
+
+/// The simulated world. Cloning it is how keyframes are made.
+#[derive(Clone, Debug)]
+pub struct World<P: Protocol> {
+    pub proto: P,
+    core: Core,
+    pub nodes: Vec<Node<P>>,
+    client_ops: Vec<ClientOps<P::Op>>,
+    /// Keyed by message id. A hash map for speed (the hot path inserts and removes one per
+    /// message); it is never iterated in an order that reaches the trace: `flights()` sorts.
+    flights: HashMap<u64, Flight<P>, BuildHasherDefault<StableHasher>>,
+    /// Shared in chunks with the keyframes (see [`Chunked`]).
+    history: Chunked<HistoryOp<P::Op, P::Reply>>,
+    /// The messages of the sends in the trace's window.
+    sent: SentMessages<WireOf<P>>,
+    props: Vec<Property<P>>,
+    out: Out<P>,
+}
+
+impl<P: Protocol> std::ops::Deref for World<P> {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+impl<P: Protocol> std::ops::DerefMut for World<P> {
+    fn deref_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
 }
 
 impl<P: Protocol> World<P> {
@@ -254,64 +303,72 @@ impl<P: Protocol> World<P> {
             .map(|c| Client {
                 next_node: proto.client_node(c, None, n.max(1)),
                 pending: None,
-                scripted: VecDeque::new(),
                 issued: 0,
                 wake_armed: false,
                 timeout_slot: None,
             })
             .collect();
+        let client_ops = (0..cfg.clients)
+            .map(|_| ClientOps {
+                pending: None,
+                scripted: VecDeque::new(),
+            })
+            .collect();
         let prop_states = props.iter().map(|p| PropState::new(p.name)).collect();
-        let mut w = World {
+        let core = Core {
             net: Network::new(cfg.net.clone()),
             trace: Trace::new(cfg.trace_window),
             rng_net: Rng::new(cfg.seed, Stream::Network),
             rng_timers: Rng::new(cfg.seed, Stream::Timers),
             rng_workload: Rng::new(cfg.seed, Stream::Workload),
-            proto,
             cfg,
             now_us: 0,
             queue: EventQueue::default(),
-            nodes,
             clients,
-            flights: HashMap::default(),
             next_msg: 0,
             next_token: 0,
             next_op: 0,
             next_request: 0,
-            history: Chunked::default(),
-            props,
             prop_states,
             next_cmd: 0,
             last_completed: None,
             last_completed_event: u64::MAX,
             history_dropped: 0,
-            out: Out::default(),
             instant_us: 0,
             instant_events: 0,
             stall: None,
         };
+        let mut w = World {
+            proto,
+            core,
+            nodes,
+            client_ops,
+            flights: HashMap::default(),
+            history: Chunked::default(),
+            sent: SentMessages::default(),
+            props,
+            out: Out::default(),
+        };
         for node in 0..n {
-            w.schedule(0, Ev::Start { node });
+            w.core.queue.push(0, Ev::Start { node });
         }
         for c in 0..w.cfg.clients {
-            w.arm_client_wake(c);
+            w.core.arm_client_wake(c);
         }
         w
     }
 
     // ----- reading -------------------------------------------------------------------------
 
-    pub fn now(&self) -> Instant {
-        Instant(self.now_us)
-    }
-    pub fn n(&self) -> u32 {
-        self.cfg.n
-    }
     pub fn state(&self, id: NodeId) -> &P::State {
         &self.nodes[id as usize].state
     }
     pub fn is_up(&self, id: NodeId) -> bool {
         self.nodes.get(id as usize).is_some_and(|n| n.up)
+    }
+    /// Messages in flight, in no particular order.
+    pub fn flights_unordered(&self) -> impl Iterator<Item = &Flight<P>> {
+        self.flights.values()
     }
     /// Messages in flight, oldest first.
     pub fn flights(&self) -> impl Iterator<Item = &Flight<P>> {
@@ -322,13 +379,12 @@ impl<P: Protocol> World<P> {
     pub fn flight(&self, id: u64) -> Option<&Flight<P>> {
         self.flights.get(&id)
     }
+    /// The message a send still in the trace's window carried.
+    pub fn sent_message(&self, id: u64) -> Option<&WireOf<P>> {
+        self.sent.get(&self.core.trace, id)
+    }
     pub fn history(&self) -> &Chunked<HistoryOp<P::Op, P::Reply>> {
         &self.history
-    }
-
-    /// How many early operations a long run has dropped from the history.
-    pub fn history_dropped(&self) -> u64 {
-        self.history_dropped
     }
 
     /// Operation ids are consecutive and the history is in id order, so an id maps to a slot.
@@ -341,119 +397,58 @@ impl<P: Protocol> World<P> {
 
     /// The operation that completed most recently (for properties checked after every step).
     pub fn last_completed(&self) -> Option<&HistoryOp<P::Op, P::Reply>> {
-        self.last_completed
+        self.core
+            .last_completed
             .and_then(|id| self.history_index(id))
             .and_then(|i| self.history.get(i))
     }
     /// The operation the last event completed, if it completed one: a property that judges
     /// each operation as it completes looks at it once, not after every later event.
     pub fn completed_by_last_step(&self) -> Option<&HistoryOp<P::Op, P::Reply>> {
-        if self.last_completed_event == self.trace.counters().events {
+        if self.core.last_completed_event == self.core.trace.counters().events {
             self.last_completed()
         } else {
             None
         }
     }
-    pub fn counters(&self) -> Counters {
-        self.trace.counters()
-    }
-    pub fn properties(&self) -> &[PropState] {
-        &self.prop_states
-    }
     pub fn property_defs(&self) -> &[Property<P>] {
         &self.props
-    }
-    /// When the next event is due (ignoring the script); `None` once the run has stalled.
-    pub fn next_event_us(&self) -> Option<u64> {
-        self.queue.peek_time().filter(|_| self.stall.is_none())
-    }
-
-    /// Why the run stopped at one instant, if it did.
-    pub fn stall(&self) -> Option<&Stall> {
-        self.stall.as_ref()
-    }
-    pub fn next_command_index(&self) -> usize {
-        self.next_cmd
     }
 
     /// Nodes `id` can exchange messages with both ways, itself included, among those up.
     pub fn reachable_group(&self, id: NodeId) -> Vec<NodeId> {
-        (0..self.cfg.n)
-            .filter(|&p| self.is_up(p) && self.net.connected(id, p) && self.net.connected(p, id))
+        (0..self.core.cfg.n)
+            .filter(|&p| {
+                self.is_up(p) && self.core.net.connected(id, p) && self.core.net.connected(p, id)
+            })
             .collect()
     }
 
     /// Is there a set of more than half the nodes, all up and all linked both ways?
     pub fn majority_connected(&self) -> bool {
-        let need = self.cfg.n as usize / 2 + 1;
-        (0..self.cfg.n).any(|id| {
+        let need = self.core.cfg.n as usize / 2 + 1;
+        (0..self.core.cfg.n).any(|id| {
             if !self.is_up(id) {
                 return false;
             }
             let g = self.reachable_group(id);
             g.len() >= need
                 && g.iter()
-                    .all(|&a| g.iter().all(|&b| self.net.connected(a, b)))
+                    .all(|&a| g.iter().all(|&b| self.core.net.connected(a, b)))
         })
     }
 
     // ----- running -------------------------------------------------------------------------
 
-    fn schedule(&mut self, at_us: u64, ev: Ev<P::Timer>) -> u32 {
-        self.queue.push(at_us, ev)
-    }
-
-    /// When the next thing (event or script command) happens.
-    pub fn next_due_us(&self, script: &[Command]) -> Option<u64> {
-        if self.stall.is_some() {
-            return None;
-        }
-        let cmd = script.get(self.next_cmd).map(|c| c.at_us.max(self.now_us));
-        match (cmd, self.next_event_us()) {
-            (Some(c), Some(e)) => Some(c.min(e)),
-            (c, e) => c.or(e),
-        }
-    }
-
     /// Processes exactly one event or script command. `None` when nothing is left.
     pub fn step(&mut self, script: &[Command]) -> Option<StepInfo> {
-        if self.stall.is_some() {
-            return None;
-        }
-        let cmd_at = script.get(self.next_cmd).map(|c| c.at_us);
-        let ev_at = self.next_event_us();
-        let take_cmd = match (cmd_at, ev_at) {
-            (Some(c), Some(e)) => c < e,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => return None,
-        };
-        if take_cmd {
-            let cmd = &script[self.next_cmd];
-            self.next_cmd += 1;
-            self.now_us = self.now_us.max(cmd.at_us);
-            self.apply_action(&cmd.action, &cmd.to_text());
-        } else {
-            if ev_at == Some(self.instant_us) && self.instant_events >= INSTANT_EVENT_BUDGET {
-                self.stall = Some(Stall {
-                    at_us: self.instant_us,
-                    events: self.instant_events,
-                });
-                return None;
-            }
-            let (at_us, ev) = self.queue.pop()?;
-            if at_us != self.instant_us {
-                self.instant_us = at_us;
-                self.instant_events = 0;
-            }
-            self.instant_events += 1;
-            self.now_us = at_us;
-            self.trace.count_event();
-            self.handle(ev);
+        match self.core.take_next(script)? {
+            Next::Command(cmd) => self.apply_action(&cmd.action, &cmd.to_text()),
+            Next::Event(ev) => self.handle(ev),
         }
         let violation = self.check_properties();
         Some(StepInfo {
-            at: Instant(self.now_us),
+            at: Instant(self.core.now_us),
             violation,
         })
     }
@@ -470,8 +465,8 @@ impl<P: Protocol> World<P> {
         // Moving the clock forward with nothing due records nothing: running to a then to b must
         // equal running straight to b, or keyframes and live play would drift from a link. A
         // stalled run stays at the instant it could not get past.
-        if self.stall.is_none() {
-            self.now_us = self.now_us.max(t.0);
+        if self.core.stall.is_none() {
+            self.core.now_us = self.core.now_us.max(t.0);
         }
         violated
     }
@@ -485,10 +480,10 @@ impl<P: Protocol> World<P> {
         script: &[Command],
         max_events: u64,
     ) -> (bool, bool) {
-        let start = self.trace.counters().events;
+        let start = self.core.trace.counters().events;
         let mut violated = false;
         while self.next_due_us(script).is_some_and(|d| d <= t.0) {
-            if self.trace.counters().events - start >= max_events {
+            if self.core.trace.counters().events - start >= max_events {
                 return (false, violated);
             }
             match self.step(script) {
@@ -496,13 +491,13 @@ impl<P: Protocol> World<P> {
                 None => break,
             }
         }
-        if self.stall.is_none() {
-            self.now_us = self.now_us.max(t.0);
+        if self.core.stall.is_none() {
+            self.core.now_us = self.core.now_us.max(t.0);
         }
         (true, violated)
     }
 
-    fn handle(&mut self, ev: Ev<P::Timer>) {
+    fn handle(&mut self, ev: Ev) {
         match ev {
             Ev::Start { node } => {
                 if self.is_up(node) {
@@ -512,30 +507,22 @@ impl<P: Protocol> World<P> {
             Ev::Deliver { msg } => self.deliver(msg),
             Ev::Lost { msg } => {
                 if let Some(f) = self.flights.remove(&msg) {
-                    self.trace.push(
-                        self.now_us,
-                        RecordKind::Drop {
-                            msg,
-                            from: f.from,
-                            to: f.to,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    self.core.record_drop(msg, f.from, f.to, DropReason::Loss);
                 }
             }
-            Ev::Timer { node, timer, token } => {
+            Ev::Timer { node, token } => {
                 let n = &mut self.nodes[node as usize];
-                let live = n.up && n.timers.get(&timer).is_some_and(|t| t.token == token);
-                if live {
+                let armed = n.timers.iter().find(|(_, t)| t.token == token);
+                if let (true, Some((timer, _))) = (n.up, armed) {
+                    let timer = timer.clone();
                     n.timers.remove(&timer);
                     let name = self.proto.timer_name(&timer);
-                    self.trace
-                        .push(self.now_us, RecordKind::Timer { node, name });
+                    self.core.record(RecordKind::Timer { node, name });
                     self.with_node(node, |p, st, ctx, out| p.on_timer(st, ctx, timer, out));
                 }
             }
             Ev::ClientWake { client } => {
-                self.clients[client as usize].wake_armed = false;
+                self.core.clients[client as usize].wake_armed = false;
                 self.client_wake(client);
             }
             Ev::ClientTimeout { client, op } => self.client_timeout(client, op),
@@ -548,32 +535,10 @@ impl<P: Protocol> World<P> {
             return;
         };
         let (from, to) = (f.from, f.to);
-        if self.net.is_cut(from, to) {
-            self.trace.push(
-                self.now_us,
-                RecordKind::Drop {
-                    msg,
-                    from,
-                    to,
-                    reason: DropReason::Cut,
-                },
-            );
+        let to_up = to >= self.core.cfg.n || self.is_up(to);
+        if !self.core.admit(msg, from, to, to_up) {
             return;
         }
-        if to < self.cfg.n && !self.is_up(to) {
-            self.trace.push(
-                self.now_us,
-                RecordKind::Drop {
-                    msg,
-                    from,
-                    to,
-                    reason: DropReason::Crashed,
-                },
-            );
-            return;
-        }
-        self.trace
-            .push(self.now_us, RecordKind::Deliver { msg, from, to });
         match f.wire {
             Wire::Peer(m) => {
                 self.with_node(to, |p, st, ctx, out| p.on_message(st, ctx, from, m, out))
@@ -587,7 +552,7 @@ impl<P: Protocol> World<P> {
                 self.with_node(to, |p, st, ctx, out| p.on_client(st, ctx, req, out));
             }
             Wire::Response { request_id, reply } => {
-                self.client_response(to - self.cfg.n, request_id, reply)
+                self.client_response(to - self.core.cfg.n, request_id, reply)
             }
         }
     }
@@ -596,8 +561,8 @@ impl<P: Protocol> World<P> {
     fn with_node(&mut self, id: NodeId, f: impl FnOnce(&P, &mut P::State, &Ctx, &mut Out<P>)) {
         let ctx = Ctx {
             id,
-            n: self.cfg.n,
-            now: Instant(self.now_us),
+            n: self.core.cfg.n,
+            now: Instant(self.core.now_us),
         };
         let mut out = std::mem::take(&mut self.out);
         f(
@@ -615,34 +580,19 @@ impl<P: Protocol> World<P> {
     fn apply_effect(&mut self, id: NodeId, e: Effect<P>) {
         match e {
             Effect::Send { to, msg } => {
-                if to < self.cfg.n {
+                if to < self.core.cfg.n {
                     self.send(id, to, Wire::Peer(msg));
                 }
             }
             Effect::SetTimer { timer, min, max } => {
-                let delay = self.rng_timers.range_inclusive(min.0, max.0.max(min.0));
-                let token = self.next_token;
-                self.next_token += 1;
-                let fire_us = self.now_us.saturating_add(delay);
-                let ev = Ev::Timer {
-                    node: id,
-                    timer: timer.clone(),
-                    token,
-                };
-                let slot = self.schedule(fire_us, ev);
-                let armed = ArmedTimer {
-                    token,
-                    set_us: self.now_us,
-                    fire_us,
-                    slot,
-                };
+                let armed = self.core.arm_timer(id, min, max);
                 if let Some(old) = self.nodes[id as usize].timers.insert(timer, armed) {
-                    self.queue.cancel(old.slot);
+                    self.core.queue.cancel(old.slot);
                 }
             }
             Effect::CancelTimer { timer } => {
                 if let Some(old) = self.nodes[id as usize].timers.remove(&timer) {
-                    self.queue.cancel(old.slot);
+                    self.core.queue.cancel(old.slot);
                 }
             }
             Effect::Reply {
@@ -652,144 +602,61 @@ impl<P: Protocol> World<P> {
             } => {
                 self.send(id, client, Wire::Response { request_id, reply });
             }
-            Effect::Note(text) => {
-                self.trace
-                    .push(self.now_us, RecordKind::Note { node: id, text });
-            }
+            Effect::Note(text) => self.core.record(RecordKind::Note { node: id, text }),
         }
     }
 
     fn send(&mut self, from: Endpoint, to: Endpoint, wire: WireOf<P>) {
-        let id = self.next_msg;
-        self.next_msg += 1;
-        let kind = wire.kind();
-        let fate = self.net.route(
-            from,
-            to,
-            self.now_us,
-            (wire.size_bytes(), kind),
-            &mut self.rng_net,
-        );
-        let (arrive_us, lost) = match fate {
-            Fate::Deliver { at_us, .. } | Fate::Lost { at_us } => {
-                (at_us, matches!(fate, Fate::Lost { .. }))
-            }
-            Fate::Cut => (self.now_us, false),
-        };
-        self.trace.push_send(
-            self.now_us,
-            RecordKind::Send {
-                msg: id,
+        let (id, fate) = self.core.route(from, to, wire.size_bytes(), wire.kind());
+        self.sent.push(&mut self.core.trace, id, wire.clone());
+        let (copy, flight) = self.core.launch(id, from, to, fate);
+        let sent_us = self.core.now_us;
+        let mut keep = |id, arrive_us, lost, wire| {
+            let f = Flight {
+                id,
                 from,
                 to,
-                kind,
+                sent_us,
                 arrive_us,
                 lost,
-            },
-            wire.clone(),
-        );
-        match fate {
-            Fate::Cut => {
-                self.trace.push(
-                    self.now_us,
-                    RecordKind::Drop {
-                        msg: id,
-                        from,
-                        to,
-                        reason: DropReason::Cut,
-                    },
-                );
-            }
-            Fate::Lost { at_us } => {
-                self.flights.insert(
-                    id,
-                    Flight {
-                        id,
-                        from,
-                        to,
-                        sent_us: self.now_us,
-                        arrive_us: at_us,
-                        lost: true,
-                        wire,
-                    },
-                );
-                self.schedule(at_us, Ev::Lost { msg: id });
-            }
-            Fate::Deliver {
-                at_us,
-                duplicate_at_us,
-            } => {
-                if let Some(dup_at) = duplicate_at_us {
-                    let copy = self.next_msg;
-                    self.next_msg += 1;
-                    self.trace
-                        .push(self.now_us, RecordKind::Duplicate { msg: id, copy });
-                    let f = Flight {
-                        id: copy,
-                        from,
-                        to,
-                        sent_us: self.now_us,
-                        arrive_us: dup_at,
-                        lost: false,
-                        wire: wire.clone(),
-                    };
-                    self.flights.insert(copy, f);
-                    self.schedule(dup_at, Ev::Deliver { msg: copy });
-                }
-                self.flights.insert(
-                    id,
-                    Flight {
-                        id,
-                        from,
-                        to,
-                        sent_us: self.now_us,
-                        arrive_us: at_us,
-                        lost: false,
-                        wire,
-                    },
-                );
-                self.schedule(at_us, Ev::Deliver { msg: id });
-            }
+                wire,
+            };
+            self.flights.insert(id, f);
+        };
+        if let Some((copy, at_us)) = copy {
+            keep(copy, at_us, false, wire.clone());
+        }
+        if let Some((at_us, lost)) = flight {
+            keep(id, at_us, lost, wire);
         }
     }
 
     // ----- interventions -------------------------------------------------------------------
 
     fn apply_action(&mut self, action: &Action, text: &str) {
-        self.trace.push(
-            self.now_us,
-            RecordKind::Command {
-                text: text.to_string(),
-            },
-        );
-        if apply_to_network(&mut self.net, action) {
+        if self.core.apply_to_network(action, text) {
             return;
         }
-        let n = self.cfg.n;
+        let n = self.core.cfg.n;
         match action {
             Action::Crash { node } if *node < n => self.crash(*node),
             Action::Restart { node } if *node < n => self.restart(*node),
             Action::DropMessage { id } => {
                 if let Some(f) = self.flights.remove(id) {
-                    let r = RecordKind::Drop {
-                        msg: *id,
-                        from: f.from,
-                        to: f.to,
-                        reason: DropReason::Intervention,
-                    };
-                    self.trace.push(self.now_us, r);
+                    let reason = DropReason::Intervention;
+                    self.core.record_drop(*id, f.from, f.to, reason);
                 }
             }
             Action::ClientOp { client, node, op } => {
                 // Scenario decoding has validated the text; a failure here is skipped, not fatal.
                 if let (Ok(op), true) = (
                     self.proto.parse_op(op),
-                    *client < self.cfg.clients && *node < n,
+                    *client < self.core.cfg.clients && *node < n,
                 ) {
-                    self.clients[*client as usize]
+                    self.client_ops[*client as usize]
                         .scripted
                         .push_back((*node, op));
-                    if self.clients[*client as usize].pending.is_none() {
+                    if self.core.clients[*client as usize].pending.is_none() {
                         self.client_wake(*client);
                     }
                 }
@@ -819,21 +686,19 @@ impl<P: Protocol> World<P> {
         }
         nd.up = false;
         self.cancel_timers(node);
-        self.trace.push(self.now_us, RecordKind::Crash { node });
+        self.core.record(RecordKind::Crash { node });
     }
 
     fn cancel_timers(&mut self, node: NodeId) {
         let timers = std::mem::take(&mut self.nodes[node as usize].timers);
-        for t in timers.values() {
-            self.queue.cancel(t.slot);
-        }
+        self.core.cancel_all(&mut timers.values());
     }
 
     pub fn restart(&mut self, node: NodeId) {
         if self.is_up(node) {
             return;
         }
-        let n = self.cfg.n;
+        let n = self.core.cfg.n;
         let fresh = self
             .proto
             .recover(node, n, &self.nodes[node as usize].state);
@@ -841,161 +706,106 @@ impl<P: Protocol> World<P> {
         nd.state = fresh;
         nd.up = true;
         self.cancel_timers(node);
-        self.trace.push(self.now_us, RecordKind::Restart { node });
+        self.core.record(RecordKind::Restart { node });
         self.with_node(node, |p, st, ctx, out| p.on_start(st, ctx, out));
     }
 
     // ----- clients -------------------------------------------------------------------------
 
-    fn arm_client_wake(&mut self, client: u32) {
-        if self.clients[client as usize].wake_armed {
-            return;
-        }
-        let think = self.cfg.client_think.sample(&mut self.rng_workload);
-        self.clients[client as usize].wake_armed = true;
-        self.schedule(self.now_us.saturating_add(think), Ev::ClientWake { client });
-    }
-
     fn client_wake(&mut self, client: u32) {
-        let c = &mut self.clients[client as usize];
+        let c = &self.core.clients[client as usize];
         if c.pending.is_some() {
             return;
         }
-        let (node, op) = match c.scripted.pop_front() {
+        let (seq, next_node) = (c.issued, c.next_node);
+        let (node, op) = match self.client_ops[client as usize].scripted.pop_front() {
             Some(s) => s,
-            None => {
-                let seq = c.issued;
-                let node = c.next_node;
-                match self.proto.next_op(client, seq, &mut self.rng_workload) {
-                    Some(op) => (node, op),
-                    None => return,
-                }
-            }
+            None => match self.proto.next_op(client, seq, &mut self.core.rng_workload) {
+                Some(op) => (next_node, op),
+                None => return,
+            },
         };
         self.invoke(client, node, op);
     }
 
     fn invoke(&mut self, client: u32, node: NodeId, op: P::Op) {
-        let op_id = self.next_op;
-        self.next_op += 1;
-        let endpoint = self.cfg.n + client;
-        self.trace.push(
-            self.now_us,
-            RecordKind::Invoke {
-                op: op_id,
-                client: endpoint,
-                node,
-            },
-        );
-        if self.history.len() >= self.cfg.history_limit {
-            self.history_dropped += self.history.drop_first_chunk() as u64;
+        let op_id = self.core.invoke(client, node);
+        if self.history.len() >= self.core.cfg.history_limit {
+            self.core.history_dropped += self.history.drop_first_chunk() as u64;
         }
         self.history.push(HistoryOp {
             id: op_id,
             client,
             node,
             op: op.clone(),
-            invoke_us: self.now_us,
+            invoke_us: self.core.now_us,
             complete_us: None,
             outcome: None,
             reply: None,
         });
-        let c = &mut self.clients[client as usize];
-        c.issued += 1;
-        c.pending = Some(Pending {
-            op_id,
-            request_id: 0,
-            op,
-            node,
-            redirects: 0,
-        });
+        self.client_ops[client as usize].pending = Some(op);
         self.send_request(client, node);
-        let timeout = self.now_us.saturating_add(self.cfg.client_timeout.0);
-        let slot = self.schedule(timeout, Ev::ClientTimeout { client, op: op_id });
-        self.clients[client as usize].timeout_slot = Some(slot);
+        self.core.arm_client_timeout(client, op_id);
     }
 
     fn send_request(&mut self, client: u32, node: NodeId) {
-        let request_id = self.next_request;
-        self.next_request += 1;
-        let Some(p) = self.clients[client as usize].pending.as_mut() else {
+        let Some(request_id) = self.core.next_request(client, node) else {
             return;
         };
-        p.request_id = request_id;
-        p.node = node;
-        let op = p.op.clone();
-        self.send(self.cfg.n + client, node, Wire::Request { request_id, op });
+        let Some(op) = self.client_ops[client as usize].pending.clone() else {
+            return;
+        };
+        self.send(
+            self.core.cfg.n + client,
+            node,
+            Wire::Request { request_id, op },
+        );
     }
 
     fn client_response(&mut self, client: u32, request_id: u64, reply: P::Reply) {
-        let Some(c) = self.clients.get_mut(client as usize) else {
+        if !self.core.awaits(client, request_id) {
             return;
-        };
-        let Some(p) = c.pending.as_mut().filter(|p| p.request_id == request_id) else {
-            return;
-        };
-        match self.proto.classify(&reply) {
-            ReplyClass::Ok => self.complete(client, OutcomeKind::Ok, Some(reply)),
-            ReplyClass::Fail => self.complete(client, OutcomeKind::Fail, Some(reply)),
-            ReplyClass::Unknown => self.complete(client, OutcomeKind::Unknown, Some(reply)),
-            ReplyClass::Redirect(hint) => {
-                p.redirects += 1;
-                if p.redirects > MAX_REDIRECTS {
-                    self.complete(client, OutcomeKind::Fail, Some(reply));
-                    return;
-                }
-                let n = self.cfg.n;
-                let next = hint
-                    .filter(|h| *h < n && *h != p.node)
-                    .unwrap_or((p.node + 1) % n);
-                c.next_node = next;
-                self.send_request(client, next);
-            }
         }
+        let outcome = match self.proto.classify(&reply) {
+            ReplyClass::Ok => OutcomeKind::Ok,
+            ReplyClass::Fail => OutcomeKind::Fail,
+            ReplyClass::Unknown => OutcomeKind::Unknown,
+            ReplyClass::Redirect(hint) => match self.core.redirect(client, hint) {
+                Some(next) => return self.send_request(client, next),
+                None => OutcomeKind::Fail,
+            },
+        };
+        self.complete(client, outcome, Some(reply));
     }
 
     fn client_timeout(&mut self, client: u32, op: u64) {
-        let c = &mut self.clients[client as usize];
-        if c.pending.as_ref().is_some_and(|p| p.op_id == op) {
-            // This event has been popped: its slot is no longer ours to cancel.
-            c.timeout_slot = None;
+        if self.core.timed_out(client, op) {
             self.complete(client, OutcomeKind::Unknown, None);
-            let n = self.cfg.n;
-            let c = &mut self.clients[client as usize];
+            let n = self.core.cfg.n;
+            let c = &mut self.core.clients[client as usize];
             c.next_node = self.proto.client_node(client, Some(c.next_node), n);
         }
     }
 
     fn complete(&mut self, client: u32, outcome: OutcomeKind, reply: Option<P::Reply>) {
-        let Some(p) = self.clients[client as usize].pending.take() else {
+        let Some(op_id) = self.core.finish(client, outcome) else {
             return;
         };
-        if let Some(slot) = self.clients[client as usize].timeout_slot.take() {
-            self.queue.cancel(slot);
-        }
-        let endpoint = self.cfg.n + client;
-        self.trace.push(
-            self.now_us,
-            RecordKind::Complete {
-                op: p.op_id,
-                client: endpoint,
-                outcome,
-            },
-        );
-        self.last_completed = Some(p.op_id);
-        self.last_completed_event = self.trace.counters().events;
+        let ops = &mut self.client_ops[client as usize];
+        ops.pending = None;
+        let scripted = !ops.scripted.is_empty();
         if let Some(h) = self
-            .history_index(p.op_id)
+            .history_index(op_id)
             .and_then(|i| self.history.get_mut(i))
         {
-            h.complete_us = Some(self.now_us);
+            h.complete_us = Some(self.core.now_us);
             h.outcome = Some(outcome);
             h.reply = reply;
         }
-        if !self.clients[client as usize].scripted.is_empty() {
+        if scripted {
             self.client_wake(client);
         } else {
-            self.arm_client_wake(client);
+            self.core.arm_client_wake(client);
         }
     }
 
@@ -1007,15 +817,16 @@ impl<P: Protocol> World<P> {
         for i in 0..self.props.len() {
             let p = self.props[i];
             let verdict = (p.check)(self);
-            let now = self.now_us;
-            let st = &mut self.prop_states[i];
+            let now = self.core.now_us;
+            let st = &mut self.core.prop_states[i];
             let fired = match p.kind {
                 PropKind::Always => st.observe_always(verdict, now),
                 PropKind::Eventually { within } => st.observe_eventually(verdict, now, within.0),
             };
             if fired {
                 violated = true;
-                self.trace
+                self.core
+                    .trace
                     .push(now, RecordKind::Violation { property: p.name });
             }
         }
@@ -1066,23 +877,35 @@ fn apply_to_network(net: &mut Network, action: &Action) -> bool {
 }
 
 impl<P: Protocol> World<P> {
-    pub fn trace_hash(&self) -> u64 {
-        self.trace.hash()
-    }
-
-    /// A copy for a keyframe: everything but the trace window, which a replay of a window's
+    /// A copy for a keyframe: everything but the trace window and the messages its sends
+    /// carried, which a replay of a window's
     /// worth of records from it refills exactly (see [`super::keyframe`]). Written out field
     /// by field because cloning the trace would copy the window this leaves out.
     pub fn snapshot(&self) -> World<P> {
         World {
             proto: self.proto.clone(),
+            core: self.core.snapshot(),
+            nodes: self.nodes.clone(),
+            client_ops: self.client_ops.clone(),
+            flights: self.flights.clone(),
+            history: self.history.clone(),
+            sent: SentMessages::default(),
+            props: self.props.clone(),
+            out: Out::default(),
+        }
+    }
+}
+
+impl Core {
+    /// A copy without the trace window, written out field by field because cloning the trace
+    /// would copy the window this leaves out.
+    fn snapshot(&self) -> Core {
+        Core {
             cfg: self.cfg.clone(),
             now_us: self.now_us,
             queue: self.queue.clone(),
-            nodes: self.nodes.clone(),
-            clients: self.clients.clone(),
             net: self.net.clone(),
-            flights: self.flights.clone(),
+            clients: self.clients.clone(),
             next_msg: self.next_msg,
             next_token: self.next_token,
             next_op: self.next_op,
@@ -1091,17 +914,334 @@ impl<P: Protocol> World<P> {
             rng_timers: self.rng_timers.clone(),
             rng_workload: self.rng_workload.clone(),
             trace: self.trace.without_window(),
-            history: self.history.clone(),
-            props: self.props.clone(),
             prop_states: self.prop_states.clone(),
             next_cmd: self.next_cmd,
             last_completed: self.last_completed,
             last_completed_event: self.last_completed_event,
             history_dropped: self.history_dropped,
-            out: Out::default(),
             instant_us: self.instant_us,
             instant_events: self.instant_events,
             stall: self.stall.clone(),
         }
+    }
+}
+
+/// A message copy in flight: its id and when it arrives.
+type Copy = Option<(u64, u64)>;
+/// A message in flight: when it arrives (or vanishes), and whether it is lost.
+type InFlight = Option<(u64, bool)>;
+
+impl Core {
+    /// Records an intervention, and carries it out if it changes only the network; returns
+    /// false, doing nothing more, for any other.
+    fn apply_to_network(&mut self, action: &Action, text: &str) -> bool {
+        let text = text.to_string();
+        self.record(RecordKind::Command { text });
+        apply_to_network(&mut self.net, action)
+    }
+
+    /// Whether a message arriving now reaches `to` (its link intact, `to` up): records the
+    /// delivery, or the drop.
+    fn admit(&mut self, msg: u64, from: Endpoint, to: Endpoint, to_up: bool) -> bool {
+        let dropped = if self.net.is_cut(from, to) {
+            Some(DropReason::Cut)
+        } else if !to_up {
+            Some(DropReason::Crashed)
+        } else {
+            None
+        };
+        match dropped {
+            Some(reason) => self.record_drop(msg, from, to, reason),
+            None => self.record(RecordKind::Deliver { msg, from, to }),
+        }
+        dropped.is_none()
+    }
+
+    fn record_drop(&mut self, msg: u64, from: Endpoint, to: Endpoint, reason: DropReason) {
+        self.record(RecordKind::Drop {
+            msg,
+            from,
+            to,
+            reason,
+        });
+    }
+
+    /// Cancels the events of a node's timers (a crash or a restart).
+    fn cancel_all(&mut self, timers: &mut dyn Iterator<Item = &ArmedTimer>) {
+        for t in timers {
+            self.queue.cancel(t.slot);
+        }
+    }
+
+    /// Appends a trace record at the current instant.
+    fn record(&mut self, kind: RecordKind) {
+        self.trace.push(self.now_us, kind);
+    }
+
+    /// Arms a timer of `node` with a delay drawn from `[min, max]` (timer stream).
+    fn arm_timer(&mut self, node: NodeId, min: Duration, max: Duration) -> ArmedTimer {
+        let delay = self.rng_timers.range_inclusive(min.0, max.0.max(min.0));
+        let token = self.next_token;
+        self.next_token += 1;
+        let fire_us = self.now_us.saturating_add(delay);
+        let slot = self.queue.push(fire_us, Ev::Timer { node, token });
+        ArmedTimer {
+            token,
+            set_us: self.now_us,
+            fire_us,
+            slot,
+        }
+    }
+
+    /// Numbers a message, draws its fate on the network and records its send; the caller adds
+    /// the message to the hash next, then [`Core::launch`]es it.
+    fn route(
+        &mut self,
+        from: Endpoint,
+        to: Endpoint,
+        size: u32,
+        kind: &'static str,
+    ) -> (u64, Fate) {
+        let id = self.next_msg;
+        self.next_msg += 1;
+        let fate = self
+            .net
+            .route(from, to, self.now_us, (size, kind), &mut self.rng_net);
+        let (arrive_us, lost) = match fate {
+            Fate::Deliver { at_us, .. } => (at_us, false),
+            Fate::Lost { at_us } => (at_us, true),
+            Fate::Cut => (self.now_us, false),
+        };
+        let send = RecordKind::Send {
+            msg: id,
+            from,
+            to,
+            kind,
+            arrive_us,
+            lost,
+        };
+        self.record(send);
+        (id, fate)
+    }
+
+    /// Carries out a routed message's fate: a drop on a cut link, or its events (and a
+    /// duplicate's). Returns the copy and the message to keep in flight.
+    fn launch(&mut self, id: u64, from: Endpoint, to: Endpoint, fate: Fate) -> (Copy, InFlight) {
+        match fate {
+            Fate::Cut => {
+                self.record_drop(id, from, to, DropReason::Cut);
+                (None, None)
+            }
+            Fate::Lost { at_us } => {
+                self.queue.push(at_us, Ev::Lost { msg: id });
+                (None, Some((at_us, true)))
+            }
+            Fate::Deliver {
+                at_us,
+                duplicate_at_us,
+            } => {
+                let copy = duplicate_at_us.map(|dup_at| {
+                    let copy = self.next_msg;
+                    self.next_msg += 1;
+                    self.record(RecordKind::Duplicate { msg: id, copy });
+                    self.queue.push(dup_at, Ev::Deliver { msg: copy });
+                    (copy, dup_at)
+                });
+                self.queue.push(at_us, Ev::Deliver { msg: id });
+                (copy, Some((at_us, false)))
+            }
+        }
+    }
+}
+
+/// What a step takes on.
+enum Next<'a> {
+    Command(&'a Command),
+    Event(Ev),
+}
+
+impl Core {
+    pub fn now(&self) -> Instant {
+        Instant(self.now_us)
+    }
+    pub fn n(&self) -> u32 {
+        self.cfg.n
+    }
+    /// How many early operations a long run has dropped from the history.
+    pub fn history_dropped(&self) -> u64 {
+        self.history_dropped
+    }
+    pub fn counters(&self) -> Counters {
+        self.trace.counters()
+    }
+    pub fn properties(&self) -> &[PropState] {
+        &self.prop_states
+    }
+    /// When the next event is due (ignoring the script); `None` once the run has stalled.
+    pub fn next_event_us(&self) -> Option<u64> {
+        self.queue.peek_time().filter(|_| self.stall.is_none())
+    }
+    /// Why the run stopped at one instant, if it did.
+    pub fn stall(&self) -> Option<&Stall> {
+        self.stall.as_ref()
+    }
+    pub fn next_command_index(&self) -> usize {
+        self.next_cmd
+    }
+    /// When the next thing (event or script command) happens.
+    pub fn next_due_us(&self, script: &[Command]) -> Option<u64> {
+        if self.stall.is_some() {
+            return None;
+        }
+        let cmd = script.get(self.next_cmd).map(|c| c.at_us.max(self.now_us));
+        match (cmd, self.next_event_us()) {
+            (Some(c), Some(e)) => Some(c.min(e)),
+            (c, e) => c.or(e),
+        }
+    }
+    pub fn trace_hash(&self) -> u64 {
+        self.trace.hash()
+    }
+
+    /// Takes the next script command or event, whichever is due first, and moves the clock to
+    /// it. `None` when nothing is left, or when the instant has used up its events (a stall).
+    fn take_next<'a>(&mut self, script: &'a [Command]) -> Option<Next<'a>> {
+        if self.stall.is_some() {
+            return None;
+        }
+        let cmd_at = script.get(self.next_cmd).map(|c| c.at_us);
+        let ev_at = self.next_event_us();
+        let take_cmd = match (cmd_at, ev_at) {
+            (Some(c), Some(e)) => c < e,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        if take_cmd {
+            let cmd = &script[self.next_cmd];
+            self.next_cmd += 1;
+            self.now_us = self.now_us.max(cmd.at_us);
+            return Some(Next::Command(cmd));
+        }
+        if ev_at == Some(self.instant_us) && self.instant_events >= INSTANT_EVENT_BUDGET {
+            self.stall = Some(Stall {
+                at_us: self.instant_us,
+                events: self.instant_events,
+            });
+            return None;
+        }
+        let (at_us, ev) = self.queue.pop()?;
+        if at_us != self.instant_us {
+            self.instant_us = at_us;
+            self.instant_events = 0;
+        }
+        self.instant_events += 1;
+        self.now_us = at_us;
+        self.trace.count_event();
+        Some(Next::Event(ev))
+    }
+}
+
+/// The client side, whatever the operations are.
+impl Core {
+    fn arm_client_wake(&mut self, client: u32) {
+        if self.clients[client as usize].wake_armed {
+            return;
+        }
+        let think = self.cfg.client_think.sample(&mut self.rng_workload);
+        self.clients[client as usize].wake_armed = true;
+        let at_us = self.now_us.saturating_add(think);
+        self.queue.push(at_us, Ev::ClientWake { client });
+    }
+
+    /// Numbers a client's new operation at `node` and records its call.
+    fn invoke(&mut self, client: u32, node: NodeId) -> u64 {
+        let op_id = self.next_op;
+        self.next_op += 1;
+        let endpoint = self.cfg.n + client;
+        self.record(RecordKind::Invoke {
+            op: op_id,
+            client: endpoint,
+            node,
+        });
+        let c = &mut self.clients[client as usize];
+        c.issued += 1;
+        c.pending = Some(Pending {
+            op_id,
+            request_id: 0,
+            node,
+            redirects: 0,
+        });
+        op_id
+    }
+
+    fn arm_client_timeout(&mut self, client: u32, op: u64) {
+        let timeout = self.now_us.saturating_add(self.cfg.client_timeout.0);
+        let slot = self.queue.push(timeout, Ev::ClientTimeout { client, op });
+        self.clients[client as usize].timeout_slot = Some(slot);
+    }
+
+    /// Numbers the request that carries a client's pending operation to `node`.
+    fn next_request(&mut self, client: u32, node: NodeId) -> Option<u64> {
+        let request_id = self.next_request;
+        self.next_request += 1;
+        let p = self.clients[client as usize].pending.as_mut()?;
+        p.request_id = request_id;
+        p.node = node;
+        Some(request_id)
+    }
+
+    /// Whether a client waits on the answer to this request.
+    fn awaits(&self, client: u32, request_id: u64) -> bool {
+        self.clients
+            .get(client as usize)
+            .and_then(|c| c.pending.as_ref())
+            .is_some_and(|p| p.request_id == request_id)
+    }
+
+    /// Follows a redirect: the node to try next (the hint, if it names another node), or
+    /// `None` when the operation has been redirected too often.
+    fn redirect(&mut self, client: u32, hint: Option<NodeId>) -> Option<NodeId> {
+        let n = self.cfg.n;
+        let c = &mut self.clients[client as usize];
+        let p = c.pending.as_mut()?;
+        p.redirects += 1;
+        if p.redirects > MAX_REDIRECTS {
+            return None;
+        }
+        let next = hint
+            .filter(|h| *h < n && *h != p.node)
+            .unwrap_or((p.node + 1) % n);
+        c.next_node = next;
+        Some(next)
+    }
+
+    /// Whether operation `op`'s timeout fires on a client still waiting on it.
+    fn timed_out(&mut self, client: u32, op: u64) -> bool {
+        let c = &mut self.clients[client as usize];
+        let waiting = c.pending.as_ref().is_some_and(|p| p.op_id == op);
+        if waiting {
+            // This event has been popped: its slot is no longer ours to cancel.
+            c.timeout_slot = None;
+        }
+        waiting
+    }
+
+    /// Ends a client's pending operation with `outcome` and records it; its id, if it had one.
+    fn finish(&mut self, client: u32, outcome: OutcomeKind) -> Option<u64> {
+        let c = &mut self.clients[client as usize];
+        let p = c.pending.take()?;
+        if let Some(slot) = c.timeout_slot.take() {
+            self.queue.cancel(slot);
+        }
+        let endpoint = self.cfg.n + client;
+        self.record(RecordKind::Complete {
+            op: p.op_id,
+            client: endpoint,
+            outcome,
+        });
+        self.last_completed = Some(p.op_id);
+        self.last_completed_event = self.trace.counters().events;
+        Some(p.op_id)
     }
 }
