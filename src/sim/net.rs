@@ -7,9 +7,10 @@
 //! direction only. Iteration is over ordered maps so nothing depends on hash order.
 
 use super::rng::Rng;
+use super::small_map::{SmallMap, SmallSet};
 use super::time::{format_us, parse_decimal_scaled, parse_duration};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Identifies a node or a client on the network. Nodes are `0..n`, clients follow.
 pub type Endpoint = u32;
@@ -352,11 +353,11 @@ impl LinkParams {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network {
     pub default: LinkParams,
-    pub overrides: BTreeMap<(Endpoint, Endpoint), LinkParams>,
+    pub overrides: SmallMap<(Endpoint, Endpoint), LinkParams>,
     /// Directed links that drop everything.
-    pub cut: BTreeSet<(Endpoint, Endpoint)>,
+    pub cut: SmallSet<(Endpoint, Endpoint)>,
     /// When each directed link's transmitter is next free (bandwidth model).
-    busy_until_us: BTreeMap<(Endpoint, Endpoint), u64>,
+    busy_until_us: SmallMap<(Endpoint, Endpoint), u64>,
 }
 
 /// What the network decided for one message at send time.
@@ -377,9 +378,9 @@ impl Network {
     pub fn new(default: LinkParams) -> Self {
         Network {
             default,
-            overrides: BTreeMap::new(),
-            cut: BTreeSet::new(),
-            busy_until_us: BTreeMap::new(),
+            overrides: SmallMap::new(),
+            cut: SmallSet::new(),
+            busy_until_us: SmallMap::new(),
         }
     }
 
@@ -416,7 +417,7 @@ impl Network {
         let latency_of = p.by_kind.get(kind).unwrap_or(&p.latency);
         let mut depart_us = now_us;
         if let Some(bps) = p.bandwidth_bps.filter(|b| *b > 0) {
-            let busy = self.busy_until_us.entry((from, to)).or_insert(0);
+            let busy = self.busy_until_us.get_or_insert_with((from, to), || 0);
             let start = (*busy).max(now_us);
             let tx_us = (size_bytes as u64).saturating_mul(1_000_000).div_ceil(bps);
             depart_us = start.saturating_add(tx_us);
@@ -445,19 +446,17 @@ impl Network {
     /// Cuts every link between different groups, both ways. Endpoints in no group keep their
     /// links.
     pub fn partition(&mut self, groups: &[Vec<Endpoint>]) {
+        let mut cut = Vec::new();
         for (i, a) in groups.iter().enumerate() {
             for (j, b) in groups.iter().enumerate() {
                 if i != j {
                     for &x in a {
-                        for &y in b {
-                            if x != y {
-                                self.cut.insert((x, y));
-                            }
-                        }
+                        cut.extend(b.iter().filter(|y| **y != x).map(|&y| (x, y)));
                     }
                 }
             }
         }
+        self.cut.extend(cut);
     }
 
     pub fn heal_all(&mut self) {

@@ -48,6 +48,30 @@ impl<K: Ord, V> SmallMap<K, V> {
     pub fn remove(&mut self, key: &K) -> Option<V> {
         self.find(key).ok().map(|i| self.entries.remove(i).1)
     }
+
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// The value of `key`, set to `make()` first if there was none.
+    pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key, make()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+}
+
+impl<K: Ord, V> Extend<(K, V)> for SmallMap<K, V> {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, entries: I) {
+        for (k, v) in entries {
+            self.insert(k, v);
+        }
+    }
 }
 
 impl<K, V> SmallMap<K, V> {
@@ -113,6 +137,17 @@ impl<T: Ord> SmallSet<T> {
     pub fn contains(&self, value: &T) -> bool {
         self.items.binary_search(value).is_ok()
     }
+
+    /// Removes `value`; returns whether it was there.
+    pub fn remove(&mut self, value: &T) -> bool {
+        match self.items.binary_search(value) {
+            Ok(i) => {
+                self.items.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 impl<T> SmallSet<T> {
@@ -138,11 +173,13 @@ impl<T> SmallSet<T> {
     }
 }
 
+// Added all at once and sorted after, so that many values (a partition's cut links) do not
+// each shift the vector.
 impl<T: Ord> Extend<T> for SmallSet<T> {
     fn extend<I: IntoIterator<Item = T>>(&mut self, values: I) {
-        for v in values {
-            self.insert(v);
-        }
+        self.items.extend(values);
+        super::order::sort_by(&mut self.items, T::cmp);
+        self.items.dedup();
     }
 }
 

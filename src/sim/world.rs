@@ -869,7 +869,7 @@ fn apply_to_network(net: &mut Network, action: &Action) -> bool {
             setting,
         } => {
             let base = net.params(l.0, l.1).clone();
-            net.overrides.entry(*l).or_insert(base).apply(setting);
+            net.overrides.get_or_insert_with(*l, || base).apply(setting);
         }
         _ => return false,
     }
