@@ -326,6 +326,24 @@ fn notice_view(shell: Shell) -> Option<El> {
     )
 }
 
+/// A dialog over the page: `body` with a Close button; a click outside closes it too.
+pub fn dialog(label: &str, close_label: &str, body: El, close: impl Fn() + Copy + 'static) -> El {
+    let body = body.on("click", |ev| ev.stop_propagation()).child(
+        el("button")
+            .class("btn")
+            .attr("aria-label", close_label)
+            .on("click", move |_| close())
+            .text("Close"),
+    );
+    el("div")
+        .class("overlay")
+        .attr("role", "dialog")
+        .attr("aria-modal", "true")
+        .attr("aria-label", label)
+        .on("click", move |_| close())
+        .child(body)
+}
+
 /// The help overlay: what the views show, the gestures and the keys.
 fn help_view(shell: Shell) -> Option<El> {
     if !shell.help.get() {
@@ -350,7 +368,6 @@ fn help_view(shell: Shell) -> Option<El> {
     ];
     let help = el("div")
         .class("help")
-        .on("click", |ev| ev.stop_propagation())
         .child(el("h2").text("How to use the playground"))
         .child(el("p").text("Every node runs the real protocol; messages move in virtual time. Everything you do is recorded in the link, so the address bar always reproduces this exact run."))
         .child(el("h3").text("On the topology"))
@@ -362,20 +379,8 @@ fn help_view(shell: Shell) -> Option<El> {
         .child(el("h3").text("Keys"))
         .child(el("dl").class("keys").children(keys.into_iter().flatten()))
         .child(el("p").class("muted").text("Colours follow the Okabe–Ito palette, safe for colour-blind viewers. Crossed, dashed lines are cut links; a cross is a dropped message."))
-        .child(
-            el("button")
-                .class("btn")
-                .attr("aria-label", "Close help")
-                .on("click", move |_| shell.help.set(false))
-                .text("Close"),
-        );
-    Some(
-        el("div")
-            .class("overlay")
-            .attr("role", "dialog")
-            .attr("aria-modal", "true")
-            .attr("aria-label", "Help")
-            .on("click", move |_| shell.help.set(false))
-            .child(help),
-    )
+        ;
+    Some(dialog("Help", "Close help", help, move || {
+        shell.help.set(false)
+    }))
 }

@@ -78,7 +78,6 @@ pub fn share_view(shell: Shell) -> Option<El> {
     let now = shell.with(|s| s.now_us()).unwrap_or(0);
     let body = el("div")
         .class("help share")
-        .on("click", |ev| ev.stop_propagation())
         .child(el("h2").text("Share this run"))
         .child(
             el("div")
@@ -93,23 +92,13 @@ pub fn share_view(shell: Shell) -> Option<El> {
         )
         .child(link_row(&shared))
         .child(qr_view(&shared))
-        .child(super::saved::section(shell))
-        .child(
-            el("button")
-                .class("btn")
-                .attr("aria-label", "Close sharing")
-                .on("click", move |_| shell.share.set(false))
-                .text("Close"),
-        );
-    Some(
-        el("div")
-            .class("overlay")
-            .attr("role", "dialog")
-            .attr("aria-modal", "true")
-            .attr("aria-label", "Share this run")
-            .on("click", move |_| shell.share.set(false))
-            .child(body),
-    )
+        .child(super::saved::section(shell));
+    Some(super::app::dialog(
+        "Share this run",
+        "Close sharing",
+        body,
+        move || shell.share.set(false),
+    ))
 }
 
 fn link_row(shared: &Result<String, String>) -> El {
