@@ -119,7 +119,7 @@ impl Scenario {
             )));
         }
         self.net.latency.validate(0).map_err(ScenarioError)?;
-        for (kind, d) in &self.net.by_kind {
+        for (kind, d) in self.net.by_kind.iter() {
             d.validate(0)
                 .map_err(|e| ScenarioError(format!("the latency of {}: {e}", clip(kind))))?;
         }

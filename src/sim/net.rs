@@ -10,7 +10,6 @@ use super::rng::Rng;
 use super::small_map::{SmallMap, SmallSet};
 use super::time::{format_us, parse_decimal_scaled, parse_duration};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Identifies a node or a client on the network. Nodes are `0..n`, clients follow.
 pub type Endpoint = u32;
@@ -306,8 +305,8 @@ pub struct LinkParams {
     /// Latency by message kind ([`crate::sim::MessageInfo::kind`]), where it differs from
     /// `latency`: a write request that includes a disk write, say, beside a quick
     /// acknowledgement (the PBS paper's W, A, R and S delays).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub by_kind: BTreeMap<String, Dist>,
+    #[serde(default, skip_serializing_if = "SmallMap::is_empty")]
+    pub by_kind: SmallMap<String, Dist>,
     /// Probability that a message is lost, in parts per million.
     pub loss_ppm: u32,
     /// Probability that a message is delivered twice, in parts per million.
@@ -320,7 +319,7 @@ impl Default for LinkParams {
     fn default() -> Self {
         LinkParams {
             latency: Dist::uniform_ms(20, 80),
-            by_kind: BTreeMap::new(),
+            by_kind: SmallMap::new(),
             loss_ppm: 0,
             dup_ppm: 0,
             bandwidth_bps: None,
@@ -414,7 +413,10 @@ impl Network {
             return Fate::Cut;
         }
         let p = self.overrides.get(&(from, to)).unwrap_or(&self.default);
-        let latency_of = p.by_kind.get(kind).unwrap_or(&p.latency);
+        let latency_of = p
+            .by_kind
+            .get_by(|k| k.as_str().cmp(kind))
+            .unwrap_or(&p.latency);
         let mut depart_us = now_us;
         if let Some(bps) = p.bandwidth_bps.filter(|b| *b > 0) {
             let busy = self.busy_until_us.get_or_insert_with((from, to), || 0);

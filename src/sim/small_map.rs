@@ -66,6 +66,32 @@ impl<K: Ord, V> SmallMap<K, V> {
     }
 }
 
+impl<K: Ord, V> FromIterator<(K, V)> for SmallMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
+        let mut m = SmallMap::new();
+        m.extend(entries);
+        m
+    }
+}
+
+// As a map, in key order: the form a `BTreeMap` has, so a scenario file reads the same.
+impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for SmallMap<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de, K, V> serde::Deserialize<'de> for SmallMap<K, V>
+where
+    K: serde::Deserialize<'de> + Ord,
+    V: serde::Deserialize<'de>,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = std::collections::BTreeMap::<K, V>::deserialize(d)?;
+        Ok(m.into_iter().collect())
+    }
+}
+
 impl<K: Ord, V> Extend<(K, V)> for SmallMap<K, V> {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, entries: I) {
         for (k, v) in entries {
@@ -75,6 +101,13 @@ impl<K: Ord, V> Extend<(K, V)> for SmallMap<K, V> {
 }
 
 impl<K, V> SmallMap<K, V> {
+    /// The value of a key compared by `cmp` against the wanted one (a `String` key by a
+    /// `&str`, say).
+    pub fn get_by(&self, cmp: impl Fn(&K) -> std::cmp::Ordering) -> Option<&V> {
+        let i = self.entries.binary_search_by(|(k, _)| cmp(k)).ok()?;
+        Some(&self.entries[i].1)
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
