@@ -10,11 +10,14 @@
 const CACHE = 'dsplay-site';
 const PAGE = new URL('./', self.location).href;
 
-// The site's files a page names: href and src attributes pointing into this folder.
+// The site's files a page names: href and src attributes pointing into this folder, quoted
+// or not (the release page is minified).
 function assetsOf(html) {
   const urls = new Set();
-  for (const m of html.matchAll(/(?:href|src)="([^"#]+)"/g)) {
-    const u = new URL(m[1], PAGE);
+  for (const m of html.matchAll(/(?:href|src)=(?:"([^"]*)"|'([^']*)'|([^\s>"']+))/g)) {
+    const value = m[1] ?? m[2] ?? m[3];
+    if (!value || value.startsWith('#') || value.startsWith('data:')) continue;
+    const u = new URL(value, PAGE);
     if (u.origin === self.location.origin && u.href.startsWith(PAGE) && !u.href.startsWith('data:')) urls.add(u.href);
   }
   return [...urls];
