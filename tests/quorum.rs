@@ -377,5 +377,8 @@ fn a_latency_model_replaces_the_links_delays_with_the_papers_and_reads_go_stale_
     assert_ne!(quick.trace.hash(), disk.trace.hash());
     let model = dsplay::labs::quorum::pbs::Latency::LnkdDisk.delays();
     assert_eq!(disk.net.params(0, 1).latency, model.1);
-    assert_eq!(disk.net.params(0, 1).by_kind.get("write"), Some(&model.0));
+    assert_eq!(
+        disk.net.params(0, 1).by_kind.get(&"write".to_string()),
+        Some(&model.0)
+    );
 }
