@@ -688,23 +688,12 @@ fn etcd_event(
 
 /// Our own JSON: a [`History`] (`{"operations": [...]}`) or a bare array of operations.
 fn parse_json(text: &str) -> Result<History, ImportError> {
-    let json_error = |error: serde_json::Error| {
-        // serde_json reports line 0 when an error has no position, and otherwise ends its
-        // message with the position, which our Display already leads with.
-        let line = Some(error.line()).filter(|&line| line > 0);
-        let full = error.to_string();
-        let position = format!(" at line {} column {}", error.line(), error.column());
-        let message = match full.strip_suffix(&position) {
-            Some(bare) => format!("{bare} (column {})", error.column()),
-            None => full,
-        };
-        ImportError { line, message }
-    };
-    let history: History = if text.trim_start().starts_with('[') {
-        History::from(serde_json::from_str::<Vec<Operation>>(text).map_err(json_error)?)
-    } else {
-        serde_json::from_str(text).map_err(json_error)?
-    };
+    let json = super::json::parse(text).map_err(|error| ImportError {
+        line: Some(error.line),
+        message: error.message,
+    })?;
+    let history = super::json_history::history(&json)
+        .map_err(|(line, message)| ImportError::at(line, message))?;
     if history.len() > MAX_OPERATIONS {
         let message = format!(
             "{} operations; the limit is {MAX_OPERATIONS}",

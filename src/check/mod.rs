@@ -86,6 +86,8 @@ mod fast_hash;
 mod guarantees;
 mod history;
 mod import;
+mod json;
+mod json_history;
 mod model;
 mod search;
 mod sequential;
