@@ -87,6 +87,13 @@ fn bad_input_exits_2_with_a_message() {
         (&["link", "decode", "#/flows?loss=300%"], "from 0% to 100%"),
         (&["link", "encode", "/nonexistent/x.json"], "cannot read"),
         (&["frobnicate"], "unrecognized subcommand"),
+        (
+            &["sweep", "#/raft", "--faults", "wild"],
+            "--faults: unknown fault profile",
+        ),
+        (&["sweep", "#/raft", "--seeds", "0"], "--seeds: between 1"),
+        (&["sweep", "#/raft", "--until", "0s"], "--until: at least"),
+        (&["sweep", "#/raft?n=x"], "node count 'x'"),
     ];
     for (args, expected) in cases {
         let (code, out, err) = dsplay(args);
@@ -219,4 +226,34 @@ fn check_reads_nil_reads_as_knossos_does_unless_told_otherwise() {
         "{help}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+// `sweep --json` prints the documented keys; each violation names its seed, property, time and
+// both links, and the same sweep on one thread prints the same violations.
+#[test]
+fn sweep_json_has_the_documented_keys_whatever_the_threads() {
+    let link = "#/quorum?n=5&seed=4&lat=10..40ms&clients=4&mode=leader";
+    let run = |jobs: &str| {
+        let args = [
+            "sweep", link, "--seeds", "6", "--faults", "heavy", "--until", "8s", "--jobs", jobs,
+            "--json",
+        ];
+        let (code, out, err) = dsplay(&args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).expect("one JSON object")
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one["violations"], two["violations"]);
+    assert_eq!(one["seeds"], 6);
+    assert!(one["events"].as_u64() > Some(0) && one["elapsed_ms"].is_u64());
+    let violations = one["violations"].as_array().expect("a list");
+    assert!(!violations.is_empty());
+    for v in violations {
+        for key in ["seed", "property", "at_us", "link", "original_link"] {
+            assert!(v.get(key).is_some(), "missing {key} in {v}");
+        }
+        assert!(v["link"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("#/quorum?")));
+    }
 }

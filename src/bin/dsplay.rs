@@ -40,6 +40,30 @@ enum Cmd {
         #[arg(long, value_name = "N")]
         max_events: Option<u64>,
     },
+    /// Hunt for counterexamples: run many seeds of a link, each with faults drawn from its
+    /// seed, check every property (and linearizability, where the lab's clients keep a
+    /// checkable history), and print each failure shrunk to a small link.
+    #[command(
+        after_help = "Example: dsplay sweep '#/raft?n=5&seed=1' --seeds 200 --faults heavy --json"
+    )]
+    Sweep {
+        /// A link, or the path of a scenario JSON file.
+        scenario: String,
+        /// How many seeds to run (seed k is derived from the link's seed and k).
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        /// none, light, default or heavy.
+        #[arg(long, default_value = "default")]
+        faults: String,
+        /// Threads to run seeds on (default: every core). The result does not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// How long each run lasts in virtual time; faults stop after two thirds of it.
+        #[arg(long, default_value = "30s", allow_hyphen_values = true)]
+        until: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Encode or decode links.
     Link {
         #[command(subcommand)]
@@ -149,6 +173,14 @@ fn run(cmd: Cmd) -> Result<String, String> {
             json,
             max_events,
         } => run_scenario(&scenario, until.as_deref(), json, max_events),
+        Cmd::Sweep {
+            scenario,
+            seeds,
+            faults,
+            jobs,
+            until,
+            json,
+        } => sweep(&scenario, seeds, &faults, jobs, &until, json),
         Cmd::Link {
             op: LinkCmd::Decode { link },
         } => {
@@ -303,6 +335,88 @@ fn run_scenario(
         out.push_str(&format!("    {:<28} {}\n", p.name, status));
     }
     Ok(out.trim_end().to_string())
+}
+
+/// The most seeds one sweep runs.
+const MAX_SWEEP_SEEDS: u64 = 10_000_000;
+
+fn sweep(
+    arg: &str,
+    seeds: u64,
+    faults: &str,
+    jobs: Option<usize>,
+    until: &str,
+    json: bool,
+) -> Result<String, String> {
+    use dsplay::play::sweep;
+    let s = load_scenario(arg)?;
+    let faults: sweep::Faults = faults.parse().map_err(|e| format!("--faults: {e}"))?;
+    let until_us = parse_duration(until).map_err(|e| format!("--until: {e}"))?;
+    if seeds == 0 || seeds > MAX_SWEEP_SEEDS {
+        return Err(format!(
+            "--seeds: between 1 and {MAX_SWEEP_SEEDS}, not {seeds}"
+        ));
+    }
+    if until_us < 1_000 {
+        return Err("--until: at least 1ms".into());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let started = std::time::Instant::now();
+    let report = sweep::sweep(&s, seeds, faults, jobs.unwrap_or(cores), until_us)?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    if json {
+        let v = json!({
+            "seeds": report.seeds,
+            "violations": report.violations.iter().map(|v| json!({
+                "seed": v.seed, "property": v.property, "at_us": v.at_us, "link": v.link,
+                "original_link": v.original_link,
+                "interventions": {"original": v.script_before, "shrunk": v.script_after},
+                "shrunk": v.shrunk,
+            })).collect::<Vec<_>>(),
+            "events": report.events,
+            "unfinished_seeds": report.unfinished,
+            "elapsed_ms": elapsed_ms,
+        });
+        return Ok(serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    Ok(sweep_text(&report, elapsed_ms))
+}
+
+fn sweep_text(report: &dsplay::play::sweep::SweepReport, elapsed_ms: u64) -> String {
+    let mut out = format!(
+        "{} seeds, {} events in {} ms: {} violation{}\n",
+        report.seeds,
+        report.events,
+        elapsed_ms,
+        report.violations.len(),
+        if report.violations.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    if report.unfinished > 0 {
+        out.push_str(&format!(
+            "{} seeds made too many events to finish and were judged as far as they got\n",
+            report.unfinished
+        ));
+    }
+    for v in &report.violations {
+        out.push_str(&format!(
+            "seed {}: {} broken at {}\n  {}\n",
+            v.seed,
+            v.property,
+            format_clock(v.at_us),
+            v.link
+        ));
+        if v.shrunk {
+            out.push_str(&format!(
+                "  shrunk from {} to {} interventions; as drawn: {}\n",
+                v.script_before, v.script_after, v.original_link
+            ));
+        }
+    }
+    out.trim_end().to_string()
 }
 
 fn list_labs(json: bool) -> String {

@@ -6,3 +6,4 @@
 pub mod frame;
 pub mod saved;
 pub mod session;
+pub mod sweep;

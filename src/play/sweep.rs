@@ -1,0 +1,538 @@
+//! Hunting for counterexamples: many seeds of one link, each with faults drawn from its seed,
+//! every property checked, each failure shrunk to a small link that replays it.
+//!
+//! Seed k of a sweep is derived from the link's seed and k. Its faults (swarm testing: which
+//! kinds are switched on, how often, where) come from that seed alone and are written into the
+//! run's script, so every reported link replays on its own. The faulty phase takes the first
+//! two thirds of the run; then everything heals (links, loss, duplication, latency, crashed
+//! nodes), and liveness properties are judged only on what they owe after the heal.
+
+use crate::labs;
+use crate::scenario::{link, Scenario};
+use crate::sim::command::{Action, Command};
+use crate::sim::net::{Dist, NetSetting};
+use crate::sim::rng::{Rng, Stream};
+use crate::sim::time::Instant;
+use crate::sim::PropKind;
+use std::str::FromStr;
+
+/// How hard the faults come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Faults {
+    None,
+    Light,
+    Default,
+    Heavy,
+}
+
+impl FromStr for Faults {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Faults::None),
+            "light" => Ok(Faults::Light),
+            "default" => Ok(Faults::Default),
+            "heavy" => Ok(Faults::Heavy),
+            _ => Err(format!(
+                "unknown fault profile '{s}'; expected none, light, default or heavy"
+            )),
+        }
+    }
+}
+
+impl Faults {
+    /// How many interventions a seed's faulty phase holds, at least and at most.
+    fn interventions(self) -> (u64, u64) {
+        match self {
+            Faults::None => (0, 0),
+            Faults::Light => (1, 5),
+            Faults::Default => (4, 16),
+            Faults::Heavy => (12, 40),
+        }
+    }
+
+    /// The worst loss or duplication a burst sets, in parts per million.
+    fn burst_max_ppm(self) -> u64 {
+        match self {
+            Faults::Heavy => 500_000,
+            _ => 200_000,
+        }
+    }
+}
+
+/// A property that failed: which, when, on which run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub seed: u64,
+    pub property: String,
+    pub at_us: u64,
+    /// The shrunk run, opening at the moment of the violation.
+    pub link: String,
+    /// The run as the sweep drew it.
+    pub original_link: String,
+    /// Interventions in the script before and after shrinking.
+    pub script_before: usize,
+    pub script_after: usize,
+    /// Whether it was shrunk (the first [`SHRUNK_PER_PROPERTY`] of each property are).
+    pub shrunk: bool,
+}
+
+/// What a sweep found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepReport {
+    pub seeds: u64,
+    pub violations: Vec<Violation>,
+    /// Events simulated over every seed (shrinking not counted).
+    pub events: u64,
+    /// Seeds that made too many events to finish (a run that never settles).
+    pub unfinished: u64,
+}
+
+/// The seed of run `k` of a sweep of a link with seed `base` (SplitMix64 of the pair, cut to
+/// 32 bits so that links stay short).
+pub fn seed_of(base: u64, k: u64) -> u64 {
+    let mut z = base.wrapping_add(k.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) >> 32
+}
+
+/// When the faulty phase of a run ending at `until_us` heals.
+pub fn heal_at_us(until_us: u64) -> u64 {
+    until_us / 3 * 2
+}
+
+/// Run `k` of a sweep of `base`: its own seed, and faults from that seed before the heal.
+pub fn faulty_run(base: &Scenario, k: u64, faults: Faults, until_us: u64) -> Scenario {
+    let mut s = base.clone();
+    s.seed = seed_of(base.seed, k);
+    s.cursor_us = None;
+    let heal_us = heal_at_us(until_us);
+    let mut r = Rng::new(s.seed, Stream::Faults);
+    let (lo, hi) = faults.interventions();
+    if hi > 0 && s.n > 0 {
+        // Swarm testing: each seed switches on its own subset of the fault kinds.
+        let kinds: Vec<u64> = (0..KINDS)
+            .filter(|_| r.range_inclusive(0, 1) == 1)
+            .collect();
+        let kinds = if kinds.is_empty() {
+            vec![r.range_inclusive(0, KINDS - 1)]
+        } else {
+            kinds
+        };
+        let mut times: Vec<u64> = (0..r.range_inclusive(lo, hi))
+            .map(|_| r.range_inclusive(heal_us / 20, heal_us.saturating_sub(1)))
+            .collect();
+        times.sort_unstable();
+        for at_us in times {
+            let kind = kinds[r.index(kinds.len())];
+            let action = fault(&mut r, kind, s.n, faults, &s.net.latency);
+            s.script.push(Command::new(at_us, action));
+        }
+    }
+    s.script.extend(heal(&s, heal_us));
+    s.script.sort_by_key(|c| c.at_us);
+    s
+}
+
+/// Fault kinds: partition, one-way cut, crash, restart, loss burst, duplication burst,
+/// latency spike, heal.
+const KINDS: u64 = 8;
+
+fn fault(r: &mut Rng, kind: u64, n: u32, faults: Faults, latency: &Dist) -> Action {
+    let node = r.index(n as usize) as u32;
+    let other = if n > 1 {
+        (node + 1 + r.index(n as usize - 1) as u32) % n
+    } else {
+        node
+    };
+    let ppm = |r: &mut Rng| r.range_inclusive(1, faults.burst_max_ppm() / 10_000) as u32 * 10_000;
+    match kind {
+        0 => Action::Partition {
+            groups: groups(r, n),
+        },
+        1 => Action::CutLink {
+            from: node,
+            to: other,
+            both_ways: false,
+        },
+        2 => Action::Crash { node },
+        3 => Action::Restart { node },
+        4 => Action::Set {
+            link: None,
+            setting: NetSetting::LossPpm(ppm(r)),
+        },
+        5 => Action::Set {
+            link: None,
+            setting: NetSetting::DupPpm(ppm(r)),
+        },
+        6 => Action::Set {
+            link: None,
+            setting: NetSetting::Latency(spike(r, latency)),
+        },
+        _ => Action::HealAll,
+    }
+}
+
+/// The link's latency, made 2 to 10 times slower.
+fn spike(r: &mut Rng, latency: &Dist) -> Dist {
+    let factor = r.range_inclusive(2, 10);
+    match latency {
+        Dist::Uniform { min_us, max_us } => Dist::Uniform {
+            min_us: min_us.saturating_mul(factor),
+            max_us: max_us.saturating_mul(factor),
+        },
+        _ => Dist::Uniform {
+            min_us: 10_000 * factor,
+            max_us: 50_000 * factor,
+        },
+    }
+}
+
+/// A random grouping of the nodes into two or three sides, none empty.
+fn groups(r: &mut Rng, n: u32) -> Vec<Vec<u32>> {
+    let k = (r.range_inclusive(2, 3) as usize).min(n.max(2) as usize);
+    let mut g: Vec<Vec<u32>> = vec![Vec::new(); k];
+    for id in 0..n {
+        g[r.index(k)].push(id);
+    }
+    g.retain(|side| !side.is_empty());
+    if g.len() < 2 {
+        let moved = g[0].pop().unwrap_or(0);
+        g.push(vec![moved]);
+    }
+    g
+}
+
+/// Everything back as the link began, at `heal_us`.
+fn heal(s: &Scenario, heal_us: u64) -> Vec<Command> {
+    let set = |setting| {
+        Command::new(
+            heal_us,
+            Action::Set {
+                link: None,
+                setting,
+            },
+        )
+    };
+    let mut cmds = vec![
+        Command::new(heal_us, Action::HealAll),
+        set(NetSetting::LossPpm(s.net.loss_ppm)),
+        set(NetSetting::DupPpm(s.net.dup_ppm)),
+        set(NetSetting::Latency(s.net.latency.clone())),
+    ];
+    let crashed = |node: u32| s.script.iter().any(|c| c.action == Action::Crash { node });
+    for node in (0..s.n).filter(|&node| crashed(node)) {
+        cmds.push(Command::new(heal_us, Action::Restart { node }));
+    }
+    cmds
+}
+
+/// The first property a run breaks, and the events it made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judged {
+    pub broken: Option<(String, u64)>,
+    pub events: u64,
+    pub finished: bool,
+}
+
+/// How finely the healed phase is watched for liveness owed after the heal.
+const WATCH_US: u64 = 250_000;
+
+/// Runs `s` to `until_us`: the first safety property broken at any time, or liveness
+/// property broken after `heal_us`, or (at the end) linearizability of the client history.
+pub fn judge(s: &Scenario, heal_us: u64, until_us: u64) -> Result<Judged, String> {
+    let mut sim = labs::build_unpaced(s)?;
+    let budget = labs::REPLAY_EVENT_BUDGET;
+    let mut judged = Judged {
+        broken: None,
+        events: 0,
+        finished: true,
+    };
+    let (reached, _) = sim.run_until_within(Instant(heal_us.min(until_us)), budget);
+    let at_heal = sim.properties();
+    judged.broken = first_safety(&at_heal);
+    let mut t = heal_us;
+    while reached && judged.broken.is_none() && t < until_us {
+        t = (t + WATCH_US).min(until_us);
+        let (ok, _) = sim.run_until_within(Instant(t), budget);
+        judged.finished &= ok;
+        let now = sim.properties();
+        judged.broken = first_safety(&now).or_else(|| owed_after_heal(&at_heal, &now, t));
+        if !ok {
+            break;
+        }
+    }
+    judged.finished &= reached;
+    judged.events = sim.counters().events;
+    if judged.broken.is_none() && judged.finished {
+        judged.broken = linearizability(&*sim).map(|()| ("linearizable".to_string(), until_us));
+    }
+    Ok(judged)
+}
+
+fn first_safety(props: &[labs::PropReport]) -> Option<(String, u64)> {
+    props
+        .iter()
+        .filter(|p| p.kind == PropKind::Always && p.violations > 0)
+        .map(|p| (p.name.to_string(), p.first_violation_us.unwrap_or(0)))
+        .min_by_key(|(_, at_us)| *at_us)
+}
+
+/// A liveness property that was violated again after the heal, at or before `t_us`.
+fn owed_after_heal(
+    at_heal: &[labs::PropReport],
+    now: &[labs::PropReport],
+    t_us: u64,
+) -> Option<(String, u64)> {
+    at_heal.iter().zip(now).find_map(|(before, after)| {
+        let eventually = matches!(after.kind, PropKind::Eventually { .. });
+        (eventually && after.violations > before.violations).then(|| {
+            let first = after.first_violation_us.filter(|_| before.violations == 0);
+            (after.name.to_string(), first.unwrap_or(t_us))
+        })
+    })
+}
+
+/// `Some(())` when the lab's client history is checkable and not linearizable.
+fn linearizability(sim: &dyn labs::Sim) -> Option<()> {
+    let (history, kind) = sim.check_history()?;
+    let model = crate::check::Model::new(kind, None);
+    let verdict = crate::check::check(&history, &model).ok()?.verdict;
+    (verdict == crate::check::Verdict::NotLinearizable).then_some(())
+}
+
+/// Whether `s` still breaks `property` (a scenario that no longer builds does not).
+fn still_breaks(s: &Scenario, property: &str, until_us: u64) -> bool {
+    let valid = link::decode(&link::encode(s)).is_ok();
+    valid
+        && judge(s, heal_at_us(until_us), until_us)
+            .is_ok_and(|j| j.broken.is_some_and(|(name, _)| name == property))
+}
+
+/// The smallest run found that still breaks `property`: interventions dropped (halves, then
+/// quarters, ... then one at a time, as delta debugging does), loss and duplication off,
+/// fewer clients, fewer nodes. Deterministic: the same input gives the same output.
+pub fn shrink(s: &Scenario, property: &str, until_us: u64) -> Scenario {
+    let mut best = s.clone();
+    let mut chunk = best.script.len().div_ceil(2).max(1);
+    while !best.script.is_empty() {
+        let mut start = 0;
+        while start < best.script.len() {
+            let mut trial = best.clone();
+            let end = (start + chunk).min(trial.script.len());
+            trial.script.drain(start..end);
+            if still_breaks(&trial, property, until_us) {
+                best = trial;
+            } else {
+                start += chunk;
+            }
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk = chunk.div_ceil(2);
+    }
+    best = try_each(
+        best,
+        property,
+        until_us,
+        &[quiet_network, fewer_clients, fewer_nodes],
+    );
+    best
+}
+
+/// Applies each simplification over and over while the property still breaks.
+fn try_each(
+    mut best: Scenario,
+    property: &str,
+    until_us: u64,
+    steps: &[fn(&Scenario) -> Option<Scenario>],
+) -> Scenario {
+    for step in steps {
+        while let Some(trial) = step(&best) {
+            if !still_breaks(&trial, property, until_us) {
+                break;
+            }
+            best = trial;
+        }
+    }
+    best
+}
+
+fn quiet_network(s: &Scenario) -> Option<Scenario> {
+    let mut t = s.clone();
+    t.net.loss_ppm = 0;
+    t.net.dup_ppm = 0;
+    (t.net != s.net).then_some(t)
+}
+
+fn fewer_clients(s: &Scenario) -> Option<Scenario> {
+    let clients: u32 = s.params.get("clients")?.parse().ok()?;
+    let uses = |c: u32| {
+        s.script
+            .iter()
+            .any(|cmd| matches!(&cmd.action, Action::ClientOp { client, .. } if *client == c))
+    };
+    let fewer = clients.checked_sub(1).filter(|&k| k >= 1 && !uses(k))?;
+    let mut t = s.clone();
+    t.params.insert("clients".into(), fewer.to_string());
+    Some(t)
+}
+
+fn fewer_nodes(s: &Scenario) -> Option<Scenario> {
+    let lab = labs::find(&s.lab)?;
+    let n = s.n.checked_sub(1).filter(|&n| n >= lab.nodes_min.max(1))?;
+    let mut t = s.clone();
+    t.n = n;
+    t.script.retain(|c| !names_node(&c.action, n));
+    for c in &mut t.script {
+        if let Action::Partition { groups } = &mut c.action {
+            groups.iter_mut().for_each(|g| g.retain(|&id| id < n));
+            groups.retain(|g| !g.is_empty());
+        }
+    }
+    t.script
+        .retain(|c| !matches!(&c.action, Action::Partition { groups } if groups.len() < 2));
+    Some(t)
+}
+
+/// Whether an intervention names node `id` (other than in a partition's groups).
+fn names_node(action: &Action, id: u32) -> bool {
+    match action {
+        Action::Crash { node } | Action::Restart { node } => *node == id,
+        Action::CutLink { from, to, .. } | Action::HealLink { from, to, .. } => {
+            *from == id || *to == id
+        }
+        Action::Set {
+            link: Some((a, b)), ..
+        } => *a == id || *b == id,
+        Action::ClientOp { node, .. } => *node == id,
+        Action::Lab {
+            node: Some(node), ..
+        } => *node == id,
+        _ => false,
+    }
+}
+
+/// The links of a violation: the shrunk one opening at the moment it broke, and the original.
+pub fn violation(seed: u64, run: &Scenario, property: &str, until_us: u64) -> Violation {
+    let shrunk = shrink(run, property, until_us);
+    let at_us = judge(&shrunk, heal_at_us(until_us), until_us)
+        .ok()
+        .and_then(|j| j.broken)
+        .map_or(until_us, |(_, at_us)| at_us);
+    let opened = Scenario {
+        cursor_us: Some(at_us),
+        ..shrunk.clone()
+    };
+    Violation {
+        seed,
+        property: property.to_string(),
+        at_us,
+        link: link::encode(&opened),
+        original_link: link::encode(run),
+        script_before: run.script.len(),
+        script_after: shrunk.script.len(),
+        shrunk: true,
+    }
+}
+
+/// How many violations of one property are shrunk; later ones keep their original link.
+pub const SHRUNK_PER_PROPERTY: usize = 3;
+
+/// Sweeps `seeds` runs of `base` on `jobs` threads. The report does not depend on `jobs`.
+pub fn sweep(
+    base: &Scenario,
+    seeds: u64,
+    faults: Faults,
+    jobs: usize,
+    until_us: u64,
+) -> Result<SweepReport, String> {
+    labs::build_unpaced(base)?;
+    let jobs = jobs.clamp(1, 256) as u64;
+    let runs: Vec<(u64, Scenario, Judged)> = parallel(jobs, seeds, |k| {
+        let run = faulty_run(base, k, faults, until_us);
+        let judged = judge(&run, heal_at_us(until_us), until_us);
+        judged.map(|j| (run.seed, run, j))
+    })?;
+    let events = runs.iter().map(|(_, _, j)| j.events).sum();
+    let unfinished = runs.iter().filter(|(_, _, j)| !j.finished).count() as u64;
+    let failed: Vec<(u64, Scenario, String)> = runs
+        .into_iter()
+        .filter_map(|(seed, run, j)| j.broken.map(|(name, _)| (seed, run, name)))
+        .collect();
+    let shrink_it = |i: usize| {
+        let (_, _, name) = &failed[i];
+        failed[..i].iter().filter(|f| &f.2 == name).count() < SHRUNK_PER_PROPERTY
+    };
+    let violations = parallel(jobs, failed.len() as u64, |i| {
+        let (seed, run, name) = &failed[i as usize];
+        Ok::<_, String>(if shrink_it(i as usize) {
+            violation(*seed, run, name, until_us)
+        } else {
+            unshrunk(*seed, run, name, until_us)
+        })
+    })?;
+    Ok(SweepReport {
+        seeds,
+        violations,
+        events,
+        unfinished,
+    })
+}
+
+fn unshrunk(seed: u64, run: &Scenario, property: &str, until_us: u64) -> Violation {
+    let at_us = judge(run, heal_at_us(until_us), until_us)
+        .ok()
+        .and_then(|j| j.broken)
+        .map_or(until_us, |(_, at_us)| at_us);
+    let link = link::encode(&Scenario {
+        cursor_us: Some(at_us),
+        ..run.clone()
+    });
+    Violation {
+        seed,
+        property: property.to_string(),
+        at_us,
+        link,
+        original_link: link::encode(run),
+        script_before: run.script.len(),
+        script_after: run.script.len(),
+        shrunk: false,
+    }
+}
+
+/// `f(0..count)` in order (the browser has no threads: its pool is of Web Workers).
+#[cfg(target_arch = "wasm32")]
+fn parallel<T, E>(_jobs: u64, count: u64, f: impl Fn(u64) -> Result<T, E>) -> Result<Vec<T>, E> {
+    (0..count).map(f).collect()
+}
+
+/// `f(0..count)` on `jobs` threads, the results in index order.
+#[cfg(not(target_arch = "wasm32"))]
+fn parallel<T: Send, E: Send>(
+    jobs: u64,
+    count: u64,
+    f: impl Fn(u64) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
+    let f = &f;
+    let mut results: Vec<(u64, Result<T, E>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs.min(count.max(1)))
+            .map(|j| {
+                scope.spawn(move || {
+                    (j..count)
+                        .step_by(jobs as usize)
+                        .map(|k| (k, f(k)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    results.sort_by_key(|(k, _)| *k);
+    results.into_iter().map(|(_, r)| r).collect()
+}

@@ -1,0 +1,156 @@
+//! Seed sweeps: faults drawn from each seed and written into the run's script, every property
+//! checked, failures shrunk to links that replay them, and the same report on any number of
+//! threads. `DSPLAY_SWEEP_SEEDS` sets how many seeds the correct-protocol sweeps run (default 12).
+
+use dsplay::play::sweep::{self, Faults};
+use dsplay::scenario::{link, Scenario};
+use dsplay::sim::command::Action;
+
+/// Leader-follower replication, acknowledged once the leader has the write: a failover under
+/// faults loses acknowledged writes.
+const ASYNC: &str = "#/quorum?n=5&seed=4&lat=10..40ms&clients=4&mode=leader";
+const UNTIL_US: u64 = 8_000_000;
+
+fn seeds() -> u64 {
+    std::env::var("DSPLAY_SWEEP_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12)
+}
+
+fn scenario(text: &str) -> Scenario {
+    link::decode(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[test]
+fn the_report_does_not_depend_on_the_number_of_threads() {
+    let s = scenario(ASYNC);
+    let one = sweep::sweep(&s, 8, Faults::Heavy, 1, UNTIL_US).unwrap();
+    let two = sweep::sweep(&s, 8, Faults::Heavy, 2, UNTIL_US).unwrap();
+    let five = sweep::sweep(&s, 8, Faults::Heavy, 5, UNTIL_US).unwrap();
+    assert_eq!(one, two);
+    assert_eq!(one, five);
+    assert!(
+        !one.violations.is_empty(),
+        "heavy faults on async replication lose a write"
+    );
+    assert!(one.events > 0);
+}
+
+#[test]
+fn every_reported_link_replays_its_violation_and_shrinking_makes_it_small() {
+    let s = scenario(ASYNC);
+    let report = sweep::sweep(&s, 8, Faults::Heavy, 2, UNTIL_US).unwrap();
+    let shrunk: Vec<_> = report.violations.iter().filter(|v| v.shrunk).collect();
+    assert!(!shrunk.is_empty());
+    for v in &report.violations {
+        let replay = scenario(&v.link);
+        assert_eq!(
+            replay.cursor_us,
+            Some(v.at_us),
+            "the link opens at the violation"
+        );
+        let judged = sweep::judge(&replay, sweep::heal_at_us(UNTIL_US), UNTIL_US).unwrap();
+        assert_eq!(
+            judged.broken,
+            Some((v.property.clone(), v.at_us)),
+            "{}",
+            v.link
+        );
+        let original = scenario(&v.original_link);
+        assert_eq!(original.seed, v.seed);
+        assert_eq!(original.script.len(), v.script_before);
+    }
+    for v in shrunk {
+        assert!(v.script_after < v.script_before, "{v:?}");
+        assert!(
+            v.script_after <= 4,
+            "{} interventions left: {}",
+            v.script_after,
+            v.link
+        );
+    }
+}
+
+#[test]
+fn shrinking_is_deterministic_and_keeps_the_failure() {
+    let s = scenario(ASYNC);
+    let report = sweep::sweep(&s, 8, Faults::Heavy, 2, UNTIL_US).unwrap();
+    let v = &report.violations[0];
+    let run = scenario(&v.original_link);
+    let a = sweep::shrink(&run, &v.property, UNTIL_US);
+    let b = sweep::shrink(&run, &v.property, UNTIL_US);
+    assert_eq!(a, b);
+    let judged = sweep::judge(&a, sweep::heal_at_us(UNTIL_US), UNTIL_US).unwrap();
+    assert_eq!(judged.broken.map(|(p, _)| p), Some(v.property.clone()));
+}
+
+#[test]
+fn faults_come_from_the_seed_and_are_followed_by_a_heal() {
+    let s = scenario("#/raft?n=5&seed=9");
+    let heal_us = sweep::heal_at_us(UNTIL_US);
+    let a = sweep::faulty_run(&s, 3, Faults::Default, UNTIL_US);
+    assert_eq!(a, sweep::faulty_run(&s, 3, Faults::Default, UNTIL_US));
+    assert_ne!(
+        a.seed,
+        sweep::faulty_run(&s, 4, Faults::Default, UNTIL_US).seed
+    );
+    assert_eq!(a.seed, sweep::seed_of(9, 3));
+    let faults = a.script.iter().filter(|c| c.at_us < heal_us).count();
+    assert!((4..=16).contains(&faults), "{faults} faults");
+    let healed = a.script.iter().filter(|c| c.at_us == heal_us);
+    assert!(healed.clone().any(|c| c.action == Action::HealAll));
+    for c in a
+        .script
+        .iter()
+        .filter(|c| matches!(c.action, Action::Crash { .. }))
+    {
+        let Action::Crash { node } = c.action else {
+            unreachable!()
+        };
+        assert!(
+            healed.clone().any(|h| h.action == Action::Restart { node }),
+            "crashed S{node} restarts at the heal"
+        );
+    }
+    let quiet = sweep::faulty_run(&s, 3, Faults::None, UNTIL_US);
+    assert!(quiet.script.iter().all(|c| c.at_us == heal_us));
+    assert!(
+        link::decode(&link::encode(&a)).is_ok(),
+        "the drawn run is a valid link"
+    );
+}
+
+#[test]
+fn the_correct_raft_keeps_every_property_under_faults() {
+    let s = scenario("#/raft?n=5&seed=1");
+    let report = sweep::sweep(&s, seeds(), Faults::Default, 2, 20_000_000).unwrap();
+    assert_eq!(report.violations, vec![], "{:#?}", report.violations);
+    assert_eq!(report.unfinished, 0);
+}
+
+#[test]
+fn synchronous_replication_never_loses_an_acknowledged_write() {
+    let s = scenario(&format!("{ASYNC}&sync=sync"));
+    let report = sweep::sweep(&s, seeds(), Faults::Heavy, 2, UNTIL_US).unwrap();
+    let lost: Vec<_> = report
+        .violations
+        .iter()
+        .filter(|v| v.property == "acknowledged_writes_survive")
+        .collect();
+    assert!(lost.is_empty(), "{lost:#?}");
+}
+
+#[test]
+fn fault_profiles_parse_and_unknown_ones_are_explained() {
+    for (name, faults) in [
+        ("none", Faults::None),
+        ("light", Faults::Light),
+        ("default", Faults::Default),
+        ("heavy", Faults::Heavy),
+    ] {
+        assert_eq!(name.parse::<Faults>(), Ok(faults));
+    }
+    let error = "wild".parse::<Faults>().unwrap_err();
+    assert!(error.contains("none, light, default or heavy"), "{error}");
+}
