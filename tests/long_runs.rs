@@ -307,12 +307,7 @@ fn spine_keyframes_spread_evenly_over_a_long_run() {
     let s = link::decode("#/flows?n=8&seed=4&lat=1..5ms&clients=16&think=0ms&proc=1..3ms").unwrap();
     let mut run = dsplay::sim::Run::new(
         dsplay::sim::World::new(
-            dsplay::labs::flows::Flows {
-                proc_min_us: 1_000,
-                proc_max_us: 3_000,
-                workers: 4,
-                clients: 16,
-            },
+            dsplay::labs::flows::Flows::rpc(1_000, 3_000, 4, 16),
             {
                 let mut cfg = labs::world_config(&s);
                 cfg.clients = 16;

@@ -18,7 +18,7 @@ impl LabProtocol for Flows {
     }
 
     fn properties(&self) -> Vec<crate::sim::Property<Self>> {
-        super::properties::all()
+        super::properties::all(self)
     }
 
     fn node_view(&self, w: &World<Self>, id: u32) -> NodeView {
@@ -45,12 +45,16 @@ impl LabProtocol for Flows {
         }
     }
 
+    fn panels(&self, w: &World<Self>) -> Vec<crate::viz::Panel> {
+        super::payment::panels(w)
+    }
+
     fn metrics(&self, w: &World<Self>) -> Vec<crate::labs::Metric> {
         use crate::labs::Metric;
         let servers = 0..w.n();
         let waiting: usize = servers.clone().map(|i| w.state(i).queue.len()).sum();
         let busy: usize = servers.map(|i| w.state(i).in_service.len()).sum();
-        vec![
+        let mut m = vec![
             Metric::new(
                 "requests_in_service",
                 "requests being worked on",
@@ -61,7 +65,9 @@ impl LabProtocol for Flows {
                 "requests waiting in queues",
                 waiting as f64,
             ),
-        ]
+        ];
+        m.extend(super::payment::metrics(w));
+        m
     }
 
     fn op_text(&self, op: &super::Op) -> String {
