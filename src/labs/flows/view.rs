@@ -24,6 +24,15 @@ impl LabProtocol for Flows {
     fn node_view(&self, w: &World<Self>, id: u32) -> NodeView {
         let st = w.state(id);
         let busy = !st.in_service.is_empty();
+        let mut lines = vec![
+            format!("working on {} of {}", st.in_service.len(), self.workers),
+            format!("{} waiting", st.queue.len()),
+            format!("{} served", st.served),
+        ];
+        if self.mode == super::FlowsMode::Payment {
+            let p = &st.payments;
+            lines.push(format!("{} charged, {} twice", p.charges, p.charged_again));
+        }
         NodeView {
             id,
             label: format!("S{id}"),
@@ -35,11 +44,7 @@ impl LabProtocol for Flows {
                 "idle".into()
             },
             role_class: if busy { 2 } else { 1 },
-            lines: vec![
-                format!("working on {} of {}", st.in_service.len(), self.workers),
-                format!("{} waiting", st.queue.len()),
-                format!("{} served", st.served),
-            ],
+            lines,
             timer_fraction: None,
             up: w.is_up(id),
         }
