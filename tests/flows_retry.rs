@@ -409,3 +409,123 @@ mod fuzz {
         }
     }
 }
+
+mod handlers {
+    use dsplay::labs::flows::protocol::{ServerState, Work};
+    use dsplay::labs::flows::{Flows, FlowsMode, Op, Reply};
+    use dsplay::sim::{ClientRequest, Ctx, Effect, Instant, Out, Protocol};
+
+    fn payments(idem: bool) -> Flows {
+        Flows {
+            mode: FlowsMode::Payment,
+            idem,
+            ttl_s: 2,
+            ..Flows::rpc(10, 10, 4, 1)
+        }
+    }
+
+    fn ctx(now_us: u64) -> Ctx {
+        Ctx {
+            id: 0,
+            n: 1,
+            now: Instant(now_us),
+        }
+    }
+
+    fn pay(request_id: u64, key: u64) -> ClientRequest<Op> {
+        ClientRequest {
+            client: 1,
+            request_id,
+            key,
+            op: Op { value: 70 },
+        }
+    }
+
+    /// Delivers a payment at `now_us` and, if the server took it on, finishes its processing.
+    fn deliver(
+        p: &Flows,
+        st: &mut ServerState,
+        now_us: u64,
+        req: ClientRequest<Op>,
+    ) -> Vec<Effect<Flows>> {
+        let mut out = Out::default();
+        let work = Work {
+            client: req.client,
+            request_id: req.request_id,
+        };
+        p.on_client(st, &ctx(now_us), req, &mut out);
+        if st
+            .in_service
+            .iter()
+            .any(|r| r.request_id == work.request_id)
+        {
+            p.on_timer(st, &ctx(now_us + 10), work, &mut out);
+        }
+        out.effects
+    }
+
+    // A retry of a paid key is answered from the table, with no processing and no charge;
+    // once the key has expired the same retry is charged again.
+    #[test]
+    fn a_stored_key_answers_a_retry_until_it_expires() {
+        let p = payments(true);
+        let mut st = p.init(0, 1);
+        deliver(&p, &mut st, 0, pay(1, 5));
+        assert_eq!((st.payments.charges, st.payments.charged_again), (1, 0));
+        let effects = deliver(&p, &mut st, 1_000_000, pay(2, 5));
+        assert_eq!(
+            effects[0],
+            Effect::Reply {
+                client: 1,
+                request_id: 2,
+                reply: Reply { value: 70 }
+            }
+        );
+        assert!(matches!(effects[1], Effect::Note(_)));
+        assert_eq!(effects.len(), 2, "no processing timer: {effects:?}");
+        assert_eq!(st.payments.charges, 1);
+        deliver(&p, &mut st, 2_000_011, pay(3, 5));
+        assert_eq!((st.payments.charges, st.payments.charged_again), (2, 1));
+    }
+
+    // A retry that comes while its key is still being processed is dropped: the first
+    // attempt's answer will serve it.
+    #[test]
+    fn a_retry_of_a_key_in_processing_is_dropped() {
+        let p = payments(true);
+        let mut st = p.init(0, 1);
+        let mut out = Out::default();
+        p.on_client(&mut st, &ctx(0), pay(1, 5), &mut out);
+        out.effects.clear();
+        p.on_client(&mut st, &ctx(5), pay(2, 5), &mut out);
+        assert!(out.effects.is_empty(), "{:?}", out.effects);
+        assert_eq!(st.in_service.len() + st.queue.len(), 1);
+    }
+
+    // Without keys every copy of a payment is charged.
+    #[test]
+    fn without_keys_a_retried_payment_is_charged_twice() {
+        let p = payments(false);
+        let mut st = p.init(0, 1);
+        deliver(&p, &mut st, 0, pay(1, 5));
+        deliver(&p, &mut st, 100, pay(2, 5));
+        assert_eq!((st.payments.charges, st.payments.charged_again), (2, 1));
+        assert!(st.payments.table.is_empty());
+    }
+
+    // The table and the charges survive a crash; a payment never charged loses its key.
+    #[test]
+    fn a_crash_keeps_the_charges_and_the_stored_keys() {
+        let p = payments(true);
+        let mut st = p.init(0, 1);
+        deliver(&p, &mut st, 0, pay(1, 5));
+        let mut out = Out::default();
+        p.on_client(&mut st, &ctx(20), pay(2, 6), &mut out);
+        assert_eq!(st.payments.table.len(), 2);
+        let back = p.recover(0, 1, &st);
+        assert_eq!(back.payments.charges, 1);
+        let keys: Vec<u64> = back.payments.table.iter().map(|e| e.key).collect();
+        assert_eq!(keys, vec![5]);
+        assert!(back.in_service.is_empty());
+    }
+}

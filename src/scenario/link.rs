@@ -182,11 +182,11 @@ fn apply_pair(
                 ))
             })?;
             let v = spec.canonical(value).map_err(e)?;
-            // A quiet parameter at its default is left out, as its links always had it.
-            if lab.quiet.contains(&spec.key) && spec.canonical(spec.default).ok() == Some(v.clone())
+            // A quiet parameter at its default is left out, as its links always had it (the
+            // defaults leave it out, and a key appears once).
+            if !lab.quiet.contains(&spec.key)
+                || spec.canonical(spec.default).ok() != Some(v.clone())
             {
-                s.params.remove(key);
-            } else {
                 s.params.insert(key.to_string(), v);
             }
         }

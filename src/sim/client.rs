@@ -154,6 +154,7 @@ impl ClientPolicy {
 
     /// Sets one setting from its link text; an error names the key and what it takes.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        const _: () = assert!(ATTEMPTS_MAX == 10, "the error below names the limit");
         let fail = |what: &str| {
             format!(
                 "{key}: '{}' is not {what}",
@@ -163,12 +164,13 @@ impl ClientPolicy {
         let v = value.trim();
         match key {
             "retry" => {
-                let names: Vec<&str> = BACKOFFS.iter().map(|(_, n)| *n).collect();
                 self.retry = BACKOFFS
                     .iter()
                     .find(|(_, n)| *n == v)
                     .map(|(b, _)| *b)
-                    .ok_or_else(|| fail(&format!("one of {}", names.join(", "))))?;
+                    .ok_or_else(|| {
+                        fail("one of none, fixed, exponential, full-jitter, equal-jitter, decorrelated")
+                    })?;
             }
             "backoff" => {
                 (self.backoff_base_us, self.backoff_cap_us) =
@@ -179,7 +181,7 @@ impl ClientPolicy {
                     .parse()
                     .ok()
                     .filter(|a| (1..=ATTEMPTS_MAX).contains(a))
-                    .ok_or_else(|| fail(&format!("a whole number from 1 to {ATTEMPTS_MAX}")))?;
+                    .ok_or_else(|| fail("a whole number from 1 to 10"))?;
             }
             "budget" => {
                 self.budget_ppm = match v {

@@ -595,12 +595,8 @@ impl<P: Protocol> World<P> {
             Ev::ClientTimeout { client, op } => self.client_timeout(client, op),
             Ev::ClientRetry { client, op } => self.client_retry(client, op),
             Ev::ClientArrival { client } => {
-                self.core.arm_arrival(client);
-                if self.core.clients[client as usize].pending.is_none() {
+                if self.core.arrive(client) {
                     self.client_wake(client);
-                } else {
-                    let c = &mut self.core.clients[client as usize];
-                    c.backlog = (c.backlog + 1).min(BACKLOG_MAX);
                 }
             }
         }
@@ -880,17 +876,10 @@ impl<P: Protocol> World<P> {
     /// Sends the next attempt of operation `op`, whose backoff is over, to the node the
     /// protocol names after a timeout, with the same idempotency key.
     fn client_retry(&mut self, client: u32, op: u64) {
-        let n = self.core.cfg.n;
-        let c = &mut self.core.clients[client as usize];
-        let Some(p) = c.pending.as_mut().filter(|p| p.op_id == op) else {
+        let Some((attempts, node)) = self.core.start_retry(client, op) else {
             return;
         };
-        c.timeout_slot = None;
-        p.attempts += 1;
-        p.earlier_requests.push(p.request_id);
-        let (attempts, node) = (p.attempts, p.node);
-        let next = self.proto.client_node(client, Some(node), n);
-        self.core.retries += 1;
+        let next = self.proto.client_node(client, Some(node), self.core.cfg.n);
         if let Some(h) = self.history_index(op).and_then(|i| self.history.get_mut(i)) {
             h.attempts = attempts;
         }
@@ -1325,8 +1314,35 @@ impl Core {
             .is_some_and(|p| p.request_id == request_id || p.earlier_requests.contains(&request_id))
     }
 
+    /// The backoff of `op` is over: counts its next attempt. Its number, and the node the last
+    /// one went to; `None` if the client no longer waits on `op`.
+    #[inline(never)]
+    fn start_retry(&mut self, client: u32, op: u64) -> Option<(u32, NodeId)> {
+        let c = &mut self.clients[client as usize];
+        let p = c.pending.as_mut().filter(|p| p.op_id == op)?;
+        c.timeout_slot = None;
+        p.attempts += 1;
+        p.earlier_requests.push(p.request_id);
+        self.retries += 1;
+        Some((p.attempts, p.node))
+    }
+
+    /// An open-loop operation arrives at `client`: arms the next arrival, and says whether the
+    /// client is free to start this one (else it waits in the backlog).
+    #[inline(never)]
+    fn arrive(&mut self, client: u32) -> bool {
+        self.arm_arrival(client);
+        let c = &mut self.clients[client as usize];
+        if c.pending.is_none() {
+            return true;
+        }
+        c.backlog = (c.backlog + 1).min(BACKLOG_MAX);
+        false
+    }
+
     /// After an attempt of `op` timed out: arms its retry after a backoff, if the policy, the
     /// attempts left and the client's budget allow one.
+    #[inline(never)]
     fn arm_retry(&mut self, client: u32, op: u64) -> bool {
         let policy = &self.cfg.client_policy;
         let c = &mut self.clients[client as usize];
