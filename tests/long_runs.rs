@@ -162,6 +162,25 @@ fn fuzz_scenario(lab: &'static labs::Lab, g: &mut Gen) -> Scenario {
         s.params
             .insert(p.key.to_string(), fuzz_value(p.kind, p.default, g));
     }
+    // Clients that retry with no or next to no backoff, and sometimes arrive open-loop.
+    if g.below(2) == 0 {
+        let c = &mut s.client_policy;
+        let retry = g.pick(&[
+            "fixed",
+            "exponential",
+            "full-jitter",
+            "equal-jitter",
+            "decorrelated",
+        ]);
+        c.set("retry", retry).unwrap();
+        c.set("backoff", g.pick(&["0ms..0ms", "0ms..1ms", "1us..10us"]))
+            .unwrap();
+        c.set("attempts", "10").unwrap();
+        if g.below(2) == 0 {
+            c.set("arrivals", g.pick(&["poisson:1000/s", "poisson:50/s"]))
+                .unwrap();
+        }
+    }
     if g.below(3) == 0 {
         let at = g.below(5_000_000);
         let lat = g.pick(&LATENCIES);
