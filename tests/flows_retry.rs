@@ -529,3 +529,30 @@ mod handlers {
         assert!(back.in_service.is_empty());
     }
 }
+
+// The history keeps one entry per logical operation, its attempts counted, so the checker
+// judges operations, not requests. It then catches what the Raft paper warns of (section 8):
+// a leader that does not recognise a retried command by its key applies it twice (an append
+// shows up twice), which no order of the operations explains. Without retries the same run
+// is linearizable.
+#[test]
+fn retried_operations_are_one_history_entry_each_and_the_checker_catches_double_application() {
+    use dsplay::check::{check, Model, ModelKind, Verdict};
+    let verdict = |l: &str| {
+        let s = Scenario::from_link(l).unwrap();
+        let mut w = labs::raft::world(&s).unwrap();
+        w.run_until(Instant(12_000_000), &s.script);
+        let h = labs::to_check_history(&w);
+        assert_eq!(h.operations.len(), w.history().len(), "{l}");
+        let retried = w.history().iter().filter(|h| h.attempts > 1).count();
+        let r = check(&h, &Model::new(ModelKind::Kv, None)).unwrap();
+        (r.verdict, retried)
+    };
+    let faults = "#/raft?n=5&seed=2&lat=10..60ms&loss=10%&dup=1%&clients=3&think=50ms&\
+                  s=2s:part:0.1/2.3.4;4s:crash:2;6s:heal;7s:restart:2";
+    assert_eq!(verdict(faults), (Verdict::Linearizable, 0));
+    let retrying = format!("{faults}&retry=full-jitter&backoff=50ms..1s&attempts=4");
+    let (v, retried) = verdict(&retrying);
+    assert!(retried > 0, "{retrying}");
+    assert_eq!(v, Verdict::NotLinearizable, "{retrying}");
+}
