@@ -556,3 +556,18 @@ fn retried_operations_are_one_history_entry_each_and_the_checker_catches_double_
     assert!(retried > 0, "{retrying}");
     assert_eq!(v, Verdict::NotLinearizable, "{retrying}");
 }
+
+// An open-loop load past what the service can answer fills the clients' backlogs, and the
+// arrivals beyond them are turned away and counted; a light load turns none away.
+#[test]
+fn an_overload_of_open_loop_arrivals_is_turned_away_and_counted() {
+    let heavy = "#/flows?n=1&seed=1&lat=1ms&clients=1&workers=1&proc=100ms..100ms&\
+                 arrivals=poisson:100/s";
+    let sim = run_link(heavy, 20_000_000);
+    // About 2,000 arrivals, 200 served, 64 waiting: the rest turned away.
+    let away = metric(&*sim, "client_arrivals_turned_away");
+    assert!((1_500.0..1_900.0).contains(&away), "{away}");
+    let light = heavy.replace("100/s", "2/s");
+    let sim = run_link(&light, 20_000_000);
+    assert_eq!(metric(&*sim, "client_arrivals_turned_away"), 0.0);
+}

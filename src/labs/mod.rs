@@ -557,6 +557,14 @@ fn client_metrics(core: &Core) -> Vec<Metric> {
             retries,
         ));
     }
+    if core.cfg.client_policy.arrival_rate_mhz > 0 {
+        let away = core.arrivals_turned_away() as f64;
+        m.push(Metric::new(
+            "client_arrivals_turned_away",
+            "operations turned away (backlog full)",
+            away,
+        ));
+    }
     m
 }
 

@@ -302,6 +302,8 @@ pub struct Core {
     rng_arrivals: Rng,
     /// Retries sent by every client.
     retries: u64,
+    /// Open-loop arrivals turned away by clients whose backlog was full.
+    turned_away: u64,
     pub trace: Trace,
     prop_states: Vec<PropState>,
     /// Index of the next script command to apply.
@@ -386,6 +388,7 @@ impl<P: Protocol> World<P> {
             rng_retries: Rng::new(cfg.seed, Stream::Retries),
             rng_arrivals: Rng::new(cfg.seed, Stream::Arrivals),
             retries: 0,
+            turned_away: 0,
             cfg,
             now_us: 0,
             queue: EventQueue::default(),
@@ -1016,6 +1019,7 @@ impl Core {
             rng_retries: self.rng_retries.clone(),
             rng_arrivals: self.rng_arrivals.clone(),
             retries: self.retries,
+            turned_away: self.turned_away,
             trace: self.trace.without_window(),
             prop_states: self.prop_states.clone(),
             next_cmd: self.next_cmd,
@@ -1181,6 +1185,10 @@ impl Core {
     pub fn client_retries(&self) -> u64 {
         self.retries
     }
+    /// Open-loop arrivals turned away so far (their client's backlog was full).
+    pub fn arrivals_turned_away(&self) -> u64 {
+        self.turned_away
+    }
     pub fn properties(&self) -> &[PropState] {
         &self.prop_states
     }
@@ -1336,7 +1344,11 @@ impl Core {
         if c.pending.is_none() {
             return true;
         }
-        c.backlog = (c.backlog + 1).min(BACKLOG_MAX);
+        if c.backlog < BACKLOG_MAX {
+            c.backlog += 1;
+        } else {
+            self.turned_away += 1;
+        }
         false
     }
 
