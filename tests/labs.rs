@@ -40,12 +40,7 @@ fn flows_worker_bound_catches_an_overloaded_server() {
     cfg.client_think = dsplay::sim::Dist::Constant { us: 0 };
     // The "broken" server ignores its worker limit (workers = 64) while the property is
     // evaluated against a limit of 1 by wrapping the check.
-    let broken = Flows {
-        proc_min_us: 50_000,
-        proc_max_us: 50_000,
-        workers: 64,
-        clients: 8,
-    };
+    let broken = Flows::rpc(50_000, 50_000, 64, 8);
     let mut props = broken.properties();
     props[0].check =
         |w: &World<Flows>| (w.nodes.iter().all(|n| n.state.in_service.len() <= 1)).into();

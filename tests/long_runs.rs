@@ -162,6 +162,25 @@ fn fuzz_scenario(lab: &'static labs::Lab, g: &mut Gen) -> Scenario {
         s.params
             .insert(p.key.to_string(), fuzz_value(p.kind, p.default, g));
     }
+    // Clients that retry with no or next to no backoff, and sometimes arrive open-loop.
+    if g.below(2) == 0 {
+        let c = &mut s.client_policy;
+        let retry = g.pick(&[
+            "fixed",
+            "exponential",
+            "full-jitter",
+            "equal-jitter",
+            "decorrelated",
+        ]);
+        c.set("retry", retry).unwrap();
+        c.set("backoff", g.pick(&["0ms..0ms", "0ms..1ms", "1us..10us"]))
+            .unwrap();
+        c.set("attempts", "10").unwrap();
+        if g.below(2) == 0 {
+            c.set("arrivals", g.pick(&["poisson:1000/s", "poisson:50/s"]))
+                .unwrap();
+        }
+    }
     if g.below(3) == 0 {
         let at = g.below(5_000_000);
         let lat = g.pick(&LATENCIES);
@@ -307,12 +326,7 @@ fn spine_keyframes_spread_evenly_over_a_long_run() {
     let s = link::decode("#/flows?n=8&seed=4&lat=1..5ms&clients=16&think=0ms&proc=1..3ms").unwrap();
     let mut run = dsplay::sim::Run::new(
         dsplay::sim::World::new(
-            dsplay::labs::flows::Flows {
-                proc_min_us: 1_000,
-                proc_max_us: 3_000,
-                workers: 4,
-                clients: 16,
-            },
+            dsplay::labs::flows::Flows::rpc(1_000, 3_000, 4, 16),
             {
                 let mut cfg = labs::world_config(&s);
                 cfg.clients = 16;

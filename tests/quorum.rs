@@ -62,6 +62,7 @@ fn a_put_goes_to_the_n_replicas_stamped_with_the_coordinators_clock() {
     let req = ClientRequest {
         client: 3,
         request_id: 1,
+        key: 1,
         op: dsplay::labs::quorum::Op::Put { key: 0, value: 7 },
     };
     q.on_client(&mut st, &ctx(1, 1_000_000), req, &mut out);

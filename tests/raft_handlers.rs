@@ -463,6 +463,7 @@ fn raft_5_3_the_leader_appends_a_client_command_and_replicates_it() {
     let req = ClientRequest {
         client: 5,
         request_id: 9,
+        key: 9,
         op: put("a"),
     };
     p.on_client(&mut st, &ctx(0), req, &mut out);
@@ -612,6 +613,7 @@ fn raft_5_3_an_entry_on_a_majority_is_committed_applied_and_answered() {
         ClientRequest {
             client: 5,
             request_id: 1,
+            key: 1,
             op: put("a"),
         },
         &mut out,
@@ -682,6 +684,7 @@ fn raft_5_3_a_follower_redirects_clients_to_the_leader() {
         ClientRequest {
             client: 6,
             request_id: 4,
+            key: 4,
             op: put("b"),
         },
         &mut out,
@@ -769,6 +772,7 @@ fn raft_5_4_2_old_term_entries_are_committed_only_through_a_current_term_entry()
         ClientRequest {
             client: 5,
             request_id: 1,
+            key: 1,
             op: put("c"),
         },
         &mut out,

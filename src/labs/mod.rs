@@ -344,6 +344,9 @@ pub struct Lab {
     pub nodes_max: u32,
     pub nodes_default: u32,
     pub params: &'static [ParamSpec],
+    /// Parameters a link leaves out while they are at their default: those added after the
+    /// lab's links were first shared, so that those links keep their canonical form.
+    pub quiet: &'static [&'static str],
     pub presets: &'static [Preset],
     pub legend: Legend,
     /// The experiments it offers ([`experiment`]).
@@ -533,7 +536,7 @@ fn client_metrics(core: &Core) -> Vec<Metric> {
         return Vec::new();
     }
     let c = core.counters();
-    vec![
+    let mut m = vec![
         Metric::new("client_ops_ok", "client operations ok", c.ops_ok as f64),
         Metric::new(
             "client_ops_failed",
@@ -545,7 +548,24 @@ fn client_metrics(core: &Core) -> Vec<Metric> {
             "client operations with unknown outcome (timed out)",
             c.ops_unknown as f64,
         ),
-    ]
+    ];
+    if core.cfg.client_policy.retries() {
+        let retries = core.client_retries() as f64;
+        m.push(Metric::new(
+            "client_retries",
+            "client retries sent",
+            retries,
+        ));
+    }
+    if core.cfg.client_policy.arrival_rate_mhz > 0 {
+        let away = core.arrivals_turned_away() as f64;
+        m.push(Metric::new(
+            "client_arrivals_turned_away",
+            "operations turned away (backlog full)",
+            away,
+        ));
+    }
+    m
 }
 
 /// A property's status for reports and the UI.
@@ -827,6 +847,7 @@ pub fn check_script_clients(s: &Scenario, clients: u32) -> Result<(), String> {
 pub fn world_config(s: &Scenario) -> WorldConfig {
     let mut cfg = WorldConfig::new(s.n, s.seed);
     cfg.net = s.net.clone();
+    cfg.client_policy = s.client_policy.clone();
     cfg
 }
 
@@ -1099,7 +1120,15 @@ fn pace_rule(
         .map(|l| l.latency.mean_us())
         .chain(new_latency_us)
         .fold(fastest_latency_us(&net.default.latency, script), f64::min);
-    check_client_pace(cfg.clients, &cfg.client_think, latency, floor)
+    // Open-loop clients wait between arrivals, not between operations.
+    let gap = cfg.client_policy.arrival_mean_gap_us(cfg.clients);
+    let gap = gap.map(|us| crate::sim::Dist::Constant { us });
+    check_client_pace(
+        cfg.clients,
+        gap.as_ref().unwrap_or(&cfg.client_think),
+        latency,
+        floor,
+    )
 }
 
 /// Converts a world's client history for the checker: ok operations with what they were told,

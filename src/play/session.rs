@@ -649,6 +649,13 @@ impl Session {
         self.rebuild(b)
     }
 
+    /// Sets a client setting (`retry`, `backoff`, ...) from its link text.
+    pub fn set_client(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let mut b = self.base.clone();
+        b.client_policy.set(key, value)?;
+        self.rebuild(b)
+    }
+
     /// Sets a lab parameter from its text (checked and made canonical by the lab's spec).
     pub fn set_param(&mut self, key: &str, value: &str) -> Result<(), String> {
         let spec = self

@@ -12,6 +12,7 @@
 
 use super::{clip, unknown_lab, Scenario, ScenarioError, FORMAT_VERSION, MAX_NODES, MAX_SCRIPT};
 use crate::labs;
+use crate::sim::client::{ClientPolicy, CLIENT_KEYS};
 use crate::sim::command::{format_percent, parse_bandwidth, parse_percent, Command};
 use crate::sim::net::{Dist, LinkParams};
 use crate::sim::time::{format_us, parse_duration};
@@ -34,6 +35,13 @@ pub fn encode(s: &Scenario) -> String {
     parts.push(format!("dup={}", format_percent(s.net.dup_ppm)));
     if let Some(b) = s.net.bandwidth_bps {
         parts.push(format!("bw={b}Bps"));
+    }
+    let clients_default = ClientPolicy::default();
+    for key in CLIENT_KEYS {
+        let v = s.client_policy.text(key);
+        if v != clients_default.text(key) {
+            parts.push(format!("{key}={}", escape(&v)));
+        }
     }
     for (k, v) in &s.params {
         parts.push(format!("{}={}", escape(k), escape(v)));
@@ -101,9 +109,11 @@ pub fn decode(link: &str) -> Result<Scenario, ScenarioError> {
     Ok(s)
 }
 
-/// The link keys of the scenario itself; no lab parameter may use one (a test checks it).
+/// The link keys of the scenario itself, the client settings' among them
+/// ([`crate::sim::client::CLIENT_KEYS`]); no lab parameter may use one (a test checks it).
 pub const RESERVED_KEYS: &[&str] = &[
-    "v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t", "view", "embed",
+    "v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t", "view", "embed", "retry", "backoff",
+    "attempts", "budget", "arrivals",
 ];
 
 fn apply_pair(
@@ -146,6 +156,9 @@ fn apply_pair(
         "dup" => s.net.dup_ppm = parse_percent(value).map_err(|m| e(format!("dup: {m}")))?,
         "bw" => s.net.bandwidth_bps = parse_bandwidth(value).map_err(|m| e(format!("bw: {m}")))?,
         "s" => s.script = parse_script(value)?,
+        "retry" | "backoff" | "attempts" | "budget" | "arrivals" => {
+            s.client_policy.set(key, value).map_err(e)?
+        }
         "t" => {
             s.cursor_us = Some(parse_duration(value).map_err(|m| e(format!("cursor time: {m}")))?)
         }
@@ -168,8 +181,14 @@ fn apply_pair(
                     clip(key)
                 ))
             })?;
-            s.params
-                .insert(key.to_string(), spec.canonical(value).map_err(e)?);
+            let v = spec.canonical(value).map_err(e)?;
+            // A quiet parameter at its default is left out, as its links always had it (the
+            // defaults leave it out, and a key appears once).
+            if !lab.quiet.contains(&spec.key)
+                || spec.canonical(spec.default).ok() != Some(v.clone())
+            {
+                s.params.insert(key.to_string(), v);
+            }
         }
     }
     Ok(())

@@ -8,6 +8,7 @@
 pub mod link;
 
 use crate::labs;
+use crate::sim::client::ClientPolicy;
 use crate::sim::command::Command;
 use crate::sim::net::LinkParams;
 use crate::sim::time::MAX_DURATION_US;
@@ -32,6 +33,10 @@ pub struct Scenario {
     pub seed: u64,
     /// The network settings every link starts with.
     pub net: LinkParams,
+    /// How clients retry and when their operations arrive (link keys `retry`, `backoff`,
+    /// `attempts`, `budget`, `arrivals`), for every lab with clients. Left out at its default.
+    #[serde(default, skip_serializing_if = "ClientPolicy::is_default")]
+    pub client_policy: ClientPolicy,
     /// The lab's own parameters, in canonical text form, keyed by their link keys.
     #[serde(default)]
     pub params: BTreeMap<String, String>,
@@ -76,10 +81,11 @@ impl Scenario {
             n: lab.nodes_default,
             seed: 1,
             net: LinkParams::default(),
+            client_policy: ClientPolicy::default(),
             params: {
                 // Inserted one by one: collecting would compile a sort just for this.
                 let mut params = BTreeMap::new();
-                for p in lab.params {
+                for p in lab.params.iter().filter(|p| !lab.quiet.contains(&p.key)) {
                     let v = p
                         .canonical(p.default)
                         .unwrap_or_else(|_| p.default.to_string());
@@ -131,6 +137,9 @@ impl Scenario {
                 return Err(ScenarioError(format!("{what} must be from 0% to 100%")));
             }
         }
+        self.client_policy
+            .validate()
+            .map_err(|e| ScenarioError(format!("client settings: {e}")))?;
         for (k, v) in &self.params {
             let spec = lab.param(k).ok_or_else(|| {
                 ScenarioError(format!("the {} lab has no parameter '{}'", lab.id, clip(k)))

@@ -2,7 +2,8 @@
 //!
 //! A run is a function of (protocol configuration, world configuration, seed, script). Time is
 //! virtual ([`time`]), randomness comes from named streams of one seeded generator ([`rng`]),
-//! the network is data ([`net`]), protocols are pure state machines ([`process`]), the world
+//! the network is data ([`net`]), clients retry and arrive as [`client`] says, protocols
+//! are pure state machines ([`process`]), the world
 //! runs them ([`world`]), interventions are commands ([`command`]), every happening is a trace
 //! record with a stable hash ([`trace`]), labs declare properties checked as the run goes
 //! ([`property`]), and [`keyframe`] makes seeking back in time cheap and exact, with
@@ -10,6 +11,7 @@
 //! says why it cannot ([`world::INSTANT_EVENT_BUDGET`]).
 
 pub mod chunked;
+pub mod client;
 pub mod command;
 pub mod keyframe;
 pub mod net;

@@ -39,6 +39,9 @@ impl Ctx {
 pub struct ClientRequest<Op> {
     pub client: Endpoint,
     pub request_id: u64,
+    /// The idempotency key of the logical operation: every attempt of one operation (its
+    /// retries) carries the same key, and no other operation's request carries it.
+    pub key: u64,
     pub op: Op,
 }
 

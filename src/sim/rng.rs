@@ -16,6 +16,10 @@ pub enum Stream {
     Timers = 2,
     Workload = 3,
     Faults = 4,
+    /// Client retries: the jitter of their backoff.
+    Retries = 5,
+    /// Open-loop arrivals of client operations.
+    Arrivals = 6,
 }
 
 /// A deterministic random stream.

@@ -5,6 +5,7 @@
 //! command replayed from a link land at exactly the same point in the run.
 
 use super::chunked::Chunked;
+use super::client::{ClientPolicy, RetryBudget, BACKLOG_MAX};
 use super::command::{Action, Command};
 use super::net::{Endpoint, Fate, LinkParams, Network};
 use super::process::{ClientRequest, Ctx, Effect, MessageInfo, NodeId, Out, Protocol, ReplyClass};
@@ -19,14 +20,46 @@ use super::trace::{
 };
 use crate::sim::net::Dist;
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasherDefault, Hash};
 
 /// Everything on the wire: protocol messages between nodes, and client traffic.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Wire<M, O, R> {
     Peer(M),
-    Request { request_id: u64, op: O },
-    Response { request_id: u64, reply: R },
+    /// `key`: the operation's idempotency key, the same on every attempt.
+    Request {
+        request_id: u64,
+        key: u64,
+        op: O,
+    },
+    Response {
+        request_id: u64,
+        reply: R,
+    },
+}
+
+// Written out as the derived hash was before requests carried their idempotency key, which
+// it leaves out: the trace hash covers every message sent, and the key is the operation's
+// id, already fixed by the run, so released links keep their hashes.
+impl<M: Hash, O: Hash, R: Hash> Hash for Wire<M, O, R> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        match self {
+            Wire::Peer(m) => {
+                0isize.hash(h);
+                m.hash(h);
+            }
+            Wire::Request { request_id, op, .. } => {
+                1isize.hash(h);
+                request_id.hash(h);
+                op.hash(h);
+            }
+            Wire::Response { request_id, reply } => {
+                2isize.hash(h);
+                request_id.hash(h);
+                reply.hash(h);
+            }
+        }
+    }
 }
 
 pub type WireOf<P> = Wire<<P as Protocol>::Msg, <P as Protocol>::Op, <P as Protocol>::Reply>;
@@ -42,7 +75,7 @@ impl<M: MessageInfo, O: std::fmt::Debug, R: std::fmt::Debug> Wire<M, O, R> {
     pub fn summary(&self) -> String {
         match self {
             Wire::Peer(m) => m.summary(),
-            Wire::Request { request_id, op } => format!("request #{request_id}: {op:?}"),
+            Wire::Request { request_id, op, .. } => format!("request #{request_id}: {op:?}"),
             Wire::Response { request_id, reply } => format!("reply to #{request_id}: {reply:?}"),
         }
     }
@@ -64,8 +97,10 @@ pub struct WorldConfig {
     pub clients: u32,
     /// Pause between a client's operations.
     pub client_think: Dist,
-    /// A client gives up on an operation after this long (outcome unknown).
+    /// A client gives up on an attempt after this long: it retries, or the outcome is unknown.
     pub client_timeout: Duration,
+    /// Retries and arrivals ([`super::client`]).
+    pub client_policy: ClientPolicy,
     pub trace_window: usize,
     /// Client history entries kept (oldest dropped first).
     pub history_limit: usize,
@@ -80,6 +115,7 @@ impl WorldConfig {
             clients: 0,
             client_think: Dist::Constant { us: 100_000 },
             client_timeout: Duration::from_secs(1),
+            client_policy: ClientPolicy::default(),
             trace_window: DEFAULT_WINDOW,
             history_limit: 4_096,
         }
@@ -108,6 +144,15 @@ enum Ev {
     ClientTimeout {
         client: u32,
         op: u64,
+    },
+    /// Operation `op`'s backoff is over: its next attempt goes out.
+    ClientRetry {
+        client: u32,
+        op: u64,
+    },
+    /// An open-loop client's next operation arrives.
+    ClientArrival {
+        client: u32,
     },
 }
 
@@ -152,6 +197,8 @@ pub struct HistoryOp<O, R> {
     pub node: NodeId,
     pub op: O,
     pub invoke_us: u64,
+    /// Requests sent for it: 1, and one more for each retry.
+    pub attempts: u32,
     pub complete_us: Option<u64>,
     /// `None` while pending.
     pub outcome: Option<OutcomeKind>,
@@ -165,6 +212,11 @@ struct Pending {
     request_id: u64,
     node: NodeId,
     redirects: u32,
+    attempts: u32,
+    /// The last backoff waited (the decorrelated jitter's memory).
+    backoff_us: u64,
+    /// The requests of earlier attempts, whose late replies still answer the operation.
+    earlier_requests: Vec<u64>,
 }
 
 /// A client's bookkeeping, whatever its operations are.
@@ -174,8 +226,12 @@ struct Client {
     pending: Option<Pending>,
     issued: u64,
     wake_armed: bool,
-    /// The queue slot of the pending operation's timeout, cancelled when it completes.
+    /// The queue slot of the pending operation's timeout (or its retry's backoff), cancelled
+    /// when it completes.
     timeout_slot: Option<u32>,
+    budget: RetryBudget,
+    /// Open-loop operations that arrived while the client was busy.
+    backlog: u32,
 }
 
 /// A client's operations: the one it waits on, and those the script has queued.
@@ -242,6 +298,12 @@ pub struct Core {
     rng_net: Rng,
     rng_timers: Rng,
     rng_workload: Rng,
+    rng_retries: Rng,
+    rng_arrivals: Rng,
+    /// Retries sent by every client.
+    retries: u64,
+    /// Open-loop arrivals turned away by clients whose backlog was full.
+    turned_away: u64,
     pub trace: Trace,
     prop_states: Vec<PropState>,
     /// Index of the next script command to apply.
@@ -306,6 +368,8 @@ impl<P: Protocol> World<P> {
                 issued: 0,
                 wake_armed: false,
                 timeout_slot: None,
+                budget: RetryBudget::default(),
+                backlog: 0,
             })
             .collect();
         let client_ops = (0..cfg.clients)
@@ -321,6 +385,10 @@ impl<P: Protocol> World<P> {
             rng_net: Rng::new(cfg.seed, Stream::Network),
             rng_timers: Rng::new(cfg.seed, Stream::Timers),
             rng_workload: Rng::new(cfg.seed, Stream::Workload),
+            rng_retries: Rng::new(cfg.seed, Stream::Retries),
+            rng_arrivals: Rng::new(cfg.seed, Stream::Arrivals),
+            retries: 0,
+            turned_away: 0,
             cfg,
             now_us: 0,
             queue: EventQueue::default(),
@@ -353,7 +421,9 @@ impl<P: Protocol> World<P> {
             w.core.queue.push(0, Ev::Start { node });
         }
         for c in 0..w.cfg.clients {
-            w.core.arm_client_wake(c);
+            if !w.core.arm_arrival(c) {
+                w.core.arm_client_wake(c);
+            }
         }
         w
     }
@@ -526,6 +596,12 @@ impl<P: Protocol> World<P> {
                 self.client_wake(client);
             }
             Ev::ClientTimeout { client, op } => self.client_timeout(client, op),
+            Ev::ClientRetry { client, op } => self.client_retry(client, op),
+            Ev::ClientArrival { client } => {
+                if self.core.arrive(client) {
+                    self.client_wake(client);
+                }
+            }
         }
     }
 
@@ -543,10 +619,15 @@ impl<P: Protocol> World<P> {
             Wire::Peer(m) => {
                 self.with_node(to, |p, st, ctx, out| p.on_message(st, ctx, from, m, out))
             }
-            Wire::Request { request_id, op } => {
+            Wire::Request {
+                request_id,
+                key,
+                op,
+            } => {
                 let req = ClientRequest {
                     client: from,
                     request_id,
+                    key,
                     op,
                 };
                 self.with_node(to, |p, st, ctx, out| p.on_client(st, ctx, req, out));
@@ -739,6 +820,7 @@ impl<P: Protocol> World<P> {
             node,
             op: op.clone(),
             invoke_us: self.core.now_us,
+            attempts: 1,
             complete_us: None,
             outcome: None,
             reply: None,
@@ -749,7 +831,7 @@ impl<P: Protocol> World<P> {
     }
 
     fn send_request(&mut self, client: u32, node: NodeId) {
-        let Some(request_id) = self.core.next_request(client, node) else {
+        let Some((request_id, key)) = self.core.next_request(client, node) else {
             return;
         };
         let Some(op) = self.client_ops[client as usize].pending.clone() else {
@@ -758,7 +840,11 @@ impl<P: Protocol> World<P> {
         self.send(
             self.core.cfg.n + client,
             node,
-            Wire::Request { request_id, op },
+            Wire::Request {
+                request_id,
+                key,
+                op,
+            },
         );
     }
 
@@ -779,12 +865,29 @@ impl<P: Protocol> World<P> {
     }
 
     fn client_timeout(&mut self, client: u32, op: u64) {
-        if self.core.timed_out(client, op) {
+        if !self.core.timed_out(client, op) {
+            return;
+        }
+        if !self.core.arm_retry(client, op) {
             self.complete(client, OutcomeKind::Unknown, None);
             let n = self.core.cfg.n;
             let c = &mut self.core.clients[client as usize];
             c.next_node = self.proto.client_node(client, Some(c.next_node), n);
         }
+    }
+
+    /// Sends the next attempt of operation `op`, whose backoff is over, to the node the
+    /// protocol names after a timeout, with the same idempotency key.
+    fn client_retry(&mut self, client: u32, op: u64) {
+        let Some((attempts, node)) = self.core.start_retry(client, op) else {
+            return;
+        };
+        let next = self.proto.client_node(client, Some(node), self.core.cfg.n);
+        if let Some(h) = self.history_index(op).and_then(|i| self.history.get_mut(i)) {
+            h.attempts = attempts;
+        }
+        self.send_request(client, next);
+        self.core.arm_client_timeout(client, op);
     }
 
     fn complete(&mut self, client: u32, outcome: OutcomeKind, reply: Option<P::Reply>) {
@@ -802,9 +905,9 @@ impl<P: Protocol> World<P> {
             h.outcome = Some(outcome);
             h.reply = reply;
         }
-        if scripted {
+        if scripted || self.core.take_backlog(client) {
             self.client_wake(client);
-        } else {
+        } else if self.core.cfg.client_policy.arrival_rate_mhz == 0 {
             self.core.arm_client_wake(client);
         }
     }
@@ -913,6 +1016,10 @@ impl Core {
             rng_net: self.rng_net.clone(),
             rng_timers: self.rng_timers.clone(),
             rng_workload: self.rng_workload.clone(),
+            rng_retries: self.rng_retries.clone(),
+            rng_arrivals: self.rng_arrivals.clone(),
+            retries: self.retries,
+            turned_away: self.turned_away,
             trace: self.trace.without_window(),
             prop_states: self.prop_states.clone(),
             next_cmd: self.next_cmd,
@@ -1074,6 +1181,14 @@ impl Core {
     pub fn counters(&self) -> Counters {
         self.trace.counters()
     }
+    /// Retries sent by every client so far.
+    pub fn client_retries(&self) -> u64 {
+        self.retries
+    }
+    /// Open-loop arrivals turned away so far (their client's backlog was full).
+    pub fn arrivals_turned_away(&self) -> u64 {
+        self.turned_away
+    }
     pub fn properties(&self) -> &[PropState] {
         &self.prop_states
     }
@@ -1164,13 +1279,20 @@ impl Core {
             client: endpoint,
             node,
         });
+        let budget_ppm = self.cfg.client_policy.budget_ppm;
         let c = &mut self.clients[client as usize];
         c.issued += 1;
+        if let Some(ppm) = budget_ppm {
+            c.budget.deposit(ppm);
+        }
         c.pending = Some(Pending {
             op_id,
             request_id: 0,
             node,
             redirects: 0,
+            attempts: 1,
+            backoff_us: 0,
+            earlier_requests: Vec::new(),
         });
         op_id
     }
@@ -1181,22 +1303,99 @@ impl Core {
         self.clients[client as usize].timeout_slot = Some(slot);
     }
 
-    /// Numbers the request that carries a client's pending operation to `node`.
-    fn next_request(&mut self, client: u32, node: NodeId) -> Option<u64> {
+    /// Numbers the request that carries a client's pending operation to `node`; with it, the
+    /// operation's idempotency key (its id).
+    fn next_request(&mut self, client: u32, node: NodeId) -> Option<(u64, u64)> {
         let request_id = self.next_request;
         self.next_request += 1;
         let p = self.clients[client as usize].pending.as_mut()?;
         p.request_id = request_id;
         p.node = node;
-        Some(request_id)
+        Some((request_id, p.op_id))
     }
 
-    /// Whether a client waits on the answer to this request.
+    /// Whether a client waits on the answer to this request (of any attempt).
     fn awaits(&self, client: u32, request_id: u64) -> bool {
         self.clients
             .get(client as usize)
             .and_then(|c| c.pending.as_ref())
-            .is_some_and(|p| p.request_id == request_id)
+            .is_some_and(|p| p.request_id == request_id || p.earlier_requests.contains(&request_id))
+    }
+
+    /// The backoff of `op` is over: counts its next attempt. Its number, and the node the last
+    /// one went to; `None` if the client no longer waits on `op`.
+    #[inline(never)]
+    fn start_retry(&mut self, client: u32, op: u64) -> Option<(u32, NodeId)> {
+        let c = &mut self.clients[client as usize];
+        let p = c.pending.as_mut().filter(|p| p.op_id == op)?;
+        c.timeout_slot = None;
+        p.attempts += 1;
+        p.earlier_requests.push(p.request_id);
+        self.retries += 1;
+        Some((p.attempts, p.node))
+    }
+
+    /// An open-loop operation arrives at `client`: arms the next arrival, and says whether the
+    /// client is free to start this one (else it waits in the backlog).
+    #[inline(never)]
+    fn arrive(&mut self, client: u32) -> bool {
+        self.arm_arrival(client);
+        let c = &mut self.clients[client as usize];
+        if c.pending.is_none() {
+            return true;
+        }
+        if c.backlog < BACKLOG_MAX {
+            c.backlog += 1;
+        } else {
+            self.turned_away += 1;
+        }
+        false
+    }
+
+    /// After an attempt of `op` timed out: arms its retry after a backoff, if the policy, the
+    /// attempts left and the client's budget allow one.
+    #[inline(never)]
+    fn arm_retry(&mut self, client: u32, op: u64) -> bool {
+        let policy = &self.cfg.client_policy;
+        let c = &mut self.clients[client as usize];
+        let Some(p) = c.pending.as_mut() else {
+            return false;
+        };
+        if !policy.retries() || p.attempts >= policy.attempts_max {
+            return false;
+        }
+        if policy.budget_ppm.is_some() && !c.budget.withdraw() {
+            return false;
+        }
+        let prev_us = if p.attempts == 1 {
+            policy.backoff_base_us
+        } else {
+            p.backoff_us
+        };
+        p.backoff_us = policy.backoff_us(p.attempts - 1, prev_us, &mut self.rng_retries);
+        let at_us = self.now_us.saturating_add(p.backoff_us);
+        c.timeout_slot = Some(self.queue.push(at_us, Ev::ClientRetry { client, op }));
+        true
+    }
+
+    /// Arms an open-loop client's next arrival; false in a closed loop.
+    fn arm_arrival(&mut self, client: u32) -> bool {
+        let clients = self.cfg.clients;
+        let policy = &self.cfg.client_policy;
+        let Some(gap_us) = policy.arrival_gap_us(clients, &mut self.rng_arrivals) else {
+            return false;
+        };
+        let at_us = self.now_us.saturating_add(gap_us);
+        self.queue.push(at_us, Ev::ClientArrival { client });
+        true
+    }
+
+    /// Takes one operation from an open-loop client's backlog, if it has one.
+    fn take_backlog(&mut self, client: u32) -> bool {
+        let c = &mut self.clients[client as usize];
+        let had = c.backlog > 0;
+        c.backlog = c.backlog.saturating_sub(1);
+        had
     }
 
     /// Follows a redirect: the node to try next (the hint, if it names another node), or

@@ -7,6 +7,7 @@ use super::experiment::experiment_panel;
 use super::history::history_panel;
 use super::{clock_text, Shell};
 use crate::labs::{ParamKind, ParamSpec};
+use crate::sim::client::BACKOFFS;
 use crate::sim::command::Action;
 use crate::sim::net::Dist;
 use crate::sim::property::PropKind;
@@ -26,6 +27,10 @@ pub fn side(shell: Shell) -> El {
         .child(inspector(shell))
         .child(network(shell))
         .child(lab_params(shell))
+        .dynamic({
+            let clients = has_clients(shell);
+            move || clients.get().then(|| client_settings(shell))
+        })
         .child(properties(shell));
     let aside = figures(shell, aside).child(panels(shell));
     let aside = charts(shell, aside);
@@ -398,6 +403,74 @@ fn network(shell: Shell) -> El {
         .child(nodes_slider(shell))
         .child(seed_row(shell))
         .child(partition_buttons(shell))
+}
+
+/// Whether the run has clients, as a memo (it changes only with the build).
+fn has_clients(shell: Shell) -> super::dom::Var<bool> {
+    memo(move || {
+        shell.edits.get();
+        shell.with(|s| s.sim().clients() > 0).unwrap_or(false)
+    })
+}
+
+/// How clients retry and when their operations arrive, for every lab with clients (the run
+/// is rebuilt). Each field takes its link text.
+fn client_settings(shell: Shell) -> El {
+    let value = move |key: &'static str| {
+        shell.edits.get();
+        shell
+            .with(|s| s.base().client_policy.text(key))
+            .unwrap_or_default()
+    };
+    let set = move |key: &'static str, ev: web_sys::Event| {
+        shell.try_update(|s| s.set_client(key, &event_value(&ev)))
+    };
+    let retry = el("select")
+        .attr("id", "client-retry")
+        .attr("aria-label", "Retry backoff")
+        .on("change", move |ev| set("retry", ev))
+        .children(
+            BACKOFFS
+                .iter()
+                .map(|(_, n)| el("option").attr("value", n).text(n)),
+        )
+        .prop_with("value", move || value("retry").into());
+    let fields = [
+        ("backoff", "backoff", "Backoff base..cap, such as 100ms..5s"),
+        (
+            "attempts",
+            "attempts",
+            "Attempts per operation, the first included (1 to 10)",
+        ),
+        (
+            "budget",
+            "retry budget",
+            "Retries per new operation: off, or a share such as 20%",
+        ),
+        (
+            "arrivals",
+            "arrivals",
+            "closed (think time), or poisson:R/s operations a second",
+        ),
+    ];
+    el("section")
+        .class("card")
+        .attr("aria-label", "Clients")
+        .child(el("h2").text("Clients"))
+        .child(slider_row("client-retry", "retry", retry, el("span")))
+        .children(fields.map(|(key, label, help)| {
+            let id = format!("client-{key}");
+            let input = el("input")
+                .attr("id", &id)
+                .attr("type", "text")
+                .class("text")
+                .attr("title", help)
+                .attr("aria-label", help)
+                .attr("spellcheck", "false")
+                .prop_with("value", move || value(key).into())
+                .on("change", move |ev| set(key, ev));
+            slider_row(&id, label, input, el("span"))
+        }))
 }
 
 /// The network settings at the cursor. Follows `edits`, not the tick: while a run plays, the

@@ -4,11 +4,12 @@
 //! servers with timers and a bounded pool of workers (so queues build up under load), and the
 //! network between them. It grows into the message-flows lab of the curriculum.
 
+pub mod payment;
 mod properties;
 pub mod protocol;
 mod view;
 
-pub use protocol::{Flows, FlowsMsg, Op, Reply};
+pub use protocol::{Flows, FlowsMode, FlowsMsg, Op, Reply};
 
 use super::{validate_ops, world_config, Lab, ParamKind, ParamSpec, Preset, Sim};
 use crate::scenario::Scenario;
@@ -60,6 +61,17 @@ pub static PARAMS: &[ParamSpec] = &[
         },
         default: "1s",
     },
+    ParamSpec {
+        key: "mode",
+        label: "Mode",
+        help: "rpc: servers answer requests; payment: each request is a payment to charge once",
+        kind: ParamKind::Choice {
+            options: &["rpc", "payment"],
+        },
+        default: "rpc",
+    },
+    payment::IDEM,
+    payment::TTL,
 ];
 
 pub static PRESETS: &[Preset] = &[
@@ -78,6 +90,9 @@ pub static PRESETS: &[Preset] = &[
         description: "Server 0 crashes at 2 s and comes back at 5 s",
         link: "#/flows?n=3&seed=5&lat=20..80ms&loss=0%&dup=0%&clients=3&s=2s:crash:0;5s:restart:0",
     },
+    payment::NO_KEYS,
+    payment::WITH_KEYS,
+    payment::SHORT_TTL,
 ];
 
 pub static LAB: Lab = Lab {
@@ -88,6 +103,8 @@ pub static LAB: Lab = Lab {
     nodes_max: 16,
     nodes_default: 3,
     params: PARAMS,
+    // Added after the first links were shared, which keep their form.
+    quiet: &["mode", "idem", "ttl"],
     presets: PRESETS,
     legend: super::Legend {
         // Servers talk only to clients here: the engine's client messages are the lab's.
@@ -105,7 +122,7 @@ pub static LAB: Lab = Lab {
     clients: super::clients_param,
     world_nodes: super::link_nodes,
     verbs: &[],
-    shown: super::always_shown,
+    shown: payment::shown,
     stages: &[],
     sample_request: Some("req 1"),
     build,
@@ -119,11 +136,15 @@ fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
     let (proc_min_us, proc_max_us) = super::parse_range(super::param(s, "proc")?)?;
     let workers = super::param_u32(s, "workers")?;
     let clients = super::param_u32(s, "clients")?;
+    let mode = match super::param(s, "mode")? {
+        "payment" => FlowsMode::Payment,
+        _ => FlowsMode::Rpc,
+    };
     let proto = Flows {
-        proc_min_us,
-        proc_max_us,
-        workers,
-        clients,
+        mode,
+        idem: super::param(s, "idem")? == "1",
+        ttl_s: super::param_u32(s, "ttl")?,
+        ..Flows::rpc(proc_min_us, proc_max_us, workers, clients)
     };
     validate_ops(&proto, s)?;
     let mut cfg = world_config(s);

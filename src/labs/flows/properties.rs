@@ -6,8 +6,8 @@ use crate::sim::time::Duration;
 use crate::sim::trace::OutcomeKind;
 use crate::sim::world::World;
 
-pub fn all() -> Vec<Property<Flows>> {
-    vec![
+pub fn all(proto: &Flows) -> Vec<Property<Flows>> {
+    let mut all = vec![
         Property {
             name: "workers_bounded",
             description: "No server works on more requests at once than it has workers",
@@ -28,7 +28,11 @@ pub fn all() -> Vec<Property<Flows>> {
             },
             check: clients_progress,
         },
-    ]
+    ];
+    if proto.mode == super::FlowsMode::Payment {
+        all.extend(super::payment::properties());
+    }
+    all
 }
 
 fn workers_bounded(w: &World<Flows>) -> Verdict {

@@ -4,6 +4,9 @@
 //! the processing time (a range the engine samples); otherwise it waits in a FIFO queue. When
 //! the timer fires the server replies and takes the next request from the queue. Nothing is
 //! durable: a crashed server forgets its queue, and the clients waiting on it time out.
+//!
+//! In the payment mode ([`super::payment`]) each request is a payment the server charges when
+//! its processing is done, with an idempotency table that keeps retries from charging twice.
 
 use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol};
 use crate::sim::rng::Rng;
@@ -16,6 +19,36 @@ pub struct Flows {
     pub proc_max_us: u64,
     pub workers: u32,
     pub clients: u32,
+    pub mode: FlowsMode,
+    /// Payments: whether the server honours idempotency keys.
+    pub idem: bool,
+    /// Payments: how long a key's stored result is kept.
+    pub ttl_s: u32,
+}
+
+/// What the servers do with a request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FlowsMode {
+    /// Answer it: request and response.
+    #[default]
+    Rpc,
+    /// Charge it as a payment ([`super::payment`]).
+    Payment,
+}
+
+impl Flows {
+    /// Today's request/response servers, with the payment settings at rest.
+    pub fn rpc(proc_min_us: u64, proc_max_us: u64, workers: u32, clients: u32) -> Flows {
+        Flows {
+            proc_min_us,
+            proc_max_us,
+            workers,
+            clients,
+            mode: FlowsMode::Rpc,
+            idem: true,
+            ttl_s: 30,
+        }
+    }
 }
 
 /// Servers do not talk to each other in this lab.
@@ -57,6 +90,8 @@ pub struct ServerState {
     pub queue: VecDeque<ClientRequest<Op>>,
     /// Replies sent since the last restart.
     pub served: u64,
+    /// The payment database (payment mode).
+    pub payments: super::payment::Payments,
 }
 
 impl Flows {
@@ -98,7 +133,7 @@ impl Protocol for Flows {
         match msg {}
     }
 
-    fn on_timer(&self, st: &mut ServerState, _ctx: &Ctx, timer: Work, out: &mut Out<Self>) {
+    fn on_timer(&self, st: &mut ServerState, ctx: &Ctx, timer: Work, out: &mut Out<Self>) {
         let Some(i) = st
             .in_service
             .iter()
@@ -107,6 +142,9 @@ impl Protocol for Flows {
             return;
         };
         let req = st.in_service.remove(i);
+        if self.mode == FlowsMode::Payment {
+            self.charge(st, ctx, &req);
+        }
         out.reply(
             &req,
             Reply {
@@ -122,10 +160,13 @@ impl Protocol for Flows {
     fn on_client(
         &self,
         st: &mut ServerState,
-        _ctx: &Ctx,
+        ctx: &Ctx,
         req: ClientRequest<Op>,
         out: &mut Out<Self>,
     ) {
+        if self.mode == FlowsMode::Payment && !self.admit_payment(st, ctx, &req, out) {
+            return;
+        }
         if (st.in_service.len() as u32) < self.workers {
             self.start_work(st, req, out);
         } else {
@@ -153,6 +194,22 @@ impl Protocol for Flows {
         })
     }
 
+    /// Payments: a client keeps to its server, whose table knows its keys.
+    fn client_node(&self, client: u32, after_timeout: Option<NodeId>, n: u32) -> NodeId {
+        match (self.mode, after_timeout) {
+            (FlowsMode::Payment, _) | (_, None) => client % n.max(1),
+            (_, Some(node)) => (node + 1) % n.max(1),
+        }
+    }
+
+    fn recover(&self, id: NodeId, n: u32, crashed: &ServerState) -> ServerState {
+        let mut st = self.init(id, n);
+        if self.mode == FlowsMode::Payment {
+            st.payments = self.recover_payments(crashed);
+        }
+        st
+    }
+
     fn timer_name(&self, _timer: &Work) -> &'static str {
         "processing done"
     }
@@ -168,6 +225,7 @@ mod tests {
         ClientRequest {
             client,
             request_id: id,
+            key: id,
             op: Op { value: id * 10 },
         }
     }
@@ -175,12 +233,7 @@ mod tests {
     // A free worker starts at once: exactly one timer over the processing range.
     #[test]
     fn a_request_with_a_free_worker_arms_one_processing_timer() {
-        let p = Flows {
-            proc_min_us: 5,
-            proc_max_us: 20,
-            workers: 1,
-            clients: 1,
-        };
+        let p = Flows::rpc(5, 20, 1, 1);
         let mut st = p.init(0, 1);
         let ctx = Ctx {
             id: 0,
@@ -205,12 +258,7 @@ mod tests {
     // With every worker busy the request waits, and starts when one finishes.
     #[test]
     fn a_busy_server_queues_and_serves_in_order() {
-        let p = Flows {
-            proc_min_us: 5,
-            proc_max_us: 5,
-            workers: 1,
-            clients: 2,
-        };
+        let p = Flows::rpc(5, 5, 1, 2);
         let mut st = p.init(0, 1);
         let ctx = Ctx {
             id: 0,

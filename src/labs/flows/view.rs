@@ -18,12 +18,21 @@ impl LabProtocol for Flows {
     }
 
     fn properties(&self) -> Vec<crate::sim::Property<Self>> {
-        super::properties::all()
+        super::properties::all(self)
     }
 
     fn node_view(&self, w: &World<Self>, id: u32) -> NodeView {
         let st = w.state(id);
         let busy = !st.in_service.is_empty();
+        let mut lines = vec![
+            format!("working on {} of {}", st.in_service.len(), self.workers),
+            format!("{} waiting", st.queue.len()),
+            format!("{} served", st.served),
+        ];
+        if self.mode == super::FlowsMode::Payment {
+            let p = &st.payments;
+            lines.push(format!("{} charged, {} twice", p.charges, p.charged_again));
+        }
         NodeView {
             id,
             label: format!("S{id}"),
@@ -35,14 +44,14 @@ impl LabProtocol for Flows {
                 "idle".into()
             },
             role_class: if busy { 2 } else { 1 },
-            lines: vec![
-                format!("working on {} of {}", st.in_service.len(), self.workers),
-                format!("{} waiting", st.queue.len()),
-                format!("{} served", st.served),
-            ],
+            lines,
             timer_fraction: None,
             up: w.is_up(id),
         }
+    }
+
+    fn panels(&self, w: &World<Self>) -> Vec<crate::viz::Panel> {
+        super::payment::panels(w)
     }
 
     fn metrics(&self, w: &World<Self>) -> Vec<crate::labs::Metric> {
@@ -50,7 +59,7 @@ impl LabProtocol for Flows {
         let servers = 0..w.n();
         let waiting: usize = servers.clone().map(|i| w.state(i).queue.len()).sum();
         let busy: usize = servers.map(|i| w.state(i).in_service.len()).sum();
-        vec![
+        let mut m = vec![
             Metric::new(
                 "requests_in_service",
                 "requests being worked on",
@@ -61,7 +70,9 @@ impl LabProtocol for Flows {
                 "requests waiting in queues",
                 waiting as f64,
             ),
-        ]
+        ];
+        m.extend(super::payment::metrics(w));
+        m
     }
 
     fn op_text(&self, op: &super::Op) -> String {
