@@ -45,6 +45,7 @@ fn flows_worker_bound_catches_an_overloaded_server() {
         proc_max_us: 50_000,
         workers: 64,
         clients: 8,
+        queue: None,
     };
     let mut props = broken.properties();
     props[0].check =

@@ -312,6 +312,7 @@ fn spine_keyframes_spread_evenly_over_a_long_run() {
                 proc_max_us: 3_000,
                 workers: 4,
                 clients: 16,
+                queue: None,
             },
             {
                 let mut cfg = labs::world_config(&s);

@@ -3,9 +3,16 @@
 //! The smallest lab that exercises every part of the engine: client processes with timeouts,
 //! servers with timers and a bounded pool of workers (so queues build up under load), and the
 //! network between them. It grows into the message-flows lab of the curriculum.
+//!
+//! `mode=queue` runs producers, a broker and consumers with a delivery semantics and, on the
+//! producer side, a transactional outbox or none (`queue.rs`, its figures in `queue_view.rs`,
+//! its experiments in `delivery.rs`).
 
+pub mod delivery;
 mod properties;
 pub mod protocol;
+pub mod queue;
+mod queue_view;
 mod view;
 
 pub use protocol::{Flows, FlowsMsg, Op, Reply};
@@ -36,7 +43,7 @@ pub static PARAMS: &[ParamSpec] = &[
     ParamSpec {
         key: "proc",
         label: "Processing time",
-        help: "How long a server works on one request",
+        help: "How long a server works on one request (queue mode: a consumer on one message, a producer's transaction)",
         kind: ParamKind::DurationRange {
             min_us: 0,
             max_us: 10_000_000,
@@ -46,7 +53,7 @@ pub static PARAMS: &[ParamSpec] = &[
     ParamSpec {
         key: "workers",
         label: "Workers per server",
-        help: "Requests a server works on at once; the rest wait in its queue",
+        help: "Requests a server works on at once; the rest wait in its queue (queue mode: deliveries a consumer may hold unacknowledged)",
         kind: ParamKind::Int { min: 1, max: 64 },
         default: "4",
     },
@@ -60,7 +67,107 @@ pub static PARAMS: &[ParamSpec] = &[
         },
         default: "1s",
     },
+    ParamSpec {
+        key: "mode",
+        label: "Mode",
+        help: "rpc: clients and servers; queue: producers, a broker and consumers (n of them)",
+        kind: ParamKind::Choice {
+            options: &["rpc", "queue"],
+        },
+        default: "rpc",
+    },
+    ParamSpec {
+        key: "semantics",
+        label: "Delivery",
+        help: "at-most-once: ack before processing; at-least-once: ack after, redeliver on timeout; exactly-once: at-least-once with a consumer that deduplicates",
+        kind: ParamKind::Choice {
+            options: queue::Semantics::NAMES,
+        },
+        default: "at-least-once",
+    },
+    ParamSpec {
+        key: "outbox",
+        label: "Outbox",
+        help: "on: state and message in one transaction, relayed until acknowledged; off: written and sent separately",
+        kind: ParamKind::Choice {
+            options: &["off", "on"],
+        },
+        default: "off",
+    },
+    ParamSpec {
+        key: "producers",
+        label: "Producers",
+        help: "How many producers send messages",
+        kind: ParamKind::Int { min: 1, max: 4 },
+        default: "1",
+    },
+    ParamSpec {
+        key: "messages",
+        label: "Messages",
+        help: "How many messages each producer sends",
+        kind: ParamKind::Int { min: 1, max: 10_000 },
+        default: "50",
+    },
+    ParamSpec {
+        key: "every",
+        label: "Send every",
+        help: "A producer's pause between messages",
+        kind: ParamKind::Duration {
+            min_us: 1_000,
+            max_us: 60_000_000,
+        },
+        default: "200ms",
+    },
+    ParamSpec {
+        key: "ack",
+        label: "Ack timeout",
+        help: "The broker delivers again (a producer sends again) after this long without an ack",
+        kind: ParamKind::Duration {
+            min_us: 1_000,
+            max_us: 60_000_000,
+        },
+        default: "300ms",
+    },
 ];
+
+/// The keys only queue mode uses, and those only request and response uses.
+const QUEUE_KEYS: &[&str] = &[
+    "semantics",
+    "outbox",
+    "producers",
+    "messages",
+    "every",
+    "ack",
+];
+const RPC_KEYS: &[&str] = &["clients", "think", "timeout"];
+
+fn queue_mode(s: &Scenario) -> bool {
+    s.param("mode") == Some("queue")
+}
+
+/// The page offers each mode's own controls only.
+fn shown(s: &Scenario, key: &str) -> bool {
+    match queue_mode(s) {
+        true => !RPC_KEYS.contains(&key),
+        false => !QUEUE_KEYS.contains(&key),
+    }
+}
+
+/// Queue mode's world: the broker, the producers and `n` consumers.
+fn world_nodes(s: &Scenario) -> u32 {
+    match queue_mode(s) {
+        true => 1 + super::param_u32(s, "producers").unwrap_or(1) + s.n,
+        false => s.n,
+    }
+}
+
+/// Queue mode's producers make their own messages: no clients.
+fn clients(s: &Scenario) -> u32 {
+    match queue_mode(s) {
+        true => 0,
+        false => super::clients_param(s),
+    }
+}
 
 pub static PRESETS: &[Preset] = &[
     Preset {
@@ -91,7 +198,7 @@ pub static LAB: Lab = Lab {
     presets: PRESETS,
     legend: super::Legend {
         // Servers talk only to clients here: the engine's client messages are the lab's.
-        messages: &[],
+        messages: queue_view::MESSAGES,
         roles: &[
             (1, "idle", "a server with no request in service"),
             (
@@ -99,13 +206,28 @@ pub static LAB: Lab = Lab {
                 "busy",
                 "a server working on requests (more wait in its queue)",
             ),
+            (
+                queue_view::CLASS_PRODUCER,
+                "producer",
+                "queue mode: makes state changes and sends a message for each",
+            ),
+            (
+                queue_view::CLASS_BROKER,
+                "broker",
+                "queue mode: keeps the messages in a durable log and delivers them",
+            ),
+            (
+                queue_view::CLASS_CONSUMER,
+                "consumer",
+                "queue mode: processes each delivery, which applies an effect",
+            ),
         ],
     },
-    experiments: &[],
-    clients: super::clients_param,
-    world_nodes: super::link_nodes,
+    experiments: &[&delivery::DELIVERY, &delivery::OUTBOX],
+    clients,
+    world_nodes,
     verbs: &[],
-    shown: super::always_shown,
+    shown,
     stages: &[],
     sample_request: Some("req 1"),
     build,
@@ -115,7 +237,61 @@ fn dur(s: &Scenario, key: &str) -> Result<u64, String> {
     parse_duration(super::param(s, key)?)
 }
 
+/// Queue mode's configuration a scenario asks for.
+pub fn queue_config(s: &Scenario) -> Result<queue::QueueConfig, String> {
+    let (work_min_us, work_max_us) = super::parse_range(super::param(s, "proc")?)?;
+    let semantics = super::param(s, "semantics")?;
+    Ok(queue::QueueConfig {
+        semantics: queue::Semantics::parse(semantics)
+            .ok_or_else(|| format!("there is no delivery semantics '{semantics}'"))?,
+        outbox: super::param(s, "outbox")? == "on",
+        producers: super::param_u32(s, "producers")?,
+        consumers: s.n,
+        messages: super::param_u32(s, "messages")?,
+        every_us: dur(s, "every")?,
+        ack_timeout_us: dur(s, "ack")?,
+        prefetch: super::param_u32(s, "workers")?,
+        work_min_us,
+        work_max_us,
+        dedup: queue::Dedup::Durable,
+    })
+}
+
+/// Queue mode's world of a scenario (for tests and experiments that want the typed world).
+pub fn world(s: &Scenario) -> Result<World<Flows>, String> {
+    queue_world(s, true)
+}
+
+/// [`world`] without its property checks, which an experiment's trials do not need.
+pub fn world_unchecked(s: &Scenario) -> Result<World<Flows>, String> {
+    queue_world(s, false)
+}
+
+fn queue_world(s: &Scenario, checked: bool) -> Result<World<Flows>, String> {
+    if !queue_mode(s) {
+        return Err("only queue mode builds a typed world here".into());
+    }
+    let q = queue_config(s)?;
+    let proto = Flows {
+        proc_min_us: q.work_min_us,
+        proc_max_us: q.work_max_us,
+        workers: q.prefetch,
+        clients: 0,
+        queue: Some(Box::new(q)),
+    };
+    let mut cfg = world_config(s);
+    cfg.n = world_nodes(s);
+    let props = match checked {
+        true => crate::labs::LabProtocol::properties(&proto),
+        false => Vec::new(),
+    };
+    Ok(World::new(proto, cfg, props))
+}
+
 fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
+    if queue_mode(s) {
+        return Ok(Box::new(Run::new(world(s)?, s.script.clone())));
+    }
     let (proc_min_us, proc_max_us) = super::parse_range(super::param(s, "proc")?)?;
     let workers = super::param_u32(s, "workers")?;
     let clients = super::param_u32(s, "clients")?;
@@ -124,6 +300,7 @@ fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
         proc_max_us,
         workers,
         clients,
+        queue: None,
     };
     validate_ops(&proto, s)?;
     let mut cfg = world_config(s);

@@ -18,10 +18,13 @@ impl LabProtocol for Flows {
     }
 
     fn properties(&self) -> Vec<crate::sim::Property<Self>> {
-        super::properties::all()
+        super::properties::all(self)
     }
 
     fn node_view(&self, w: &World<Self>, id: u32) -> NodeView {
+        if let Some(q) = &self.queue {
+            return super::queue_view::node_view(q, w, id);
+        }
         let st = w.state(id);
         let busy = !st.in_service.is_empty();
         NodeView {
@@ -47,6 +50,9 @@ impl LabProtocol for Flows {
 
     fn metrics(&self, w: &World<Self>) -> Vec<crate::labs::Metric> {
         use crate::labs::Metric;
+        if self.queue.is_some() {
+            return super::queue_view::metrics(w);
+        }
         let servers = 0..w.n();
         let waiting: usize = servers.clone().map(|i| w.state(i).queue.len()).sum();
         let busy: usize = servers.map(|i| w.state(i).in_service.len()).sum();
@@ -62,6 +68,13 @@ impl LabProtocol for Flows {
                 waiting as f64,
             ),
         ]
+    }
+
+    fn panels(&self, w: &World<Self>) -> Vec<crate::viz::Panel> {
+        match &self.queue {
+            Some(q) => super::queue_view::panels(q, w),
+            None => Vec::new(),
+        }
     }
 
     fn op_text(&self, op: &super::Op) -> String {
