@@ -37,14 +37,19 @@ const TRIALS_PARAM: ParamSpec = ParamSpec {
     default: "5",
 };
 
-const fn fraction(key: &'static str, label: &'static str, help: &'static str) -> ParamSpec {
+const fn fraction(
+    key: &'static str,
+    label: &'static str,
+    help: &'static str,
+    max_ppm: u32,
+) -> ParamSpec {
     ParamSpec {
         key,
         label,
         help,
         kind: ParamKind::Fraction {
             min_ppm: 0,
-            max_ppm: 900_000,
+            max_ppm,
         },
         default: "0.1",
     }
@@ -65,7 +70,13 @@ pub static DELIVERY: ExperimentSpec = ExperimentSpec {
             },
             default: "at-least-once",
         },
-        fraction("loss", "Loss", "The share of messages the network drops"),
+        // At-least-once retries until an ack gets through: a total loss would never end.
+        fraction(
+            "loss",
+            "Loss",
+            "The share of messages the network drops",
+            900_000,
+        ),
         MESSAGES_PARAM,
         TRIALS_PARAM,
         SEED_PARAM,
@@ -84,6 +95,7 @@ pub static OUTBOX: ExperimentSpec = ExperimentSpec {
             "crash-rate",
             "Crash rate",
             "The share of messages during whose write the producer crashes",
+            1_000_000,
         ),
         MESSAGES_PARAM,
         ParamSpec {
