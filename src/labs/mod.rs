@@ -344,6 +344,9 @@ pub struct Lab {
     pub nodes_max: u32,
     pub nodes_default: u32,
     pub params: &'static [ParamSpec],
+    /// Parameters a link leaves out while they keep their default: those added after the
+    /// lab's links were released, so that released links keep their canonical form.
+    pub link_quiet: &'static [&'static str],
     pub presets: &'static [Preset],
     pub legend: Legend,
     /// The experiments it offers ([`experiment`]).

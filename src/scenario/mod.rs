@@ -79,7 +79,11 @@ impl Scenario {
             params: {
                 // Inserted one by one: collecting would compile a sort just for this.
                 let mut params = BTreeMap::new();
-                for p in lab.params {
+                for p in lab
+                    .params
+                    .iter()
+                    .filter(|p| !lab.link_quiet.contains(&p.key))
+                {
                     let v = p
                         .canonical(p.default)
                         .unwrap_or_else(|_| p.default.to_string());

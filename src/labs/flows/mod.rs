@@ -12,6 +12,7 @@ pub mod delivery;
 mod properties;
 pub mod protocol;
 pub mod queue;
+mod queue_stage;
 mod queue_view;
 mod view;
 
@@ -130,6 +131,17 @@ pub static PARAMS: &[ParamSpec] = &[
     },
 ];
 
+/// Queue mode's keys came after the lab's first links: those links keep their canonical form.
+const QUIET: &[&str] = &[
+    "mode",
+    "semantics",
+    "outbox",
+    "producers",
+    "messages",
+    "every",
+    "ack",
+];
+
 /// The keys only queue mode uses, and those only request and response uses.
 const QUEUE_KEYS: &[&str] = &[
     "semantics",
@@ -230,6 +242,7 @@ pub static LAB: Lab = Lab {
     nodes_max: 16,
     nodes_default: 3,
     params: PARAMS,
+    link_quiet: QUIET,
     presets: PRESETS,
     legend: super::Legend {
         // Servers talk only to clients here: the engine's client messages are the lab's.
@@ -263,7 +276,7 @@ pub static LAB: Lab = Lab {
     world_nodes,
     verbs: &[],
     shown,
-    stages: &[],
+    stages: queue_stage::STAGES,
     sample_request: Some("req 1"),
     build,
 };

@@ -50,7 +50,7 @@ fn producer(q: &QueueConfig, id: u32, p: &Producer) -> Look {
         "awaiting ack"
     };
     let lines = vec![
-        format!("{} of {} state changes committed", committed, q.messages),
+        format!("committed {committed} of {}", q.messages),
         format!("{} {what}", p.pending.len()),
         match p.tx {
             Some(s) => format!("transaction open for message {}", s),

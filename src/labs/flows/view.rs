@@ -77,6 +77,15 @@ impl LabProtocol for Flows {
         }
     }
 
+    fn stage(
+        &self,
+        w: &World<Self>,
+        _ix: usize,
+        area: &crate::labs::StageArea,
+    ) -> Vec<crate::viz::scene::Shape> {
+        super::queue_stage::shapes(w, area)
+    }
+
     fn op_text(&self, op: &super::Op) -> String {
         format!("req {}", op.value)
     }

@@ -210,6 +210,7 @@ pub static LAB: Lab = Lab {
     nodes_max: MAX_NODES,
     nodes_default: 5,
     params: PARAMS,
+    link_quiet: &[],
     presets: PRESETS,
     legend: super::Legend {
         messages: &[

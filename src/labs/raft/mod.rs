@@ -159,6 +159,7 @@ pub static LAB: Lab = Lab {
     nodes_max: 9,
     nodes_default: 5,
     params: PARAMS,
+    link_quiet: &[],
     presets: PRESETS,
     legend: super::Legend {
         messages: &[

@@ -216,6 +216,7 @@ pub static LAB: Lab = Lab {
     nodes_max: MAX_SERVERS,
     nodes_default: 10,
     params: PARAMS,
+    link_quiet: &[],
     presets: PRESETS,
     legend: super::Legend {
         messages: &[
