@@ -22,10 +22,8 @@ const MESSAGES_PARAM: ParamSpec = ParamSpec {
     key: "messages",
     label: "Messages",
     help: "Messages the producer sends in each trial",
-    kind: ParamKind::Int {
-        min: 1,
-        max: 10_000,
-    },
+    // Each trial is a link of the lab, within its ranges.
+    kind: ParamKind::Int { min: 1, max: 1_000 },
     default: "200",
 };
 

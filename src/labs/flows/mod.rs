@@ -106,7 +106,8 @@ pub static PARAMS: &[ParamSpec] = &[
         key: "messages",
         label: "Messages",
         help: "How many messages each producer sends",
-        kind: ParamKind::Int { min: 1, max: 10_000 },
+        // Each consumer keeps a counter per message, and scrubbing keeps copies.
+        kind: ParamKind::Int { min: 1, max: 1_000 },
         default: "50",
     },
     ParamSpec {
@@ -200,37 +201,37 @@ pub static PRESETS: &[Preset] = &[
     Preset {
         name: "Queue, at-most-once: loss loses messages",
         description: "Producer P0, broker B, consumer C0, 10% loss. C0 acknowledges before it processes and B never delivers twice: a lost delivery is a lost message",
-        link: "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=at-most-once&messages=30",
+        link: "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=at-most-once&messages=30&view=queue",
     },
     Preset {
         name: "Queue, at-least-once: loss duplicates effects",
         description: "The same run acknowledging after processing: B delivers again when an ack is lost, so nothing is lost, and some effects are applied twice",
-        link: "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=at-least-once&messages=30",
+        link: "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=at-least-once&messages=30&view=queue",
     },
     Preset {
         name: "Queue, exactly-once: loss and crashes",
         description: "Effectively-once: at-least-once delivery, and a consumer that records processed ids in the transaction of the effect. C0 crashes at 2 s, B at 4 s: redeliveries, no loss, no effect twice",
-        link: "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=exactly-once&messages=30&s=2s:crash:2;3s:restart:2;4s:crash:0;4.5s:restart:0",
+        link: "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=exactly-once&messages=30&s=2s:crash:2;3s:restart:2;4s:crash:0;4.5s:restart:0&view=queue",
     },
     Preset {
         name: "Queue: the consumer crashes mid-processing",
         description: "At-most-once: C0 crashes at 2.05 s with work in hand it had acknowledged, and is down for a second: those messages are lost. Try semantics=at-least-once: they are delivered again",
-        link: "#/flows?n=1&seed=2&lat=20..80ms&loss=0%&dup=0%&proc=100..300ms&mode=queue&semantics=at-most-once&messages=30&ack=1s&s=2.05s:crash:2;3.05s:restart:2",
+        link: "#/flows?n=1&seed=2&lat=20..80ms&loss=0%&dup=0%&proc=100..300ms&mode=queue&semantics=at-most-once&messages=30&ack=1s&s=2.05s:crash:2;3.05s:restart:2&view=queue",
     },
     Preset {
         name: "Queue: the broker crashes",
         description: "At-least-once: B is down from 2.05 s to 2.55 s and misses an ack; its log is durable, so it delivers the message again and the effect is applied twice. Try semantics=exactly-once",
-        link: "#/flows?n=1&seed=2&lat=20..80ms&loss=0%&dup=0%&proc=100..300ms&mode=queue&semantics=at-least-once&messages=30&ack=1s&s=2.05s:crash:0;2.55s:restart:0",
+        link: "#/flows?n=1&seed=2&lat=20..80ms&loss=0%&dup=0%&proc=100..300ms&mode=queue&semantics=at-least-once&messages=30&ack=1s&s=2.05s:crash:0;2.55s:restart:0&view=queue",
     },
     Preset {
         name: "Queue, no outbox: a lost and a phantom message",
         description: "P0 writes its state and sends its message separately, and crashes twice in between: once after a commit before the send (a lost message), once after a send before the commit (a phantom, for a state change rolled back)",
-        link: "#/flows?n=1&seed=12&lat=20..80ms&loss=0%&dup=0%&proc=10..200ms&mode=queue&semantics=exactly-once&messages=30&s=1.1s:crash:1;1.5s:restart:1;2.8s:crash:1;3.2s:restart:1",
+        link: "#/flows?n=1&seed=12&lat=20..80ms&loss=0%&dup=0%&proc=10..200ms&mode=queue&semantics=exactly-once&messages=30&s=1.1s:crash:1;1.5s:restart:1;2.8s:crash:1;3.2s:restart:1&view=queue",
     },
     Preset {
         name: "Queue, transactional outbox: the same crashes",
         description: "State and message are one transaction; a relay sends committed rows until B acknowledges each. The same crashes lose nothing and send no phantom",
-        link: "#/flows?n=1&seed=12&lat=20..80ms&loss=0%&dup=0%&proc=10..200ms&mode=queue&semantics=exactly-once&messages=30&outbox=on&s=1.1s:crash:1;1.5s:restart:1;2.8s:crash:1;3.2s:restart:1",
+        link: "#/flows?n=1&seed=12&lat=20..80ms&loss=0%&dup=0%&proc=10..200ms&mode=queue&semantics=exactly-once&messages=30&outbox=on&s=1.1s:crash:1;1.5s:restart:1;2.8s:crash:1;3.2s:restart:1&view=queue",
     },
 ];
 

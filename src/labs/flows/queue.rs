@@ -698,3 +698,162 @@ fn sum(l: &Ledger) -> Tally {
     }
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::process::Effect;
+    use crate::sim::time::Instant;
+
+    fn config(semantics: Semantics) -> QueueConfig {
+        QueueConfig {
+            semantics,
+            outbox: true,
+            producers: 1,
+            consumers: 1,
+            messages: 4,
+            every_us: 100_000,
+            ack_timeout_us: 300_000,
+            prefetch: 2,
+            work_min_us: 5_000,
+            work_max_us: 20_000,
+            dedup: Dedup::Durable,
+        }
+    }
+
+    fn ctx(id: NodeId) -> Ctx {
+        Ctx {
+            id,
+            n: 3,
+            now: Instant(1_000),
+        }
+    }
+
+    fn sent(out: &Out<Flows>) -> Vec<(NodeId, QueueMsg)> {
+        out.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send {
+                    to,
+                    msg: FlowsMsg::Queue(m),
+                } => Some((*to, m.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const CONSUMER: NodeId = 2;
+
+    fn deliver(q: &QueueConfig, c: &mut Role, attempt: u32) -> Out<Flows> {
+        let mut out = Out::default();
+        let msg = QueueMsg::Deliver {
+            offset: 0,
+            id: 3,
+            attempt,
+        };
+        q.on_message(c, &ctx(CONSUMER), BROKER, msg, &mut out);
+        out
+    }
+
+    // At-most-once acknowledges on arrival, before the processing timer fires.
+    #[test]
+    fn an_at_most_once_consumer_acks_before_processing() {
+        let q = config(Semantics::AtMostOnce);
+        let mut c = q.init(CONSUMER);
+        let out = deliver(&q, &mut c, 1);
+        assert_eq!(sent(&out), vec![(BROKER, QueueMsg::Ack { offset: 0 })]);
+        assert!(matches!(
+            out.effects[1],
+            Effect::SetTimer {
+                timer: FlowsTimer::Queue(QueueTimer::Process { .. }),
+                ..
+            }
+        ));
+    }
+
+    // At-least-once acknowledges only once the effect is applied.
+    #[test]
+    fn an_at_least_once_consumer_acks_after_the_effect() {
+        let q = config(Semantics::AtLeastOnce);
+        let mut c = q.init(CONSUMER);
+        assert!(sent(&deliver(&q, &mut c, 1)).is_empty());
+        let mut out = Out::default();
+        let done = QueueTimer::Process {
+            offset: 0,
+            attempt: 1,
+        };
+        q.on_timer(&mut c, &ctx(CONSUMER), done, &mut out);
+        assert_eq!(sent(&out), vec![(BROKER, QueueMsg::Ack { offset: 0 })]);
+        let Role::Consumer(c) = c else { panic!() };
+        assert_eq!(c.effects[3], 1);
+    }
+
+    // Exactly-once: a redelivery of a processed id is acknowledged and not processed again,
+    // and the dedup table survives a crash.
+    #[test]
+    fn an_exactly_once_consumer_acks_a_redelivery_and_skips_it() {
+        let q = config(Semantics::ExactlyOnce);
+        let mut c = q.init(CONSUMER);
+        deliver(&q, &mut c, 1);
+        let done = QueueTimer::Process {
+            offset: 0,
+            attempt: 1,
+        };
+        q.on_timer(&mut c, &ctx(CONSUMER), done, &mut Out::default());
+        let mut c = q.recover(&c);
+        let out = deliver(&q, &mut c, 2);
+        assert_eq!(
+            out.effects,
+            vec![Effect::Send {
+                to: BROKER,
+                msg: FlowsMsg::Queue(QueueMsg::Ack { offset: 0 })
+            }]
+        );
+    }
+
+    // A producer's retry of a message the broker has is acknowledged, not appended again.
+    #[test]
+    fn the_broker_appends_a_retried_publish_once() {
+        let q = config(Semantics::AtLeastOnce);
+        let mut b = q.init(BROKER);
+        for _ in 0..2 {
+            let mut out = Out::default();
+            q.on_message(
+                &mut b,
+                &ctx(BROKER),
+                1,
+                QueueMsg::Publish { id: 2 },
+                &mut out,
+            );
+            assert!(sent(&out).contains(&(1, QueueMsg::PublishAck { id: 2 })));
+        }
+        let Role::Broker(b) = b else { panic!() };
+        assert_eq!(b.log.len(), 1);
+    }
+
+    // A crash rolls back the open transaction; the outbox's committed rows survive it, a
+    // producer's unacknowledged messages in memory do not.
+    #[test]
+    fn a_producer_crash_rolls_back_the_open_transaction() {
+        for outbox in [true, false] {
+            let q = QueueConfig {
+                outbox,
+                ..config(Semantics::AtLeastOnce)
+            };
+            let mut p = q.init(1);
+            if let Role::Producer(p) = &mut p {
+                p.tx = Some(1);
+                p.committed[0] = true;
+                p.pending.push(Pending {
+                    seq: 0,
+                    sent_us: Some(0),
+                });
+            }
+            let Role::Producer(p) = q.recover(&p) else {
+                panic!()
+            };
+            assert_eq!((p.tx, p.rolled_back[1], p.committed[0]), (None, true, true));
+            assert_eq!(p.pending.len(), outbox as usize, "outbox {outbox}");
+        }
+    }
+}
