@@ -126,7 +126,7 @@ pub struct Producer {
     pub unsent: Vec<u32>,
     /// What an observer counts, kept across crashes: sent at least once; rolled back.
     pub sent: Vec<bool>,
-    pub rolled_back: Vec<bool>,
+    pub rolled_back: Vec<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +163,8 @@ pub struct Broker {
 pub struct Consumer {
     /// Per message id: how often the effect was applied (the consumer's database).
     pub effects: Vec<u32>,
+    /// Effects applied to a message that already had one (a property checks it every step).
+    pub repeated: u32,
     /// Exactly-once: the ids already processed, in the effect's transaction.
     pub processed: Vec<bool>,
     /// Deliveries being processed (volatile): offset, id, attempt.
@@ -215,12 +217,12 @@ impl QueueConfig {
             Role::Producer(Producer {
                 committed: vec![false; m],
                 sent: vec![false; m],
-                rolled_back: vec![false; m],
                 ..Producer::default()
             })
         } else {
             Role::Consumer(Consumer {
                 effects: vec![0; total],
+                repeated: 0,
                 processed: vec![false; total],
                 working: Vec::new(),
                 received: vec![0; total],
@@ -237,7 +239,7 @@ impl QueueConfig {
             Role::Broker(_) => {}
             Role::Producer(p) => {
                 if let Some(seq) = p.tx.take() {
-                    p.rolled_back[seq as usize] = true;
+                    p.rolled_back.push(seq);
                 }
                 p.unsent.clear();
                 if self.outbox {
@@ -510,6 +512,7 @@ impl QueueConfig {
         let (_, id, _) = c.working.remove(i);
         let id = id as usize;
         if self.semantics != Semantics::ExactlyOnce || !c.processed[id] {
+            c.repeated += (c.effects[id] > 0) as u32;
             c.effects[id] += 1;
             c.processed[id] = true;
         }
@@ -587,116 +590,140 @@ pub struct Tally {
     pub duplicate_effects: u64,
     /// Committed messages with no effect that nobody holds any more.
     pub lost: u64,
-    /// Messages the broker got (or a consumer applied) for a state change rolled back.
+    /// Messages the broker got for a state change rolled back.
     pub phantom: u64,
 }
 
-/// Where each message id is: per id, the sums over the nodes.
-struct Ledger {
-    effects: Vec<u32>,
-    received: Vec<u32>,
-    held: Vec<bool>,
-    committed: Vec<bool>,
-    rolled_back: Vec<bool>,
-    sent: Vec<bool>,
-    at_broker: Vec<bool>,
+/// The queue configuration and the broker of a queue-mode world.
+fn parts(w: &crate::sim::World<Flows>) -> Option<(&QueueConfig, &Broker)> {
+    let q = w.proto.queue.as_deref()?;
+    match &w.state(BROKER).role {
+        Some(Role::Broker(b)) => Some((q, b)),
+        _ => None,
+    }
 }
 
-impl Ledger {
-    fn new(total: usize) -> Ledger {
-        Ledger {
-            effects: vec![0; total],
-            received: vec![0; total],
-            held: vec![false; total],
-            committed: vec![false; total],
-            rolled_back: vec![false; total],
-            sent: vec![false; total],
-            at_broker: vec![false; total],
-        }
-    }
-
-    fn add_producer(&mut self, q: &QueueConfig, index: u32, p: &Producer, up: bool) {
-        let base = (index * q.messages) as usize;
-        for s in 0..q.messages as usize {
-            self.committed[base + s] = p.committed[s];
-            self.rolled_back[base + s] = p.rolled_back[s];
-            self.sent[base + s] = p.sent[s];
-        }
-        // Without the outbox a crashed producer's messages are gone with its memory.
-        if up || q.outbox {
-            for x in &p.pending {
-                self.held[base + x.seq as usize] = true;
-            }
-        }
-        if up {
-            for s in &p.unsent {
-                self.held[base + *s as usize] = true;
-            }
-        }
-    }
-
-    fn add_broker(&mut self, b: &Broker) {
-        for e in &b.log {
-            self.at_broker[e.id as usize] = true;
-            if matches!(e.status, Status::Ready | Status::Sent { .. }) {
-                self.held[e.id as usize] = true;
-            }
-        }
-    }
-
-    fn add_consumer(&mut self, c: &Consumer, up: bool) {
-        for (i, (e, r)) in c.effects.iter().zip(&c.received).enumerate() {
-            self.effects[i] += e;
-            self.received[i] += r;
-        }
-        if up {
-            for w in &c.working {
-                self.held[w.1 as usize] = true;
-            }
-        }
+fn producer(w: &crate::sim::World<Flows>, index: u32) -> Option<&Producer> {
+    match &w.state(1 + index).role {
+        Some(Role::Producer(p)) => Some(p),
+        _ => None,
     }
 }
 
 /// Counts every message's fate from the nodes' states and the messages in flight.
 pub fn tally(w: &crate::sim::World<Flows>) -> Tally {
-    let Some(q) = w.proto.queue.as_deref() else {
+    let Some((q, _)) = parts(w) else {
         return Tally::default();
     };
-    let mut l = Ledger::new(q.total());
-    for id in 0..w.n().min(q.nodes()) {
-        match &w.state(id).role {
-            Some(Role::Producer(p)) => {
-                l.add_producer(q, q.producer_index(id).unwrap_or(0), p, w.is_up(id))
-            }
-            Some(Role::Broker(b)) => l.add_broker(b),
-            Some(Role::Consumer(c)) => l.add_consumer(c, w.is_up(id)),
-            None => {}
-        }
+    let mut t = Tally {
+        lost: lost(w),
+        phantom: phantom(w),
+        ..Tally::default()
+    };
+    for p in (0..q.producers).filter_map(|i| producer(w, i)) {
+        t.sent += p.sent.iter().filter(|s| **s).count() as u64;
+        t.committed += p.committed.iter().filter(|c| **c).count() as u64;
     }
-    for f in w.flights_unordered() {
-        if let crate::sim::world::Wire::Peer(FlowsMsg::Queue(m)) = &f.wire {
-            if let Some(held) = m.message_id().and_then(|id| l.held.get_mut(id as usize)) {
-                *held = true;
+    for id in (1 + q.producers)..q.nodes().min(w.n()) {
+        if let Some(Role::Consumer(c)) = &w.state(id).role {
+            for (&e, &r) in c.effects.iter().zip(&c.received) {
+                t.delivered += (r > 0) as u64;
+                t.duplicate_deliveries += r.saturating_sub(1) as u64;
+                t.processed += (e > 0) as u64;
+                t.duplicate_effects += e.saturating_sub(1) as u64;
             }
         }
-    }
-    sum(&l)
-}
-
-fn sum(l: &Ledger) -> Tally {
-    let mut t = Tally::default();
-    for i in 0..l.effects.len() {
-        let (e, r) = (l.effects[i] as u64, l.received[i] as u64);
-        t.sent += l.sent[i] as u64;
-        t.committed += l.committed[i] as u64;
-        t.delivered += (r > 0) as u64;
-        t.duplicate_deliveries += r.saturating_sub(1);
-        t.processed += (e > 0) as u64;
-        t.duplicate_effects += e.saturating_sub(1);
-        t.lost += (l.committed[i] && e == 0 && !l.held[i]) as u64;
-        t.phantom += (l.rolled_back[i] && (l.at_broker[i] || e > 0)) as u64;
     }
     t
+}
+
+/// Messages the broker has for a state change that was rolled back. Cheap: a property checks
+/// it after every step.
+pub fn phantom(w: &crate::sim::World<Flows>) -> u64 {
+    let Some((q, b)) = parts(w) else {
+        return 0;
+    };
+    let at_broker = |id: u32| b.offset_of.get(id as usize).is_some_and(|o| *o > 0);
+    (0..q.producers)
+        .filter_map(|i| producer(w, i).map(|p| (i, p)))
+        .flat_map(|(i, p)| p.rolled_back.iter().map(move |s| i * q.messages + s))
+        .filter(|id| at_broker(*id))
+        .count() as u64
+}
+
+/// Committed messages with no effect that no producer, broker, consumer or message in flight
+/// holds any more. A property checks it after every step, so it looks only where a message
+/// can be lost (before it reaches the broker, or once the broker is done with it) and
+/// searches the holders only for those.
+pub fn lost(w: &crate::sim::World<Flows>) -> u64 {
+    let Some((q, b)) = parts(w) else {
+        return 0;
+    };
+    let mut candidates = Vec::new();
+    for (i, p) in (0..q.producers).filter_map(|i| producer(w, i).map(|p| (i, p))) {
+        for seq in (0..p.next_seq).filter(|s| p.committed[*s as usize]) {
+            let id = i * q.messages + seq;
+            if b.offset_of[id as usize] == 0 {
+                candidates.push((id, None));
+            }
+        }
+    }
+    for (o, e) in b.log.iter().enumerate() {
+        if matches!(e.status, Status::Acked | Status::GaveUp) && committed(w, q, e.id) {
+            let c = q.consumer_node(o as u32);
+            if effects(w, c, e.id) == 0 {
+                candidates.push((e.id, Some(c)));
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return 0;
+    }
+    let in_flight: Vec<u32> = w
+        .flights_unordered()
+        .filter_map(|f| match &f.wire {
+            crate::sim::world::Wire::Peer(FlowsMsg::Queue(m)) => m.message_id(),
+            _ => None,
+        })
+        .collect();
+    let held = |&(id, consumer): &(u32, Option<NodeId>)| {
+        in_flight.contains(&id)
+            || consumer.is_some_and(|c| working(w, c, id))
+            || held_by_producer(w, q, id)
+    };
+    candidates.iter().filter(|c| !held(c)).count() as u64
+}
+
+fn committed(w: &crate::sim::World<Flows>, q: &QueueConfig, id: u32) -> bool {
+    let m = q.messages.max(1);
+    producer(w, id / m).is_some_and(|p| p.committed[(id % m) as usize])
+}
+
+fn effects(w: &crate::sim::World<Flows>, node: NodeId, id: u32) -> u32 {
+    match &w.state(node).role {
+        Some(Role::Consumer(c)) => c.effects[id as usize],
+        _ => 0,
+    }
+}
+
+/// A consumer that is up and processing `id` holds it.
+fn working(w: &crate::sim::World<Flows>, node: NodeId, id: u32) -> bool {
+    match &w.state(node).role {
+        Some(Role::Consumer(c)) => w.is_up(node) && c.working.iter().any(|x| x.1 == id),
+        _ => false,
+    }
+}
+
+/// Without the outbox a crashed producer's messages are gone with its memory.
+fn held_by_producer(w: &crate::sim::World<Flows>, q: &QueueConfig, id: u32) -> bool {
+    let m = q.messages.max(1);
+    let (index, seq) = (id / m, id % m);
+    let Some(p) = producer(w, index) else {
+        return false;
+    };
+    let up = w.is_up(1 + index);
+    let pending = p.pending.iter().any(|x| x.seq == seq);
+    (pending && (up || q.outbox)) || (up && p.unsent.contains(&seq))
 }
 
 #[cfg(test)]
@@ -852,7 +879,10 @@ mod tests {
             let Role::Producer(p) = q.recover(&p) else {
                 panic!()
             };
-            assert_eq!((p.tx, p.rolled_back[1], p.committed[0]), (None, true, true));
+            assert_eq!(
+                (p.tx, &p.rolled_back[..], p.committed[0]),
+                (None, &[1][..], true)
+            );
             assert_eq!(p.pending.len(), outbox as usize, "outbox {outbox}");
         }
     }
