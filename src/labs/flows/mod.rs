@@ -238,7 +238,7 @@ pub static PRESETS: &[Preset] = &[
 pub static LAB: Lab = Lab {
     id: "flows",
     title: "Request and response",
-    summary: "Clients send requests over the network; servers answer after a processing delay.",
+    summary: "Clients send requests over the network; servers answer after a processing delay. Or, in queue mode, producers, a broker and consumers: delivery semantics and the outbox.",
     nodes_min: 1,
     nodes_max: 16,
     nodes_default: 3,
