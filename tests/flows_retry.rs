@@ -459,7 +459,12 @@ mod handlers {
             .iter()
             .any(|r| r.request_id == work.request_id)
         {
-            p.on_timer(st, &ctx(now_us + 10), work, &mut out);
+            p.on_timer(
+                st,
+                &ctx(now_us + 10),
+                dsplay::labs::flows::protocol::FlowsTimer::Work(work),
+                &mut out,
+            );
         }
         out.effects
     }

@@ -3,10 +3,18 @@
 //! The smallest lab that exercises every part of the engine: client processes with timeouts,
 //! servers with timers and a bounded pool of workers (so queues build up under load), and the
 //! network between them. It grows into the message-flows lab of the curriculum.
+//!
+//! `mode=queue` runs producers, a broker and consumers with a delivery semantics and, on the
+//! producer side, a transactional outbox or none (`queue.rs`, its figures in `queue_view.rs`,
+//! its experiments in `delivery.rs`).
 
+pub mod delivery;
 pub mod payment;
 mod properties;
 pub mod protocol;
+pub mod queue;
+mod queue_stage;
+mod queue_view;
 mod view;
 
 pub use protocol::{Flows, FlowsMode, FlowsMsg, Op, Reply};
@@ -37,7 +45,7 @@ pub static PARAMS: &[ParamSpec] = &[
     ParamSpec {
         key: "proc",
         label: "Processing time",
-        help: "How long a server works on one request",
+        help: "How long a server works on one request (queue mode: a consumer on one message, a producer's transaction)",
         kind: ParamKind::DurationRange {
             min_us: 0,
             max_us: 10_000_000,
@@ -47,7 +55,7 @@ pub static PARAMS: &[ParamSpec] = &[
     ParamSpec {
         key: "workers",
         label: "Workers per server",
-        help: "Requests a server works on at once; the rest wait in its queue",
+        help: "Requests a server works on at once; the rest wait in its queue (queue mode: deliveries a consumer may hold unacknowledged)",
         kind: ParamKind::Int { min: 1, max: 64 },
         default: "4",
     },
@@ -64,15 +72,123 @@ pub static PARAMS: &[ParamSpec] = &[
     ParamSpec {
         key: "mode",
         label: "Mode",
-        help: "rpc: servers answer requests; payment: each request is a payment to charge once",
+        help: "rpc: clients and servers; payment: each request is a payment to charge once; queue: producers, a broker and consumers (n of them)",
         kind: ParamKind::Choice {
-            options: &["rpc", "payment"],
+            options: &["rpc", "payment", "queue"],
         },
         default: "rpc",
     },
     payment::IDEM,
     payment::TTL,
+    ParamSpec {
+        key: "semantics",
+        label: "Delivery",
+        help: "at-most-once: ack before processing; at-least-once: ack after, redeliver on timeout; exactly-once: at-least-once with a consumer that deduplicates",
+        kind: ParamKind::Choice {
+            options: queue::Semantics::NAMES,
+        },
+        default: "at-least-once",
+    },
+    ParamSpec {
+        key: "outbox",
+        label: "Outbox",
+        help: "on: state and message in one transaction, relayed until acknowledged; off: written and sent separately",
+        kind: ParamKind::Choice {
+            options: &["off", "on"],
+        },
+        default: "off",
+    },
+    ParamSpec {
+        key: "producers",
+        label: "Producers",
+        help: "How many producers send messages",
+        kind: ParamKind::Int { min: 1, max: 4 },
+        default: "1",
+    },
+    ParamSpec {
+        key: "messages",
+        label: "Messages",
+        help: "How many messages each producer sends",
+        // Each consumer keeps a counter per message, and scrubbing keeps copies.
+        kind: ParamKind::Int { min: 1, max: 1_000 },
+        default: "50",
+    },
+    ParamSpec {
+        key: "every",
+        label: "Send every",
+        help: "A producer's pause between messages",
+        kind: ParamKind::Duration {
+            min_us: 1_000,
+            max_us: 60_000_000,
+        },
+        default: "200ms",
+    },
+    ParamSpec {
+        key: "ack",
+        label: "Ack timeout",
+        help: "The broker delivers again (a producer sends again) after this long without an ack",
+        kind: ParamKind::Duration {
+            min_us: 1_000,
+            max_us: 60_000_000,
+        },
+        default: "300ms",
+    },
 ];
+
+/// Queue mode's keys came after the lab's first links: those links keep their canonical form.
+const QUIET: &[&str] = &[
+    "mode",
+    "idem",
+    "ttl",
+    "semantics",
+    "outbox",
+    "producers",
+    "messages",
+    "every",
+    "ack",
+];
+
+/// The keys only queue mode uses, and those only request and response uses.
+const QUEUE_KEYS: &[&str] = &[
+    "semantics",
+    "outbox",
+    "producers",
+    "messages",
+    "every",
+    "ack",
+];
+const RPC_KEYS: &[&str] = &["clients", "think", "timeout"];
+
+fn queue_mode(s: &Scenario) -> bool {
+    s.param("mode") == Some("queue")
+}
+
+/// The page offers each mode's own controls only.
+fn shown(s: &Scenario, key: &str) -> bool {
+    if !payment::shown(s, key) {
+        return false;
+    }
+    match queue_mode(s) {
+        true => !RPC_KEYS.contains(&key),
+        false => !QUEUE_KEYS.contains(&key),
+    }
+}
+
+/// Queue mode's world: the broker, the producers and `n` consumers.
+fn world_nodes(s: &Scenario) -> u32 {
+    match queue_mode(s) {
+        true => 1 + super::param_u32(s, "producers").unwrap_or(1) + s.n,
+        false => s.n,
+    }
+}
+
+/// Queue mode's producers make their own messages: no clients.
+fn clients(s: &Scenario) -> u32 {
+    match queue_mode(s) {
+        true => 0,
+        false => super::clients_param(s),
+    }
+}
 
 pub static PRESETS: &[Preset] = &[
     Preset {
@@ -93,22 +209,56 @@ pub static PRESETS: &[Preset] = &[
     payment::NO_KEYS,
     payment::WITH_KEYS,
     payment::SHORT_TTL,
+    Preset {
+        name: "Queue, at-most-once: loss loses messages",
+        description: "Producer P0, broker B, consumer C0, 10% loss. C0 acknowledges before it processes and B never delivers twice: a lost delivery is a lost message",
+        link: "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=at-most-once&messages=30&view=queue",
+    },
+    Preset {
+        name: "Queue, at-least-once: loss duplicates effects",
+        description: "The same run acknowledging after processing: B delivers again when an ack is lost, so nothing is lost, and some effects are applied twice",
+        link: "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=at-least-once&messages=30&view=queue",
+    },
+    Preset {
+        name: "Queue, exactly-once: loss and crashes",
+        description: "Effectively-once: at-least-once delivery, and a consumer that records processed ids in the transaction of the effect. C0 crashes at 2 s, B at 4 s: redeliveries, no loss, no effect twice",
+        link: "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=exactly-once&messages=30&s=2s:crash:2;3s:restart:2;4s:crash:0;4.5s:restart:0&view=queue",
+    },
+    Preset {
+        name: "Queue: the consumer crashes mid-processing",
+        description: "At-most-once: C0 crashes at 2.05 s with work in hand it had acknowledged, and is down for a second: those messages are lost. Try semantics=at-least-once: they are delivered again",
+        link: "#/flows?n=1&seed=2&lat=20..80ms&loss=0%&dup=0%&proc=100..300ms&mode=queue&semantics=at-most-once&messages=30&ack=1s&s=2.05s:crash:2;3.05s:restart:2&view=queue",
+    },
+    Preset {
+        name: "Queue: the broker crashes",
+        description: "At-least-once: B is down from 2.05 s to 2.55 s and misses an ack; its log is durable, so it delivers the message again and the effect is applied twice. Try semantics=exactly-once",
+        link: "#/flows?n=1&seed=2&lat=20..80ms&loss=0%&dup=0%&proc=100..300ms&mode=queue&semantics=at-least-once&messages=30&ack=1s&s=2.05s:crash:0;2.55s:restart:0&view=queue",
+    },
+    Preset {
+        name: "Queue, no outbox: a lost and a phantom message",
+        description: "P0 writes its state and sends its message separately, and crashes twice in between: once after a commit before the send (a lost message), once after a send before the commit (a phantom, for a state change rolled back)",
+        link: "#/flows?n=1&seed=12&lat=20..80ms&loss=0%&dup=0%&proc=10..200ms&mode=queue&semantics=exactly-once&messages=30&s=1.1s:crash:1;1.5s:restart:1;2.8s:crash:1;3.2s:restart:1&view=queue",
+    },
+    Preset {
+        name: "Queue, transactional outbox: the same crashes",
+        description: "State and message are one transaction; a relay sends committed rows until B acknowledges each. The same crashes lose nothing and send no phantom",
+        link: "#/flows?n=1&seed=12&lat=20..80ms&loss=0%&dup=0%&proc=10..200ms&mode=queue&semantics=exactly-once&messages=30&outbox=on&s=1.1s:crash:1;1.5s:restart:1;2.8s:crash:1;3.2s:restart:1&view=queue",
+    },
 ];
 
 pub static LAB: Lab = Lab {
     id: "flows",
-    title: "Request and response",
-    summary: "Clients send requests over the network; servers answer after a processing delay.",
+    title: "Message flows",
+    summary: "Clients send requests over the network; servers answer after a processing delay, or charge payments once with idempotency keys. In queue mode, producers, a broker and consumers: delivery semantics and the outbox.",
     nodes_min: 1,
     nodes_max: 16,
     nodes_default: 3,
     params: PARAMS,
-    // Added after the first links were shared, which keep their form.
-    quiet: &["mode", "idem", "ttl"],
+    quiet: QUIET,
     presets: PRESETS,
     legend: super::Legend {
         // Servers talk only to clients here: the engine's client messages are the lab's.
-        messages: &[],
+        messages: queue_view::MESSAGES,
         roles: &[
             (1, "idle", "a server with no request in service"),
             (
@@ -116,14 +266,29 @@ pub static LAB: Lab = Lab {
                 "busy",
                 "a server working on requests (more wait in its queue)",
             ),
+            (
+                queue_view::CLASS_PRODUCER,
+                "producer",
+                "queue mode: makes state changes and sends a message for each",
+            ),
+            (
+                queue_view::CLASS_BROKER,
+                "broker",
+                "queue mode: keeps the messages in a durable log and delivers them",
+            ),
+            (
+                queue_view::CLASS_CONSUMER,
+                "consumer",
+                "queue mode: processes each delivery, which applies an effect",
+            ),
         ],
     },
-    experiments: &[],
-    clients: super::clients_param,
-    world_nodes: super::link_nodes,
+    experiments: &[&delivery::DELIVERY, &delivery::OUTBOX],
+    clients,
+    world_nodes,
     verbs: &[],
-    shown: payment::shown,
-    stages: &[],
+    shown,
+    stages: queue_stage::STAGES,
     sample_request: Some("req 1"),
     build,
 };
@@ -132,7 +297,58 @@ fn dur(s: &Scenario, key: &str) -> Result<u64, String> {
     parse_duration(super::param(s, key)?)
 }
 
+/// Queue mode's configuration a scenario asks for.
+pub fn queue_config(s: &Scenario) -> Result<queue::QueueConfig, String> {
+    let (work_min_us, work_max_us) = super::parse_range(super::param(s, "proc")?)?;
+    let semantics = super::param(s, "semantics")?;
+    Ok(queue::QueueConfig {
+        semantics: queue::Semantics::parse(semantics)
+            .ok_or_else(|| format!("there is no delivery semantics '{semantics}'"))?,
+        outbox: super::param(s, "outbox")? == "on",
+        producers: super::param_u32(s, "producers")?,
+        consumers: s.n,
+        messages: super::param_u32(s, "messages")?,
+        every_us: dur(s, "every")?,
+        ack_timeout_us: dur(s, "ack")?,
+        prefetch: super::param_u32(s, "workers")?,
+        work_min_us,
+        work_max_us,
+        dedup: queue::Dedup::Durable,
+    })
+}
+
+/// Queue mode's world of a scenario (for tests and experiments that want the typed world).
+pub fn world(s: &Scenario) -> Result<World<Flows>, String> {
+    queue_world(s, true)
+}
+
+/// [`world`] without its property checks, which an experiment's trials do not need.
+pub fn world_unchecked(s: &Scenario) -> Result<World<Flows>, String> {
+    queue_world(s, false)
+}
+
+fn queue_world(s: &Scenario, checked: bool) -> Result<World<Flows>, String> {
+    if !queue_mode(s) {
+        return Err("only queue mode builds a typed world here".into());
+    }
+    let q = queue_config(s)?;
+    let proto = Flows {
+        queue: Some(Box::new(q.clone())),
+        ..Flows::rpc(q.work_min_us, q.work_max_us, q.prefetch, 0)
+    };
+    let mut cfg = world_config(s);
+    cfg.n = world_nodes(s);
+    let props = match checked {
+        true => crate::labs::LabProtocol::properties(&proto),
+        false => Vec::new(),
+    };
+    Ok(World::new(proto, cfg, props))
+}
+
 fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
+    if queue_mode(s) {
+        return Ok(Box::new(Run::new(world(s)?, s.script.clone())));
+    }
     let (proc_min_us, proc_max_us) = super::parse_range(super::param(s, "proc")?)?;
     let workers = super::param_u32(s, "workers")?;
     let clients = super::param_u32(s, "clients")?;

@@ -1,12 +1,16 @@
 //! What must hold in the flows lab.
 
 use super::protocol::Flows;
+use super::queue::{lost, phantom, Role};
 use crate::sim::property::{PropKind, Property, Verdict};
 use crate::sim::time::Duration;
 use crate::sim::trace::OutcomeKind;
 use crate::sim::world::World;
 
 pub fn all(proto: &Flows) -> Vec<Property<Flows>> {
+    if proto.queue.is_some() {
+        return queue();
+    }
     let mut all = vec![
         Property {
             name: "workers_bounded",
@@ -74,4 +78,41 @@ fn clients_progress(w: &World<Flows>) -> Verdict {
         Some(h) if h.outcome == Some(OutcomeKind::Ok) => Verdict::Holds,
         _ => Verdict::Pending,
     }
+}
+
+/// Queue mode's guarantees, each violated exactly when its semantics allow it: at-most-once
+/// loses messages, at-least-once duplicates effects, a producer without the outbox loses
+/// messages or sends phantoms when it crashes.
+fn queue() -> Vec<Property<Flows>> {
+    vec![
+        Property {
+            name: "no_lost_messages",
+            description: "Every committed message is held by a producer, the broker, the network or a consumer until its effect is applied",
+            kind: PropKind::Always,
+            check: |w| (lost(w) == 0).into(),
+        },
+        Property {
+            name: "no_duplicate_effects",
+            description: "No message's effect is applied more than once",
+            kind: PropKind::Always,
+            check: no_duplicate_effects,
+        },
+        Property {
+            name: "no_phantom_messages",
+            description: "No message reaches the broker for a state change that was rolled back",
+            kind: PropKind::Always,
+            check: |w| (phantom(w) == 0).into(),
+        },
+    ]
+}
+
+// Checked after every step: a counter, not a scan of every message.
+fn no_duplicate_effects(w: &World<Flows>) -> Verdict {
+    w.nodes
+        .iter()
+        .all(|n| match &n.state.role {
+            Some(Role::Consumer(c)) => c.repeated == 0,
+            _ => true,
+        })
+        .into()
 }

@@ -7,7 +7,11 @@
 //!
 //! In the payment mode ([`super::payment`]) each request is a payment the server charges when
 //! its processing is done, with an idempotency table that keeps retries from charging twice.
+//!
+//! With a queue configuration the same protocol runs producers, a broker and consumers instead
+//! (`queue.rs`): one protocol type, so the engine is compiled once for both modes.
 
+use super::queue::{QueueConfig, QueueMsg, QueueTimer, Role};
 use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol};
 use crate::sim::rng::Rng;
 use crate::sim::time::Duration;
@@ -24,6 +28,8 @@ pub struct Flows {
     pub idem: bool,
     /// Payments: how long a key's stored result is kept.
     pub ttl_s: u32,
+    /// Queue mode (`None`: request and response).
+    pub queue: Option<Box<QueueConfig>>,
 }
 
 /// What the servers do with a request.
@@ -47,21 +53,35 @@ impl Flows {
             mode: FlowsMode::Rpc,
             idem: true,
             ttl_s: 30,
+            queue: None,
         }
     }
 }
 
-/// Servers do not talk to each other in this lab.
+/// Servers do not talk to each other in request and response; queue mode's nodes do.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum FlowsMsg {}
+pub enum FlowsMsg {
+    Queue(QueueMsg),
+}
 
 impl MessageInfo for FlowsMsg {
     fn kind(&self) -> &'static str {
-        match *self {}
+        match self {
+            FlowsMsg::Queue(m) => m.kind(),
+        }
     }
     fn summary(&self) -> String {
-        match *self {}
+        match self {
+            FlowsMsg::Queue(m) => m.summary(),
+        }
     }
+}
+
+/// A server's processing timer, or one of queue mode's.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FlowsTimer {
+    Work(Work),
+    Queue(QueueTimer),
 }
 
 /// A request carries a number; the reply echoes it, so a mixed-up reply is detectable.
@@ -92,6 +112,8 @@ pub struct ServerState {
     pub served: u64,
     /// The payment database (payment mode).
     pub payments: super::payment::Payments,
+    /// Queue mode: the node's part.
+    pub role: Option<Role>,
 }
 
 impl Flows {
@@ -101,7 +123,7 @@ impl Flows {
             request_id: req.request_id,
         };
         out.set_timer(
-            timer,
+            FlowsTimer::Work(timer),
             Duration(self.proc_min_us),
             Duration(self.proc_max_us),
         );
@@ -111,29 +133,48 @@ impl Flows {
 
 impl Protocol for Flows {
     type Msg = FlowsMsg;
-    type Timer = Work;
+    type Timer = FlowsTimer;
     type State = ServerState;
     type Op = Op;
     type Reply = Reply;
 
-    fn init(&self, _id: NodeId, _n: u32) -> ServerState {
-        ServerState::default()
+    fn init(&self, id: NodeId, _n: u32) -> ServerState {
+        ServerState {
+            role: self.queue.as_ref().map(|q| q.init(id)),
+            ..ServerState::default()
+        }
     }
 
-    fn on_start(&self, _st: &mut ServerState, _ctx: &Ctx, _out: &mut Out<Self>) {}
+    fn on_start(&self, st: &mut ServerState, ctx: &Ctx, out: &mut Out<Self>) {
+        if let (Some(q), Some(r)) = (&self.queue, &mut st.role) {
+            q.on_start(r, ctx, out);
+        }
+    }
 
     fn on_message(
         &self,
-        _st: &mut ServerState,
-        _ctx: &Ctx,
-        _from: NodeId,
+        st: &mut ServerState,
+        ctx: &Ctx,
+        from: NodeId,
         msg: FlowsMsg,
-        _out: &mut Out<Self>,
+        out: &mut Out<Self>,
     ) {
-        match msg {}
+        let FlowsMsg::Queue(m) = msg;
+        if let (Some(q), Some(r)) = (&self.queue, &mut st.role) {
+            q.on_message(r, ctx, from, m, out);
+        }
     }
 
-    fn on_timer(&self, st: &mut ServerState, ctx: &Ctx, timer: Work, out: &mut Out<Self>) {
+    fn on_timer(&self, st: &mut ServerState, ctx: &Ctx, timer: FlowsTimer, out: &mut Out<Self>) {
+        let timer = match timer {
+            FlowsTimer::Work(w) => w,
+            FlowsTimer::Queue(t) => {
+                if let (Some(q), Some(r)) = (&self.queue, &mut st.role) {
+                    q.on_timer(r, ctx, t, out);
+                }
+                return;
+            }
+        };
         let Some(i) = st
             .in_service
             .iter()
@@ -203,6 +244,12 @@ impl Protocol for Flows {
     }
 
     fn recover(&self, id: NodeId, n: u32, crashed: &ServerState) -> ServerState {
+        if let (Some(q), Some(r)) = (&self.queue, &crashed.role) {
+            return ServerState {
+                role: Some(q.recover(r)),
+                ..ServerState::default()
+            };
+        }
         let mut st = self.init(id, n);
         if self.mode == FlowsMode::Payment {
             st.payments = self.recover_payments(crashed);
@@ -210,8 +257,11 @@ impl Protocol for Flows {
         st
     }
 
-    fn timer_name(&self, _timer: &Work) -> &'static str {
-        "processing done"
+    fn timer_name(&self, timer: &FlowsTimer) -> &'static str {
+        match timer {
+            FlowsTimer::Work(_) => "processing done",
+            FlowsTimer::Queue(t) => t.name(),
+        }
     }
 }
 
@@ -245,10 +295,10 @@ mod tests {
         assert_eq!(
             out.effects,
             vec![Effect::SetTimer {
-                timer: Work {
+                timer: FlowsTimer::Work(Work {
                     client: 1,
                     request_id: 7
-                },
+                }),
                 min: Duration(5),
                 max: Duration(20)
             }]
@@ -273,10 +323,10 @@ mod tests {
         p.on_timer(
             &mut st,
             &ctx,
-            Work {
+            FlowsTimer::Work(Work {
                 client: 1,
                 request_id: 1,
-            },
+            }),
             &mut out,
         );
         assert_eq!(
@@ -288,10 +338,10 @@ mod tests {
                     reply: Reply { value: 10 }
                 },
                 Effect::SetTimer {
-                    timer: Work {
+                    timer: FlowsTimer::Work(Work {
                         client: 2,
                         request_id: 2
-                    },
+                    }),
                     min: Duration(5),
                     max: Duration(5)
                 },

@@ -22,6 +22,9 @@ impl LabProtocol for Flows {
     }
 
     fn node_view(&self, w: &World<Self>, id: u32) -> NodeView {
+        if let Some(q) = &self.queue {
+            return super::queue_view::node_view(q, w, id);
+        }
         let st = w.state(id);
         let busy = !st.in_service.is_empty();
         let mut lines = vec![
@@ -50,12 +53,11 @@ impl LabProtocol for Flows {
         }
     }
 
-    fn panels(&self, w: &World<Self>) -> Vec<crate::viz::Panel> {
-        super::payment::panels(w)
-    }
-
     fn metrics(&self, w: &World<Self>) -> Vec<crate::labs::Metric> {
         use crate::labs::Metric;
+        if self.queue.is_some() {
+            return super::queue_view::metrics(w);
+        }
         let servers = 0..w.n();
         let waiting: usize = servers.clone().map(|i| w.state(i).queue.len()).sum();
         let busy: usize = servers.map(|i| w.state(i).in_service.len()).sum();
@@ -73,6 +75,22 @@ impl LabProtocol for Flows {
         ];
         m.extend(super::payment::metrics(w));
         m
+    }
+
+    fn panels(&self, w: &World<Self>) -> Vec<crate::viz::Panel> {
+        match &self.queue {
+            Some(q) => super::queue_view::panels(q, w),
+            None => super::payment::panels(w),
+        }
+    }
+
+    fn stage(
+        &self,
+        w: &World<Self>,
+        _ix: usize,
+        area: &crate::labs::StageArea,
+    ) -> Vec<crate::viz::scene::Shape> {
+        super::queue_stage::shapes(w, area)
     }
 
     fn op_text(&self, op: &super::Op) -> String {
