@@ -242,6 +242,25 @@ pub struct Preset {
     pub link: &'static str,
 }
 
+/// A deliberately broken version of a lab's protocol, for hunting counterexamples
+/// (`dsplay sweep`): chosen with the lab's `variant` parameter, so a broken run is a link like
+/// any other, and the page marks it plainly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Variant {
+    /// The `variant` parameter's value.
+    pub id: &'static str,
+    /// The mistake, in one line.
+    pub mistake: &'static str,
+    /// The property it should break.
+    pub breaks: &'static str,
+}
+
+/// The deliberately broken variant a scenario runs, if any.
+pub fn variant_of(lab: &Lab, s: &Scenario) -> Option<&'static Variant> {
+    let id = s.param("variant")?;
+    lab.variants.iter().find(|v| v.id == id)
+}
+
 /// One of a lab's own interventions: a script command `do:<name>` (every node) or
 /// `do:<name>@<node>`, shown as a button and reached from the keyboard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -359,6 +378,9 @@ pub struct Lab {
     pub shown: fn(&Scenario, &str) -> bool,
     /// Main canvases it draws itself, besides the node topology ([`StageSpec`]).
     pub stages: &'static [StageSpec],
+    /// Deliberately broken versions of its protocol ([`Variant`]); with any, the lab has a
+    /// `variant` parameter whose choices are `none` and their ids.
+    pub variants: &'static [Variant],
     /// A request a person can send to a chosen server ("send a request to this server"),
     /// in the lab's operation text; `None` when its clients cannot be asked by hand.
     pub sample_request: Option<&'static str>,

@@ -70,7 +70,7 @@ pub struct Violation {
     pub link: String,
     /// The run as the sweep drew it.
     pub original_link: String,
-    /// Interventions in the script before and after shrinking.
+    /// Interventions in the script before and after shrinking (the heal's included).
     pub script_before: usize,
     pub script_after: usize,
     /// Whether it was shrunk (the first [`SHRUNK_PER_PROPERTY`] of each property are).
@@ -310,17 +310,20 @@ fn still_breaks(s: &Scenario, property: &str, until_us: u64) -> bool {
             .is_ok_and(|j| j.broken.is_some_and(|(name, _)| name == property))
 }
 
-/// The smallest run found that still breaks `property`: interventions dropped (halves, then
-/// quarters, ... then one at a time, as delta debugging does), loss and duplication off,
-/// fewer clients, fewer nodes. Deterministic: the same input gives the same output.
+/// The smallest run found that still breaks `property`: the faulty phase's interventions
+/// dropped (halves, then quarters, ... then one at a time, as delta debugging does; the heal
+/// stays, since liveness is judged after it), loss and duplication off, fewer clients, fewer
+/// nodes. Deterministic: the same input gives the same output.
 pub fn shrink(s: &Scenario, property: &str, until_us: u64) -> Scenario {
+    let heal_us = heal_at_us(until_us);
+    let faults = |s: &Scenario| s.script.iter().take_while(|c| c.at_us < heal_us).count();
     let mut best = s.clone();
-    let mut chunk = best.script.len().div_ceil(2).max(1);
-    while !best.script.is_empty() {
+    let mut chunk = faults(&best).div_ceil(2).max(1);
+    while faults(&best) > 0 {
         let mut start = 0;
-        while start < best.script.len() {
+        while start < faults(&best) {
             let mut trial = best.clone();
-            let end = (start + chunk).min(trial.script.len());
+            let end = (start + chunk).min(faults(&trial));
             trial.script.drain(start..end);
             if still_breaks(&trial, property, until_us) {
                 best = trial;
@@ -333,13 +336,12 @@ pub fn shrink(s: &Scenario, property: &str, until_us: u64) -> Scenario {
         }
         chunk = chunk.div_ceil(2);
     }
-    best = try_each(
+    try_each(
         best,
         property,
         until_us,
         &[quiet_network, fewer_clients, fewer_nodes],
-    );
-    best
+    )
 }
 
 /// Applies each simplification over and over while the property still breaks.

@@ -142,6 +142,30 @@ fn follow_hash_changes(shell: Shell) {
     });
 }
 
+/// A run of a deliberately broken variant of the protocol says so, plainly, on every view.
+/// A memo, like the lab's: the banner changes only when the variant does, not on every tick.
+fn broken_banner(shell: Shell) -> impl Fn() -> Option<El> {
+    let variant = memo(move || {
+        shell.tick.get();
+        shell
+            .with(|s| labs::variant_of(s.lab(), s.base()))
+            .flatten()
+    });
+    move || {
+        let v = variant.get()?;
+        let text = format!(
+            "Deliberately broken: {} (it should break {})",
+            v.mistake, v.breaks
+        );
+        Some(
+            el("span")
+                .class("broken")
+                .attr("role", "status")
+                .text(&text),
+        )
+    }
+}
+
 /// The header: lab picker, presets, share, presenter mode and help.
 fn header(shell: Shell) -> El {
     // A memo: the lab select and the preset list change only when the lab does. Setting a
@@ -203,6 +227,7 @@ fn header(shell: Shell) -> El {
                 .dynamic(presets),
         )
         .child(el("span").class("spacer"))
+        .dynamic(broken_banner(shell))
         .child(
             el("button")
                 .class("btn")

@@ -289,6 +289,7 @@ pub static LAB: Lab = Lab {
     verbs: &[],
     shown,
     stages: queue_stage::STAGES,
+    variants: &[],
     sample_request: Some("req 1"),
     build,
 };

@@ -247,6 +247,7 @@ pub static LAB: Lab = Lab {
     }],
     shown,
     stages: stage::STAGES,
+    variants: &[],
     sample_request: Some("get k0"),
     build,
 };

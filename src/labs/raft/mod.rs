@@ -28,7 +28,64 @@ use crate::sim::time::parse_duration;
 use crate::sim::{Run, World, WorldConfig};
 use stage::STAGES;
 
+/// Raft with one of the mistakes the tests show each property catches.
+pub static VARIANTS: &[super::Variant] = &[
+    super::Variant {
+        id: "vote-without-log-check",
+        mistake: "grants votes without checking that the candidate's log is up to date",
+        breaks: "leader_completeness",
+    },
+    super::Variant {
+        id: "commit-old-term",
+        mistake: "commits an entry of an earlier term once a majority stores it (Figure 8)",
+        breaks: "state_machine_safety",
+    },
+    super::Variant {
+        id: "vote-twice",
+        mistake: "forgets whom it voted for and votes for every candidate of a term",
+        breaks: "election_safety",
+    },
+    super::Variant {
+        id: "append-without-check",
+        mistake: "appends entries without comparing the previous entry's term",
+        breaks: "log_matching",
+    },
+    super::Variant {
+        id: "fixed-timeout",
+        mistake: "waits the shortest election timeout every time, never a random one",
+        breaks: "leader_elected",
+    },
+];
+
+/// The mistake each variant makes in the protocol.
+fn bug(variant: &str) -> Option<Bug> {
+    Some(match variant {
+        "vote-without-log-check" => Bug::VoteWithoutLogCheck,
+        "commit-old-term" => Bug::CommitOldTermByCount,
+        "vote-twice" => Bug::VoteTwiceInTerm,
+        "append-without-check" => Bug::AppendWithoutConsistencyCheck,
+        "fixed-timeout" => Bug::FixedElectionTimeout,
+        _ => return None,
+    })
+}
+
 pub static PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: "variant",
+        label: "Variant",
+        help: "none: Raft as the paper gives it; any other: a deliberately broken Raft, to hunt for the run that shows its mistake",
+        kind: ParamKind::Choice {
+            options: &[
+                "none",
+                "vote-without-log-check",
+                "commit-old-term",
+                "vote-twice",
+                "append-without-check",
+                "fixed-timeout",
+            ],
+        },
+        default: "none",
+    },
     ParamSpec {
         key: "et",
         label: "Election timeout",
@@ -159,7 +216,8 @@ pub static LAB: Lab = Lab {
     nodes_max: 9,
     nodes_default: 5,
     params: PARAMS,
-    quiet: &[],
+    // Added after the lab's first links were shared, which keep their form.
+    quiet: &["variant"],
     presets: PRESETS,
     legend: super::Legend {
         messages: &[
@@ -183,11 +241,12 @@ pub static LAB: Lab = Lab {
     verbs: VERBS,
     shown: super::always_shown,
     stages: STAGES,
+    variants: VARIANTS,
     sample_request: Some("put x 1"),
     build,
 };
 
-/// The Raft configuration a scenario asks for (no bug: bugs are for tests only).
+/// The Raft configuration a scenario asks for, with the mistake of its variant if any.
 pub fn config(s: &Scenario) -> Result<Raft, String> {
     let (et_min, et_max) = parse_range(super::param(s, "et")?)?;
     if et_min == 0 || et_min > et_max {
@@ -203,6 +262,7 @@ pub fn config(s: &Scenario) -> Result<Raft, String> {
         heartbeat_us: hb.max(1),
         prevote: flag("prevote"),
         check_quorum: flag("checkquorum"),
+        bug: bug(super::param(s, "variant")?),
         ..Raft::default()
     })
 }

@@ -42,8 +42,8 @@ use crate::sim::rng::Rng;
 use crate::sim::small_map::SmallSet;
 use crate::sim::time::Duration;
 
-/// Deliberate mistakes, so tests can show that each property catches a broken Raft. Only tests
-/// and experiments can set one; no link can.
+/// Deliberate mistakes, so tests can show that each property catches a broken Raft, and a
+/// learner can hunt for the run that shows one (the lab's `variant` parameter).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bug {
     /// Grants votes without the up-to-date-log check (breaks Leader Completeness).

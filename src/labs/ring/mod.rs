@@ -234,6 +234,7 @@ pub static LAB: Lab = Lab {
     verbs: VERBS,
     shown: super::always_shown,
     stages: stage::STAGES,
+    variants: &[],
     sample_request: Some("get k0"),
     build,
 };
