@@ -4,6 +4,13 @@
 //! operation, the witness order on each, the operation that cannot be placed in the alert
 //! colour. Clicking an operation of the running lab seeks the simulation to its call.
 //!
+//! A pasted or opened history is checked in the checker's worker ([`super::jobs`]), with its
+//! progress and a Cancel button, so a history of tens of thousands of operations leaves the
+//! page painting; the running lab's own history (a few hundred operations) is checked on the
+//! page at once. The page still reads a pasted history itself before the check starts (its
+//! errors show at once, and the result is drawn from it): for 60,000 operations that is a
+//! pause of about a quarter of a second.
+//!
 //! Where the boxes go, and the shapes they are drawn with, are decided in
 //! [`crate::viz::optimeline`]; the shared painter draws them.
 
