@@ -210,6 +210,10 @@ fn start_worker(on_line: fn(&str)) -> Option<web_sys::Worker> {
             }
         });
     worker.set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
+    // An error the module did not catch (a panic, memory it could not grow) ends the job.
+    let on_error = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| on_line("crashed"));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
     // A small closure per worker: the experiments' worker lives as long as the page, and the
     // checker's is replaced only when a check is cancelled.
     on_msg.forget();
@@ -406,6 +410,17 @@ fn from_checker(line: &str) {
     let (job, body) = rest.split_once(' ').unwrap_or((rest, ""));
     let event = match word {
         "ready" => return checker_ready(),
+        "crashed" => {
+            let k = CHECKER.with(|c| c.borrow_mut().take());
+            let Some(k) = k else { return };
+            k.worker.terminate();
+            if let Some(mut on) = k.listener {
+                on(CheckEvent::Failed(
+                    "The check stopped: the checker failed, perhaps out of memory.".into(),
+                ));
+            }
+            return;
+        }
         "failed" => {
             web_sys::console::warn_1(
                 &format!("check worker: {rest}; checks run on the page").into(),
