@@ -16,6 +16,10 @@ pub const DEFAULT_MAX_CACHE_BYTES: usize = 1 << 30;
 /// Steps each unfinished partition runs before the next gets a turn.
 const SLICE_STEPS: u64 = 10_000;
 
+/// How often (in steps) the cancel callback is polled: a caller can count its calls to know
+/// how far the search has got.
+pub const CANCEL_POLL_STEPS: u64 = 4096;
+
 /// Limits on one check. The checker never reads a clock: callers who want a deadline pass
 /// `cancel`, which is polled every few thousand steps.
 #[derive(Clone, Copy)]

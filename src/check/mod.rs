@@ -78,6 +78,8 @@
 //! - `verify.rs`: [`verify_order`], which replays one proposed order (a witness from the
 //!   checker, or a learner's guess) and says where it breaks.
 //! - `cli.rs`: [`run_cli`], the body of `dsplay check`.
+//! - `wire.rs`: [`result_text`], [`read_result`]: a result as compact text, for the browser's job
+//!   worker.
 
 mod checker;
 mod cli;
@@ -94,10 +96,11 @@ mod sequential;
 pub mod session;
 mod timeline;
 mod verify;
+mod wire;
 
 pub use checker::{
     check, check_with, CheckOptions, CheckResult, Counterexample, Linearization, StopReason,
-    Verdict, DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_STEPS,
+    Verdict, CANCEL_POLL_STEPS, DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_STEPS,
 };
 pub use cli::{
     run_cli, run_cli_options, run_cli_report, run_cli_with, CliOptions, CliReport, MAX_INPUT_BYTES,
@@ -111,3 +114,4 @@ pub use import::{
 pub use model::{Model, ModelKind};
 pub use timeline::{timeline, Bar, Lane, Timeline};
 pub use verify::{verify_order, OrderError};
+pub use wire::{read_result, result_text};

@@ -32,8 +32,7 @@ pub(crate) enum Stop {
     Cancelled,
 }
 
-/// How often (in steps) the cancel callback is polled.
-const CANCEL_POLL_STEPS: u64 = 4096;
+use super::checker::CANCEL_POLL_STEPS;
 
 /// Limits shared by all partitions of one check.
 pub(crate) struct Budget<'a> {

@@ -4,6 +4,13 @@
 //! operation, the witness order on each, the operation that cannot be placed in the alert
 //! colour. Clicking an operation of the running lab seeks the simulation to its call.
 //!
+//! A pasted or opened history is checked in the checker's worker ([`super::jobs`]), with its
+//! progress and a Cancel button, so a history of tens of thousands of operations leaves the
+//! page painting; the running lab's own history (a few hundred operations) is checked on the
+//! page at once. The page still reads a pasted history itself before the check starts (its
+//! errors show at once, and the result is drawn from it): for 60,000 operations that is a
+//! pause of about a quarter of a second.
+//!
 //! Where the boxes go, and the shapes they are drawn with, are decided in
 //! [`crate::viz::optimeline`]; the shared painter draws them.
 
@@ -24,6 +31,9 @@ use web_sys::MouseEvent;
 /// Search steps one check may take in the page (a few hundred milliseconds at most); past it
 /// the verdict is "unknown".
 pub const CHECK_STEPS: u64 = 2_000_000;
+/// Search steps a check in the checker's worker may take: it blocks nothing the learner sees
+/// (and can be cancelled), so it may search ten times longer than the page.
+pub const WORKER_CHECK_STEPS: u64 = 20_000_000;
 /// Memory the checker's caches may use in the page.
 pub const CHECK_BYTES: usize = 128 << 20;
 /// The most operations the timeline draws.
@@ -54,24 +64,60 @@ struct Checked {
     model: ModelKind,
 }
 
-/// Checks `history` within the page's budget and lays out its timeline.
+/// Reads a pasted or opened history (on the page, and in the checker's worker).
+pub(super) fn read_history(text: &str, format: Format) -> Result<History, String> {
+    parse_history(text, format)
+        .map_err(|e| format!("This history could not be read as {format}: {e}"))
+}
+
+/// Checks `history` against `model` within `options` (on the page, and in the checker's
+/// worker).
+pub(super) fn checked(
+    history: &History,
+    model: &Model,
+    options: &CheckOptions<'_>,
+) -> Result<CheckResult, String> {
+    check_with(history, model, options)
+        .map_err(|e| format!("This history does not fit the {} model: {e}", model.kind))
+}
+
+/// Checks `history` on the page, within the page's budget, and lays out its timeline.
 fn run_check(history: History, model: Model, live: bool, at_us: u64) -> Result<Checked, String> {
     let options = CheckOptions {
         max_steps: CHECK_STEPS,
         max_cache_bytes: CHECK_BYTES,
         cancel: None,
     };
-    let result = check_with(&history, &model, &options)
-        .map_err(|e| format!("This history does not fit the {} model: {e}", model.kind))?;
+    let result = checked(&history, &model, &options)?;
+    Ok(laid_out(history, result, model.kind, live, at_us))
+}
+
+/// A checked history with its timeline laid out.
+fn laid_out(
+    history: History,
+    result: CheckResult,
+    model: ModelKind,
+    live: bool,
+    at_us: u64,
+) -> Checked {
     let timeline = timeline(&history, Some(&result));
-    Ok(Checked {
+    Checked {
         history,
         result,
         timeline,
         live,
         at_us,
-        model: model.kind,
-    })
+        model,
+    }
+}
+
+/// Where a check of a pasted or opened history stands.
+#[derive(Clone, Copy, PartialEq)]
+enum Checking {
+    Idle,
+    /// In the checker's worker: search steps done and the most it may take.
+    Running(u64, u64),
+    Cancelled,
 }
 
 /// A time in the running lab as its clock shows it (`12.345 s`); in an imported history, as
@@ -101,6 +147,10 @@ struct Panel {
     format: Var<String>,
     model: Var<String>,
     initial: Var<String>,
+    /// The check under way in the checker's worker, and the history it checks (read on the page
+    /// too, for the timeline and the details when the result comes back).
+    checking: Var<Checking>,
+    pending: Rc<RefCell<Option<(History, Model)>>>,
     /// The timeline's layout and the presenter scale it was drawn at.
     layout: Rc<RefCell<Option<(OpLayout, f64)>>>,
     /// Bumped when the window is resized.
@@ -118,14 +168,21 @@ pub fn history_panel(shell: Shell) -> El {
         });
     }
     let canvas = timeline_canvas(&p);
-    let (import, errors, verdict, hidden, details) =
-        (p.clone(), p.clone(), p.clone(), p.clone(), p.clone());
+    let (import, errors, verdict, hidden, details, status) = (
+        p.clone(),
+        p.clone(),
+        p.clone(),
+        p.clone(),
+        p.clone(),
+        p.clone(),
+    );
     el("section")
         .class("card history")
         .attr("aria-label", "Client history")
         .child(el("h2").text("Client history — linearizable?"))
         .child(check_buttons(&p))
         .dynamic(move || import.open.get().then(|| import_view(&import)))
+        .child(status.check_status())
         .dynamic(move || errors.error_view())
         .dynamic(move || verdict.verdict())
         .child(canvas)
@@ -147,6 +204,8 @@ impl Panel {
             format: Var::new(Format::JepsenEdn.name().to_string()),
             model: Var::new(ModelKind::Register.name().to_string()),
             initial: Var::new(String::new()),
+            checking: Var::new(Checking::Idle),
+            pending: Rc::new(RefCell::new(None)),
             layout: Rc::new(RefCell::new(None)),
             resized: Var::new(0u32),
         }
@@ -165,8 +224,10 @@ impl Panel {
         }
     }
 
-    /// Checks the running lab's client history up to the cursor.
+    /// Checks the running lab's client history up to the cursor. It stays on the page: a live
+    /// history is a few hundred operations at most (older ones are dropped), checked at once.
     fn check_run(&self) {
+        self.stop_check(Checking::Idle);
         let got = self
             .shell
             .with(|s| (s.sim().check_history(), s.now_us(), s.sim().clients()));
@@ -199,20 +260,94 @@ impl Panel {
             error.set(Some("Paste a history or open a file first.".into()));
             return;
         }
-        let history = match parse_history(&src, fmt) {
+        // Read on the page as well as in the worker: errors in the text show at once, and the
+        // page needs the operations to draw the result.
+        let history = match read_history(&src, fmt) {
             Ok(h) => h,
-            Err(e) => {
-                error.set(Some(format!(
-                    "This history could not be read as {fmt}: {e}"
-                )));
-                return;
-            }
+            Err(e) => return error.set(Some(e)),
         };
         let init = self.initial.get_untracked();
         let init = init.trim();
         let init =
             (kind != ModelKind::Kv && !init.is_empty() && init != "nil").then(|| Value::from(init));
-        self.show(run_check(history, Model::new(kind, init), false, 0));
+        self.check_in_worker(&src, fmt, history, Model::new(kind, init));
+    }
+
+    /// Checks an imported history in the checker's worker (replacing a check under way), or on
+    /// the page where no worker starts.
+    fn check_in_worker(&self, src: &str, fmt: Format, history: History, model: Model) {
+        self.stop_check(Checking::Running(0, WORKER_CHECK_STEPS));
+        *self.checked.borrow_mut() = None;
+        self.error.set(None);
+        self.version.update(|v| *v += 1);
+        let p = self.clone();
+        let started =
+            super::jobs::check_in_worker(src, fmt, &model, WORKER_CHECK_STEPS, move |e| p.heard(e));
+        *self.pending.borrow_mut() = Some((history, model));
+        if !started {
+            self.check_on_page();
+        }
+    }
+
+    /// Checks the pending history on the page, as before there was a worker.
+    fn check_on_page(&self) {
+        self.checking.set(Checking::Idle);
+        let pending = self.pending.borrow_mut().take();
+        if let Some((history, model)) = pending {
+            self.show(run_check(history, model, false, 0));
+        }
+    }
+
+    /// What the checker's worker says about the check under way.
+    fn heard(&self, event: super::jobs::CheckEvent) {
+        use super::jobs::CheckEvent;
+        match event {
+            CheckEvent::Progress(done, max) => self.checking.set(Checking::Running(done, max)),
+            CheckEvent::Done(result) => {
+                self.checking.set(Checking::Idle);
+                let pending = self.pending.borrow_mut().take();
+                if let Some((history, model)) = pending {
+                    self.show(Ok(laid_out(history, *result, model.kind, false, 0)));
+                }
+            }
+            CheckEvent::Failed(why) => {
+                self.stop_check(Checking::Idle);
+                self.error.set(Some(why));
+            }
+            CheckEvent::NoWorker => self.check_on_page(),
+        }
+    }
+
+    /// Stops the check under way, if one is, and says where checking now stands.
+    fn stop_check(&self, now: Checking) {
+        if matches!(self.checking.get_untracked(), Checking::Running(..)) {
+            super::jobs::cancel_check();
+        }
+        self.pending.borrow_mut().take();
+        self.checking.set(now);
+    }
+
+    /// The check's progress and its Cancel button while it runs; a note once it is cancelled.
+    /// Built again only when that changes (a button rebuilt under the pointer loses its click).
+    fn check_status(&self) -> El {
+        let (state, p) = (self.checking.clone(), self.clone());
+        el("div").dynamic_by(
+            move || match state.get() {
+                Checking::Running(..) => Checking::Running(0, 0),
+                c => c,
+            },
+            move |c| match c {
+                Checking::Idle => None,
+                Checking::Running(..) => Some(progress_view(&p)),
+                Checking::Cancelled => Some(
+                    el("p")
+                        .class("muted small")
+                        .attr("role", "status")
+                        .attr("data-testid", "history-cancelled")
+                        .text("The check was cancelled: no verdict."),
+                ),
+            },
+        )
     }
 
     /// Opens the file chosen in the form's file input: guesses its format from its name and
@@ -445,6 +580,42 @@ fn import_view(p: &Panel) -> El {
         )
 }
 
+/// A running check: a bar, the share of the step budget used, and a Cancel button. The share
+/// is an upper bound on the work left: most histories are decided well before the budget.
+fn progress_view(p: &Panel) -> El {
+    let percent = {
+        let checking = p.checking.clone();
+        move || match checking.get() {
+            Checking::Running(done, max) => (done.saturating_mul(100) / max.max(1)).min(99),
+            _ => 0,
+        }
+    };
+    let (bar, label, cancel) = (percent.clone(), percent, p.clone());
+    el("div")
+        .class("row check-progress")
+        .attr("role", "status")
+        .attr("data-testid", "history-progress")
+        .child(
+            el("progress")
+                .class("exp-progress")
+                .attr("aria-label", "Check progress")
+                .attr("max", "100")
+                .attr_with("value", move || Some(bar().to_string())),
+        )
+        .child(
+            el("span")
+                .class("small")
+                .text_with(move || format!("Checking… {}%", label())),
+        )
+        .child(
+            el("button")
+                .class("btn small")
+                .attr("aria-label", "Cancel the check")
+                .on("click", move |_| cancel.stop_check(Checking::Cancelled))
+                .text("Cancel"),
+        )
+}
+
 /// A form row: the label for the control with `id`, then the control.
 fn labelled(id: &str, label: &str, control: El) -> El {
     el("div")
@@ -453,20 +624,38 @@ fn labelled(id: &str, label: &str, control: El) -> El {
         .child(control)
 }
 
+/// The longest text the text area shows: one holding megabytes makes every later change to the
+/// page cost Chromium hundreds of milliseconds (a check's progress would freeze it), so a
+/// longer history is kept and described instead of shown.
+const SHOWN_TEXT_BYTES: usize = 256 * 1024;
+
 /// The text area holding the history's text.
 fn history_text(text: Var<String>) -> El {
-    let (text_shown, text_typed) = (text.clone(), text);
+    let (text_shown, text_typed, text_told) = (text.clone(), text.clone(), text);
     el("textarea")
         .class("history-text")
         .attr("aria-label", "History text")
         .attr("spellcheck", "false")
         .attr("rows", "6")
-        .attr(
-            "placeholder",
-            "Paste a history: Jepsen EDN, a Porcupine log, or JSON",
-        )
-        .prop_with("value", move || text_shown.get().into())
+        .attr_with("placeholder", move || Some(placeholder(&text_told.get())))
+        .prop_with("value", move || {
+            let t = text_shown.get();
+            if t.len() > SHOWN_TEXT_BYTES { "" } else { &t }.into()
+        })
         .on("input", move |ev| text_typed.set(dom::event_value(&ev)))
+}
+
+/// What the empty text area says: how to fill it, or what it holds when that is too long to
+/// show.
+fn placeholder(text: &str) -> String {
+    if text.len() <= SHOWN_TEXT_BYTES {
+        return "Paste a history: Jepsen EDN, a Porcupine log, or JSON".into();
+    }
+    format!(
+        "A history of {} lines ({} KB), too long to show here, is ready to check. Paste or type to replace it.",
+        text.lines().count(),
+        text.len() / 1024
+    )
 }
 
 /// A file to open, and an example to load instead.

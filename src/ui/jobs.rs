@@ -8,14 +8,18 @@
 //! ```text
 //! page → worker   run <job> <experiment id>\n<values>
 //!                 cancel <job>
+//!                 check <job> <format> <model> <max steps>\n<=initial or ->\n<history text>
 //! worker → page   ready | failed <why>                     (the worker's module loaded, or not)
 //!                 progress <job> <done> <planned>
 //!                 report <job> <report>
-//!
-//! Values and reports travel in the wire form of `labs::experiment::wire`.
+//!                 checked <job> <result>
 //!                 error <job> <why>
 //! ```
+//!
+//! Values and reports travel in the wire form of `labs::experiment::wire`, a check's result in
+//! that of `check::wire`. Checks run in a worker of their own (see "Long checks" below).
 
+use crate::check::{CheckResult, Format, Model, ModelKind};
 use crate::labs::experiment::{wire, Report, Trials, Values};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -163,7 +167,8 @@ fn with_jobs<R>(f: impl FnOnce(&mut Jobs) -> R) -> Option<R> {
     JOBS.with(|cell| {
         let mut jobs = cell.try_borrow_mut().ok()?;
         let j = jobs.get_or_insert_with(|| Jobs {
-            runner: start_worker().map_or(Runner::Page, |w| Runner::Starting(w, Vec::new())),
+            runner: start_worker(from_worker)
+                .map_or(Runner::Page, |w| Runner::Starting(w, Vec::new())),
             listeners: ByJob(Vec::new()),
             requests: ByJob(Vec::new()),
             next: 1,
@@ -189,7 +194,8 @@ fn tell(job: u64, event: JobEvent) {
     }
 }
 
-fn start_worker() -> Option<web_sys::Worker> {
+/// Starts a job worker whose lines go to `on_line`.
+fn start_worker(on_line: fn(&str)) -> Option<web_sys::Worker> {
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("text/javascript");
     let parts = js_sys::Array::of1(&JsValue::from_str(WORKER_JS));
@@ -197,13 +203,19 @@ fn start_worker() -> Option<web_sys::Worker> {
     let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
     let glue = super::paint::glue_url()?;
     let worker = web_sys::Worker::new(&url).ok()?;
-    let on_msg = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|e: web_sys::MessageEvent| {
-        if let Some(line) = e.data().as_string() {
-            from_worker(&line);
-        }
-    });
+    let on_msg =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if let Some(line) = e.data().as_string() {
+                on_line(&line);
+            }
+        });
     worker.set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
-    // The worker lives as long as the page.
+    // An error the module did not catch (a panic, memory it could not grow) ends the job.
+    let on_error = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| on_line("crashed"));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+    // A small closure per worker: the experiments' worker lives as long as the page, and the
+    // checker's is replaced only when a check is cancelled.
     on_msg.forget();
     let msg = js_sys::Object::new();
     let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&msg, &k.into(), v).is_ok();
@@ -300,6 +312,175 @@ fn start(id: &str, values: &Values) -> Result<Box<dyn Trials>, String> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Long checks: a pasted or opened history is read and checked in a worker of its own.
+//
+// A check is one synchronous search, so a worker running one cannot read a message until it
+// ends: a cancelled check (or one replaced by a newer check) is stopped by terminating its
+// worker, and the next check starts a fresh one. That is why checks do not share the
+// experiments' worker: cancelling a check must not stop an experiment.
+
+/// What a check tells the page.
+pub enum CheckEvent {
+    /// Search steps done, and the most the check may take.
+    Progress(u64, u64),
+    Done(Box<CheckResult>),
+    Failed(String),
+    /// The checker's worker did not load: the caller checks on the page instead.
+    NoWorker,
+}
+
+type CheckListener = Box<dyn FnMut(CheckEvent)>;
+
+struct Checker {
+    worker: web_sys::Worker,
+    /// Requests wait here until the worker's module has loaded.
+    queue: Option<Vec<String>>,
+    /// The check under way and its listener.
+    job: u64,
+    listener: Option<CheckListener>,
+}
+
+thread_local! {
+    static CHECKER: RefCell<Option<Checker>> = const { RefCell::new(None) };
+    /// Set once a checker's worker failed to load: checks then run on the page.
+    static NO_CHECK_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static NEXT_CHECK: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+/// Checks `text`, read in `format`, against `model` in the checker's worker, searching at most
+/// `max_steps`; `on` hears its progress and its result. Replaces a check under way. Returns
+/// false, and starts nothing, where no worker can start.
+pub fn check_in_worker(
+    text: &str,
+    format: Format,
+    model: &Model,
+    max_steps: u64,
+    on: impl FnMut(CheckEvent) + 'static,
+) -> bool {
+    cancel_check();
+    let job = NEXT_CHECK.with(|n| n.replace(n.get() + 1));
+    let initial = model
+        .initial
+        .as_ref()
+        .map_or("-".into(), |v| format!("={v}"));
+    let line = format!(
+        "check {job} {} {} {max_steps}\n{initial}\n{text}",
+        format.name(),
+        model.kind.name()
+    );
+    CHECKER.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() && !NO_CHECK_WORKER.with(|n| n.get()) {
+            *c = start_worker(from_checker).map(|worker| Checker {
+                worker,
+                queue: Some(Vec::new()),
+                job: 0,
+                listener: None,
+            });
+        }
+        let Some(k) = c.as_mut() else { return false };
+        k.job = job;
+        k.listener = Some(Box::new(on));
+        match &mut k.queue {
+            Some(queue) => queue.push(line),
+            None => {
+                let _ = k.worker.post_message(&line.into());
+            }
+        }
+        true
+    })
+}
+
+/// Stops the check under way, if one is: its worker is terminated (it cannot hear a message
+/// mid-search) and it reports nothing more. An idle worker is kept for the next check.
+pub fn cancel_check() {
+    CHECKER.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().is_some_and(|k| k.listener.is_some()) {
+            if let Some(k) = c.take() {
+                k.worker.terminate();
+            }
+        }
+    });
+}
+
+/// A line from the checker's worker.
+fn from_checker(line: &str) {
+    let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let (job, body) = rest.split_once(' ').unwrap_or((rest, ""));
+    let event = match word {
+        "ready" => return checker_ready(),
+        "crashed" => {
+            let k = CHECKER.with(|c| c.borrow_mut().take());
+            let Some(k) = k else { return };
+            k.worker.terminate();
+            if let Some(mut on) = k.listener {
+                on(CheckEvent::Failed(
+                    "The check stopped: the checker failed, perhaps out of memory.".into(),
+                ));
+            }
+            return;
+        }
+        "failed" => {
+            web_sys::console::warn_1(
+                &format!("check worker: {rest}; checks run on the page").into(),
+            );
+            NO_CHECK_WORKER.with(|n| n.set(true));
+            let k = CHECKER.with(|c| c.borrow_mut().take());
+            let Some(k) = k else { return };
+            k.worker.terminate();
+            if let Some(mut on) = k.listener {
+                on(CheckEvent::NoWorker);
+            }
+            return;
+        }
+        "progress" => {
+            let mut n = body.split(' ').map(|x| x.parse::<u64>().unwrap_or(0));
+            CheckEvent::Progress(n.next().unwrap_or(0), n.next().unwrap_or(0))
+        }
+        "checked" => match crate::check::read_result(body) {
+            Ok(r) => CheckEvent::Done(Box::new(r)),
+            Err(e) => CheckEvent::Failed(format!("the worker's result did not read: {e}")),
+        },
+        "error" => CheckEvent::Failed(body.to_string()),
+        _ => return,
+    };
+    let Ok(job) = job.parse::<u64>() else { return };
+    tell_check(job, event);
+}
+
+/// The checker's worker has loaded: the waiting request goes to it.
+fn checker_ready() {
+    CHECKER.with(|c| {
+        if let Some(k) = c.borrow_mut().as_mut() {
+            for line in k.queue.take().unwrap_or_default() {
+                let _ = k.worker.post_message(&line.into());
+            }
+        }
+    });
+}
+
+/// Tells check `job`'s listener (if it is still the check under way); it hears nothing more
+/// after its result or failure.
+fn tell_check(job: u64, event: CheckEvent) {
+    let last = !matches!(event, CheckEvent::Progress(..));
+    let listener = CHECKER.with(|c| {
+        let mut c = c.borrow_mut();
+        let k = c.as_mut().filter(|k| k.job == job)?;
+        k.listener.take()
+    });
+    let Some(mut on) = listener else { return };
+    on(event);
+    if !last {
+        CHECKER.with(|c| {
+            if let Some(k) = c.borrow_mut().as_mut().filter(|k| k.job == job) {
+                k.listener.get_or_insert(on);
+            }
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The worker's half.
 
 thread_local! {
@@ -354,6 +535,7 @@ fn request(line: &str) {
                 Err(e) => post(format!("error {job} {e}")),
             }
         }
+        Some("check") => check_here(job, words.next(), words.next(), words.next(), body),
         Some("cancel") => CURRENT.with(|c| {
             let mut c = c.borrow_mut();
             if c.as_ref().is_some_and(|(j, _)| *j == job) {
@@ -391,4 +573,51 @@ fn worker_slice(job: u64) {
         Some(JobEvent::Failed(e)) => post(format!("error {job} {e}")),
         None => {}
     }
+}
+
+/// Wall-clock milliseconds between two progress lines of a check.
+const CHECK_PROGRESS_MS: f64 = 150.0;
+
+/// Reads and checks a history for the page, posting progress while the search runs (from the
+/// checker's cancel callback, which the search polls every few thousand steps; it never asks to
+/// stop: the page stops a check by terminating this worker).
+fn check_here(job: u64, format: Option<&str>, kind: Option<&str>, steps: Option<&str>, body: &str) {
+    let answer = (|| {
+        let format: Format = format
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| "no such format")?;
+        let kind: ModelKind = kind
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| "no such model")?;
+        let max_steps: u64 = steps
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| "no step budget")?;
+        let (initial, text) = body.split_once('\n').unwrap_or((body, ""));
+        let initial = initial.strip_prefix('=').map(crate::check::Value::from);
+        let history = super::history::read_history(text, format)?;
+        let polls = std::cell::Cell::new(0u64);
+        let last_ms = std::cell::Cell::new(now_ms());
+        let progress = || {
+            polls.set(polls.get() + 1);
+            if now_ms() - last_ms.get() >= CHECK_PROGRESS_MS {
+                last_ms.set(now_ms());
+                let done = polls.get() * crate::check::CANCEL_POLL_STEPS;
+                post(format!("progress {job} {done} {max_steps}"));
+            }
+            false
+        };
+        let options = crate::check::CheckOptions {
+            max_steps,
+            max_cache_bytes: super::history::CHECK_BYTES,
+            cancel: Some(&progress),
+        };
+        super::history::checked(&history, &Model::new(kind, initial), &options)
+    })();
+    post(match answer {
+        Ok(r) => format!("checked {job} {}", crate::check::result_text(&r)),
+        Err(e) => format!("error {job} {e}"),
+    });
 }
