@@ -147,9 +147,11 @@ test("a lab's own stage: the Raft logs view, picked, in the link, and its entrie
     await page.selectOption(picker, '0');
     await page.waitForFunction(() => !location.hash.includes('view='));
     assert.equal(await page.$eval(picker, (s) => s.value), '0');
-    // Labs without stages of their own offer no picker.
-    await open(page, '#/flows?n=3&seed=1');
-    assert.equal(await page.locator(picker).count(), 0);
+    // Each lab offers its own stages: the flows lab its queue view.
+    await open(page, '#/flows?n=1&seed=1&mode=queue&view=queue');
+    const flows = await page.$$eval(`${picker} option`, (os) => os.map((o) => o.textContent));
+    assert.deepEqual(flows, ['Topology', 'Queue']);
+    assert.equal(await page.$eval(picker, (s) => s.value), '1', 'the link opens the queue view');
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();
