@@ -258,7 +258,7 @@ pub fn judge(s: &Scenario, heal_us: u64, until_us: u64) -> Result<Judged, String
         let (ok, _) = sim.run_until_within(Instant(t), budget);
         judged.finished &= ok;
         let now = sim.properties();
-        judged.broken = first_safety(&now).or_else(|| owed_after_heal(&at_heal, &now, t));
+        judged.broken = first_safety(&now).or_else(|| owed_after_heal(&at_heal, &now, heal_us, t));
         if !ok {
             break;
         }
@@ -279,18 +279,25 @@ fn first_safety(props: &[labs::PropReport]) -> Option<(String, u64)> {
         .min_by_key(|(_, at_us)| *at_us)
 }
 
-/// A liveness property that was violated again after the heal, at or before `t_us`.
+/// A liveness property that was violated after the heal, at or before `t_us`, on a debt
+/// owed wholly after it: a violation reported within `within` of the heal is a debt carried
+/// over from the faulty phase, and is not counted (a debt that began before the heal and is
+/// never paid is then missed: a sweep errs towards no false alarm).
 fn owed_after_heal(
     at_heal: &[labs::PropReport],
     now: &[labs::PropReport],
+    heal_us: u64,
     t_us: u64,
 ) -> Option<(String, u64)> {
     at_heal.iter().zip(now).find_map(|(before, after)| {
-        let eventually = matches!(after.kind, PropKind::Eventually { .. });
-        (eventually && after.violations > before.violations).then(|| {
-            let first = after.first_violation_us.filter(|_| before.violations == 0);
-            (after.name.to_string(), first.unwrap_or(t_us))
-        })
+        let PropKind::Eventually { within } = after.kind else {
+            return None;
+        };
+        let first = after.first_violation_us.filter(|_| before.violations == 0);
+        let at_us = first.unwrap_or(t_us);
+        let owed_after = at_us > heal_us + within.0;
+        (after.violations > before.violations && owed_after)
+            .then(|| (after.name.to_string(), at_us))
     })
 }
 
