@@ -431,9 +431,21 @@ pub fn violation(seed: u64, run: &Scenario, property: &str, until_us: u64) -> Vi
         .ok()
         .and_then(|j| j.broken)
         .map_or(until_us, |(_, at_us)| at_us);
+    report(seed, run, (&shrunk, true), property, at_us)
+}
+
+/// A violation of `property` at `at_us`, shown on `shown`: `run` itself, or (`true`) its
+/// shrunk form.
+fn report(
+    seed: u64,
+    run: &Scenario,
+    (shown, shrunk): (&Scenario, bool),
+    property: &str,
+    at_us: u64,
+) -> Violation {
     let opened = Scenario {
         cursor_us: Some(at_us),
-        ..shrunk.clone()
+        ..shown.clone()
     };
     Violation {
         seed,
@@ -442,8 +454,8 @@ pub fn violation(seed: u64, run: &Scenario, property: &str, until_us: u64) -> Vi
         link: link::encode(&opened),
         original_link: link::encode(run),
         script_before: run.script.len(),
-        script_after: shrunk.script.len(),
-        shrunk: true,
+        script_after: shown.script.len(),
+        shrunk,
     }
 }
 
@@ -467,20 +479,25 @@ pub fn sweep(
     })?;
     let events = runs.iter().map(|(_, _, j)| j.events).sum();
     let unfinished = runs.iter().filter(|(_, _, j)| !j.finished).count() as u64;
-    let failed: Vec<(u64, Scenario, String)> = runs
+    let failed: Vec<(u64, Scenario, (String, u64))> = runs
         .into_iter()
-        .filter_map(|(seed, run, j)| j.broken.map(|(name, _)| (seed, run, name)))
+        .filter_map(|(seed, run, j)| j.broken.map(|broken| (seed, run, broken)))
         .collect();
     let shrink_it = |i: usize| {
-        let (_, _, name) = &failed[i];
-        failed[..i].iter().filter(|f| &f.2 == name).count() < SHRUNK_PER_PROPERTY
+        let (_, _, (name, _)) = &failed[i];
+        failed[..i]
+            .iter()
+            .filter(|(_, _, (other, _))| other == name)
+            .count()
+            < SHRUNK_PER_PROPERTY
     };
     let violations = parallel(jobs, failed.len() as u64, |i| {
-        let (seed, run, name) = &failed[i as usize];
+        let (seed, run, (name, at_us)) = &failed[i as usize];
         Ok::<_, String>(if shrink_it(i as usize) {
             violation(*seed, run, name, until_us)
         } else {
-            unshrunk(*seed, run, name, until_us)
+            // The sweep's own judgement already found when it broke.
+            report(*seed, run, (run, false), name, *at_us)
         })
     })?;
     Ok(SweepReport {
@@ -489,27 +506,6 @@ pub fn sweep(
         events,
         unfinished,
     })
-}
-
-fn unshrunk(seed: u64, run: &Scenario, property: &str, until_us: u64) -> Violation {
-    let at_us = judge(run, heal_at_us(until_us), until_us)
-        .ok()
-        .and_then(|j| j.broken)
-        .map_or(until_us, |(_, at_us)| at_us);
-    let link = link::encode(&Scenario {
-        cursor_us: Some(at_us),
-        ..run.clone()
-    });
-    Violation {
-        seed,
-        property: property.to_string(),
-        at_us,
-        link,
-        original_link: link::encode(run),
-        script_before: run.script.len(),
-        script_after: run.script.len(),
-        shrunk: false,
-    }
 }
 
 /// `f(0..count)` in order (the browser has no threads: its pool is of Web Workers).

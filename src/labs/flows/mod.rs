@@ -135,7 +135,8 @@ pub static PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// Queue mode's keys came after the lab's first links: those links keep their canonical form.
+/// The payment and queue modes' keys came after the lab's first links: those links keep their
+/// canonical form.
 const QUIET: &[&str] = &[
     "mode",
     "idem",
