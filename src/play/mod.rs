@@ -4,6 +4,7 @@
 //! tests drive them natively.
 
 pub mod frame;
+pub mod hunt;
 pub mod saved;
 pub mod session;
 pub mod sweep;

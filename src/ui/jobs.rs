@@ -9,6 +9,7 @@
 //! page → worker   run <job> <experiment id>\n<values>
 //!                 cancel <job>
 //!                 check <job> <format> <model> <max steps>\n<=initial or ->\n<history text>
+//!                 judge … | shrink …   (a hunt's seed: see `play::hunt`)
 //! worker → page   ready | failed <why>                     (the worker's module loaded, or not)
 //!                 progress <job> <done> <planned>
 //!                 report <job> <report>
@@ -87,7 +88,7 @@ thread_local! {
     static ON_PAGE: RefCell<ByJob<Box<dyn Trials>>> = const { RefCell::new(ByJob(Vec::new())) };
 }
 
-fn now_ms() -> f64 {
+pub(super) fn now_ms() -> f64 {
     js_sys::Reflect::get(&js_sys::global(), &"performance".into())
         .ok()
         .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
@@ -195,7 +196,7 @@ fn tell(job: u64, event: JobEvent) {
 }
 
 /// Starts a job worker whose lines go to `on_line`.
-fn start_worker(on_line: fn(&str)) -> Option<web_sys::Worker> {
+pub(super) fn start_worker(on_line: fn(&str)) -> Option<web_sys::Worker> {
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("text/javascript");
     let parts = js_sys::Array::of1(&JsValue::from_str(WORKER_JS));
@@ -516,6 +517,10 @@ pub fn install() {
 
 /// A request from the page.
 fn request(line: &str) {
+    // A hunt's seed or shrink (see `play::hunt`).
+    if let Some(reply) = crate::play::hunt::answer(line) {
+        return post(reply);
+    }
     let (head, body) = line.split_once('\n').unwrap_or((line, ""));
     let mut words = head.split(' ');
     let (word, job) = (

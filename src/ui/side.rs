@@ -37,8 +37,8 @@ pub fn side(shell: Shell) -> El {
     tools(shell, aside)
 }
 
-/// The client-history checker (labs with clients) and the Raft election experiment (Raft only),
-/// each mounted once per lab, so a result or a run in progress survives the frames. Added to
+/// The client-history checker (labs with clients), the lab's experiments and the hunt for a
+/// counterexample, each mounted once per lab, so a result or a run in progress survives the frames. Added to
 /// `side` (they are its last children, not an element of their own).
 fn tools(shell: Shell, side: El) -> El {
     let lab = memo(move || {
@@ -50,9 +50,16 @@ fn tools(shell: Shell, side: El) -> El {
         shell.with(|s| s.sim().clients() > 0).unwrap_or(false)
     });
     side.dynamic(move || clients.get().then(|| history_panel(shell)))
+        .dynamic({
+            let lab = lab.clone();
+            move || {
+                let experiments = crate::labs::find(lab.get()).map_or(&[][..], |l| l.experiments);
+                (!experiments.is_empty()).then(|| experiment_panel(shell, experiments))
+            }
+        })
         .dynamic(move || {
-            let experiments = crate::labs::find(lab.get()).map_or(&[][..], |l| l.experiments);
-            (!experiments.is_empty()).then(|| experiment_panel(shell, experiments))
+            let variants = crate::labs::find(lab.get()).map_or(&[][..], |l| l.variants);
+            super::hunt::hunt_panel(shell, variants)
         })
 }
 
