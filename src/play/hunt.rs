@@ -124,12 +124,12 @@ pub fn shrink_request(
     format!("shrink {hunt} {k} {faults} {until_us} {property}\n{link}")
 }
 
-/// A worker's answer to a `judge` or `shrink` line; `None` for any other line, or one whose
-/// hunt number does not read.
+/// A worker's answer to a `judge` or `shrink` line; `None` for any other line (the job
+/// worker's other requests), or one whose hunt number does not read.
 pub fn answer(line: &str) -> Option<String> {
     let (head, link) = line.split_once('\n')?;
     let mut words = head.split(' ');
-    let word = words.next()?;
+    let word = words.next().filter(|w| ["judge", "shrink"].contains(w))?;
     let hunt: u64 = words.next()?.parse().ok()?;
     let asked = (|| {
         let k: u64 = words.next().and_then(|k| k.parse().ok()).ok_or("no seed")?;
@@ -140,20 +140,15 @@ pub fn answer(line: &str) -> Option<String> {
             .ok_or("no horizon")?;
         let base = link::decode(link).map_err(|e| e.to_string())?;
         let run = sweep::faulty_run(&base, k, faults, until_us);
-        match word {
-            "judge" => {
-                let j = sweep::judge(&run, sweep::heal_at_us(until_us), until_us)?;
-                let (property, at_us) = j.broken.unwrap_or(("-".into(), 0));
-                Ok(format!("judged {hunt} {k} {} {at_us} {property}", j.events))
-            }
-            "shrink" => {
-                let property = words.next().ok_or("no property")?;
-                let v = sweep::violation(run.seed, &run, property, until_us);
-                let (at, before, after) = (v.at_us, v.script_before, v.script_after);
-                Ok(format!("shrunk {hunt} {at} {before} {after}\n{}", v.link))
-            }
-            _ => Err(format!("no such request '{word}'")),
+        if word == "shrink" {
+            let property = words.next().ok_or("no property")?;
+            let v = sweep::violation(run.seed, &run, property, until_us);
+            let (at, before, after) = (v.at_us, v.script_before, v.script_after);
+            return Ok(format!("shrunk {hunt} {at} {before} {after}\n{}", v.link));
         }
+        let j = sweep::judge(&run, sweep::heal_at_us(until_us), until_us)?;
+        let (property, at_us) = j.broken.unwrap_or(("-".into(), 0));
+        Ok(format!("judged {hunt} {k} {} {at_us} {property}", j.events))
     })();
     Some(asked.unwrap_or_else(|e: String| format!("error {hunt} {e}")))
 }
