@@ -423,3 +423,55 @@ fn the_queue_stage_keeps_its_shapes_inside_at_three_sizes() {
         }
     }
 }
+
+/// The queue stage always shows the delivery counters (the same numbers as the figures), and a
+/// click on a box selects its node, whose actions the inspector then offers.
+#[test]
+fn the_queue_stage_shows_the_counters_and_its_boxes_stand_for_their_nodes() {
+    use dsplay::viz::scene::{Pt, Selection, Shape, StageArea, Style};
+    let text = "#/flows?n=1&seed=1&lat=20..80ms&loss=10%&dup=0%&mode=queue&semantics=at-least-once&messages=30";
+    let mut sim = labs::build(&link::decode(text).unwrap()).unwrap();
+    sim.run_until(Instant(6_000_000));
+    let area = StageArea {
+        w: 900.0,
+        h: 450.0,
+        style: Style::default(),
+        selected: Selection::None,
+        hover: Selection::None,
+    };
+    let texts: Vec<String> = sim
+        .stage(0, &area)
+        .into_iter()
+        .filter_map(|s| match s {
+            Shape::Text { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect();
+    let figure = |key: &str| {
+        let m = sim.metrics().into_iter().find(|m| m.key == key).unwrap();
+        m.value as u64
+    };
+    let want = format!(
+        "duplicate deliveries {} · duplicate effects {}",
+        figure("duplicate_deliveries"),
+        figure("duplicate_effects")
+    );
+    assert!(figure("duplicate_effects") > 0, "the preset's loss applies some effect twice");
+    assert!(texts.contains(&want), "{want:?} in {texts:?}");
+    let first = format!(
+        "sent {} · delivered {} · lost {}",
+        figure("messages_sent"),
+        figure("messages_delivered"),
+        figure("messages_lost")
+    );
+    assert!(texts.contains(&first), "{first:?} in {texts:?}");
+    // The consumer's box is the right-hand column's, halfway down between the picker and the
+    // legend; the broker's is in the middle; nothing is between the boxes.
+    let middle = (44.0 + 450.0 - 36.0) / 2.0;
+    let consumer = sim.stage_hit(0, &area, Pt::new(750.0, middle));
+    assert_eq!(consumer, Some(2));
+    assert_eq!(sim.stage_hit(0, &area, Pt::new(450.0, middle)), Some(0));
+    assert_eq!(sim.stage_hit(0, &area, Pt::new(300.0, 60.0)), None);
+    let item = sim.item_view(2).unwrap();
+    assert_eq!((item.title.as_str(), item.node), ("C0 consumer", Some(2)));
+}

@@ -2,7 +2,7 @@
 //! properties with their live status, the lab's own panels, and the tools: the client-history
 //! checker and (Raft) the election experiment.
 
-use super::dom::{effect, el, event_checked, event_value, memo, El};
+use super::dom::{effect, el, event_checked, event_value, memo, untracked, El};
 use super::experiment::experiment_panel;
 use super::history::history_panel;
 use super::{clock_text, Shell};
@@ -216,7 +216,6 @@ fn node_view(shell: Shell, e: u32) -> Option<El> {
         let lines = info().map(|i| i.2).unwrap_or_default();
         lines.iter().map(|l| el("li").text(l)).collect::<Vec<El>>()
     };
-    let up = move || info().is_some_and(|i| i.3);
     let name = label.clone();
     Some(
         el("div")
@@ -228,43 +227,57 @@ fn node_view(shell: Shell, e: u32) -> Option<El> {
                     .child(el("span").class("role").text_with(role)),
             )
             .child(el("ul").class("lines").dynamic(lines))
-            .child(is_node.then(|| {
-                el("div")
-                    .class("row")
-                    .child(
-                        el("button")
-                            .class("btn")
-                            .flag_with("disabled", move || !up())
-                            .attr("aria-label", &format!("Crash {name}"))
-                            .on("click", move |_| shell.act(Action::Crash { node: e }))
-                            .text("Crash"),
-                    )
-                    .child(
-                        el("button")
-                            .class("btn")
-                            .flag_with("disabled", up)
-                            .attr("aria-label", &format!("Restart {name}"))
-                            .on("click", move |_| shell.act(Action::Restart { node: e }))
-                            .text("Restart"),
-                    )
-                    .child(
-                        el("button")
-                            .class("btn")
-                            .attr("aria-label", &format!("Isolate {name}"))
-                            .on("click", move |_| shell.isolate(e))
-                            .text("Isolate"),
-                    )
-            })),
+            .child(is_node.then(|| node_actions(shell, e, name))),
     )
 }
 
-/// One of the lab's own items (selected on its stage): what the lab says of it, kept current.
+/// Crash, Restart and Isolate for node `e` (called `name`).
+fn node_actions(shell: Shell, e: u32, name: String) -> El {
+    let up = move || {
+        shell.slow_tick.get();
+        node_info(shell, e).is_some_and(|i| i.3)
+    };
+    el("div")
+        .class("row")
+        .child(
+            el("button")
+                .class("btn")
+                .flag_with("disabled", move || !up())
+                .attr("aria-label", &format!("Crash {name}"))
+                .on("click", move |_| shell.act(Action::Crash { node: e }))
+                .text("Crash"),
+        )
+        .child(
+            el("button")
+                .class("btn")
+                .flag_with("disabled", up)
+                .attr("aria-label", &format!("Restart {name}"))
+                .on("click", move |_| shell.act(Action::Restart { node: e }))
+                .text("Restart"),
+        )
+        .child(
+            el("button")
+                .class("btn")
+                .attr("aria-label", &format!("Isolate {name}"))
+                .on("click", move |_| shell.isolate(e))
+                .text("Isolate"),
+        )
+}
+
+/// One of the lab's own items (selected on its stage): what the lab says of it, kept current;
+/// for an item that belongs to a node (a server on a ring, a box on a queue), that node's
+/// actions too.
 fn item_view(shell: Shell, id: u64) -> El {
     let view = move || {
         shell.slow_tick.get();
         shell.with(|s| s.sim().item_view(id)).flatten()
     };
     let title = view;
+    let owner = untracked(|| view().and_then(|v| v.node));
+    let actions = owner.and_then(|n| {
+        let (label, _, _, _, is_node) = node_info(shell, n)?;
+        is_node.then(|| node_actions(shell, n, label))
+    });
     el("div")
         .class("inspect")
         .child(el("h3").text_with(move || {
@@ -276,6 +289,7 @@ fn item_view(shell: Shell, id: u64) -> El {
             let lines = view().map(|v| v.lines).unwrap_or_default();
             lines.iter().map(|l| el("li").text(l)).collect::<Vec<El>>()
         }))
+        .child(actions)
 }
 
 /// What the inspector shows of a message.

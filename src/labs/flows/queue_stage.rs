@@ -67,6 +67,7 @@ pub fn shapes(w: &World<Flows>, area: &StageArea) -> Vec<Shape> {
         out.push(Shape::text(at, text, INK, 14.0 * g.k, Align::Center, false));
         return out;
     };
+    counters(w, &g, area, &mut out);
     for id in 0..q.nodes().min(w.n()) {
         node_box(w, &g, id, &mut out);
     }
@@ -75,6 +76,52 @@ pub fn shapes(w: &World<Flows>, area: &StageArea) -> Vec<Shape> {
     }
     flights(w, &g, &mut out);
     out
+}
+
+/// The delivery counters, always on show below the boxes (a preset's caption covers the top): what a learner compares across
+/// the semantics (the same figures as the side panel's and `dsplay run --json`'s).
+fn counters(w: &World<Flows>, g: &Layout, area: &StageArea, out: &mut Vec<Shape>) {
+    let t = super::queue::tally(w);
+    let lines = [
+        format!(
+            "sent {} · delivered {} · lost {}",
+            t.sent, t.delivered, t.lost
+        ),
+        format!(
+            "duplicate deliveries {} · duplicate effects {}",
+            t.duplicate_deliveries, t.duplicate_effects
+        ),
+    ];
+    let font = (area.w / 40.0).clamp(10.0 * g.k, 16.0 * g.k);
+    let below = g.slot(1, 0, 1).y + g.box_h / 2.0 + font * 1.8;
+    for (i, line) in lines.into_iter().enumerate() {
+        let at = Pt::new(area.w / 2.0, below + font * 1.4 * i as f64);
+        out.push(Shape::text(at, line, INK, font, Align::Center, true));
+    }
+}
+
+/// The node whose box is under `p`, as the stage's item (its id).
+pub fn hit(w: &World<Flows>, area: &StageArea, p: Pt) -> Option<u64> {
+    let q = w.proto.queue.as_deref()?;
+    let g = Layout::new(area);
+    (0..q.nodes().min(w.n())).find_map(|id| {
+        let (col, c) = place(w, &g, id);
+        let inside = (p.x - c.x).abs() <= g.box_w(col) / 2.0 && (p.y - c.y).abs() <= g.box_h / 2.0;
+        inside.then_some(id as u64)
+    })
+}
+
+/// What the inspector says of a box: its node, whose actions (crash, restart) it offers.
+pub fn item_view(w: &World<Flows>, item: u64) -> Option<crate::labs::ItemView> {
+    let id = u32::try_from(item).ok().filter(|&id| id < w.n())?;
+    w.proto.queue.as_deref()?;
+    let v = crate::labs::LabProtocol::node_view(&w.proto, w, id);
+    let role = if v.up { v.role } else { "crashed".into() };
+    Some(crate::labs::ItemView {
+        title: format!("{} {role}", v.label),
+        lines: v.lines,
+        node: Some(id),
+    })
 }
 
 /// Node `id`'s column, place and colour class.

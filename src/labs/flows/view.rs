@@ -93,6 +93,20 @@ impl LabProtocol for Flows {
         super::queue_stage::shapes(w, area)
     }
 
+    fn stage_hit(
+        &self,
+        w: &World<Self>,
+        _ix: usize,
+        area: &crate::labs::StageArea,
+        p: crate::viz::scene::Pt,
+    ) -> Option<u64> {
+        super::queue_stage::hit(w, area, p)
+    }
+
+    fn item_view(&self, w: &World<Self>, item: u64) -> Option<crate::labs::ItemView> {
+        super::queue_stage::item_view(w, item)
+    }
+
     fn op_text(&self, op: &super::Op) -> String {
         format!("req {}", op.value)
     }
