@@ -456,7 +456,10 @@ fn the_queue_stage_shows_the_counters_and_its_boxes_stand_for_their_nodes() {
         figure("duplicate_deliveries"),
         figure("duplicate_effects")
     );
-    assert!(figure("duplicate_effects") > 0, "the preset's loss applies some effect twice");
+    assert!(
+        figure("duplicate_effects") > 0,
+        "the preset's loss applies some effect twice"
+    );
     assert!(texts.contains(&want), "{want:?} in {texts:?}");
     let first = format!(
         "sent {} · delivered {} · lost {}",

@@ -32,7 +32,6 @@ use super::search::Budget;
 use super::sequential::{search, sessions, Sequential};
 use super::session::{requires, Guarantee, Order, SessionOp};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A verdict on one guarantee: kept or not (`None`: the budget ran out, or the history does
 /// not say), and the first operation that breaks it.
@@ -213,10 +212,10 @@ fn written(op: &Operation) -> Option<&str> {
 impl Versions {
     fn of(history: &History, model: &Model) -> Versions {
         let ops = &history.operations;
-        let mut by_key: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
-        for (index, op) in ops.iter().enumerate() {
-            by_key.entry(op.input.key()).or_default().push(index);
-        }
+        // The operations grouped by key, keys in order, each key's in history order (the
+        // shared stable sort: a map of its own would add kilobytes to the download).
+        let mut by_key: Vec<usize> = (0..ops.len()).collect();
+        crate::sim::order::sort_by_key(&mut by_key, |&i| ops[i].input.key());
         let mut ranked: Vec<usize> = (0..ops.len())
             .filter(|&i| ops[i].status == Status::Ok)
             .collect();
@@ -233,8 +232,9 @@ impl Versions {
             inexact: false,
         };
         let session = sessions(history);
-        for (key, indices) in &by_key {
-            versions.add_key(history, model, *key, indices, (&rank_of, &session));
+        for indices in by_key.chunk_by(|&a, &b| ops[a].input.key() == ops[b].input.key()) {
+            let key = ops[indices[0]].input.key();
+            versions.add_key(history, model, key, indices, (&rank_of, &session));
         }
         versions
     }
@@ -275,7 +275,7 @@ impl Versions {
             values.push((value, node));
             appended |= matches!(op.input, Input::Append { .. });
         }
-        values.sort_unstable();
+        crate::sim::order::sort_by(&mut values, Ord::cmp);
         // The one version that holds a value, or None when several do (or none).
         let resolve = |seen: &Option<Value>| {
             let wanted = match (seen, key, initial) {
