@@ -472,6 +472,7 @@ fn raft_5_3_the_leader_appends_a_client_command_and_replicates_it() {
         origin: Some(Origin {
             client: 5,
             request_id: 9,
+            key: 9,
         }),
     };
     let e = Entry::new(2, cmd);

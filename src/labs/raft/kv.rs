@@ -2,8 +2,10 @@
 //!
 //! Operations are `put k v`, `get k` and `append k v` (append concatenates text, as the
 //! checker's key-value model does). Reads go through the log like writes, so every operation is
-//! linearizable. The map also keeps a session table, the last request id applied per client, so
-//! a request the network delivered twice is applied once (thesis section 6.3).
+//! linearizable. The map also keeps a session table, the last operation applied per client with
+//! its result (section 8 of the Raft paper, thesis section 6.3): a request the network delivered
+//! twice is applied once, and a client's retry of an operation already applied (the same
+//! idempotency key, a new request) is answered with the stored result, not applied again.
 
 use crate::sim::net::Endpoint;
 use crate::sim::rng::Rng;
@@ -72,10 +74,29 @@ impl KvOp {
 }
 
 /// Who asked for a command, so the leader can answer and the session table can deduplicate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Origin {
     pub client: Endpoint,
     pub request_id: u64,
+    /// The idempotency key of the client's logical operation, shared by its retries.
+    pub key: u64,
+}
+
+/// The trace hashes the request alone: a request is one attempt of one operation, so its id
+/// settles the key, and the traces of runs recorded before keys keep their hashes.
+impl std::hash::Hash for Origin {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.client.hash(h);
+        self.request_id.hash(h);
+    }
+}
+
+/// A client's last operation applied: its key, the request that carried it, and its result.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Session {
+    pub key: u64,
+    pub request_id: u64,
+    pub result: Option<String>,
 }
 
 /// What a log entry carries.
@@ -96,8 +117,8 @@ impl Cmd {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Kv {
     pub data: BTreeMap<String, String>,
-    /// Last request id applied per client endpoint.
-    pub sessions: SmallMap<Endpoint, u64>,
+    /// The last operation applied per client endpoint.
+    pub sessions: SmallMap<Endpoint, Session>,
 }
 
 /// The result of applying one command.
@@ -105,31 +126,48 @@ pub struct Kv {
 pub enum Applied {
     /// Took effect; a `get` returns the value (`None`: the key is missing).
     Done(Option<String>),
-    /// A request already applied (a network duplicate): no effect, no reply.
+    /// A request already applied (a network duplicate), or an older operation: no effect, no
+    /// reply.
     Duplicate,
+    /// A retry of the client's last operation, already applied: no effect; answered with the
+    /// stored result.
+    Retried(Option<String>),
 }
 
 impl Kv {
     pub fn apply(&mut self, cmd: &Cmd) -> Applied {
-        if let Some(o) = cmd.origin {
-            match self.sessions.get(&o.client) {
-                Some(&last) if o.request_id <= last => return Applied::Duplicate,
-                _ => {
-                    self.sessions.insert(o.client, o.request_id);
-                }
+        if let Some(last) = cmd
+            .origin
+            .and_then(|o| self.sessions.get(&o.client).map(|l| (o, l)))
+        {
+            let (o, last) = last;
+            if o.key < last.key || o.request_id == last.request_id {
+                return Applied::Duplicate;
+            }
+            if o.key == last.key {
+                return Applied::Retried(last.result.clone());
             }
         }
-        match &cmd.op {
+        let result = match &cmd.op {
             KvOp::Put { key, value } => {
                 self.data.insert(key.clone(), value.clone());
-                Applied::Done(None)
+                None
             }
             KvOp::Append { key, value } => {
                 self.data.entry(key.clone()).or_default().push_str(value);
-                Applied::Done(None)
+                None
             }
-            KvOp::Get { key } => Applied::Done(self.data.get(key).cloned()),
+            KvOp::Get { key } => self.data.get(key).cloned(),
+        };
+        if let Some(o) = cmd.origin {
+            let session = Session {
+                key: o.key,
+                request_id: o.request_id,
+                result: result.clone(),
+            };
+            self.sessions.insert(o.client, session);
         }
+        Applied::Done(result)
     }
 }
 
@@ -190,10 +228,49 @@ mod tests {
             origin: Some(Origin {
                 client: 5,
                 request_id: 3,
+                key: 7,
             }),
         };
         assert_eq!(kv.apply(&cmd), Applied::Done(None));
         assert_eq!(kv.apply(&cmd), Applied::Duplicate);
         assert_eq!(kv.data.get("x").map(String::as_str), Some("a"));
+    }
+
+    #[test]
+    fn a_retried_operation_is_answered_from_the_session_and_applied_once() {
+        let mut kv = Kv::default();
+        let cmd = |op: &str, request_id, key| Cmd {
+            op: KvOp::parse(op).unwrap(),
+            origin: Some(Origin {
+                client: 5,
+                request_id,
+                key,
+            }),
+        };
+        assert_eq!(kv.apply(&cmd("append x a", 3, 7)), Applied::Done(None));
+        // The retry of operation 7 (request 4) is not applied again.
+        assert_eq!(kv.apply(&cmd("append x a", 4, 7)), Applied::Retried(None));
+        assert_eq!(kv.data.get("x").map(String::as_str), Some("a"));
+        assert_eq!(
+            kv.apply(&cmd("get x", 5, 8)),
+            Applied::Done(Some("a".into()))
+        );
+        // A get's retry answers what the get read, even after a later write.
+        let other = Cmd {
+            origin: Some(Origin {
+                client: 6,
+                request_id: 9,
+                key: 9,
+            }),
+            ..cmd("put x b", 0, 0)
+        };
+        assert_eq!(kv.apply(&other), Applied::Done(None));
+        assert_eq!(
+            kv.apply(&cmd("get x", 6, 8)),
+            Applied::Retried(Some("a".into()))
+        );
+        // An older operation arriving late is not applied.
+        assert_eq!(kv.apply(&cmd("append x c", 2, 6)), Applied::Duplicate);
+        assert_eq!(kv.data.get("x").map(String::as_str), Some("b"));
     }
 }

@@ -459,7 +459,11 @@ impl Raft {
                 None => g.applied_chains.push(chain),
             }
             let result = st.kv.apply(&cmd);
-            if let (Applied::Done(value), Some(o), Role::Leader) = (result, cmd.origin, st.role) {
+            let answer = match result {
+                Applied::Done(value) | Applied::Retried(value) => Some(value),
+                Applied::Duplicate => None,
+            };
+            if let (Some(value), Some(o), Role::Leader) = (answer, cmd.origin, st.role) {
                 let reply = RaftReply::Done { index, value };
                 out.effects.push(crate::sim::Effect::Reply {
                     client: o.client,
@@ -821,6 +825,7 @@ impl Protocol for Raft {
         let origin = Origin {
             client: req.client,
             request_id: req.request_id,
+            key: req.key,
         };
         st.log.push(Entry::new(
             st.current_term,
