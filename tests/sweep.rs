@@ -234,3 +234,26 @@ fn variants_are_lab_parameters_and_name_real_properties() {
         assert_eq!(labs::variant_of(lab, &s), None);
     }
 }
+
+/// Seed 445251717 of the Raft sweep: latency spikes up to ten times the link's leave no leader
+/// elected when the faults stop at 20 s; one is elected 150 ms after the heal and keeps leading.
+const PAID_AFTER_THE_HEAL: &str = "#/raft?n=5&seed=445251717&lat=20..80ms&loss=0%&dup=0%&checkquorum=0&clients=1&et=150..300ms&hb=50ms&prevote=0&think=300ms&s=5941.456ms:set:lat=120..480ms;8638.122ms:set:lat=200..800ms;11082.834ms:set:dup=4%;11130.806ms:set:dup=14%;13226.195ms:cut:2%3E0;15467.425ms:set:lat=60..240ms;18004.391ms:crash:1;19403.137ms:set:lat=120..480ms;20s:heal;20s:set:loss=0%;20s:set:dup=0%;20s:set:lat=20..80ms;20s:restart:1";
+
+// A debt of liveness carried over the heal is owed from the heal: paid within the bound, it is
+// no failure (it once was reported, the bound counted from the violation's report); never
+// paid, it is one.
+#[test]
+fn liveness_owed_over_the_heal_counts_from_the_heal() {
+    let (heal_us, until_us) = (sweep::heal_at_us(30_000_000), 30_000_000);
+    let paid = sweep::judge(&scenario(PAID_AFTER_THE_HEAL), heal_us, until_us).unwrap();
+    assert_eq!(paid.broken, None);
+    let never = scenario("#/raft?n=5&seed=1&variant=fixed-timeout");
+    let never = sweep::faulty_run(&never, 0, Faults::None, until_us);
+    let judged = sweep::judge(&never, heal_us, until_us).unwrap();
+    let bound_us = 3_000_000;
+    assert_eq!(
+        judged.broken,
+        Some(("leader_elected".to_string(), heal_us + bound_us)),
+        "a cluster that never elects owes a leader one bound after the heal"
+    );
+}

@@ -599,6 +599,10 @@ pub struct PropReport {
     pub holds: bool,
     pub violations: u32,
     pub first_violation_us: Option<u64>,
+    /// For `Eventually`: since when it has been owed and not yet true (for judging a run, not
+    /// shown).
+    #[serde(skip)]
+    pub pending_since_us: Option<u64>,
 }
 
 pub use crate::sim::trace::RecordView;
@@ -1060,6 +1064,7 @@ fn prop_reports(
             holds: s.holds,
             violations: s.violations,
             first_violation_us: s.first_violation_us,
+            pending_since_us: s.pending_since_us(),
         })
         .collect()
 }

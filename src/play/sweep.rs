@@ -237,7 +237,8 @@ pub struct Judged {
     pub finished: bool,
 }
 
-/// How finely the healed phase is watched for liveness owed after the heal.
+/// How finely the healed phase is watched for liveness owed after the heal (at most: never
+/// more coarsely than the shortest liveness bound).
 const WATCH_US: u64 = 250_000;
 
 /// Runs `s` to `until_us`: the first safety property broken at any time, or liveness
@@ -251,15 +252,17 @@ pub fn judge(s: &Scenario, heal_us: u64, until_us: u64) -> Result<Judged, String
         finished: true,
     };
     let (reached, _) = sim.run_until_within(Instant(heal_us.min(until_us)), budget);
-    let at_heal = sim.properties();
-    judged.broken = first_safety(&at_heal);
-    let mut t = heal_us;
-    while reached && judged.broken.is_none() && t < until_us {
-        t = (t + WATCH_US).min(until_us);
+    let mut before = sim.properties();
+    judged.broken = first_safety(&before);
+    for t in watch_points(&before, heal_us, until_us) {
+        if !reached || judged.broken.is_some() {
+            break;
+        }
         let (ok, _) = sim.run_until_within(Instant(t), budget);
         judged.finished &= ok;
         let now = sim.properties();
-        judged.broken = first_safety(&now).or_else(|| owed_after_heal(&at_heal, &now, heal_us, t));
+        judged.broken = first_safety(&now).or_else(|| owed_after_heal(&before, &now, heal_us, t));
+        before = now;
         if !ok {
             break;
         }
@@ -272,6 +275,31 @@ pub fn judge(s: &Scenario, heal_us: u64, until_us: u64) -> Result<Judged, String
     Ok(judged)
 }
 
+/// The instants after the heal at which liveness is judged: every [`WATCH_US`] (or the
+/// shortest bound, if shorter), and just past each bound after the heal, when a debt carried
+/// over the heal falls due.
+fn watch_points(props: &[labs::PropReport], heal_us: u64, until_us: u64) -> Vec<u64> {
+    let bounds: Vec<u64> = props
+        .iter()
+        .filter_map(|p| match p.kind {
+            PropKind::Eventually { within } => Some(within.0),
+            PropKind::Always => None,
+        })
+        .collect();
+    let step = bounds.iter().fold(WATCH_US, |m, &b| m.min(b)).max(1);
+    let mut points: Vec<u64> = (1..)
+        .map(|k| heal_us.saturating_add(k * step))
+        .take_while(|&t| t < until_us)
+        .chain(bounds.iter().map(|b| heal_us.saturating_add(b + 1)))
+        .filter(|&t| t < until_us)
+        .chain(std::iter::once(until_us))
+        .filter(|&t| t > heal_us)
+        .collect();
+    points.sort_unstable();
+    points.dedup();
+    points
+}
+
 fn first_safety(props: &[labs::PropReport]) -> Option<(String, u64)> {
     props
         .iter()
@@ -280,25 +308,34 @@ fn first_safety(props: &[labs::PropReport]) -> Option<(String, u64)> {
         .min_by_key(|(_, at_us)| *at_us)
 }
 
-/// A liveness property that was violated after the heal, at or before `t_us`, on a debt
-/// owed wholly after it: a violation reported within `within` of the heal is a debt carried
-/// over from the faulty phase, and is not counted (a debt that began before the heal and is
-/// never paid is then missed: a sweep errs towards no false alarm).
+/// A liveness property that the healed run owes and has not paid within its bound, judged at
+/// `t_us` from the properties then (`now`) and at the previous watch point (`before`). A debt
+/// is owed from when it began, or from the heal if it began before: a debt carried over the
+/// heal and paid within the bound of it is no failure (the faults may well have delayed it),
+/// one still unpaid is. So a debt counts when it is still owed more than the bound after that,
+/// or when it began after the heal and its bound ran out since the last watch point (it may be
+/// paid by now). The watch points are never further apart than the bound, so that debt was
+/// already owed at the previous one.
 fn owed_after_heal(
-    at_heal: &[labs::PropReport],
+    before: &[labs::PropReport],
     now: &[labs::PropReport],
     heal_us: u64,
     t_us: u64,
 ) -> Option<(String, u64)> {
-    at_heal.iter().zip(now).find_map(|(before, after)| {
+    before.iter().zip(now).find_map(|(before, after)| {
         let PropKind::Eventually { within } = after.kind else {
             return None;
         };
-        let first = after.first_violation_us.filter(|_| before.violations == 0);
-        let at_us = first.unwrap_or(t_us);
-        let owed_after = at_us > heal_us + within.0;
-        (after.violations > before.violations && owed_after)
-            .then(|| (after.name.to_string(), at_us))
+        let unpaid = after
+            .pending_since_us
+            .map(|since| since.max(heal_us))
+            .filter(|&owed_us| t_us.saturating_sub(owed_us) > within.0);
+        let ran_out = before
+            .pending_since_us
+            .filter(|&since| since >= heal_us && after.violations > before.violations);
+        unpaid
+            .or(ran_out)
+            .map(|owed_us| (after.name.to_string(), owed_us + within.0))
     })
 }
 

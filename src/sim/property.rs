@@ -86,6 +86,11 @@ impl PropState {
         }
     }
 
+    /// For `Eventually`: since when it has been owed and not yet true (`None`: nothing owed).
+    pub fn pending_since_us(&self) -> Option<u64> {
+        self.pending_since_us
+    }
+
     fn violate(&mut self, now_us: u64) {
         self.holds = false;
         self.violations += 1;
