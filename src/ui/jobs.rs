@@ -9,11 +9,10 @@
 //! page → worker   run <job> <experiment id>\n<values>
 //!                 cancel <job>
 //!                 check <job> <format> <model> <max steps>\n<=initial or ->\n<history text>
-//!                 judge … | shrink …   (a hunt's seed: see `play::hunt`)
 //! worker → page   ready | failed <why>                     (the worker's module loaded, or not)
 //!                 progress <job> <done> <planned>
 //!                 report <job> <report>
-//!                 checked <job> <result>   (after spectrum <job> <strongest>\n<failures>)
+//!                 checked <job> <result>
 //!                 error <job> <why>
 //! ```
 //!
@@ -88,7 +87,7 @@ thread_local! {
     static ON_PAGE: RefCell<ByJob<Box<dyn Trials>>> = const { RefCell::new(ByJob(Vec::new())) };
 }
 
-pub(super) fn now_ms() -> f64 {
+fn now_ms() -> f64 {
     js_sys::Reflect::get(&js_sys::global(), &"performance".into())
         .ok()
         .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
@@ -196,7 +195,7 @@ fn tell(job: u64, event: JobEvent) {
 }
 
 /// Starts a job worker whose lines go to `on_line`.
-pub(super) fn start_worker(on_line: fn(&str)) -> Option<web_sys::Worker> {
+fn start_worker(on_line: fn(&str)) -> Option<web_sys::Worker> {
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("text/javascript");
     let parts = js_sys::Array::of1(&JsValue::from_str(WORKER_JS));
@@ -324,8 +323,7 @@ fn start(id: &str, values: &Values) -> Result<Box<dyn Trials>, String> {
 pub enum CheckEvent {
     /// Search steps done, and the most the check may take.
     Progress(u64, u64),
-    /// The result, and the history's place on the consistency spectrum.
-    Done(Box<CheckResult>, super::history::Spectrum),
+    Done(Box<CheckResult>),
     Failed(String),
     /// The checker's worker did not load: the caller checks on the page instead.
     NoWorker,
@@ -347,8 +345,6 @@ thread_local! {
     /// Set once a checker's worker failed to load: checks then run on the page.
     static NO_CHECK_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static NEXT_CHECK: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
-    /// The spectrum line of the check under way, which the worker sends just before its result.
-    static SPECTRUM: RefCell<super::history::Spectrum> = RefCell::default();
 }
 
 /// Checks `text`, read in `format`, against `model` in the checker's worker, searching at most
@@ -442,20 +438,8 @@ fn from_checker(line: &str) {
             let mut n = body.split(' ').map(|x| x.parse::<u64>().unwrap_or(0));
             CheckEvent::Progress(n.next().unwrap_or(0), n.next().unwrap_or(0))
         }
-        "spectrum" => {
-            let mut lines = body.split('\n').map(str::to_string);
-            let strongest = lines.next().unwrap_or_default();
-            let failures = lines.collect();
-            SPECTRUM.with(|s| {
-                s.replace(super::history::Spectrum {
-                    strongest,
-                    failures,
-                })
-            });
-            return;
-        }
         "checked" => match crate::check::read_result(body) {
-            Ok(r) => CheckEvent::Done(Box::new(r), SPECTRUM.with(|s| s.take())),
+            Ok(r) => CheckEvent::Done(Box::new(r)),
             Err(e) => CheckEvent::Failed(format!("the worker's result did not read: {e}")),
         },
         "error" => CheckEvent::Failed(body.to_string()),
@@ -532,10 +516,6 @@ pub fn install() {
 
 /// A request from the page.
 fn request(line: &str) {
-    // A hunt's seed or shrink (see `play::hunt`).
-    if let Some(reply) = crate::play::hunt::answer(line) {
-        return post(reply);
-    }
     let (head, body) = line.split_once('\n').unwrap_or((line, ""));
     let mut words = head.split(' ');
     let (word, job) = (
@@ -634,12 +614,7 @@ fn check_here(job: u64, format: Option<&str>, kind: Option<&str>, steps: Option<
             max_cache_bytes: super::history::CHECK_BYTES,
             cancel: Some(&progress),
         };
-        let model = Model::new(kind, initial);
-        let r = super::history::checked(&history, &model, &options)?;
-        let sp = super::history::spectrum(&history, &model, &options, &r);
-        let failures: String = sp.failures.iter().map(|f| format!("\n{f}")).collect();
-        post(format!("spectrum {job} {}{failures}", sp.strongest));
-        Ok::<_, String>(r)
+        super::history::checked(&history, &Model::new(kind, initial), &options)
     })();
     post(match answer {
         Ok(r) => format!("checked {job} {}", crate::check::result_text(&r)),

@@ -28,7 +28,6 @@ pub mod dom;
 pub mod experiment;
 pub mod history;
 pub mod hook;
-pub mod hunt;
 pub mod jobs;
 pub mod keys;
 pub mod paint;

@@ -37,8 +37,8 @@ pub fn side(shell: Shell) -> El {
     tools(shell, aside)
 }
 
-/// The client-history checker (labs with clients), the lab's experiments and the hunt for a
-/// counterexample, each mounted once per lab, so a result or a run in progress survives the frames. Added to
+/// The client-history checker (labs with clients) and the lab's experiments, each mounted once
+/// per lab, so a result or a run in progress survives the frames. Added to
 /// `side` (they are its last children, not an element of their own).
 fn tools(shell: Shell, side: El) -> El {
     let lab = memo(move || {
@@ -56,10 +56,6 @@ fn tools(shell: Shell, side: El) -> El {
                 let experiments = crate::labs::find(lab.get()).map_or(&[][..], |l| l.experiments);
                 (!experiments.is_empty()).then(|| experiment_panel(shell, experiments))
             }
-        })
-        .dynamic(move || {
-            let variants = crate::labs::find(lab.get()).map_or(&[][..], |l| l.variants);
-            super::hunt::hunt_panel(shell, variants)
         })
 }
 
