@@ -126,8 +126,18 @@ pub fn faulty_run(base: &Scenario, k: u64, faults: Faults, until_us: u64) -> Sce
         times.sort_unstable();
         for at_us in times {
             let kind = kinds[r.index(kinds.len())];
-            let action = fault(&mut r, kind, s.n, faults, &s.net.latency);
-            s.script.push(Command::new(at_us, action));
+            let commands = match kind {
+                RESTART => crashed_at(&s, at_us)
+                    .map(|node| vec![Command::new(at_us, Action::Restart { node })])
+                    .unwrap_or_default(),
+                LEADER_CRASH | LEADER_CUT => leader_faults(&mut r, kind, &s, at_us, heal_us),
+                _ => vec![Command::new(
+                    at_us,
+                    fault(&mut r, kind, s.n, faults, &s.net.latency),
+                )],
+            };
+            s.script.extend(commands);
+            s.script.sort_by_key(|c| c.at_us);
         }
     }
     s.script.extend(heal(&s, heal_us));
@@ -136,9 +146,98 @@ pub fn faulty_run(base: &Scenario, k: u64, faults: Faults, until_us: u64) -> Sce
     s
 }
 
-/// Fault kinds: partition, one-way cut, crash, restart, loss burst, duplication burst,
-/// latency spike, heal.
-const KINDS: u64 = 8;
+/// Fault kinds: partition, one-way cut, crash, restart (of a crashed node), loss burst,
+/// duplication burst, latency spike, heal, the leader's crash (and restart soon after), the
+/// leader cut off. The last two look at the run so far (who leads at that instant) and write
+/// the node they chose into the script, so the run still replays from its link alone: they
+/// make the rarer sequences, such as Figure 8's crashes and re-elections of leaders in quick
+/// succession, common enough to find.
+const KINDS: u64 = 10;
+const RESTART: u64 = 3;
+const LEADER_CRASH: u64 = 8;
+const LEADER_CUT: u64 = 9;
+
+/// A node crashed before `at_us` (and not restarted since), if any: the latest crashed.
+fn crashed_at(s: &Scenario, at_us: u64) -> Option<u32> {
+    let mut down: Vec<u32> = Vec::new();
+    for c in s.script.iter().take_while(|c| c.at_us <= at_us) {
+        match c.action {
+            Action::Crash { node } if !down.contains(&node) => down.push(node),
+            Action::Restart { node } => down.retain(|&d| d != node),
+            _ => {}
+        }
+    }
+    down.last().copied()
+}
+
+/// The newest leader at `at_us` of the run `s` scripts so far (the node that says "leader"
+/// with the highest term), or a node drawn at random when none leads or the lab has none.
+fn leader_at(r: &mut Rng, s: &Scenario, at_us: u64) -> u32 {
+    let drawn = r.index(s.n as usize) as u32;
+    let Ok(mut sim) = labs::build_unpaced(s) else {
+        return drawn;
+    };
+    sim.run_until_within(Instant(at_us), labs::REPLAY_EVENT_BUDGET);
+    let term = |role: &str| -> u64 {
+        role.rsplit("term ")
+            .next()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    sim.nodes()
+        .into_iter()
+        .filter(|v| v.up && v.id < s.n && v.role.starts_with("leader"))
+        .max_by_key(|v| (term(&v.role), v.id))
+        .map_or(drawn, |v| v.id)
+}
+
+/// A burst of one to three leader faults 0.3 to 1.5 s apart, each aimed at whoever leads by
+/// then (the first of kind `kind`, the others of either kind).
+fn leader_faults(r: &mut Rng, kind: u64, s: &Scenario, at_us: u64, heal_us: u64) -> Vec<Command> {
+    let mut run = s.clone();
+    let mut cmds = Vec::new();
+    let (mut kind, mut t_us) = (kind, at_us);
+    for _ in 0..r.range_inclusive(1, 3) {
+        if t_us >= heal_us {
+            break;
+        }
+        let fault = leader_fault(r, kind, &run, t_us, heal_us);
+        run.script.extend(fault.iter().cloned());
+        run.script.sort_by_key(|c| c.at_us);
+        cmds.extend(fault);
+        kind = [LEADER_CRASH, LEADER_CUT][r.index(2)];
+        t_us += r.range_inclusive(300, 1_500) * 1_000;
+    }
+    cmds
+}
+
+/// The leader's crash, with its restart 0.2 to 3 s later (if before the heal), or the leader
+/// cut off from the rest (alone or with one other node; any earlier cut healed).
+fn leader_fault(r: &mut Rng, kind: u64, s: &Scenario, at_us: u64, heal_us: u64) -> Vec<Command> {
+    let leader = leader_at(r, s, at_us);
+    if kind == LEADER_CRASH {
+        let back_us = at_us + r.range_inclusive(200, 3_000) * 1_000;
+        let mut cmds = vec![Command::new(at_us, Action::Crash { node: leader })];
+        if back_us < heal_us {
+            cmds.push(Command::new(back_us, Action::Restart { node: leader }));
+        }
+        return cmds;
+    }
+    let mut side = vec![leader];
+    let other = r.index(s.n as usize) as u32;
+    if r.range_inclusive(0, 1) == 1 && other != leader {
+        side.push(other);
+    }
+    let rest: Vec<u32> = (0..s.n).filter(|id| !side.contains(id)).collect();
+    if rest.is_empty() {
+        return Vec::new();
+    }
+    let groups = vec![side, rest];
+    vec![
+        Command::new(at_us, Action::HealAll),
+        Command::new(at_us, Action::Partition { groups }),
+    ]
+}
 
 fn fault(r: &mut Rng, kind: u64, n: u32, faults: Faults, latency: &Dist) -> Action {
     let node = r.index(n as usize) as u32;
