@@ -56,7 +56,7 @@ impl Edn {
             Edn::Nil => "nil".to_owned(),
             Edn::Bool(value) => value.to_string(),
             Edn::Int(value) => value.to_string(),
-            Edn::Float(value) => value.to_string(),
+            Edn::Float(value) => crate::sim::time::shortest(*value),
             Edn::Str(text) => format!("{:?}", truncate(text)),
             Edn::Keyword(name) => format!(":{}", truncate(name)),
             Edn::Symbol(name) => truncate(name).to_owned(),

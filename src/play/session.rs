@@ -16,6 +16,7 @@ use crate::sim::small_map::SmallSet;
 use crate::sim::time::Instant;
 use crate::sim::NetSetting;
 use crate::viz::scene::Selection;
+use crate::viz::Within;
 
 /// The speeds the display clock offers, slowest first.
 pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0];
@@ -413,7 +414,7 @@ impl Session {
             return false;
         }
         let now = self.now_us();
-        let exact = wall_ms.clamp(0.0, MAX_FRAME_MS) * 1_000.0 * self.speed() + self.carry_us;
+        let exact = wall_ms.within(0.0, MAX_FRAME_MS) * 1_000.0 * self.speed() + self.carry_us;
         let whole = exact.floor();
         self.carry_us = exact - whole;
         let mut target = now

@@ -8,7 +8,7 @@
 
 use super::rng::Rng;
 use super::small_map::{SmallMap, SmallSet};
-use super::time::{format_us, parse_decimal_scaled, parse_duration};
+use super::time::{format_us, parse_decimal_scaled, parse_duration, shortest};
 use serde::{Deserialize, Serialize};
 
 /// Identifies a node or a client on the network. Nodes are `0..n`, clients follow.
@@ -118,7 +118,9 @@ impl Dist {
                 }
             }
             Dist::Exponential { mean_us } => format!("exp({})", format_us(*mean_us)),
-            Dist::Pareto { xm_us, alpha } => format!("pareto({},{})", format_us(*xm_us), alpha),
+            Dist::Pareto { xm_us, alpha } => {
+                format!("pareto({},{})", format_us(*xm_us), shortest(*alpha))
+            }
             Dist::Mix { parts } => {
                 let inner: Vec<String> = parts
                     .iter()

@@ -295,9 +295,110 @@ pub fn fixed(v: f64, decimals: u32) -> String {
     }
 }
 
+/// `value` as `{}` writes it: the shortest digits that read back as `value`, never in powers
+/// of ten. In the browser the digits come from JavaScript's `Number.toString`
+/// (the same shortest digits, sometimes in powers of ten), so the page carries no float
+/// formatter of its own.
+pub fn shortest(value: f64) -> String {
+    #[cfg(all(target_arch = "wasm32", feature = "web"))]
+    {
+        if value.is_nan() {
+            return "NaN".into();
+        }
+        if value.is_infinite() {
+            return if value < 0.0 { "-inf" } else { "inf" }.into();
+        }
+        let js = js_sys::Number::from(value)
+            .to_string_with_radix(10)
+            .map(String::from);
+        let text = from_js_notation(&js.unwrap_or_default());
+        if value == 0.0 && value.is_sign_negative() {
+            return format!("-{text}");
+        }
+        text
+    }
+    #[cfg(not(all(target_arch = "wasm32", feature = "web")))]
+    value.to_string()
+}
+
+/// A number as JavaScript writes it (`1.5e-7`, `1e+21`, `12.5`) in plain decimals, as Rust's
+/// `{}` writes it (`0.00000015`, `1000000000000000000000`, `12.5`).
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "web")), allow(dead_code))]
+fn from_js_notation(js: &str) -> String {
+    let Some((mantissa, exp)) = js.split_once('e') else {
+        return js.to_owned();
+    };
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{int}{frac}");
+    let point = int.len() as i64 + exp.trim_start_matches('+').parse::<i64>().unwrap_or(0);
+    let zeros = |n: i64| "0".repeat(n.max(0) as usize);
+    if point >= digits.len() as i64 {
+        format!("{sign}{digits}{}", zeros(point - digits.len() as i64))
+    } else if point <= 0 {
+        format!("{sign}0.{}{digits}", zeros(-point))
+    } else {
+        let (a, b) = digits.split_at(point as usize);
+        format!("{sign}{a}.{b}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What JavaScript's `Number.toString` writes for `v`: the shortest digits, in powers of ten
+    /// (`1.5e-7`, `1e+21`) below 1e-6 and from 1e21, else plain.
+    fn js_text(v: f64) -> String {
+        let a = v.abs();
+        if a != 0.0 && !(1e-6..1e21).contains(&a) {
+            let e = format!("{v:e}");
+            let (m, x) = e.split_once('e').unwrap();
+            let x = if x.starts_with('-') {
+                x.to_owned()
+            } else {
+                format!("+{x}")
+            };
+            format!("{m}e{x}")
+        } else {
+            v.to_string()
+        }
+    }
+
+    #[test]
+    fn shortest_reads_javascript_notation_as_rust_writes_floats() {
+        let mut bits = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..200_000i32 {
+            bits = bits
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let v = if i % 2 == 0 {
+                f64::from_bits(bits)
+            } else {
+                // Mostly of everyday size, as a history's values are.
+                (bits >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi((i % 40) - 20)
+            };
+            if !v.is_finite() || v == 0.0 {
+                continue;
+            }
+            let v = v.abs();
+            let (js, rust) = (js_text(v), v.to_string());
+            assert_eq!(from_js_notation(&js), rust, "{js}");
+            assert_eq!(from_js_notation(&js_text(-v)), format!("-{rust}"), "{js}");
+        }
+        assert_eq!(from_js_notation("1e+21"), "1000000000000000000000");
+        assert_eq!(from_js_notation("1.5e-7"), "0.00000015");
+        assert_eq!(from_js_notation("-2.25e-7"), "-0.000000225");
+        assert_eq!(from_js_notation("12.5"), "12.5");
+        assert_eq!(shortest(-0.0), "-0");
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(shortest(v), v.to_string());
+        }
+        assert_eq!(shortest(2.5), "2.5");
+    }
 
     // Within the fast path the reading is exactly the standard parse; outside it, within a
     // few units in the last place; what is not a number is refused.

@@ -859,7 +859,10 @@ fn paint_timeline(
     }
     let l = optimeline::layout(&ch.timeline, w, MAX_DRAWN);
     let h = l.height.max(40.0);
-    let _ = web_sys::HtmlElement::style(c).set_property("height", &format!("{}px", h * scale));
+    let _ = web_sys::HtmlElement::style(c).set_property(
+        "height",
+        &format!("{}px", crate::sim::time::shortest(h * scale)),
+    );
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio().max(1.0));
     let ctx = paint::prepare(c, w * scale, h * scale, dpr)?;
     let _ = ctx.scale(scale, scale);

@@ -285,7 +285,10 @@ pub fn draw_chart(
         return false;
     }
     let style = web_sys::HtmlElement::style(canvas);
-    let _ = style.set_property("height", &format!("{}px", height_px * scale));
+    let _ = style.set_property(
+        "height",
+        &format!("{}px", crate::sim::time::shortest(height_px * scale)),
+    );
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio().max(1.0));
     let Some(ctx) = prepare(canvas, w * scale, height_px * scale, dpr) else {
         return false;

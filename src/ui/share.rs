@@ -157,8 +157,8 @@ fn qr_view(shared: &Result<String, String>) -> El {
         .class("qr")
         .attr("role", "img")
         .attr("aria-label", "A QR code of the link")
-        .attr("width", &side.to_string())
-        .attr("height", &side.to_string());
+        .attr("width", &(side as u32).to_string())
+        .attr("height", &(side as u32).to_string());
     if let Some(ctx) = canvas
         .0
         .clone()

@@ -555,8 +555,15 @@ fn set_latency(shell: Shell, lo_ms: Option<f64>, hi_ms: Option<f64>) {
 }
 
 /// A probability in parts per million, as the percentage the sliders show.
+/// Written as `{}` writes `ppm as f64 / 10_000.0` (`12.5`, `0.0001`, `3`), in whole numbers, so
+/// the page needs no float formatter.
 fn pct(ppm: u32) -> String {
-    format!("{}", ppm as f64 / 10_000.0)
+    let (whole, frac) = (ppm / 10_000, ppm % 10_000);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:04}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
 }
 
 /// A percentage typed or slid, in parts per million (0 when unreadable, at most 100%).
@@ -1169,4 +1176,19 @@ fn sync_rows(
         }
     }
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_percentage_reads_as_the_float_formatter_writes_it() {
+        let some_large = (0..2_000u32).map(|i| u32::MAX - i * 2_147_483);
+        for ppm in (0..=1_000_000).chain(some_large) {
+            assert_eq!(
+                super::pct(ppm),
+                format!("{}", ppm as f64 / 10_000.0),
+                "{ppm}"
+            );
+        }
+    }
 }

@@ -144,7 +144,7 @@ fn speed_select(shell: Shell) -> El {
         .children(SPEEDS.iter().enumerate().map(|(i, v)| {
             el("option")
                 .attr("value", &i.to_string())
-                .text(&format!("{v}×"))
+                .text(&format!("{}×", crate::sim::time::shortest(*v)))
         }))
         // After the options, so that the first value set picks one of them.
         .prop_with("value", move || speed_ix().to_string().into())

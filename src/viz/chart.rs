@@ -7,6 +7,7 @@
 
 use super::colors::{NEUTRAL, PALETTE};
 use super::scene::{Align, Pt, Shape, Style};
+use super::Within;
 use crate::sim::time::fixed;
 use serde::Serialize;
 
@@ -93,7 +94,7 @@ impl Axis {
         };
         let f = if b > a { (x - a) / (b - a) } else { 0.5 };
         let f = if f.is_finite() {
-            f.clamp(0.0, 1.0)
+            f.within(0.0, 1.0)
         } else {
             0.0
         };

@@ -14,6 +14,31 @@ pub mod spacetime;
 
 use serde::Serialize;
 
+/// A number held to a range, as `clamp` holds it (NaN stays NaN; bounds out of order panic),
+/// without `clamp`'s panic message, which prints the bounds with the float formatter and so
+/// brings the formatter into the page.
+pub trait Within: Sized {
+    fn within(self, lo: Self, hi: Self) -> Self;
+}
+
+macro_rules! within_for {
+    ($($t:ty),*) => {$(
+        impl Within for $t {
+            fn within(self, lo: $t, hi: $t) -> $t {
+                assert!(lo <= hi, "a range's low end is above its high end");
+                if self < lo {
+                    lo
+                } else if self > hi {
+                    hi
+                } else {
+                    self
+                }
+            }
+        }
+    )*};
+}
+within_for!(f32, f64);
+
 /// How a node looks, as its lab describes it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct NodeView {
@@ -75,5 +100,37 @@ impl Cell {
             text: text.into(),
             style,
         }
+    }
+}
+
+#[cfg(test)]
+mod within_tests {
+    use super::Within;
+
+    #[test]
+    fn within_holds_a_number_as_clamp_does() {
+        for x in [
+            -3.0,
+            -0.0,
+            0.0,
+            0.25,
+            1.0,
+            7.5,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert_eq!(
+                x.within(0.0, 1.0).to_bits(),
+                x.clamp(0.0, 1.0).to_bits(),
+                "{x}"
+            );
+            assert_eq!(
+                (x as f32).within(-1.0, 2.0),
+                (x as f32).clamp(-1.0, 2.0),
+                "{x}"
+            );
+        }
+        assert!(f64::NAN.within(0.0, 1.0).is_nan());
+        assert!(std::panic::catch_unwind(|| 0.5f64.within(1.0, 0.0)).is_err());
     }
 }

@@ -7,6 +7,7 @@
 
 use super::colors::{ALERT, NEUTRAL, PALETTE};
 use super::scene::{Align, Pt, Shape};
+use super::Within;
 use crate::check::{Status, Timeline};
 use crate::sim::time::format_us;
 
@@ -196,7 +197,7 @@ fn ticks(start: u64, end: u64, width: f64) -> Vec<(f64, String)> {
     if span == 0 {
         return vec![(x_of(start, end, width, start), format_us(start))];
     }
-    let target = ((width - LEFT - RIGHT) / 70.0).floor().clamp(1.0, 8.0) as usize;
+    let target = ((width - LEFT - RIGHT) / 70.0).floor().within(1.0, 8.0) as usize;
     let step = (super::chart::nice_step(span as f64, target).round() as u64).max(1);
     let first = start.div_ceil(step);
     let last = end / step;
@@ -358,8 +359,8 @@ fn hatch(out: &mut Vec<Shape>, x: f64, y: f64, w: f64, h: f64) {
     let mut s = x - h;
     while s < x + w {
         // The stripe runs from (s, y + h) to (s + h, y); keep the part with x inside the box.
-        let t0 = ((x - s) / h).clamp(0.0, 1.0);
-        let t1 = ((x + w - s) / h).clamp(0.0, 1.0);
+        let t0 = ((x - s) / h).within(0.0, 1.0);
+        let t1 = ((x + w - s) / h).within(0.0, 1.0);
         if t1 > t0 {
             let at = |t: f64| Pt::new(s + t * h, y + h - t * h);
             out.push(Shape::line(at(t0), at(t1), HATCH, 1.0, false));

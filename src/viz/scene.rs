@@ -6,6 +6,7 @@
 //! tested natively. Coordinates are CSS pixels; the painter scales for the device pixel ratio.
 
 use super::colors::{for_role, ALERT, NEUTRAL};
+use super::Within;
 use super::{MsgView, NodeView};
 use crate::sim::trace::RecordView;
 
@@ -322,13 +323,13 @@ impl Layout {
         // Many nodes (a ring of 64 servers) get small circles rather than overlapping ones.
         let node_r = (spacing * 0.32)
             .max((spacing * 0.45).min(9.0))
-            .clamp(4.0, 30.0 * style.scale.sqrt());
+            .within(4.0, 30.0 * style.scale.sqrt());
         let cstep = std::f64::consts::TAU / clients.max(1) as f64;
         let cradius = half * outer;
         let client_list: Vec<Pt> = (0..clients)
             .map(|i| on_circle(center, cradius, (i as f64 + 0.5) * cstep))
             .collect();
-        let client_half = (cradius * cstep * 0.2).clamp(3.5, 8.0 * style.scale.sqrt());
+        let client_half = (cradius * cstep * 0.2).within(3.5, 8.0 * style.scale.sqrt());
         Layout {
             nodes,
             clients: client_list,
@@ -372,7 +373,7 @@ pub fn msg_fraction(m: &MsgView, now_us: u64) -> f64 {
     if span <= 0.0 {
         return if m.lost { 0.5 } else { 1.0 };
     }
-    let f = (now_us.saturating_sub(m.sent_us) as f64 / span).clamp(0.0, 1.0);
+    let f = (now_us.saturating_sub(m.sent_us) as f64 / span).within(0.0, 1.0);
     if m.lost {
         f * 0.5
     } else {
@@ -415,7 +416,7 @@ pub fn drop_marks(records: &[RecordView], now_us: u64, fade_us: u64) -> Vec<Drop
             from,
             to,
             frac,
-            age: age.clamp(0.0, 1.0),
+            age: age.within(0.0, 1.0),
         });
     }
     out
@@ -434,7 +435,7 @@ fn send_fraction(records: &[RecordView], id: u64, at_us: u64) -> f64 {
                 return 0.12;
             }
             let f = at_us.saturating_sub(sent) as f64 / span;
-            (if lost { f * 0.5 } else { f }).clamp(0.12, 0.88)
+            (if lost { f * 0.5 } else { f }).within(0.12, 0.88)
         }
         None => 0.5,
     }
@@ -638,7 +639,7 @@ fn node(
         dash: !nv.up,
     });
     if let (Some(f), true) = (nv.timer_fraction, nv.up) {
-        let f = f.clamp(0.0, 1.0) as f64;
+        let f = f.within(0.0, 1.0) as f64;
         out.push(Shape::Arc {
             c,
             r: r + style.line(3.5),
@@ -648,7 +649,7 @@ fn node(
             width: style.line(1.5),
         });
     }
-    let size = (r * 0.62).clamp(9.0, style.font(18.0));
+    let size = (r * 0.62).within(9.0, style.font(18.0));
     // A circle too small for its label is left unlabelled (the inspector names it).
     if r >= 8.0 {
         out.push(Shape::Text {
@@ -780,7 +781,7 @@ pub fn seg_dist(a: Pt, b: Pt, p: Pt) -> (f64, f64) {
     if len2 == 0.0 {
         return (a.dist(p), 0.0);
     }
-    let t = (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0);
+    let t = (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).within(0.0, 1.0);
     (a.lerp(b, t).dist(p), t)
 }
 

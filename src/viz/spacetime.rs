@@ -7,6 +7,7 @@
 
 use super::colors::{ALERT, NEUTRAL, PALETTE};
 use super::scene::{char_width, seg_dist, Align, Pt, Shape, Style, FAINT, INK, SELECT};
+use super::Within;
 use crate::sim::small_map::SmallMap;
 use crate::sim::time::format_us;
 use crate::sim::trace::RecordView;
@@ -567,7 +568,7 @@ fn message(
     let f = if span.abs() < 1e-9 {
         1.0
     } else {
-        ((g.x(end_us) - a.x) / span).clamp(0.0, 1.0)
+        ((g.x(end_us) - a.x) / span).within(0.0, 1.0)
     };
     let b = a.lerp(b_full, if dropped || !done { f } else { 1.0 });
     // A message sent before the window starts enters from its left edge, not over the labels.

@@ -8,6 +8,7 @@ use crate::labs::{StageArea, StageSpec};
 use crate::sim::world::World;
 use crate::viz::colors::{for_role, ALERT, NEUTRAL, PALETTE};
 use crate::viz::scene::{Align, Pt, Shape};
+use crate::viz::Within;
 
 pub static STAGES: &[StageSpec] = &[StageSpec {
     id: "queue",
@@ -33,7 +34,7 @@ impl Layout {
         // Below the view picker; room for the legend's button at the bottom.
         let (top, bottom) = (44.0 * k, area.h - 36.0 * k);
         let col_w = area.w / 3.0;
-        let box_h = ((bottom - top) / 4.0).clamp(12.0 * k, 70.0 * k);
+        let box_h = ((bottom - top) / 4.0).within(12.0 * k, 70.0 * k);
         Layout {
             k,
             top,
@@ -146,7 +147,7 @@ fn node_box(w: &World<Flows>, g: &Layout, id: u32, out: &mut Vec<Shape>) {
     };
     let at = Pt::new(c.x - bw / 2.0, c.y - bh / 2.0);
     out.push(Shape::rect(at, bw, bh, None, Some(stroke), 2.0 * g.k));
-    let font = (bh * 0.3).clamp(9.0 * g.k, 15.0 * g.k);
+    let font = (bh * 0.3).within(9.0 * g.k, 15.0 * g.k);
     let title = format!("{} {}", v.label, v.role);
     let title_at = Pt::new(at.x + 4.0 * g.k, at.y + font * 0.8);
     out.push(Shape::text(title_at, title, INK, font, Align::Left, true));
@@ -168,7 +169,7 @@ fn node_box(w: &World<Flows>, g: &Layout, id: u32, out: &mut Vec<Shape>) {
 fn log_cells(g: &Layout, log: &[super::queue::Entry], out: &mut Vec<Shape>) {
     let c = g.slot(1, 0, 1);
     let (bw, bh) = (g.box_w(1), g.box_h);
-    let cell = (bh * 0.4).clamp(6.0 * g.k, 22.0 * g.k);
+    let cell = (bh * 0.4).within(6.0 * g.k, 22.0 * g.k);
     let fits = ((bw - 8.0 * g.k) / cell).floor().max(1.0) as usize;
     let start = log.len().saturating_sub(fits);
     let y = c.y + bh / 2.0 - cell - 3.0 * g.k;
@@ -205,7 +206,7 @@ fn flights(w: &World<Flows>, g: &Layout, out: &mut Vec<Shape>) {
     for f in w.flights_unordered().filter(|f| f.from < n && f.to < n) {
         let (a, b) = (place(w, g, f.from).1, place(w, g, f.to).1);
         let span = f.arrive_us.saturating_sub(f.sent_us).max(1) as f64;
-        let t = (now.saturating_sub(f.sent_us) as f64 / span).clamp(0.0, 1.0);
+        let t = (now.saturating_sub(f.sent_us) as f64 / span).within(0.0, 1.0);
         let colour = crate::labs::kind_colour(f.wire.kind());
         out.push(Shape::Circle {
             c: a.lerp(b, t),

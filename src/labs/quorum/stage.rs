@@ -11,6 +11,7 @@ use crate::labs::{ItemView, StageArea, StageSpec};
 use crate::sim::world::World;
 use crate::viz::colors::{for_role, ALERT, NEUTRAL};
 use crate::viz::scene::{Align, Pt, Selection, Shape};
+use crate::viz::Within;
 
 pub static STAGES: &[StageSpec] = &[StageSpec {
     id: "replicas",
@@ -48,9 +49,9 @@ impl Grid {
         let (left, top) = (56.0 * k, 44.0 * k);
         // The reads' lines, and room for the legend's button at the bottom.
         let reads_h = (READS_SHOWN as f64 + 1.0) * READ_LINE_PX * k + 36.0 * k;
-        let col_w = ((area.w - left - 8.0 * k) / columns).clamp(48.0 * k, 220.0 * k);
+        let col_w = ((area.w - left - 8.0 * k) / columns).within(48.0 * k, 220.0 * k);
         let rows = keys.len().max(1) as f64;
-        let row_h = ((area.h - top - reads_h) / rows).clamp(40.0 * k, 150.0 * k);
+        let row_h = ((area.h - top - reads_h) / rows).within(40.0 * k, 150.0 * k);
         Grid {
             left,
             top,
@@ -68,7 +69,7 @@ impl Grid {
         let gap = 4.0 * self.scale;
         let x = self.left + col as f64 * self.col_w;
         let y = self.top + row as f64 * self.row_h;
-        let h = (self.row_h * 0.62).clamp(32.0 * self.scale, 96.0 * self.scale);
+        let h = (self.row_h * 0.62).within(32.0 * self.scale, 96.0 * self.scale);
         (
             Pt::new(x + gap / 2.0, y + gap / 2.0),
             self.col_w - gap,
@@ -176,7 +177,7 @@ fn key_row(
     out: &mut Vec<Shape>,
 ) {
     let k = g.scale;
-    let font = (g.cell(row, 0).2 * 0.22).clamp(11.0 * k, 18.0 * k);
+    let font = (g.cell(row, 0).2 * 0.22).within(11.0 * k, 18.0 * k);
     let y = g.top + row as f64 * g.row_h;
     out.push(Shape::text(
         Pt::new(8.0 * k, y + g.cell(row, 0).2 / 2.0),

@@ -306,7 +306,12 @@ pub fn consistency_panel(w: &World<Quorum>) -> Panel {
     let pct = (fraction(j.ok, j.finished) * 100.0).round();
     let mut rows = vec![row(
         "availability",
-        format!("{} of {} operations succeeded ({pct}%)", j.ok, j.finished),
+        format!(
+            "{} of {} operations succeeded ({}%)",
+            j.ok,
+            j.finished,
+            crate::sim::time::shortest(pct)
+        ),
         if j.ok < j.finished {
             STYLE_BEHIND
         } else {

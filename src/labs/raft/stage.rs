@@ -9,6 +9,7 @@ use crate::labs::{ItemView, StageArea, StageSpec};
 use crate::sim::world::World;
 use crate::viz::colors::{for_role, ALERT, NEUTRAL, PALETTE};
 use crate::viz::scene::{Align, Pt, Selection, Shape};
+use crate::viz::Within;
 
 pub static STAGES: &[StageSpec] = &[StageSpec {
     id: "logs",
@@ -45,7 +46,7 @@ impl Grid {
             .unwrap_or(0);
         let first = last.saturating_sub(fit - 1).max(1);
         let rows = w.n().max(1) as f64;
-        let row_h = ((area.h - top - pad) / rows).clamp(1.0, 44.0 * k);
+        let row_h = ((area.h - top - pad) / rows).within(1.0, 44.0 * k);
         Grid {
             first,
             last,

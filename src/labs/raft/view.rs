@@ -5,6 +5,7 @@ use super::kv::KvOp;
 use super::protocol::{Raft, Role, Timer};
 use crate::labs::{Lab, LabProtocol};
 use crate::sim::world::World;
+use crate::viz::Within;
 use crate::viz::{Cell, NodeView, Panel};
 
 /// Role classes (palette indices).
@@ -57,7 +58,7 @@ impl LabProtocol for Raft {
             .filter(|_| up)
             .map(|t| {
                 let span = t.fire_us.saturating_sub(t.set_us).max(1) as f32;
-                (t.fire_us.saturating_sub(w.now().0) as f32 / span).clamp(0.0, 1.0)
+                (t.fire_us.saturating_sub(w.now().0) as f32 / span).within(0.0, 1.0)
             });
         NodeView {
             id,
