@@ -93,7 +93,7 @@ fn counters(w: &World<Flows>, g: &Layout, area: &StageArea, out: &mut Vec<Shape>
             t.duplicate_deliveries, t.duplicate_effects
         ),
     ];
-    let font = (area.w / 40.0).clamp(10.0 * g.k, 16.0 * g.k);
+    let font = (area.w / 40.0).within(10.0 * g.k, 16.0 * g.k);
     let below = g.slot(1, 0, 1).y + g.box_h / 2.0 + font * 1.8;
     for (i, line) in lines.into_iter().enumerate() {
         let at = Pt::new(area.w / 2.0, below + font * 1.4 * i as f64);
