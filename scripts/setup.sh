@@ -31,6 +31,9 @@ need_web() {
     cargo install --locked --ignore-rust-version trunk --version 0.22.1
   fi
   [ -f Cargo.lock ] || cargo generate-lockfile
+  # Trunk builds offline (Trunk.toml), so the page's crates must be here before it runs; a
+  # native build alone does not fetch the browser-only ones. Quick once they are.
+  cargo fetch --locked --target wasm32-unknown-unknown >/dev/null
   local wbv; wbv=$(wasm_bindgen_version)
   if ! command -v wasm-bindgen >/dev/null || ! wasm-bindgen --version | grep -q " $wbv\$"; then
     log "installing wasm-bindgen-cli $wbv (about 3 minutes, once)"

@@ -253,6 +253,9 @@ pub struct Variant {
     pub mistake: &'static str,
     /// The property it should break.
     pub breaks: &'static str,
+    /// Settings under which the correct protocol keeps that property, to hunt in: a link
+    /// without the variant (`dsplay sweep` of it with `&variant=<id>` finds the mistake).
+    pub hunt: &'static str,
 }
 
 /// The deliberately broken variant a scenario runs, if any.

@@ -110,7 +110,7 @@ pub fn faulty_run(base: &Scenario, k: u64, faults: Faults, until_us: u64) -> Sce
     let heal_us = heal_at_us(until_us);
     let mut r = Rng::new(s.seed, Stream::Faults);
     let (lo, hi) = faults.interventions();
-    if hi > 0 && s.n > 0 {
+    if hi > 0 && world_nodes(&s) > 0 {
         // Swarm testing: each seed switches on its own subset of the fault kinds.
         let kinds: Vec<u64> = (0..KINDS)
             .filter(|_| r.range_inclusive(0, 1) == 1)
@@ -133,7 +133,7 @@ pub fn faulty_run(base: &Scenario, k: u64, faults: Faults, until_us: u64) -> Sce
                 LEADER_CRASH | LEADER_CUT => leader_faults(&mut r, kind, &s, at_us, heal_us),
                 _ => vec![Command::new(
                     at_us,
-                    fault(&mut r, kind, s.n, faults, &s.net.latency),
+                    fault(&mut r, kind, world_nodes(&s), faults, &s.net.latency),
                 )],
             };
             s.script.extend(commands);
@@ -157,6 +157,13 @@ const RESTART: u64 = 3;
 const LEADER_CRASH: u64 = 8;
 const LEADER_CUT: u64 = 9;
 
+/// Every node of the run's world: a lab whose world has more nodes than the link's `n` (the
+/// queue's broker and producers, the ring's coordinator and spares) has its faults among all
+/// of them.
+fn world_nodes(s: &Scenario) -> u32 {
+    labs::find(&s.lab).map_or(s.n, |lab| (lab.world_nodes)(s))
+}
+
 /// A node crashed before `at_us` (and not restarted since), if any: the latest crashed.
 fn crashed_at(s: &Scenario, at_us: u64) -> Option<u32> {
     let mut down: Vec<u32> = Vec::new();
@@ -173,7 +180,7 @@ fn crashed_at(s: &Scenario, at_us: u64) -> Option<u32> {
 /// The newest leader at `at_us` of the run `s` scripts so far (the node that says "leader"
 /// with the highest term), or a node drawn at random when none leads or the lab has none.
 fn leader_at(r: &mut Rng, s: &Scenario, at_us: u64) -> u32 {
-    let drawn = r.index(s.n as usize) as u32;
+    let drawn = r.index(world_nodes(s) as usize) as u32;
     let Ok(mut sim) = labs::build_unpaced(s) else {
         return drawn;
     };
@@ -186,7 +193,7 @@ fn leader_at(r: &mut Rng, s: &Scenario, at_us: u64) -> u32 {
     };
     sim.nodes()
         .into_iter()
-        .filter(|v| v.up && v.id < s.n && v.role.starts_with("leader"))
+        .filter(|v| v.up && v.id < world_nodes(s) && v.role.starts_with("leader"))
         .max_by_key(|v| (term(&v.role), v.id))
         .map_or(drawn, |v| v.id)
 }
@@ -224,11 +231,13 @@ fn leader_fault(r: &mut Rng, kind: u64, s: &Scenario, at_us: u64, heal_us: u64) 
         return cmds;
     }
     let mut side = vec![leader];
-    let other = r.index(s.n as usize) as u32;
+    let other = r.index(world_nodes(s) as usize) as u32;
     if r.range_inclusive(0, 1) == 1 && other != leader {
         side.push(other);
     }
-    let rest: Vec<u32> = (0..s.n).filter(|id| !side.contains(id)).collect();
+    let rest: Vec<u32> = (0..world_nodes(s))
+        .filter(|id| !side.contains(id))
+        .collect();
     if rest.is_empty() {
         return Vec::new();
     }
@@ -322,7 +331,7 @@ fn heal(s: &Scenario, heal_us: u64) -> Vec<Command> {
         set(NetSetting::Latency(s.net.latency.clone())),
     ];
     let crashed = |node: u32| s.script.iter().any(|c| c.action == Action::Crash { node });
-    for node in (0..s.n).filter(|&node| crashed(node)) {
+    for node in (0..world_nodes(s)).filter(|&node| crashed(node)) {
         cmds.push(Command::new(heal_us, Action::Restart { node }));
     }
     cmds

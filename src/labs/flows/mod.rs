@@ -133,7 +133,24 @@ pub static PARAMS: &[ParamSpec] = &[
         },
         default: "300ms",
     },
+    ParamSpec {
+        key: "variant",
+        label: "Variant",
+        help: "none: the consumers as described; any other: deliberately broken ones, to hunt for the run that shows the mistake",
+        kind: ParamKind::Choice {
+            options: &["none", "dedup-in-memory"],
+        },
+        default: "none",
+    },
 ];
+
+/// The queue's consumer with a mistake the hunt can find.
+pub static VARIANTS: &[super::Variant] = &[super::Variant {
+    id: "dedup-in-memory",
+    mistake: "the exactly-once consumer keeps its table of applied messages in memory, so after a crash it applies a redelivered message again",
+    breaks: "no_duplicate_effects",
+    hunt: "#/flows?n=2&seed=1&mode=queue&semantics=exactly-once&outbox=on",
+}];
 
 /// The payment and queue modes' keys came after the lab's first links: those links keep their
 /// canonical form.
@@ -147,6 +164,7 @@ const QUIET: &[&str] = &[
     "messages",
     "every",
     "ack",
+    "variant",
 ];
 
 /// The keys only queue mode uses, and those only request and response uses.
@@ -157,6 +175,7 @@ const QUEUE_KEYS: &[&str] = &[
     "messages",
     "every",
     "ack",
+    "variant",
 ];
 const RPC_KEYS: &[&str] = &["clients", "think", "timeout"];
 
@@ -290,7 +309,7 @@ pub static LAB: Lab = Lab {
     verbs: &[],
     shown,
     stages: queue_stage::STAGES,
-    variants: &[],
+    variants: VARIANTS,
     sample_request: Some("req 1"),
     build,
 };
@@ -315,7 +334,10 @@ pub fn queue_config(s: &Scenario) -> Result<queue::QueueConfig, String> {
         prefetch: super::param_u32(s, "workers")?,
         work_min_us,
         work_max_us,
-        dedup: queue::Dedup::Durable,
+        dedup: match super::param(s, "variant")? {
+            "dedup-in-memory" => queue::Dedup::InMemory,
+            _ => queue::Dedup::Durable,
+        },
     })
 }
 

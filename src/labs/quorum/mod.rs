@@ -147,7 +147,24 @@ pub static PARAMS: &[ParamSpec] = &[
         },
         default: "0",
     },
+    ParamSpec {
+        key: "variant",
+        label: "Variant",
+        help: "none: the store as described; any other: a deliberately broken store, to hunt for the run that shows its mistake",
+        kind: ParamKind::Choice {
+            options: &["none", "count-acks-twice"],
+        },
+        default: "none",
+    },
 ];
+
+/// The store with a mistake the hunt can find.
+pub static VARIANTS: &[super::Variant] = &[super::Variant {
+    id: "count-acks-twice",
+    mistake: "the coordinator counts a duplicated acknowledgement again, so a write can be acknowledged by fewer than W replicas",
+    breaks: "linearizable",
+    hunt: "#/quorum?n=5&seed=1&writeback=1",
+}];
 
 pub static PRESETS: &[Preset] = &[
     Preset {
@@ -210,7 +227,8 @@ pub static LAB: Lab = Lab {
     nodes_max: MAX_NODES,
     nodes_default: 5,
     params: PARAMS,
-    quiet: &[],
+    // The variant came after the lab's first links.
+    quiet: &["variant"],
     presets: PRESETS,
     legend: super::Legend {
         messages: &[
@@ -247,7 +265,7 @@ pub static LAB: Lab = Lab {
     }],
     shown,
     stages: stage::STAGES,
-    variants: &[],
+    variants: VARIANTS,
     sample_request: Some("get k0"),
     build,
 };
@@ -263,6 +281,7 @@ const LEADERLESS_KEYS: &[&str] = &[
     "sloppy",
     "hint",
     "ae",
+    "variant",
 ];
 const LEADER_KEYS: &[&str] = &["sync", "reads", "failover", "promote"];
 
@@ -390,6 +409,7 @@ pub fn config(s: &Scenario) -> Result<Quorum, String> {
     q.timeout_us = dur("timeout")?;
     q.anti_entropy_us = dur("ae")?;
     q.skew_us = skew;
+    q.counts_duplicate_acks = !leader_mode && s.param("variant") == Some("count-acks-twice");
     q.clients = p("clients")?;
     q.writes_ppm = super::parse_fraction_ppm(super::param(s, "writes")?).unwrap_or(500_000);
     Ok(q)

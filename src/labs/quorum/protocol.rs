@@ -447,6 +447,8 @@ pub struct Quorum {
     /// over (0: only by hand).
     pub failover_us: u64,
     pub heartbeat_us: u64,
+    /// The `count-acks-twice` teaching variant: a duplicated acknowledgement counts again.
+    pub counts_duplicate_acks: bool,
 }
 
 impl Quorum {
@@ -475,6 +477,7 @@ impl Quorum {
             follower_reads: false,
             failover_us: 0,
             heartbeat_us: 100_000,
+            counts_duplicate_acks: false,
         }
     }
 
@@ -672,7 +675,8 @@ impl Quorum {
         let Some(p) = st.pending.get_mut(&op) else {
             return;
         };
-        if p.done || reads(p.phase) || p.heard.contains(&from) {
+        let again = p.heard.contains(&from) && !self.counts_duplicate_acks;
+        if p.done || reads(p.phase) || again {
             return;
         }
         p.heard.push(from);

@@ -34,26 +34,33 @@ pub static VARIANTS: &[super::Variant] = &[
         id: "vote-without-log-check",
         mistake: "grants votes without checking that the candidate's log is up to date",
         breaks: "leader_completeness",
+        hunt: "#/raft?n=5&seed=1",
     },
     super::Variant {
         id: "commit-old-term",
         mistake: "commits an entry of an earlier term once a majority stores it (Figure 8)",
-        breaks: "state_machine_safety",
+        // A later leader lacks the entry committed too early, before any server applies a
+        // different one there.
+        breaks: "leader_completeness",
+        hunt: "#/raft?n=5&seed=1",
     },
     super::Variant {
         id: "vote-twice",
         mistake: "forgets whom it voted for and votes for every candidate of a term",
         breaks: "election_safety",
+        hunt: "#/raft?n=5&seed=1",
     },
     super::Variant {
         id: "append-without-check",
         mistake: "appends entries without comparing the previous entry's term",
         breaks: "log_matching",
+        hunt: "#/raft?n=5&seed=1",
     },
     super::Variant {
         id: "fixed-timeout",
         mistake: "waits the shortest election timeout every time, never a random one",
         breaks: "leader_elected",
+        hunt: "#/raft?n=5&seed=1",
     },
 ];
 
