@@ -133,3 +133,33 @@ fn bad_lessons_and_steps_say_what_is_wrong() {
     let e = err("lesson=hot-key");
     assert!(e.contains("the raft lab has no lesson 'hot-key'"), "{e}");
 }
+
+#[test]
+fn dsplay_lessons_lists_every_lesson_and_preset_with_a_link_that_decodes() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dsplay"))
+        .args(["lessons", "--json"])
+        .output()
+        .expect("run dsplay");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows = v.as_array().expect("a list");
+    let lessons: usize = REGISTRY.iter().map(|l| l.lessons.len()).sum();
+    let presets: usize = REGISTRY.iter().map(|l| l.presets.len()).sum();
+    assert_eq!(rows.len(), lessons + presets);
+    let mut seen = 0;
+    for r in rows {
+        let (lab, kind) = (r["lab"].as_str().unwrap(), r["kind"].as_str().unwrap());
+        let s = link::decode(r["link"].as_str().unwrap()).expect("the link decodes");
+        assert_eq!(s.lab, lab);
+        assert!(!r["title"].as_str().unwrap().is_empty());
+        match kind {
+            "lesson" => {
+                seen += 1;
+                assert_eq!(s.step, Some(1));
+                assert!(s.lesson.is_some());
+            }
+            _ => assert_eq!(kind, "preset"),
+        }
+    }
+    assert_eq!(seen, lessons);
+}
