@@ -69,6 +69,12 @@ enum Cmd {
         #[command(subcommand)]
         op: LinkCmd,
     },
+    /// List every lesson and preset with its link, for a handout (`--json`: objects with
+    /// `lab`, `kind` (`lesson` or `preset`), `title` and `link`).
+    Lessons {
+        #[arg(long)]
+        json: bool,
+    },
     /// List the labs with their parameters and defaults.
     Labs {
         #[arg(long)]
@@ -194,6 +200,7 @@ fn run(cmd: Cmd) -> Result<String, String> {
             Ok(link::encode(&s))
         }
         Cmd::Labs { json } => Ok(list_labs(json)),
+        Cmd::Lessons { json } => Ok(list_lessons(json)),
         Cmd::Check {
             file,
             format,
@@ -417,6 +424,34 @@ fn sweep_text(report: &dsplay::play::sweep::SweepReport, elapsed_ms: u64) -> Str
         }
     }
     out.trim_end().to_string()
+}
+
+/// Every lab's lessons (their links open at step 1) and presets, in registry order.
+fn list_lessons(json: bool) -> String {
+    let mut rows: Vec<(&str, &str, &str, String)> = Vec::new();
+    for l in labs::REGISTRY {
+        for x in l.lessons {
+            let link = format!("{}&lesson={}&step=1", x.link, x.id);
+            rows.push((l.id, "lesson", x.title, link));
+        }
+        for p in l.presets {
+            rows.push((l.id, "preset", p.name, p.link.to_string()));
+        }
+    }
+    if json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(lab, kind, title, link)| {
+                json!({ "lab": lab, "kind": kind, "title": title, "link": link })
+            })
+            .collect();
+        return serde_json::to_string_pretty(&v).unwrap_or_default();
+    }
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|(lab, kind, title, link)| format!("{lab:<7} {kind:<7} {title}\n        {link}"))
+        .collect();
+    lines.join("\n")
 }
 
 fn list_labs(json: bool) -> String {

@@ -7,6 +7,7 @@
 
 pub mod experiment;
 pub mod flows;
+pub mod lesson;
 pub mod quorum;
 pub mod raft;
 pub mod ring;
@@ -370,6 +371,9 @@ pub struct Lab {
     /// lab's links were first shared, so that those links keep their canonical form.
     pub quiet: &'static [&'static str],
     pub presets: &'static [Preset],
+    /// Guided lessons over the lab's scenarios (`lesson=<id>&step=<k>` in a link); empty for
+    /// a lab without.
+    pub lessons: &'static [lesson::Lesson],
     pub legend: Legend,
     /// The experiments it offers ([`experiment`]).
     pub experiments: &'static [&'static experiment::ExperimentSpec],

@@ -19,9 +19,12 @@ use crate::viz::scene::Selection;
 use crate::viz::Within;
 
 /// The speeds the display clock offers, slowest first.
-pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0];
+/// Down to 0.01×, at which a single message can be followed (RaftScope opens at 1/100×).
+pub const SPEEDS: [f64; 13] = [
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0,
+];
 /// The speed a new session starts at (1×).
-pub const DEFAULT_SPEED: usize = 3;
+pub const DEFAULT_SPEED: usize = 6;
 /// The longest wall-clock step one frame may take (a slow or backgrounded frame must not leap).
 pub const MAX_FRAME_MS: f64 = 100.0;
 /// The most engine events one frame may process; past it the clock waits for the engine.

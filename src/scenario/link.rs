@@ -59,6 +59,12 @@ pub fn encode(s: &Scenario) -> String {
     if s.embed {
         parts.push("embed=1".into());
     }
+    if let Some(l) = &s.lesson {
+        parts.push(format!("lesson={}", escape(l)));
+    }
+    if let Some(k) = s.step {
+        parts.push(format!("step={k}"));
+    }
     format!("#/{}?{}", s.lab, parts.join("&"))
 }
 
@@ -113,7 +119,7 @@ pub fn decode(link: &str) -> Result<Scenario, ScenarioError> {
 /// ([`crate::sim::client::CLIENT_KEYS`]); no lab parameter may use one (a test checks it).
 pub const RESERVED_KEYS: &[&str] = &[
     "v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t", "view", "embed", "retry", "backoff",
-    "attempts", "budget", "arrivals",
+    "attempts", "budget", "arrivals", "lesson", "step",
 ];
 
 fn apply_pair(
@@ -161,6 +167,15 @@ fn apply_pair(
         }
         "t" => {
             s.cursor_us = Some(parse_duration(value).map_err(|m| e(format!("cursor time: {m}")))?)
+        }
+        "lesson" => s.lesson = Some(value.to_string()),
+        "step" => {
+            s.step = Some(value.parse().map_err(|_| {
+                e(format!(
+                    "step '{}' must be a whole number, counted from 1",
+                    clip(value)
+                ))
+            })?)
         }
         "embed" => {
             s.embed = match value {

@@ -53,6 +53,12 @@ pub struct Scenario {
     /// scrub bar. It changes how the page looks, never the run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub embed: bool,
+    /// The guided lesson shown over the run, by its id among the lab's lessons (link key
+    /// `lesson`), and its step, counted from 1 (link key `step`; 1 if left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u32>,
 }
 
 /// Why a scenario or link was refused.
@@ -97,6 +103,29 @@ impl Scenario {
             cursor_us: None,
             view: None,
             embed: false,
+            lesson: None,
+            step: None,
+        }
+    }
+
+    /// The lesson and step a link names exist in the lab.
+    fn check_lesson(&self, lab: &labs::Lab) -> Result<(), ScenarioError> {
+        match (&self.lesson, self.step) {
+            (None, None) => Ok(()),
+            (None, Some(_)) => Err(ScenarioError(
+                "a step needs a lesson: add lesson=<id> to the link".into(),
+            )),
+            (Some(id), step) => {
+                let l = labs::lesson::find(lab, id).map_err(ScenarioError)?;
+                match step {
+                    Some(k) if k == 0 || k as usize > l.steps.len() => Err(ScenarioError(format!(
+                        "the lesson '{}' has steps 1 to {}, not {k}",
+                        l.id,
+                        l.steps.len()
+                    ))),
+                    _ => Ok(()),
+                }
+            }
         }
     }
 
@@ -124,6 +153,7 @@ impl Scenario {
                 lab.id, lab.nodes_min, lab.nodes_max, self.n
             )));
         }
+        self.check_lesson(lab)?;
         self.net.latency.validate(0).map_err(ScenarioError)?;
         for (kind, d) in self.net.by_kind.iter() {
             d.validate(0)

@@ -86,7 +86,11 @@ pub fn app() -> El {
                             move || shell.opening.get().is_some(),
                             move |on| on.then(|| opening_view(shell)),
                         )
-                        .dynamic(move || notice_view(shell)),
+                        .dynamic(move || notice_view(shell))
+                        .dynamic(super::lesson::lesson_view(shell))
+                        .dynamic(move || {
+                            super::lesson::blank(shell).then(|| el("div").class("blank"))
+                        }),
                 )
                 .child(open_full(shell))
                 .child(stage(shell, canvases.topo))

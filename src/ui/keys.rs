@@ -38,6 +38,9 @@ pub fn install(shell: Shell) {
                 });
                 true
             }
+            "PageDown" | "." if super::lesson::step_by(shell, 1) => true,
+            "PageUp" if super::lesson::step_by(shell, -1) => true,
+            "b" if super::lesson::toggle_blank(shell) => true,
             "ArrowRight" | "PageDown" => {
                 shell.update(|s| s.step_forward());
                 true

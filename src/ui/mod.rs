@@ -30,6 +30,7 @@ pub mod history;
 pub mod hook;
 pub mod jobs;
 pub mod keys;
+pub mod lesson;
 pub mod paint;
 pub mod replica;
 pub mod saved;

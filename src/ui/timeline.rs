@@ -130,7 +130,9 @@ fn play_button(shell: Shell) -> El {
 fn speed_select(shell: Shell) -> El {
     let speed_ix = move || {
         shell.edits.get();
-        shell.with(|s| s.speed_ix).unwrap_or(3)
+        shell
+            .with(|s| s.speed_ix)
+            .unwrap_or(crate::play::session::DEFAULT_SPEED)
     };
     let set_speed = move |ev: web_sys::Event| {
         let ix: usize = event_value(&ev).parse().unwrap_or(3);

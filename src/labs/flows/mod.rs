@@ -9,6 +9,7 @@
 //! its experiments in `delivery.rs`).
 
 pub mod delivery;
+pub mod lessons;
 pub mod payment;
 mod properties;
 pub mod protocol;
@@ -276,6 +277,7 @@ pub static LAB: Lab = Lab {
     params: PARAMS,
     quiet: QUIET,
     presets: PRESETS,
+    lessons: lessons::LESSONS,
     legend: super::Legend {
         // Servers talk only to clients here: the engine's client messages are the lab's.
         messages: queue_view::MESSAGES,

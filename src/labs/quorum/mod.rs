@@ -11,6 +11,7 @@
 
 pub mod consistency;
 pub mod leader;
+pub mod lessons;
 pub mod pbs;
 pub mod properties;
 pub mod protocol;
@@ -230,6 +231,7 @@ pub static LAB: Lab = Lab {
     // The variant came after the lab's first links.
     quiet: &["variant"],
     presets: PRESETS,
+    lessons: lessons::LESSONS,
     legend: super::Legend {
         messages: &[
             ("write", 0, "the coordinator sends a version to a replica (or to a stand-in, with a hint)"),

@@ -12,6 +12,7 @@
 pub mod experiment;
 pub mod first_election;
 pub mod kv;
+pub mod lessons;
 pub mod log;
 pub mod paper;
 pub mod properties;
@@ -226,6 +227,7 @@ pub static LAB: Lab = Lab {
     // Added after the lab's first links were shared, which keep their form.
     quiet: &["variant"],
     presets: PRESETS,
+    lessons: lessons::LESSONS,
     legend: super::Legend {
         messages: &[
             ("vote request", 1, "a candidate asks for a vote in its new term (RequestVote)"),

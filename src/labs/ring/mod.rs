@@ -11,6 +11,7 @@
 
 pub mod experiment;
 pub mod hash;
+pub mod lessons;
 pub mod placement;
 pub mod properties;
 pub mod protocol;
@@ -218,6 +219,7 @@ pub static LAB: Lab = Lab {
     params: PARAMS,
     quiet: &[],
     presets: PRESETS,
+    lessons: lessons::LESSONS,
     legend: super::Legend {
         messages: &[
             ("read", 0, "the coordinator forwards a client's read to the key's server"),

@@ -1,0 +1,68 @@
+// Guided lessons in the page: a lesson link opens its overlay, steps go forward and back with
+// the buttons and a presenter remote's keys, a prediction is answered, the learner takes over
+// and returns; screenshots at a projector's and a small laptop's size.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { launch, open, rootState, sleep } from './helpers.mjs';
+
+const OUT = process.env.DSPLAY_SHOTS || 'target/e2e-shots';
+mkdirSync(OUT, { recursive: true });
+
+const LINK = '#/raft?n=5&seed=1&lat=20..80ms&loss=0%25&dup=0%25&s=2s:crash:2;5s:restart:2&lesson=why-terms&step=1';
+const overlay = (page) => page.$eval("[data-testid='lesson']", (d) => d.innerText);
+const stepOf = async (page) => Number((await overlay(page)).match(/step (\d+) of/)[1]);
+
+for (const [width, height] of [[1920, 1080], [1024, 768]]) {
+  test(`a lesson at ${width}x${height}: steps, a prediction, take over and return`, async () => {
+    const b = await launch({ width, height });
+    try {
+      const page = await b.page();
+      await open(page, LINK);
+      assert.match(await overlay(page), /Why terms\? · step 1 of 4/);
+      assert.match(await overlay(page), /Five servers start as followers/);
+      await page.click("button:has-text('Next step')");
+      await page.waitForFunction(() => /step 2 of/.test(document.querySelector("[data-testid='lesson']").innerText));
+      const at2 = (await rootState(page)).nowUs;
+      assert.ok(at2 > 0, `step 2 opens where step 1 ends: ${at2}`);
+      assert.match(await page.evaluate(() => window.dsplay.state().link), /lesson=why-terms&step=2/);
+      // A presenter remote: PageDown and . go on, PageUp back.
+      await page.keyboard.press('PageDown');
+      await page.waitForFunction(() => /step 3 of/.test(document.querySelector("[data-testid='lesson']").innerText));
+      const at3 = (await rootState(page)).nowUs;
+      assert.ok(at3 >= 2_000_000 && at3 < 2_100_000, `step 3 opens at the crash at 2 s: ${at3}`);
+      assert.equal((await rootState(page)).playing, false, "a step opens paused");
+      assert.match(await overlay(page), /What do the four others do\?/);
+      await page.click("button:has-text('One times out')");
+      await page.waitForFunction(() => /✓ One times out/.test(document.querySelector("[data-testid='lesson']").innerText));
+      assert.match(await overlay(page), /raised the term to 2/);
+      await page.screenshot({ path: `${OUT}/lesson-${width}x${height}.png` });
+      await page.keyboard.press('PageUp');
+      await page.waitForFunction(() => /step 2 of/.test(document.querySelector("[data-testid='lesson']").innerText));
+      await page.keyboard.press('.');
+      await page.waitForFunction(() => /step 3 of/.test(document.querySelector("[data-testid='lesson']").innerText));
+      // Take over: the controls work; return to the lesson where it was.
+      await page.click("button:has-text('Take over')");
+      await page.waitForSelector("button:has-text('Return to lesson')");
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Space');
+      await sleep(300);
+      assert.equal((await rootState(page)).playing, true, 'play works after taking over');
+      await page.click("button:has-text('Return to lesson')");
+      await page.waitForFunction(() => /step 3 of/.test(document.querySelector("[data-testid='lesson']").innerText));
+      assert.equal(await stepOf(page), 3);
+      // b blanks the screen and brings it back.
+      await page.keyboard.press('b');
+      await page.waitForSelector('.blank');
+      await page.keyboard.press('b');
+      await page.waitForFunction(() => !document.querySelector('.blank'));
+      // Presenter mode with the lesson.
+      await page.keyboard.press('p');
+      await sleep(300);
+      await page.screenshot({ path: `${OUT}/lesson-presenter-${width}x${height}.png` });
+      assert.deepEqual(b.errors, []);
+    } finally {
+      await b.close();
+    }
+  });
+}
