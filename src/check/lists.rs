@@ -144,7 +144,7 @@ pub(super) fn initial(states: &mut States, history: &History, indices: &[usize])
         _ => Vec::new(),
     });
     let mut keys: Vec<String> = keys.collect();
-    keys.sort_unstable();
+    crate::sim::order::sort_by(&mut keys, |a, b| a.cmp(b));
     keys.dedup();
     let unwritten = vec![NIL; keys.len()];
     states.shapes.keys = keys;
@@ -160,7 +160,7 @@ pub(super) fn effect(states: &mut States, op: &Operation, output: &Output) -> Ef
                 return Effect::Read { expect: None };
             };
             let mut ids: Vec<StateId> = values.iter().map(|v| states.intern(v.as_str())).collect();
-            ids.sort_unstable();
+            crate::sim::order::sort_by(&mut ids, |a, b| a.cmp(b));
             ids.dedup();
             Effect::ReadSet {
                 expect: states.shapes.intern(ids),

@@ -266,7 +266,7 @@ fn parse_ts_us(text: &str) -> Result<Vec<u64>, String> {
             })?;
         ts.push(t);
     }
-    ts.sort_unstable();
+    crate::sim::order::sort_by_key(&mut ts, |&t| t);
     ts.dedup();
     if ts.len() > MAX_TS {
         return Err(format!("at most {MAX_TS} values of t"));

@@ -242,7 +242,7 @@ fn latency_metrics(w: &World<Quorum>) -> Vec<Metric> {
             .filter(|h| matches!(h.op, Op::Put { .. }) == write)
             .filter_map(|h| h.complete_us.map(|c| c - h.invoke_us))
             .collect();
-        v.sort_unstable();
+        crate::sim::order::sort_by_key(&mut v, |&us| us);
         (super::quantile_ms(&v, 0.5), super::quantile_ms(&v, 0.99))
     };
     let ((r50, r99), (w50, w99)) = (of(false), of(true));
