@@ -46,6 +46,14 @@ pub fn app() -> El {
         format!("This link could not be opened: {e}. Showing the default scenario instead.")
     }));
 
+    // A lesson's link names its step: it opens where the steps before it end, as Next does.
+    let step = link::decode(&hash)
+        .ok()
+        .filter(|s| s.lesson.is_some() && s.cursor_us.is_none());
+    if let Some(k) = step.and_then(|s| s.step).filter(|&k| k > 1) {
+        super::lesson::go(shell, k as usize);
+    }
+
     dom::own(Box::new(Retire(shell)));
     let canvases = Canvases::default();
     clock::start(shell, canvases);

@@ -13,6 +13,21 @@ const LINK = '#/raft?n=5&seed=1&lat=20..80ms&loss=0%25&dup=0%25&s=2s:crash:2;5s:
 const overlay = (page) => page.$eval("[data-testid='lesson']", (d) => d.innerText);
 const stepOf = async (page) => Number((await overlay(page)).match(/step (\d+) of/)[1]);
 
+// A lesson link shared at a step opens that step where the steps before it end, paused.
+test('a lesson link at step 3 opens at its step', async () => {
+  const b = await launch({ width: 1280, height: 800 });
+  try {
+    const page = await b.page();
+    await open(page, LINK.replace('step=1', 'step=3'));
+    assert.match(await overlay(page), /step 3 of 4/);
+    const state = await rootState(page);
+    assert.ok(state.nowUs >= 2_000_000 && state.nowUs < 2_100_000, `step 3 is at the crash at 2 s: ${state.nowUs}`);
+    assert.equal(state.playing, false, 'a step opens paused');
+  } finally {
+    await b.close();
+  }
+});
+
 for (const [width, height] of [[1920, 1080], [1024, 768]]) {
   test(`a lesson at ${width}x${height}: steps, a prediction, take over and return`, async () => {
     const b = await launch({ width, height });
