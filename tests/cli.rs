@@ -72,6 +72,12 @@ fn labs_lists_every_lab_with_parameters() {
         for p in lab.params {
             assert!(out.contains(p.key), "{} {}", lab.id, p.key);
         }
+        // Each teaching variant with the sweep that hunts it, a link that opens.
+        for v in lab.variants {
+            let hunt = format!("dsplay sweep '{}&variant={}'", v.hunt, v.id);
+            assert!(out.contains(&hunt), "{}: {hunt}", lab.id);
+            dsplay::scenario::link::decode(v.hunt).unwrap_or_else(|e| panic!("{}: {e}", v.hunt));
+        }
     }
 }
 

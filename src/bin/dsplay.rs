@@ -467,6 +467,10 @@ fn list_labs(json: bool) -> String {
                         .chain(l.stages.iter().map(|s| s.id))
                         .collect::<Vec<_>>(),
                     "default_link": link::default_link(l),
+                    "variants": l.variants.iter().map(|v| json!({
+                        "id": v.id, "mistake": v.mistake, "breaks": v.breaks,
+                        "hunt": format!("{}&variant={}", v.hunt, v.id),
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -496,6 +500,12 @@ fn list_labs(json: bool) -> String {
         out.push_str(&format!("  default link: {}\n", link::default_link(l)));
         for pr in l.presets {
             out.push_str(&format!("  preset: {} — {}\n", pr.name, pr.link));
+        }
+        for v in l.variants {
+            out.push_str(&format!(
+                "  variant: {} — {}; breaks {}; hunt it: dsplay sweep '{}&variant={}'\n",
+                v.id, v.mistake, v.breaks, v.hunt, v.id
+            ));
         }
         out.push('\n');
     }
