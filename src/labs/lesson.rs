@@ -144,14 +144,9 @@ pub fn holds(sim: &dyn Sim, until: &Until) -> bool {
     match until {
         Until::At(t) => sim.now().0 >= *t,
         Until::Event { .. } => false,
-        Until::Metric { key, above, value } => sim.metrics().iter().any(|m| {
-            m.key == *key
-                && if *above {
-                    m.value >= *value
-                } else {
-                    m.value <= *value
-                }
-        }),
+        Until::Metric { key, above, value } => {
+            metric(sim, key).is_some_and(|v| if *above { v >= *value } else { v <= *value })
+        }
         Until::Cond { holds, .. } => holds(sim),
     }
 }

@@ -259,6 +259,18 @@ pub struct Variant {
     pub hunt: &'static str,
 }
 
+/// A lab's `variant` parameter: `none` (the protocol as described) or one of `options`, the
+/// ids of its [`Variant`]s; `help` says what `none` is.
+pub const fn variant_param(help: &'static str, options: &'static [&'static str]) -> ParamSpec {
+    ParamSpec {
+        key: "variant",
+        label: "Variant",
+        help,
+        kind: ParamKind::Choice { options },
+        default: "none",
+    }
+}
+
 /// The deliberately broken variant a scenario runs, if any.
 pub fn variant_of(lab: &Lab, s: &Scenario) -> Option<&'static Variant> {
     let id = s.param("variant")?;

@@ -110,7 +110,8 @@ pub fn faulty_run(base: &Scenario, k: u64, faults: Faults, until_us: u64) -> Sce
     let heal_us = heal_at_us(until_us);
     let mut r = Rng::new(s.seed, Stream::Faults);
     let (lo, hi) = faults.interventions();
-    if hi > 0 && world_nodes(&s) > 0 {
+    let nodes = world_nodes(&s);
+    if hi > 0 && nodes > 0 {
         // Swarm testing: each seed switches on its own subset of the fault kinds.
         let kinds: Vec<u64> = (0..KINDS)
             .filter(|_| r.range_inclusive(0, 1) == 1)
@@ -133,7 +134,7 @@ pub fn faulty_run(base: &Scenario, k: u64, faults: Faults, until_us: u64) -> Sce
                 LEADER_CRASH | LEADER_CUT => leader_faults(&mut r, kind, &s, at_us, heal_us),
                 _ => vec![Command::new(
                     at_us,
-                    fault(&mut r, kind, world_nodes(&s), faults, &s.net.latency),
+                    fault(&mut r, kind, nodes, faults, &s.net.latency),
                 )],
             };
             s.script.extend(commands);
@@ -180,7 +181,8 @@ fn crashed_at(s: &Scenario, at_us: u64) -> Option<u32> {
 /// The newest leader at `at_us` of the run `s` scripts so far (the node that says "leader"
 /// with the highest term), or a node drawn at random when none leads or the lab has none.
 fn leader_at(r: &mut Rng, s: &Scenario, at_us: u64) -> u32 {
-    let drawn = r.index(world_nodes(s) as usize) as u32;
+    let nodes = world_nodes(s);
+    let drawn = r.index(nodes as usize) as u32;
     let Ok(mut sim) = labs::build_unpaced(s) else {
         return drawn;
     };
@@ -193,7 +195,7 @@ fn leader_at(r: &mut Rng, s: &Scenario, at_us: u64) -> u32 {
     };
     sim.nodes()
         .into_iter()
-        .filter(|v| v.up && v.id < world_nodes(s) && v.role.starts_with("leader"))
+        .filter(|v| v.up && v.id < nodes && v.role.starts_with("leader"))
         .max_by_key(|v| (term(&v.role), v.id))
         .map_or(drawn, |v| v.id)
 }
@@ -231,13 +233,12 @@ fn leader_fault(r: &mut Rng, kind: u64, s: &Scenario, at_us: u64, heal_us: u64) 
         return cmds;
     }
     let mut side = vec![leader];
-    let other = r.index(world_nodes(s) as usize) as u32;
+    let nodes = world_nodes(s);
+    let other = r.index(nodes as usize) as u32;
     if r.range_inclusive(0, 1) == 1 && other != leader {
         side.push(other);
     }
-    let rest: Vec<u32> = (0..world_nodes(s))
-        .filter(|id| !side.contains(id))
-        .collect();
+    let rest: Vec<u32> = (0..nodes).filter(|id| !side.contains(id)).collect();
     if rest.is_empty() {
         return Vec::new();
     }

@@ -29,7 +29,8 @@ pub fn app() -> El {
         .ok()
         .flatten()
         .is_some_and(|m| m.matches());
-    let has_cursor = link::decode(&hash).is_ok_and(|s| s.cursor_us.is_some());
+    let opened = link::decode(&hash).ok();
+    let has_cursor = opened.as_ref().is_some_and(|s| s.cursor_us.is_some());
     let opening = session.opening.as_ref().map(|o| o.progress());
     let shell = Shell::new(session);
     shell.opening.set(opening);
@@ -47,9 +48,7 @@ pub fn app() -> El {
     }));
 
     // A lesson's link names its step: it opens where the steps before it end, as Next does.
-    let step = link::decode(&hash)
-        .ok()
-        .filter(|s| s.lesson.is_some() && s.cursor_us.is_none());
+    let step = opened.filter(|s| s.lesson.is_some() && s.cursor_us.is_none());
     if let Some(k) = step.and_then(|s| s.step).filter(|&k| k > 1) {
         super::lesson::go(shell, k as usize);
     }
@@ -96,9 +95,10 @@ pub fn app() -> El {
                         )
                         .dynamic(move || notice_view(shell))
                         .dynamic(super::lesson::lesson_view(shell))
-                        .dynamic(move || {
-                            super::lesson::blank(shell).then(|| el("div").class("blank"))
-                        }),
+                        .dynamic_by(
+                            move || super::lesson::blank(shell),
+                            |on| on.then(|| el("div").class("blank")),
+                        ),
                 )
                 .child(open_full(shell))
                 .child(stage(shell, canvases.topo))

@@ -13,6 +13,8 @@ thread_local! {
     static ANSWER: Cell<Option<usize>> = const { Cell::new(None) };
     /// The learner took over the run: the overlay shrinks to a "Return to lesson" button.
     static AWAY: Cell<bool> = const { Cell::new(false) };
+    /// The screen is blanked (`b`).
+    static BLANK: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The lesson and step (from 1) the run's link names.
@@ -75,8 +77,8 @@ pub fn lesson_view(shell: Shell) -> impl Fn() -> Option<El> {
     move || {
         let (_, k, answer, away) = at.get()?;
         let (l, _) = current(shell)?;
-        let done = move || {
-            AWAY.set(!AWAY.get());
+        let take_over = move || {
+            AWAY.set(true);
             shell.changed();
         };
         if away {
@@ -128,14 +130,10 @@ pub fn lesson_view(shell: Shell) -> impl Fn() -> Option<El> {
                     .child(btn("Next step", move || {
                         go(shell, k + 1);
                     }))
-                    .child(btn("Take over", done)),
+                    .child(btn("Take over", take_over)),
             ),
         )
     }
-}
-
-thread_local! {
-    static BLANK: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Whether the screen is blanked (`b` inside a lesson, as slide software does).

@@ -134,15 +134,10 @@ pub static PARAMS: &[ParamSpec] = &[
         },
         default: "300ms",
     },
-    ParamSpec {
-        key: "variant",
-        label: "Variant",
-        help: "none: the consumers as described; any other: deliberately broken ones, to hunt for the run that shows the mistake",
-        kind: ParamKind::Choice {
-            options: &["none", "dedup-in-memory"],
-        },
-        default: "none",
-    },
+    super::variant_param(
+        "none: the consumers as described; any other: deliberately broken ones, to hunt for the run that shows the mistake",
+        &["none", "dedup-in-memory"],
+    ),
 ];
 
 /// The queue's consumer with a mistake the hunt can find.

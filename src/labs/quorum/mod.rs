@@ -148,15 +148,10 @@ pub static PARAMS: &[ParamSpec] = &[
         },
         default: "0",
     },
-    ParamSpec {
-        key: "variant",
-        label: "Variant",
-        help: "none: the store as described; any other: a deliberately broken store, to hunt for the run that shows its mistake",
-        kind: ParamKind::Choice {
-            options: &["none", "count-acks-twice"],
-        },
-        default: "none",
-    },
+    super::variant_param(
+        "none: the store as described; any other: a deliberately broken store, to hunt for the run that shows its mistake",
+        &["none", "count-acks-twice"],
+    ),
 ];
 
 /// The store with a mistake the hunt can find.

@@ -78,12 +78,9 @@ fn bug(variant: &str) -> Option<Bug> {
 }
 
 pub static PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        key: "variant",
-        label: "Variant",
-        help: "none: Raft as the paper gives it; any other: a deliberately broken Raft, to hunt for the run that shows its mistake",
-        kind: ParamKind::Choice {
-            options: &[
+    super::variant_param(
+        "none: Raft as the paper gives it; any other: a deliberately broken Raft, to hunt for the run that shows its mistake",
+        &[
                 "none",
                 "vote-without-log-check",
                 "commit-old-term",
@@ -91,9 +88,7 @@ pub static PARAMS: &[ParamSpec] = &[
                 "append-without-check",
                 "fixed-timeout",
             ],
-        },
-        default: "none",
-    },
+    ),
     ParamSpec {
         key: "et",
         label: "Election timeout",
