@@ -9,7 +9,7 @@
 use super::checker::CheckResult;
 use super::history::{History, Status};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Lanes of bars, and the time span they cover.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ pub fn timeline(history: &History, result: Option<&CheckResult>) -> Timeline {
         .flatten()
         .max();
     let end_us = end_us.unwrap_or(0);
-    let order = order_positions(result);
+    let order = order_positions(result, ops.len());
     let offending = result
         .and_then(|result| result.counterexample.as_ref())
         .map(|c| c.offending_op);
@@ -80,7 +80,7 @@ pub fn timeline(history: &History, result: Option<&CheckResult>) -> Timeline {
             return_us: return_us.unwrap_or(end_us).max(op.call_us),
             pending,
             status: op.status,
-            order: order.get(&index).copied(),
+            order: order.get(index).copied().flatten(),
             offending: offending == Some(index),
         });
     }
@@ -98,10 +98,12 @@ pub fn timeline(history: &History, result: Option<&CheckResult>) -> Timeline {
     }
 }
 
-/// Each operation's position in the order that explains it.
-fn order_positions(result: Option<&CheckResult>) -> HashMap<usize, usize> {
+/// Each operation's position in the order that explains it, by operation index (a later
+/// order's position overrides an earlier one's).
+fn order_positions(result: Option<&CheckResult>, ops: usize) -> Vec<Option<usize>> {
+    let mut positions = vec![None; ops];
     let Some(result) = result else {
-        return HashMap::new();
+        return positions;
     };
     let orders = result
         .linearizations
@@ -111,13 +113,12 @@ fn order_positions(result: Option<&CheckResult>) -> HashMap<usize, usize> {
         .counterexample
         .iter()
         .map(|counterexample| &counterexample.longest_prefix);
-    orders
-        .chain(prefix)
-        .flat_map(|order| {
-            order
-                .iter()
-                .enumerate()
-                .map(|(position, &op)| (op, position))
-        })
-        .collect()
+    for order in orders.chain(prefix) {
+        for (position, &op) in order.iter().enumerate() {
+            if let Some(slot) = positions.get_mut(op) {
+                *slot = Some(position);
+            }
+        }
+    }
+    positions
 }

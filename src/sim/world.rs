@@ -188,6 +188,54 @@ pub struct Flight<P: Protocol> {
     pub wire: WireOf<P>,
 }
 
+/// The messages in flight: kept in a vector, found by id through one map of indices whose
+/// type is the same for every lab (so the hash table's code is in the download once, not once
+/// per protocol). The hot path inserts and removes one per message.
+#[derive(Clone, Debug)]
+struct Flights<P: Protocol> {
+    slots: Vec<Flight<P>>,
+    index: HashMap<u64, u32, BuildHasherDefault<StableHasher>>,
+}
+
+impl<P: Protocol> Default for Flights<P> {
+    fn default() -> Flights<P> {
+        Flights {
+            slots: Vec::new(),
+            index: HashMap::default(),
+        }
+    }
+}
+
+impl<P: Protocol> Flights<P> {
+    fn insert(&mut self, flight: Flight<P>) {
+        if let Some(old) = self.index.insert(flight.id, self.slots.len() as u32) {
+            // An id already in flight (never made by the engine): the newer flight replaces it.
+            self.slots.swap_remove(old as usize);
+            self.reindex(old as usize);
+            *self.index.get_mut(&flight.id).expect("just inserted") = self.slots.len() as u32;
+        }
+        self.slots.push(flight);
+    }
+
+    fn get(&self, id: u64) -> Option<&Flight<P>> {
+        self.index.get(&id).map(|&i| &self.slots[i as usize])
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Flight<P>> {
+        let i = self.index.remove(&id)? as usize;
+        let flight = self.slots.swap_remove(i);
+        self.reindex(i);
+        Some(flight)
+    }
+
+    /// Points the index at the flight `swap_remove` moved into slot `i`, if any.
+    fn reindex(&mut self, i: usize) {
+        if let Some(moved) = self.slots.get(i) {
+            self.index.insert(moved.id, i as u32);
+        }
+    }
+}
+
 /// A client operation and how it ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryOp<O, R> {
@@ -327,9 +375,9 @@ pub struct World<P: Protocol> {
     core: Core,
     pub nodes: Vec<Node<P>>,
     client_ops: Vec<ClientOps<P::Op>>,
-    /// Keyed by message id. A hash map for speed (the hot path inserts and removes one per
-    /// message); it is never iterated in an order that reaches the trace: `flights()` sorts.
-    flights: HashMap<u64, Flight<P>, BuildHasherDefault<StableHasher>>,
+    /// Keyed by message id; never iterated in an order that reaches the trace: `flights()`
+    /// sorts.
+    flights: Flights<P>,
     /// Shared in chunks with the keyframes (see [`Chunked`]).
     history: Chunked<HistoryOp<P::Op, P::Reply>>,
     /// The messages of the sends in the trace's window.
@@ -411,7 +459,7 @@ impl<P: Protocol> World<P> {
             core,
             nodes,
             client_ops,
-            flights: HashMap::default(),
+            flights: Flights::default(),
             history: Chunked::default(),
             sent: SentMessages::default(),
             props,
@@ -438,16 +486,16 @@ impl<P: Protocol> World<P> {
     }
     /// Messages in flight, in no particular order.
     pub fn flights_unordered(&self) -> impl Iterator<Item = &Flight<P>> {
-        self.flights.values()
+        self.flights.slots.iter()
     }
     /// Messages in flight, oldest first.
     pub fn flights(&self) -> impl Iterator<Item = &Flight<P>> {
-        let mut v: Vec<&Flight<P>> = self.flights.values().collect();
+        let mut v: Vec<&Flight<P>> = self.flights.slots.iter().collect();
         super::order::sort_by_key(&mut v, |f| f.id);
         v.into_iter()
     }
     pub fn flight(&self, id: u64) -> Option<&Flight<P>> {
-        self.flights.get(&id)
+        self.flights.get(id)
     }
     /// The message a send still in the trace's window carried.
     pub fn sent_message(&self, id: u64) -> Option<&WireOf<P>> {
@@ -576,7 +624,7 @@ impl<P: Protocol> World<P> {
             }
             Ev::Deliver { msg } => self.deliver(msg),
             Ev::Lost { msg } => {
-                if let Some(f) = self.flights.remove(&msg) {
+                if let Some(f) = self.flights.remove(msg) {
                     self.core.record_drop(msg, f.from, f.to, DropReason::Loss);
                 }
             }
@@ -607,7 +655,7 @@ impl<P: Protocol> World<P> {
 
     fn deliver(&mut self, msg: u64) {
         // A message dropped by an intervention leaves a stale event behind: nothing to do.
-        let Some(f) = self.flights.remove(&msg) else {
+        let Some(f) = self.flights.remove(msg) else {
             return;
         };
         let (from, to) = (f.from, f.to);
@@ -702,7 +750,7 @@ impl<P: Protocol> World<P> {
                 lost,
                 wire,
             };
-            self.flights.insert(id, f);
+            self.flights.insert(f);
         };
         if let Some((copy, at_us)) = copy {
             keep(copy, at_us, false, wire.clone());
@@ -723,7 +771,7 @@ impl<P: Protocol> World<P> {
             Action::Crash { node } if *node < n => self.crash(*node),
             Action::Restart { node } if *node < n => self.restart(*node),
             Action::DropMessage { id } => {
-                if let Some(f) = self.flights.remove(id) {
+                if let Some(f) = self.flights.remove(*id) {
                     let reason = DropReason::Intervention;
                     self.core.record_drop(*id, f.from, f.to, reason);
                 }

@@ -5,6 +5,7 @@
 
 use crate::play::frame::FrameView;
 use crate::viz::scene::{Align, Pt, Shape, ShapeSink};
+use crate::viz::trig;
 use std::cell::RefCell;
 use std::f64::consts::{FRAC_PI_2, TAU};
 use std::rc::Rc;
@@ -171,16 +172,25 @@ impl ShapeSink for Painter<'_> {
         self.stroke_batch(color, width, false);
         ctx.move_to(a.x, a.y);
         ctx.line_to(b.x, b.y);
-        let ang = (b.y - a.y).atan2(b.x - a.x);
-        // The head is two short strokes in the same path: no separate fill pass.
+        // The head is two short strokes in the same path: no separate fill pass. Each is the
+        // shaft's direction turned by ±0.45 rad, done as a rotation (no trigonometry).
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len = (dx * dx + dy * dy).sqrt();
+        let (ux, uy) = if len > 0.0 {
+            (dx / len, dy / len)
+        } else {
+            (1.0, 0.0)
+        };
+        const COS: f64 = 0.900_447_102_352_677_2; // cos 0.45
+        const SIN: f64 = 0.434_965_534_111_230_2; // sin 0.45
         ctx.move_to(
-            b.x - head * (ang - 0.45).cos(),
-            b.y - head * (ang - 0.45).sin(),
+            b.x - head * (ux * COS + uy * SIN),
+            b.y - head * (uy * COS - ux * SIN),
         );
         ctx.line_to(b.x, b.y);
         ctx.line_to(
-            b.x - head * (ang + 0.45).cos(),
-            b.y - head * (ang + 0.45).sin(),
+            b.x - head * (ux * COS - uy * SIN),
+            b.y - head * (uy * COS + ux * SIN),
         );
     }
 
@@ -204,7 +214,8 @@ impl ShapeSink for Painter<'_> {
     fn arc(&mut self, c: Pt, r: f64, start: f64, sweep: f64, color: &'static str, width: f64) {
         self.stroke_batch(color, width, false);
         let s0 = start - FRAC_PI_2;
-        self.ctx.move_to(c.x + r * s0.cos(), c.y + r * s0.sin());
+        self.ctx
+            .move_to(c.x + r * trig::cos(s0), c.y + r * trig::sin(s0));
         let _ = self.ctx.arc(c.x, c.y, r.max(0.0), s0, s0 + sweep);
     }
 

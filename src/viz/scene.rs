@@ -6,6 +6,7 @@
 //! tested natively. Coordinates are CSS pixels; the painter scales for the device pixel ratio.
 
 use super::colors::{for_role, ALERT, NEUTRAL};
+use super::trig;
 use super::Within;
 use super::{MsgView, NodeView};
 use crate::sim::trace::RecordView;
@@ -363,7 +364,7 @@ impl Layout {
 }
 
 fn on_circle(c: Pt, r: f64, angle: f64) -> Pt {
-    Pt::new(c.x + r * angle.sin(), c.y - r * angle.cos())
+    Pt::new(c.x + r * trig::sin(angle), c.y - r * trig::cos(angle))
 }
 
 /// How far along its path a message is at `now_us` (0 at the sender, 1 at the receiver). A lost
@@ -516,7 +517,7 @@ pub fn topology(layout: &Layout, input: &TopologyInput, style: Style) -> Vec<Sha
     // The width a label under a node has before it meets its neighbour's.
     let n = layout.nodes.len();
     let room = if n > 1 {
-        2.0 * layout.radius * (std::f64::consts::PI / n as f64).sin()
+        2.0 * layout.radius * trig::sin(std::f64::consts::PI / n as f64)
     } else {
         f64::INFINITY
     };

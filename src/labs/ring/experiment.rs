@@ -652,7 +652,7 @@ impl Trials for CurveRun {
             reference: true,
             colour: Some(5),
         });
-        let floor = libm::sqrt(n / self.keys.max(1) as f64);
+        let floor = f64::sqrt(n / self.keys.max(1) as f64);
         series.push(Series {
             name: "sampling floor sqrt(N/m)".into(),
             style: SeriesStyle::Line,

@@ -376,7 +376,7 @@ pub fn balance(loads: &[u64]) -> Balance {
     let over = |x: f64| if mean > 0.0 { x / mean } else { 0.0 };
     Balance {
         mean,
-        stddev_over_mean: over(libm::sqrt(var)),
+        stddev_over_mean: over(f64::sqrt(var)),
         max_over_mean: over(max),
         p99_over_mean: over(p99),
     }
@@ -414,7 +414,7 @@ pub fn ideal_fraction(a: Algorithm, before: &[Member], after: &[Member]) -> f64 
 /// The paper's expected standard deviation over the mean of a ring's load with `k` virtual
 /// nodes per server and `n` servers: sqrt((n - 1) / (k n + 1)).
 pub fn ring_theory(n: f64, k: f64) -> f64 {
-    libm::sqrt((n - 1.0) / (k * n + 1.0))
+    f64::sqrt((n - 1.0) / (k * n + 1.0))
 }
 
 #[cfg(test)]
@@ -502,6 +502,6 @@ mod tests {
         assert_eq!(b.mean, 15.0);
         assert_eq!(b.max_over_mean, 2.0);
         assert_eq!(b.p99_over_mean, 2.0);
-        assert!((b.stddev_over_mean - libm::sqrt(75.0) / 15.0).abs() < 1e-12);
+        assert!((b.stddev_over_mean - f64::sqrt(75.0) / 15.0).abs() < 1e-12);
     }
 }

@@ -16,6 +16,7 @@ use crate::labs::{ItemView, StageArea, StageSpec};
 use crate::sim::world::World;
 use crate::viz::colors::{ALERT, NEUTRAL};
 use crate::viz::scene::{Align, Pt, Selection, Shape, INK, SELECT};
+use crate::viz::trig;
 use std::f64::consts::TAU;
 
 pub static STAGES: &[StageSpec] = &[StageSpec {
@@ -125,8 +126,8 @@ impl Frame {
 
     fn at(&self, angle: f64, r: f64) -> Pt {
         Pt::new(
-            self.centre.x + r * angle.sin(),
-            self.centre.y - r * angle.cos(),
+            self.centre.x + r * trig::sin(angle),
+            self.centre.y - r * trig::cos(angle),
         )
     }
 
@@ -832,7 +833,7 @@ pub fn hit(w: &World<RingLab>, area: &StageArea, p: Pt) -> Option<u64> {
     if let Some((_, i)) = best {
         return Some(key_item(i));
     }
-    let angle = (p.x - f.centre.x).atan2(f.centre.y - p.y).rem_euclid(TAU);
+    let angle = trig::turn(trig::atan2(p.x - f.centre.x, f.centre.y - p.y));
     band_owner(w, angle).map(server_item)
 }
 
