@@ -244,3 +244,30 @@ fn embed_is_a_view_of_the_same_run_and_a_bad_value_is_refused() {
     let e = decode("#/raft?embed=yes").unwrap_err();
     assert!(e.0.contains("embed is 1 or 0"), "{e}");
 }
+
+#[test]
+fn a_speed_in_a_link_round_trips_and_the_labs_own_speed_is_left_out() {
+    let slow = decode("#/raft?n=5&seed=3&speed=0.025x").unwrap();
+    assert_eq!(slow.speed.as_deref(), Some("0.025"));
+    assert_eq!(dsplay::scenario::SPEEDS[slow.speed_ix()], 0.025);
+    assert!(encode(&slow).ends_with("&speed=0.025"), "{}", encode(&slow));
+    assert_eq!(decode(&encode(&slow)).unwrap(), slow);
+    // Without `speed`, a link plays at its lab's speed, and naming that speed changes nothing.
+    let own = labs::find("raft").unwrap().speed;
+    let plain = decode("#/raft?n=5&seed=3").unwrap();
+    let named = decode(&format!("#/raft?n=5&seed=3&speed={own}")).unwrap();
+    assert_eq!(plain, named);
+    assert_eq!(dsplay::scenario::SPEED_TEXTS[plain.speed_ix()], own);
+    assert!(!encode(&plain).contains("speed"));
+    let e = decode("#/raft?speed=3").unwrap_err().0;
+    assert!(e.contains("speed '3' is not one of 0.01, 0.025"), "{e}");
+}
+
+#[test]
+fn every_lab_opens_at_a_speed_the_clock_offers() {
+    for lab in labs::REGISTRY {
+        let ix =
+            dsplay::scenario::speed_index(lab.speed).unwrap_or_else(|e| panic!("{}: {e}", lab.id));
+        assert_eq!(Scenario::default_for(lab).speed_ix(), ix, "{}", lab.id);
+    }
+}

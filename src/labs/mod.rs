@@ -386,6 +386,10 @@ pub struct Lab {
     /// Guided lessons over the lab's scenarios (`lesson=<id>&step=<k>` in a link); empty for
     /// a lab without.
     pub lessons: &'static [lesson::Lesson],
+    /// The speed its runs play at when a link names none, one of
+    /// [`crate::scenario::SPEED_TEXTS`]: slow enough that one message can be followed across
+    /// the stage.
+    pub speed: &'static str,
     pub legend: Legend,
     /// The experiments it offers ([`experiment`]).
     pub experiments: &'static [&'static experiment::ExperimentSpec],

@@ -18,13 +18,7 @@ use crate::sim::NetSetting;
 use crate::viz::scene::Selection;
 use crate::viz::Within;
 
-/// The speeds the display clock offers, slowest first.
-/// Down to 0.01×, at which a single message can be followed (RaftScope opens at 1/100×).
-pub const SPEEDS: [f64; 13] = [
-    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0,
-];
-/// The speed a new session starts at (1×).
-pub const DEFAULT_SPEED: usize = 6;
+pub use crate::scenario::{DEFAULT_SPEED, SPEEDS};
 /// The longest wall-clock step one frame may take (a slow or backgrounded frame must not leap).
 pub const MAX_FRAME_MS: f64 = 100.0;
 /// The most engine events one frame may process; past it the clock waits for the engine.
@@ -186,11 +180,12 @@ impl Opening {
         let mut base = self.scenario;
         base.script.clear();
         base.cursor_us = None;
+        let speed_ix = base.speed_ix();
         let mut session = Session {
             base,
             sim: self.sim,
             playing: false,
-            speed_ix: DEFAULT_SPEED,
+            speed_ix,
             skip_idle: false,
             carry_us: 0.0,
             records: Vec::new(),
@@ -334,6 +329,9 @@ impl Session {
         s.script = self.sim.script().to_vec();
         let now = self.now_us();
         s.cursor_us = (!self.playing && now > 0).then_some(now);
+        let lab_speed = self.lab().speed;
+        let speed = crate::scenario::SPEED_TEXTS[self.speed_ix.min(SPEEDS.len() - 1)];
+        s.speed = (speed != lab_speed).then(|| speed.to_string());
         s
     }
 
@@ -490,13 +488,12 @@ impl Session {
         Ok(violated)
     }
 
-    /// Replaces this session by `next` (a loaded or opened scenario), keeping what belongs to
-    /// the page: speed, skip idle, the journal.
+    /// Replaces this session by `next` (a loaded or opened scenario, at its own speed),
+    /// keeping what belongs to the page: skip idle, the journal.
     fn replace_with(&mut self, next: Session) {
-        let (speed_ix, skip_idle, generation) = (self.speed_ix, self.skip_idle, self.generation);
+        let (skip_idle, generation) = (self.skip_idle, self.generation);
         let journal = self.journal.take();
         *self = next;
-        self.speed_ix = speed_ix;
         self.skip_idle = skip_idle;
         self.generation = generation + 1;
         self.journal = journal;
@@ -759,6 +756,28 @@ mod tests {
         s.play(false);
         s.advance(16.0);
         assert_eq!(s.now_us(), 1_160_000, "paused: no movement");
+    }
+
+    #[test]
+    fn a_session_opens_at_its_links_speed_or_its_labs_and_its_link_keeps_a_change() {
+        let lab_speed = |s: &Session| crate::scenario::speed_index(s.lab().speed).unwrap();
+        let (mut s, _) = Session::open("#/raft?n=3&seed=1");
+        assert_eq!(
+            s.speed_ix,
+            lab_speed(&s),
+            "a link without a speed: the lab's"
+        );
+        assert!(!s.link().contains("speed="));
+        s.set_speed(DEFAULT_SPEED);
+        assert!(s.link().contains("&speed=1"), "{}", s.link());
+        let (t, _) = Session::open(&s.link());
+        assert_eq!(
+            t.speed_ix, DEFAULT_SPEED,
+            "the shared link opens at the sharer's speed"
+        );
+        // Loading another scenario takes its speed, not the one the page had.
+        s.load(&link::decode("#/ring?n=4&seed=1").unwrap()).unwrap();
+        assert_eq!(s.speed_ix, lab_speed(&s));
     }
 
     #[test]

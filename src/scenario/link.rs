@@ -65,6 +65,9 @@ pub fn encode(s: &Scenario) -> String {
     if let Some(k) = s.step {
         parts.push(format!("step={k}"));
     }
+    if let Some(v) = &s.speed {
+        parts.push(format!("speed={v}"));
+    }
     format!("#/{}?{}", s.lab, parts.join("&"))
 }
 
@@ -119,7 +122,7 @@ pub fn decode(link: &str) -> Result<Scenario, ScenarioError> {
 /// ([`crate::sim::client::CLIENT_KEYS`]); no lab parameter may use one (a test checks it).
 pub const RESERVED_KEYS: &[&str] = &[
     "v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t", "view", "embed", "retry", "backoff",
-    "attempts", "budget", "arrivals", "lesson", "step",
+    "attempts", "budget", "arrivals", "lesson", "step", "speed",
 ];
 
 fn apply_pair(
@@ -169,6 +172,11 @@ fn apply_pair(
             s.cursor_us = Some(parse_duration(value).map_err(|m| e(format!("cursor time: {m}")))?)
         }
         "lesson" => s.lesson = Some(value.to_string()),
+        "speed" => {
+            let ix = super::speed_index(value).map_err(e)?;
+            // The lab's own speed is left out, as a link without `speed` plays at it.
+            s.speed = (super::SPEED_TEXTS[ix] != lab.speed).then(|| super::SPEED_TEXTS[ix].into());
+        }
         "step" => {
             s.step = Some(value.parse().map_err(|_| {
                 e(format!(

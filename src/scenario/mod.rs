@@ -18,10 +18,34 @@ use std::fmt;
 
 /// The scenario format this release writes. Every earlier version keeps decoding.
 pub const FORMAT_VERSION: u32 = 1;
+/// The speed a lab without its own plays at (1×).
+pub const DEFAULT_SPEED: usize = 6;
 /// The most commands a script may hold.
 pub const MAX_SCRIPT: usize = 2_000;
 /// The most nodes any lab may have.
 pub const MAX_NODES: u32 = 64;
+
+/// The speeds the display clock offers, slowest first. Down to 0.01×, at which a single
+/// message can be followed (RaftScope opens at 1/100×).
+pub const SPEEDS: [f64; 13] = [
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0,
+];
+/// Each speed of [`SPEEDS`] as a link writes it (`speed=0.1`).
+pub const SPEED_TEXTS: [&str; 13] = [
+    "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2", "5", "10", "25", "50", "100",
+];
+
+/// The index in [`SPEEDS`] of a speed written `0.1`, `0.1x` or `0.1×`.
+pub fn speed_index(text: &str) -> Result<usize, String> {
+    let bare = text.trim_end_matches(['x', '×']);
+    SPEED_TEXTS.iter().position(|t| *t == bare).ok_or_else(|| {
+        format!(
+            "speed '{}' is not one of {}",
+            clip(text),
+            SPEED_TEXTS.join(", ")
+        )
+    })
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +83,11 @@ pub struct Scenario {
     pub lesson: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<u32>,
+    /// The speed the run plays at, one of [`SPEED_TEXTS`] (link key `speed`); left out, the
+    /// lab's own opening speed ([`labs::Lab::speed`]). It changes how fast the run is shown,
+    /// never the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<String>,
 }
 
 /// Why a scenario or link was refused.
@@ -105,7 +134,15 @@ impl Scenario {
             embed: false,
             lesson: None,
             step: None,
+            speed: None,
         }
+    }
+
+    /// The index in [`SPEEDS`] this scenario plays at: its own speed, else its lab's.
+    pub fn speed_ix(&self) -> usize {
+        let own = self.speed.as_deref().and_then(|t| speed_index(t).ok());
+        let lab = || labs::find(&self.lab).and_then(|l| speed_index(l.speed).ok());
+        own.or_else(lab).unwrap_or(DEFAULT_SPEED)
     }
 
     /// The lesson and step a link names exist in the lab.

@@ -70,6 +70,7 @@ pub fn app() -> El {
         .attr("id", "dsplay")
         .class("app")
         .class_when("presenter", move || shell.presenter.get())
+        .class_when("panels-open", move || shell.presenter_panels.get())
         .class_when("embed", move || {
             shell.edits.get();
             shell.with(|s| s.base_embed()).unwrap_or(false)
@@ -189,7 +190,12 @@ fn header(shell: Shell) -> El {
     });
     let pick_lab = move |ev: web_sys::Event| {
         if let Some(lab) = labs::find(&event_value(&ev)) {
-            shell.try_update(|s| s.load(&Scenario::default_for(lab)));
+            // A lab picked from the menu opens as a preset does: playing.
+            shell.try_update(|s| {
+                s.load(&Scenario::default_for(lab))?;
+                s.play(true);
+                Ok(())
+            });
             shell.notice.set(None);
         }
     };
@@ -242,7 +248,7 @@ fn header(shell: Shell) -> El {
         .dynamic(broken_banner(shell))
         .child(
             el("button")
-                .class("btn")
+                .class("btn share-btn")
                 .attr("aria-label", "Share this run: a link, a QR code, exports")
                 .attr(
                     "title",
@@ -255,7 +261,10 @@ fn header(shell: Shell) -> El {
             el("button")
                 .class("btn")
                 .attr("aria-label", "Presenter mode")
-                .attr("title", "Presenter mode: larger type and thicker lines")
+                .attr(
+                    "title",
+                    "Presenter mode (p): the stage fills the screen, in large type and thick lines",
+                )
                 .attr_with("aria-pressed", move || {
                     Some(shell.presenter.get().to_string())
                 })
@@ -267,12 +276,48 @@ fn header(shell: Shell) -> El {
         )
         .child(
             el("button")
+                .class("btn only-presenter")
+                .attr("aria-label", "Show the panels")
+                .attr(
+                    "title",
+                    "The inspector, controls, experiments and history, over the stage",
+                )
+                .attr_with("aria-pressed", move || {
+                    Some(shell.presenter_panels.get().to_string())
+                })
+                .on("click", move |_| {
+                    shell.presenter_panels.update(|p| *p = !*p);
+                    shell.changed();
+                })
+                .text("Panels"),
+        )
+        .child(
+            el("button")
+                .class("btn only-presenter")
+                .attr("aria-label", "Full screen")
+                .attr("title", "Full screen (F); Esc leaves it")
+                .on("click", |_| toggle_full_screen())
+                .text("Full screen"),
+        )
+        .child(
+            el("button")
                 .class("btn")
                 .attr("aria-label", "Help and keyboard shortcuts")
                 .attr("title", "Help (?)")
                 .on("click", move |_| shell.help.update(|h| *h = !*h))
                 .text("?"),
         )
+}
+
+/// Fills the screen with the page, or leaves full screen.
+pub fn toggle_full_screen() {
+    let doc = window().document();
+    let Some(doc) = doc else { return };
+    if doc.fullscreen_element().is_some() {
+        doc.exit_fullscreen();
+    } else if let Some(root) = doc.document_element() {
+        let _ = root.request_fullscreen();
+    }
 }
 
 /// Loads the picked preset, plays it and says in the overlay which one it is.
@@ -400,6 +445,7 @@ fn help_view(shell: Shell) -> Option<El> {
         key(&["←"], "step back one event"),
         key(&["[", "]"], "slower / faster"),
         key(&["p"], "presenter mode"),
+        key(&["F"], "full screen"),
         key(&["Esc"], "close, clear the selection"),
         key(&["?"], "this help"),
     ];

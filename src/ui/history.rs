@@ -537,6 +537,7 @@ fn follow_paint(p: &Panel, c: web_sys::HtmlCanvasElement) {
         p.version.get();
         p.resized.get();
         p.shell.presenter.get();
+        p.shell.presenter_panels.get();
         let sel = p.selected.get();
         let scale = super::clock::style(&p.shell).scale;
         let l = p

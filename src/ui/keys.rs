@@ -66,6 +66,10 @@ pub fn install(shell: Shell) {
                 shell.changed();
                 true
             }
+            "F" => {
+                super::app::toggle_full_screen();
+                true
+            }
             k if lab_key(shell, k).is_some() => {
                 if let Some(v) = lab_key(shell, k) {
                     shell.lab_verb(v, None);

@@ -101,6 +101,8 @@ pub struct ShellState {
     /// A link being opened in the background: (virtual µs replayed, its instant, events).
     pub opening: Var<Option<(u64, u64, u64)>>,
     pub presenter: Var<bool>,
+    /// In presenter mode, the side panels shown over the stage's right edge.
+    pub presenter_panels: Var<bool>,
     pub help: Var<bool>,
     /// The share dialog is open; its link opens at the cursor (else from the start).
     pub share: Var<bool>,
@@ -138,6 +140,7 @@ impl Shell {
             notice: Var::new(None),
             opening: Var::new(None),
             presenter: Var::new(false),
+            presenter_panels: Var::new(false),
             help: Var::new(false),
             share: Var::new(false),
             share_moment: Var::new(false),

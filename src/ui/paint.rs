@@ -345,6 +345,7 @@ fn follow_chart(
     dom::effect(move || {
         let tries = redraw.get();
         shell.presenter.get();
+        shell.presenter_panels.get();
         let scale = super::clock::style(&shell).scale;
         if !draw_chart(&canvas, chart().as_ref(), height_px, scale) && tries < 20 {
             let redraw = redraw.clone();

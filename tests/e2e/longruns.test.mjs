@@ -138,7 +138,7 @@ test('Share warns instead of handing out a link that would be refused, and copie
     await page.click("button[aria-label='Close sharing']");
     await page.evaluate(() => window.dsplay.seek(100_000_000));
     await page.click("button[aria-label^='Share this run']");
-    assert.match(await page.inputValue("input[aria-label='The link']"), /#\/flows\?.*&t=100s$/);
+    assert.match(await page.inputValue("input[aria-label='The link']"), /#\/flows\?.*&t=100s&speed=100$/);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

@@ -7,7 +7,8 @@ import { launch, open, rootState, setInput, sleep } from './helpers.mjs';
 
 const OUT = 'test-results';
 mkdirSync(OUT, { recursive: true });
-const RAFT = '#/raft?n=5&seed=1&clients=2';
+// At 1x: these tests wait for the run to reach moments in wall time.
+const RAFT = '#/raft?n=5&seed=1&clients=2&speed=1';
 
 let browser;
 before(async () => {
@@ -76,6 +77,7 @@ test('the election experiment runs in the page and compares with the paper', asy
   const chartHeight = () => page.evaluate((sel) => document.querySelector(sel).getBoundingClientRect().height, `${EXP} canvas.chart`);
   const normal = await chartHeight();
   await page.click("button[aria-label='Presenter mode']");
+  await page.click("button[aria-label='Show the panels']");
   await page.waitForFunction(([sel, h]) => document.querySelector(sel).getBoundingClientRect().height > h * 1.5, [`${EXP} canvas.chart`, normal]);
   assert.ok((await colourPixels(page, `${EXP} canvas.chart`, '#0072B2')).n > 300, 'the CDF is drawn at the larger scale');
   await page.locator(EXP).screenshot({ path: `${OUT}/panel-experiment-presenter.png` });
@@ -160,6 +162,7 @@ test('a pasted non-linearizable history is refuted and its offending operation h
   const height = () => page.evaluate((sel) => document.querySelector(sel).getBoundingClientRect().height, canvas);
   const normal = await height();
   await page.click("button[aria-label='Presenter mode']");
+  await page.click("button[aria-label='Show the panels']");
   await page.waitForFunction(([sel, h]) => document.querySelector(sel).getBoundingClientRect().height > h * 1.5, [canvas, normal]);
   const write = await colourPixels(page, canvas, '#0072B2', 10);
   await page.locator(canvas).click({ position: { x: write.first.x + 3, y: write.first.y + 4 } });
@@ -182,7 +185,7 @@ test('a pasted non-linearizable history is refuted and its offending operation h
 
 test("the Raft log panel shows the newest entries and which server each row is", async () => {
   const page = await browser.page();
-  await open(page, '#/raft?n=5&seed=1&lat=20..80ms&clients=1');
+  await open(page, '#/raft?n=5&seed=1&lat=20..80ms&clients=1&speed=1');
   await page.evaluate(() => window.dsplay.play(true));
   // Enough entries that the log is wider than the side panel.
   await page.waitForFunction(() => {

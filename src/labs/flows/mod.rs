@@ -273,6 +273,7 @@ pub static LAB: Lab = Lab {
     quiet: QUIET,
     presets: PRESETS,
     lessons: lessons::LESSONS,
+    speed: "0.25",
     legend: super::Legend {
         // Servers talk only to clients here: the engine's client messages are the lab's.
         messages: queue_view::MESSAGES,

@@ -227,6 +227,7 @@ pub static LAB: Lab = Lab {
     quiet: &["variant"],
     presets: PRESETS,
     lessons: lessons::LESSONS,
+    speed: "0.1",
     legend: super::Legend {
         messages: &[
             ("write", 0, "the coordinator sends a version to a replica (or to a stand-in, with a hint)"),

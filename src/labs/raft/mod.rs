@@ -223,6 +223,7 @@ pub static LAB: Lab = Lab {
     quiet: &["variant"],
     presets: PRESETS,
     lessons: lessons::LESSONS,
+    speed: "0.1",
     legend: super::Legend {
         messages: &[
             ("vote request", 1, "a candidate asks for a vote in its new term (RequestVote)"),

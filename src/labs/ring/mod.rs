@@ -220,6 +220,7 @@ pub static LAB: Lab = Lab {
     quiet: &[],
     presets: PRESETS,
     lessons: lessons::LESSONS,
+    speed: "1",
     legend: super::Legend {
         messages: &[
             ("read", 0, "the coordinator forwards a client's read to the key's server"),

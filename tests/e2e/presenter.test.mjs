@@ -1,0 +1,80 @@
+// The lecture hall: each lab opens at a speed at which one message can be followed, the speed
+// is in the link, a lab picked from the menu plays as a preset does, and presenter mode gives
+// the stage the screen with play and step left; screenshots at a projector's and a small
+// laptop's size.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { launch, open, rootState, sleep } from './helpers.mjs';
+
+const OUT = process.env.DSPLAY_SHOTS || 'target/e2e-shots';
+mkdirSync(OUT, { recursive: true });
+const RAFT = '#/raft?n=5&seed=1&lat=20..80ms&loss=0%25&dup=0%25';
+const speedShown = (page) => page.$eval("select[aria-label='Speed']", (s) => s.options[s.selectedIndex].text);
+
+test('a lab opens at its own speed, a link names another, and the address bar keeps a change', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, RAFT);
+    assert.equal(await speedShown(page), '0.1×', 'Raft opens at a tenth of real time');
+    // At 0.1x a second of wall time is about 100 ms of the run.
+    const t0 = (await rootState(page)).nowUs;
+    await sleep(1000);
+    const advanced = (await rootState(page)).nowUs - t0;
+    assert.ok(advanced > 30_000 && advanced < 400_000, `advanced ${advanced} us in a second`);
+    await open(page, RAFT + '&speed=2');
+    assert.equal(await speedShown(page), '2×');
+    await page.keyboard.press('[');
+    await page.waitForFunction(() => location.hash.includes('speed=1'));
+    assert.equal(await speedShown(page), '1×');
+  } finally {
+    await b.close();
+  }
+});
+
+test('a lab picked from the menu plays, as a preset does', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, RAFT + '&t=1s');
+    assert.equal((await rootState(page)).playing, false, 'a link with a cursor opens paused');
+    await page.selectOption("select[aria-label='Lab']", 'quorum');
+    await page.waitForFunction(() => document.querySelector('#dsplay').dataset.lab === 'quorum');
+    const s = await rootState(page);
+    assert.equal(s.playing, true, 'the picked lab plays');
+    assert.equal(await speedShown(page), '0.1×');
+  } finally {
+    await b.close();
+  }
+});
+
+for (const [width, height] of [[1920, 1080], [1024, 768]]) {
+  test(`presenter mode at ${width}x${height}: the stage fills the screen, play and step stay`, async () => {
+    const b = await launch({ width, height });
+    try {
+      const page = await b.page();
+      await open(page, RAFT);
+      assert.equal(await page.isVisible("button[aria-label='Full screen']"), false);
+      await page.keyboard.press('p');
+      await page.waitForSelector('#dsplay.presenter');
+      await sleep(600);
+      const box = await page.$eval('.stage', (e) => e.getBoundingClientRect().toJSON());
+      assert.ok(box.width > 0.95 * width, `stage ${box.width} px wide of ${width}`);
+      assert.ok(box.height > 0.5 * height, `stage ${box.height} px tall of ${height}`);
+      for (const gone of ['.side', "select[aria-label='Speed']", "select[aria-label='Scenario presets']"]) {
+        assert.equal(await page.isVisible(gone), false, `${gone} is hidden`);
+      }
+      for (const kept of ["button[aria-label='Pause']", "button[aria-label='Full screen']", "button[aria-label='Presenter mode']"]) {
+        assert.equal(await page.isVisible(kept), true, `${kept} stays`);
+      }
+      await page.screenshot({ path: `${OUT}/presenter-${width}x${height}.png` });
+      await page.keyboard.press('p');
+      await page.waitForSelector('#dsplay:not(.presenter)');
+      assert.equal(await page.isVisible('.side'), true, 'leaving presenter mode brings the controls back');
+      assert.deepEqual(b.errors, []);
+    } finally {
+      await b.close();
+    }
+  });
+}
