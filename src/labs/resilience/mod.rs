@@ -224,8 +224,8 @@ pub static PRESETS: &[Preset] = &[
 ];
 
 /// The retry-storm presets' links (a test checks both).
-pub const RETRY_STORM: &str = "#/resilience?n=2&seed=1&lat=1..2ms&loss=0%&dup=0%&retry=fixed&backoff=1ms..1ms&attempts=10&clients=64&rate=150&timeout=100ms&queue=64&health=0&s=2s:crash:1;2s:crash:2;4s:restart:1;4s:restart:2";
-pub const RETRY_STORM_FIXED: &str = "#/resilience?n=2&seed=1&lat=1..2ms&loss=0%&dup=0%&retry=full-jitter&backoff=100ms..5s&attempts=10&budget=10%&clients=64&rate=150&timeout=100ms&queue=64&health=0&s=2s:crash:1;2s:crash:2;4s:restart:1;4s:restart:2";
+pub const RETRY_STORM: &str = "#/resilience?n=2&seed=1&lat=1..2ms&loss=0%&dup=0%&retry=fixed&backoff=1ms..1ms&attempts=10&clients=64&rate=100&timeout=100ms&queue=1000&health=0&s=2s:crash:1;2s:crash:2;4s:restart:1;4s:restart:2";
+pub const RETRY_STORM_FIXED: &str = "#/resilience?n=2&seed=1&lat=1..2ms&loss=0%&dup=0%&retry=full-jitter&backoff=100ms..5s&attempts=10&budget=10%&clients=64&rate=100&timeout=100ms&queue=1000&health=0&s=2s:crash:1;2s:crash:2;4s:restart:1;4s:restart:2";
 
 pub static LAB: Lab = Lab {
     id: "resilience",
@@ -235,7 +235,7 @@ pub static LAB: Lab = Lab {
     nodes_max: 16,
     nodes_default: 3,
     params: PARAMS,
-    quiet: &[],
+    quiet: &["variant"],
     presets: PRESETS,
     lessons: &[],
     legend: super::Legend {

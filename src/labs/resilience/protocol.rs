@@ -10,8 +10,9 @@
 //!   client's workload from an exponential distribution (so service is M/M/c-like); a slow
 //!   backend takes ten times as long, a failing one fails a fraction of its requests.
 //! - **The LB** picks a backend from its pool ([`super::balance`]) and forwards the request;
-//!   it answers the client when the backend does, or with an error when the backend takes
-//!   longer than the client's timeout (so a dead backend counts as a failure).
+//!   it answers the client when the backend does; a backend slower than the client's timeout
+//!   is given up on without an answer (the client has timed out, and its retry policy
+//!   decides), and counts as a failure for the client's breaker.
 //! - **Health checks**: every `every_us` the LB probes each backend; a probe unanswered within
 //!   `timeout_us`, or answered "not ready" (a draining backend), fails. After
 //!   `unhealthy_after` failures in a row the backend leaves the pool; after `healthy_after`
@@ -93,8 +94,6 @@ pub enum Why {
     NoBackend,
     /// The backend refused (queue full) or failed the request.
     Backend,
-    /// The backend took longer than the timeout.
-    Timeout,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -409,14 +408,14 @@ impl Resilience {
         let reply = match ok {
             Some(true) => Reply::Ok(j.req.op.id),
             Some(false) => Reply::Err(Why::Backend),
+            // The client's own timeout (as long, and started earlier) has fired: its retry
+            // policy decides what comes next, and an answer now would end the operation.
             None => {
                 lb.upstream_timeouts += 1;
-                Reply::Err(Why::Timeout)
+                return;
             }
         };
-        if ok.is_some() {
-            out.cancel_timer(Timer::Upstream { job });
-        }
+        out.cancel_timer(Timer::Upstream { job });
         out.reply(&j.req, reply);
     }
 
