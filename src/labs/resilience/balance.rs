@@ -157,12 +157,12 @@ mod tests {
     }
 
     // Smooth weighted round robin spreads a heavy backend's turns: weights 3, 1, 1 give
-    // nginx's sequence a, a, b, a, c (here 0 0 1 0 2), then repeat.
+    // nginx's sequence a, b, a, c, a (here 0 1 0 2 0), then repeat.
     #[test]
     fn weighted_round_robin_is_nginx_smooth_sequence() {
         assert_eq!(
             picks(Algorithm::WeightedRoundRobin, &[3, 1, 1], 10),
-            [0, 0, 1, 0, 2, 0, 0, 1, 0, 2]
+            [0, 1, 0, 2, 0, 0, 1, 0, 2, 0]
         );
         assert_eq!(picks(Algorithm::RoundRobin, &[], 4), [0, 1, 2, 0]);
     }

@@ -10,6 +10,7 @@
 
 pub mod balance;
 pub mod experiment;
+pub mod lessons;
 mod properties;
 pub mod protocol;
 mod view;
@@ -237,7 +238,7 @@ pub static LAB: Lab = Lab {
     params: PARAMS,
     quiet: &["variant"],
     presets: PRESETS,
-    lessons: &[],
+    lessons: lessons::LESSONS,
     legend: super::Legend {
         messages: &[
             ("forward", 4, "the LB passes a client's request to a backend"),

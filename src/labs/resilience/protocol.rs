@@ -451,6 +451,10 @@ impl Resilience {
                 let Some(cfg) = self.health else {
                     return;
                 };
+                // A probe still unanswered when the next is due has failed.
+                if lb.health[backend as usize].awaiting.is_some() {
+                    self.probe_result(lb, backend, false, out);
+                }
                 let h = &mut lb.health[backend as usize];
                 h.seq += 1;
                 h.awaiting = Some(h.seq);

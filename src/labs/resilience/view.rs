@@ -84,12 +84,11 @@ impl LabProtocol for Resilience {
         let lb = w.state(LB).lb();
         let (label, role, class, lines) = match (w.state(id).backend(), lb) {
             (None, _) => {
-                let lb = lb.cloned().unwrap_or_default();
-                let pool = lb.health.iter().filter(|h| h.healthy).count();
+                let pool = lb.map_or(0, |lb| lb.health.iter().filter(|h| h.healthy).count());
                 let (open, half) = breaker_counts(w);
                 let lines = vec![
                     format!("pool: {pool} of {} backends", self.backends),
-                    format!("{} requests at backends", lb.jobs.len()),
+                    format!("{} requests at backends", lb.map_or(0, |lb| lb.jobs.len())),
                     format!("breakers: {open} open, {half} half-open"),
                 ];
                 ("LB".to_string(), "balancer", CLASS_LB, lines)
