@@ -478,11 +478,11 @@ impl Resilience {
         let backend = from.wrapping_sub(1);
         match msg {
             Msg::Done { job, ok } => self.lb_finish(lb, ctx, job, Some(ok), out),
-            Msg::ProbeAck { seq, ready } if backend < self.backends => {
-                if lb.health[backend as usize].awaiting == Some(seq) {
-                    out.cancel_timer(Timer::ProbeTimeout { backend, seq });
-                    self.probe_result(lb, backend, ready, out);
-                }
+            Msg::ProbeAck { seq, ready }
+                if backend < self.backends && lb.health[backend as usize].awaiting == Some(seq) =>
+            {
+                out.cancel_timer(Timer::ProbeTimeout { backend, seq });
+                self.probe_result(lb, backend, ready, out);
             }
             _ => {}
         }
