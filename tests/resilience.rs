@@ -223,3 +223,28 @@ fn the_retry_storm_stays_down_without_jitter_and_budget_and_recovers_with_them()
     );
     assert!(fixed > 0.9 * before, "jitter and a budget recover: {fixed}");
 }
+
+// The lab's entry limiter is the experiment's: over 2 s of twice the limit offered, no
+// limiter forwards more in any one second than its definition allows, and the token bucket
+// forwards about its limit.
+#[test]
+fn the_entry_rate_limiter_forwards_no_more_than_its_definition_allows() {
+    for name in NAMES {
+        let l = format!(
+            "#/resilience?n=3&seed=2&lat=1..2ms&loss=0%&dup=0%&clients=32&rate=200&limiter={name}&limit=100&burst=10"
+        );
+        let mut sim = labs::build(&scenario(&l)).unwrap();
+        // Two seconds of records fit in the trace's window.
+        sim.run_until(Instant(2_000_000));
+        let forwards: Vec<u64> = sim
+            .records()
+            .into_iter()
+            .filter(|r| r.what == "send" && r.text == "forward")
+            .map(|r| r.at_us)
+            .collect();
+        let most = limiter::max_in_window(&forwards, 1_000_000);
+        let bound = limiter::bound(Limiter::parse(name).unwrap(), 100, 10);
+        assert!(most <= bound, "{name}: {most} forwarded in one second");
+        assert!(forwards.len() > 150, "{name}: {} forwarded", forwards.len());
+    }
+}

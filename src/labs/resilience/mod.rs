@@ -99,6 +99,15 @@ pub static PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Fraction { min_ppm: 0, max_ppm: 1_000_000 },
         default: "0.5",
     },
+    ParamSpec {
+        key: "limiter",
+        label: "Rate limiter",
+        help: "At the LB's entry: requests over the limit are turned away (the leaky bucket holds them in its queue)",
+        kind: ParamKind::Choice { options: LIMITERS },
+        default: "off",
+    },
+    int("limit", "Rate limit", "Requests a second the entry's limiter lets through", 1, 1_000, "80"),
+    int("burst", "Limiter burst", "Token bucket: its capacity; leaky bucket: its queue", 1, 1_000, "10"),
     super::variant_param(
         "none: the LB as described; any other: a deliberately broken one, to hunt for the run that shows the mistake",
         &["none", "ignore-health", "no-cool-down"],
@@ -118,6 +127,15 @@ pub static VARIANTS: &[super::Variant] = &[
         breaks: "open_breaker_waits_for_cool_down",
         hunt: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&health=0&breaker=1&s=1s:do:fail@1;1s:do:fail@2;1s:do:fail@3",
     },
+];
+
+const LIMITERS: &[&str] = &[
+    "off",
+    "token-bucket",
+    "leaky-bucket",
+    "fixed-window",
+    "sliding-window-log",
+    "sliding-window-counter",
 ];
 
 /// `3-1-1`.
@@ -208,6 +226,11 @@ pub static PRESETS: &[Preset] = &[
         link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&health=0&breaker=1&s=2s:do:fail@1;2s:do:fail@2;2s:do:fail@3;6s:do:heal@1;6s:do:heal@2;6s:do:heal@3",
     },
     Preset {
+        name: "A rate limit at the entry sheds an overload",
+        description: "400 requests a second against backends that serve 300: a token bucket at the LB lets 250 a second through (bursts of 20) and turns the rest away at once, so the admitted ones stay fast. Try limiter=off: more get through, all of them slowly",
+        link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=32&rate=400&limiter=token-bucket&limit=250&burst=20",
+    },
+    Preset {
         name: "IP hash piles clients onto one backend",
         description: "Four clients, four backends, IP hash: the clients' hashes land on fewer backends than there are, which queue while others idle",
         link: "#/resilience?n=4&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=4&rate=150&algorithm=ip-hash",
@@ -276,6 +299,7 @@ const HEALTH_KEYS: &[&str] = &[
     "healthy-after",
 ];
 const BREAKER_KEYS: &[&str] = &["breaker-failures", "cool-down", "probes"];
+const LIMITER_KEYS: &[&str] = &["limit", "burst"];
 
 /// Health-check and breaker settings show while they are on; weights with their algorithm.
 fn shown(s: &Scenario, key: &str) -> bool {
@@ -284,6 +308,9 @@ fn shown(s: &Scenario, key: &str) -> bool {
     }
     if BREAKER_KEYS.contains(&key) {
         return s.param("breaker") == Some("1");
+    }
+    if LIMITER_KEYS.contains(&key) {
+        return s.param("limiter").is_some_and(|l| l != "off");
     }
     key != "weights" || s.param("algorithm") == Some("weighted-round-robin")
 }
@@ -332,6 +359,15 @@ pub fn config(s: &Scenario) -> Result<Resilience, String> {
         upstream_timeout_us: us(s, "timeout")?,
         health: health.transpose()?,
         breaker: breaker.transpose()?,
+        limiter: match param(s, "limiter")? {
+            "off" => None,
+            name => Some((
+                experiment::limiter::Algorithm::parse(name)
+                    .ok_or_else(|| format!("there is no rate limiter '{}'", super::clip(name)))?,
+                param_u32(s, "limit")? as u64,
+                param_u32(s, "burst")? as u64,
+            )),
+        },
         mistake: match param(s, "variant")? {
             "ignore-health" => Mistake::IgnoreHealth,
             "no-cool-down" => Mistake::NoCoolDown,

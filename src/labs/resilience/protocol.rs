@@ -24,6 +24,7 @@
 //!   succeed and it closes, one fails and it opens again.
 
 use super::balance::{mix, pick, Algorithm, Choice, Cursor};
+use super::experiment::limiter::{self, Limiter};
 use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol, ReplyClass};
 use crate::sim::rng::Rng;
 use crate::sim::time::Duration;
@@ -76,6 +77,8 @@ pub struct Resilience {
     pub upstream_timeout_us: u64,
     pub health: Option<HealthConfig>,
     pub breaker: Option<BreakerConfig>,
+    /// The rate limiter at the LB's entry: its algorithm, limit a second and burst.
+    pub limiter: Option<(limiter::Algorithm, u64, u64)>,
     pub mistake: Mistake,
 }
 
@@ -91,6 +94,8 @@ pub struct Op {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Why {
     BreakerOpen,
+    /// The entry's rate limiter turned the request away.
+    RateLimited,
     NoBackend,
     /// The backend refused (queue full) or failed the request.
     Backend,
@@ -151,6 +156,8 @@ pub enum Timer {
     Probe { backend: u32 },
     /// Probe `seq` of `backend` went unanswered.
     ProbeTimeout { backend: u32, seq: u64 },
+    /// The leaky bucket lets held request `job` through.
+    Release { job: u64 },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -224,6 +231,10 @@ pub struct LbState {
     pub health: Vec<Health>,
     pub breakers: Vec<Breaker>,
     pub last_route: Option<Route>,
+    pub limiter: Option<Limiter>,
+    /// Requests the leaky bucket holds until they may leave, by job id.
+    pub held: BTreeMap<u64, ClientRequest<Op>>,
+    pub rate_limited: u64,
     pub forwarded: u64,
     pub fast_failed: u64,
     pub upstream_timeouts: u64,
@@ -350,6 +361,26 @@ impl Resilience {
             out.reply(&req, Reply::Err(Why::BreakerOpen));
             return;
         }
+        match lb.limiter.as_mut().map(|l| l.offer(now_us)) {
+            Some(None) => {
+                lb.rate_limited += 1;
+                out.reply(&req, Reply::Err(Why::RateLimited));
+            }
+            Some(Some(at_us)) if at_us > now_us => {
+                let job = lb.next_job;
+                lb.next_job += 1;
+                let (lo, hi) = fixed(at_us - now_us);
+                out.set_timer(Timer::Release { job }, lo, hi);
+                lb.held.insert(job, req);
+            }
+            _ => self.route(lb, ctx, req, out),
+        }
+    }
+
+    /// Picks a backend for an admitted request and forwards it.
+    fn route(&self, lb: &mut LbState, ctx: &Ctx, req: ClientRequest<Op>, out: &mut Out<Self>) {
+        let client = req.client.saturating_sub(ctx.n);
+        let now_us = ctx.now.0;
         let pool = self.pool(lb);
         let draw = mix(req.op.salt ^ req.request_id.rotate_left(32));
         let choice = Choice {
@@ -447,6 +478,11 @@ impl Resilience {
     fn lb_timer(&self, lb: &mut LbState, ctx: &Ctx, timer: Timer, out: &mut Out<Self>) {
         match timer {
             Timer::Upstream { job } => self.lb_finish(lb, ctx, job, None, out),
+            Timer::Release { job } => {
+                if let Some(req) = lb.held.remove(&job) {
+                    self.route(lb, ctx, req, out);
+                }
+            }
             Timer::Probe { backend } => {
                 let Some(cfg) = self.health else {
                     return;
@@ -555,6 +591,9 @@ impl Protocol for Resilience {
         let b = self.backends as usize;
         NodeState::Lb(Box::new(LbState {
             load: vec![0; b],
+            limiter: self
+                .limiter
+                .map(|(a, limit, burst)| Limiter::new(a, limit, burst)),
             health: vec![Health::default(); b],
             ..LbState::default()
         }))
@@ -678,6 +717,7 @@ impl Protocol for Resilience {
             Timer::Upstream { .. } => "backend timeout",
             Timer::Probe { .. } => "probe",
             Timer::ProbeTimeout { .. } => "probe timeout",
+            Timer::Release { .. } => "leaky bucket release",
         }
     }
 }

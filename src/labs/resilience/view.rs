@@ -189,6 +189,10 @@ impl LabProtocol for Resilience {
             row("p50 latency", format!("{} ms", fixed(f.p50_ms, 1))),
             row("p99 latency", format!("{} ms", fixed(f.p99_ms, 1))),
             row("retries (whole run)", w.client_retries().to_string()),
+            row(
+                "rate-limited (whole run)",
+                w.state(LB).lb().map_or(0, |lb| lb.rate_limited).to_string(),
+            ),
         ];
         let mut panels = vec![Panel {
             title: "The last second".into(),

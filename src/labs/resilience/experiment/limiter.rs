@@ -75,82 +75,107 @@ pub fn arrivals(rate: u64, seconds: u64, bursts: bool, seed: u64) -> Vec<u64> {
     }
 }
 
-/// The times the limiter admits requests arriving at `times` (ascending).
-pub fn admit(algo: Algorithm, limit: u64, burst: u64, times: &[u64]) -> Vec<u64> {
-    let mut out = Vec::new();
-    let limit = limit.max(1);
-    match algo {
-        Algorithm::TokenBucket => {
-            // Millionths of a token: `limit` tokens a second is `limit` millionths a µs.
-            let cap = burst.max(1) * SECOND_US;
-            let (mut tokens, mut last) = (cap, 0u64);
-            for &t in times {
-                tokens = (tokens + (t - last) * limit).min(cap);
-                last = t;
-                if tokens >= SECOND_US {
-                    tokens -= SECOND_US;
-                    out.push(t);
-                }
-            }
+/// One limiter's state, fed request times in order ([`Limiter::offer`]): the lab's LB keeps
+/// one at its entry, and [`admit`] runs one over a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limiter {
+    algo: Algorithm,
+    limit: u64,
+    burst: u64,
+    /// Token bucket: millionths of a token (`limit` tokens a second is `limit` a µs).
+    tokens: u64,
+    last_us: u64,
+    /// Leaky bucket: when each queued request leaves; sliding log: the admitted times.
+    times: VecDeque<u64>,
+    free_at_us: u64,
+    /// Windows: the current one's index, its count and the last one's.
+    window: u64,
+    cur: u64,
+    prev: u64,
+}
+
+impl Limiter {
+    pub fn new(algo: Algorithm, limit: u64, burst: u64) -> Limiter {
+        let burst = burst.max(1);
+        Limiter {
+            algo,
+            limit: limit.max(1),
+            burst,
+            tokens: burst * SECOND_US,
+            last_us: 0,
+            times: VecDeque::new(),
+            free_at_us: 0,
+            window: 0,
+            cur: 0,
+            prev: 0,
         }
-        Algorithm::LeakyBucket => {
-            let every = SECOND_US.div_ceil(limit);
-            let mut queue: VecDeque<u64> = VecDeque::new();
-            let mut free_at = 0u64;
-            for &t in times {
-                while queue.front().is_some_and(|d| *d <= t) {
-                    queue.pop_front();
-                }
-                if (queue.len() as u64) < burst.max(1) {
-                    let leave = free_at.max(t);
-                    free_at = leave + every;
-                    queue.push_back(leave);
-                    out.push(leave);
-                }
+    }
+
+    /// A request arrives at `t` (no earlier than the last): when it is let through (`t`, or
+    /// later for the leaky bucket's queue), or `None` if it is turned away.
+    pub fn offer(&mut self, t: u64) -> Option<u64> {
+        let (limit, burst) = (self.limit, self.burst);
+        match self.algo {
+            Algorithm::TokenBucket => {
+                let cap = burst * SECOND_US;
+                let earned = t.saturating_sub(self.last_us).saturating_mul(limit);
+                self.tokens = self.tokens.saturating_add(earned).min(cap);
+                self.last_us = t;
+                let ok = self.tokens >= SECOND_US;
+                self.tokens -= if ok { SECOND_US } else { 0 };
+                ok.then_some(t)
             }
-        }
-        Algorithm::FixedWindow => {
-            let (mut window, mut count) = (u64::MAX, 0);
-            for &t in times {
-                if t / SECOND_US != window {
-                    (window, count) = (t / SECOND_US, 0);
+            Algorithm::LeakyBucket => {
+                while self.times.front().is_some_and(|d| *d <= t) {
+                    self.times.pop_front();
                 }
-                if count < limit {
-                    count += 1;
-                    out.push(t);
+                if self.times.len() as u64 >= burst {
+                    return None;
                 }
+                let leave = self.free_at_us.max(t);
+                self.free_at_us = leave + SECOND_US.div_ceil(limit);
+                self.times.push_back(leave);
+                Some(leave)
             }
-        }
-        Algorithm::SlidingLog => {
-            let mut log: VecDeque<u64> = VecDeque::new();
-            for &t in times {
-                while log.front().is_some_and(|a| *a + SECOND_US <= t) {
-                    log.pop_front();
+            Algorithm::FixedWindow => {
+                if t / SECOND_US != self.window {
+                    (self.window, self.cur) = (t / SECOND_US, 0);
                 }
-                if (log.len() as u64) < limit {
-                    log.push_back(t);
-                    out.push(t);
-                }
+                let ok = self.cur < limit;
+                self.cur += ok as u64;
+                ok.then_some(t)
             }
-        }
-        Algorithm::SlidingCounter => {
-            let (mut window, mut prev, mut cur) = (0u64, 0u64, 0u64);
-            for &t in times {
+            Algorithm::SlidingLog => {
+                while self.times.front().is_some_and(|a| *a + SECOND_US <= t) {
+                    self.times.pop_front();
+                }
+                let ok = (self.times.len() as u64) < limit;
+                if ok {
+                    self.times.push_back(t);
+                }
+                ok.then_some(t)
+            }
+            Algorithm::SlidingCounter => {
                 let w = t / SECOND_US;
-                if w != window {
-                    prev = if w == window + 1 { cur } else { 0 };
-                    (window, cur) = (w, 0);
+                if w != self.window {
+                    self.prev = if w == self.window + 1 { self.cur } else { 0 };
+                    (self.window, self.cur) = (w, 0);
                 }
                 let into = t % SECOND_US;
-                // prev * (1 - into/1s) + cur < limit, in millionths.
-                if prev * (SECOND_US - into) + (cur + 1) * SECOND_US <= limit * SECOND_US {
-                    cur += 1;
-                    out.push(t);
-                }
+                // prev * (1 - into/1s) + cur + 1 <= limit, in millionths.
+                let ok = self.prev * (SECOND_US - into) + (self.cur + 1) * SECOND_US
+                    <= limit * SECOND_US;
+                self.cur += ok as u64;
+                ok.then_some(t)
             }
         }
     }
-    out
+}
+
+/// The times the limiter admits requests arriving at `times` (ascending).
+pub fn admit(algo: Algorithm, limit: u64, burst: u64, times: &[u64]) -> Vec<u64> {
+    let mut lim = Limiter::new(algo, limit, burst);
+    times.iter().filter_map(|t| lim.offer(*t)).collect()
 }
 
 /// The most of `times` (ascending) in any window of `span_us`, sliding: `(t - span, t]`.
