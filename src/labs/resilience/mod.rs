@@ -106,6 +106,7 @@ pub static PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Choice { options: LIMITERS },
         default: "off",
     },
+    int("bulkhead", "Bulkhead", "Requests the LB keeps outstanding at one backend at most; one more fails at once (0: no limit)", 0, 1_000, "0"),
     int("limit", "Rate limit", "Requests a second the entry's limiter lets through", 1, 1_000, "80"),
     int("burst", "Limiter burst", "Token bucket: its capacity; leaky bucket: its queue", 1, 1_000, "10"),
     super::variant_param(
@@ -229,6 +230,11 @@ pub static PRESETS: &[Preset] = &[
         name: "A rate limit at the entry sheds an overload",
         description: "400 requests a second against backends that serve 300: a token bucket at the LB lets 250 a second through (bursts of 20) and turns the rest away at once, so the admitted ones stay fast. Try limiter=off: more get through, all of them slowly",
         link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=32&rate=400&limiter=token-bucket&limit=250&burst=20",
+    },
+    Preset {
+        name: "A slow backend under round robin",
+        description: "B1 turns ten times slower at 2 s and its probes still pass: round robin sends it a third of the requests, which queue and time out. Try algorithm=least-connections, or bulkhead=4",
+        link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&rate=150&s=2s:do:slow@1",
     },
     Preset {
         name: "IP hash piles clients onto one backend",
@@ -368,6 +374,7 @@ pub fn config(s: &Scenario) -> Result<Resilience, String> {
                 param_u32(s, "burst")? as u64,
             )),
         },
+        bulkhead: param_u32(s, "bulkhead")?,
         mistake: match param(s, "variant")? {
             "ignore-health" => Mistake::IgnoreHealth,
             "no-cool-down" => Mistake::NoCoolDown,

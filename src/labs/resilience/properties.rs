@@ -12,6 +12,21 @@ pub fn all(proto: &Resilience) -> Vec<Property<Resilience>> {
         kind: PropKind::Always,
         check: workers_bounded,
     }];
+    if proto.bulkhead > 0 {
+        v.push(Property {
+            name: "bulkhead_bounded",
+            description:
+                "The LB never has more requests outstanding at a backend than its bulkhead",
+            kind: PropKind::Always,
+            check: |w| {
+                let cap = w.proto.bulkhead;
+                w.state(LB)
+                    .lb()
+                    .is_none_or(|lb| lb.load.iter().all(|l| *l <= cap))
+                    .into()
+            },
+        });
+    }
     if proto.breaker.is_some() {
         v.push(Property {
             name: "open_breaker_waits_for_cool_down",

@@ -17,6 +17,8 @@
 //!   `timeout_us`, or answered "not ready" (a draining backend), fails. After
 //!   `unhealthy_after` failures in a row the backend leaves the pool; after `healthy_after`
 //!   successes in a row it rejoins. Without health checks the pool is every backend.
+//! - **A bulkhead** (optional): at most `bulkhead` requests outstanding at one backend; the
+//!   LB fails one more at once, so a slow backend cannot hold every request in the tier.
 //! - **Circuit breakers**, one per client, kept by the LB's proxy for that client (the role a
 //!   client-side library or a sidecar plays): closed, it counts failures in a row and opens at
 //!   `failures`; open, it fails the client's requests at once, sending nothing, until
@@ -79,6 +81,9 @@ pub struct Resilience {
     pub breaker: Option<BreakerConfig>,
     /// The rate limiter at the LB's entry: its algorithm, limit a second and burst.
     pub limiter: Option<(limiter::Algorithm, u64, u64)>,
+    /// The bulkhead: requests the LB keeps outstanding at one backend at most (0: no limit);
+    /// one more is failed at once rather than queued behind a slow backend.
+    pub bulkhead: u32,
     pub mistake: Mistake,
 }
 
@@ -96,6 +101,8 @@ pub enum Why {
     BreakerOpen,
     /// The entry's rate limiter turned the request away.
     RateLimited,
+    /// The chosen backend's bulkhead was full.
+    Bulkhead,
     NoBackend,
     /// The backend refused (queue full) or failed the request.
     Backend,
@@ -395,6 +402,11 @@ impl Resilience {
             out.reply(&req, Reply::Err(Why::NoBackend));
             return;
         };
+        if self.bulkhead > 0 && lb.load[backend as usize] >= self.bulkhead {
+            lb.fast_failed += 1;
+            out.reply(&req, Reply::Err(Why::Bulkhead));
+            return;
+        }
         let job = lb.next_job;
         lb.next_job += 1;
         lb.load[backend as usize] += 1;
