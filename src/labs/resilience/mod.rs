@@ -238,8 +238,8 @@ pub static PRESETS: &[Preset] = &[
     },
     Preset {
         name: "IP hash piles clients onto one backend",
-        description: "Four clients, four backends, IP hash: the clients' hashes land on fewer backends than there are, which queue while others idle",
-        link: "#/resilience?n=4&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=4&rate=150&algorithm=ip-hash",
+        description: "24 clients, four backends, IP hash: nine clients hash to B3 and three to B2, so B3 runs past its capacity and queues while B2 idles (median latency about 1.5 times round robin's). Compare algorithm=round-robin",
+        link: "#/resilience?n=4&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=24&rate=300&algorithm=ip-hash",
     },
     Preset {
         name: "Random at high load",
