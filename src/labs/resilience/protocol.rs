@@ -733,3 +733,164 @@ impl Protocol for Resilience {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::process::Effect;
+    use crate::sim::time::Instant;
+
+    fn proto() -> Resilience {
+        Resilience {
+            backends: 2,
+            algorithm: Algorithm::RoundRobin,
+            weights: Vec::new(),
+            workers: 1,
+            queue_limit: 1,
+            service_us: 10_000,
+            fail_ppm: 1_000_000,
+            upstream_timeout_us: 100_000,
+            health: Some(HealthConfig {
+                every_us: 100_000,
+                timeout_us: 50_000,
+                unhealthy_after: 2,
+                healthy_after: 2,
+            }),
+            breaker: Some(BreakerConfig {
+                failures: 2,
+                cool_down_us: 1_000_000,
+                probes: 1,
+            }),
+            limiter: None,
+            bulkhead: 0,
+            mistake: Mistake::None,
+        }
+    }
+
+    fn ctx(id: NodeId, now_us: u64) -> Ctx {
+        Ctx {
+            id,
+            n: 3,
+            now: Instant(now_us),
+        }
+    }
+
+    fn req(id: u64) -> ClientRequest<Op> {
+        ClientRequest {
+            client: 3,
+            request_id: id,
+            key: id,
+            op: Op {
+                id,
+                work_us: 10_000,
+                salt: id,
+            },
+        }
+    }
+
+    fn lb(st: &mut NodeState) -> &mut LbState {
+        match st {
+            NodeState::Lb(lb) => lb,
+            NodeState::Backend(_) => unreachable!("node 0 is the LB"),
+        }
+    }
+
+    fn replies(out: &Out<Resilience>) -> Vec<Reply> {
+        out.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Reply { reply, .. } => Some(reply.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    // Two failures in a row open the client's breaker; while it cools down its requests fail
+    // at once and nothing is sent; after the cool-down one probe goes through, and its success
+    // closes the breaker.
+    #[test]
+    fn a_breaker_opens_on_failures_fails_fast_then_probes_and_closes() {
+        let p = proto();
+        let mut st = p.init(LB, 3);
+        let mut out = Out::default();
+        for (k, t) in [(1, 0), (2, 10)] {
+            p.on_client(&mut st, &ctx(0, t), req(k), &mut out);
+            let job = k - 1;
+            p.on_message(
+                &mut st,
+                &ctx(0, t + 5),
+                1,
+                Msg::Done { job, ok: false },
+                &mut out,
+            );
+        }
+        assert_eq!(lb(&mut st).breakers[0].state, BreakerState::Open);
+        let mut out = Out::default();
+        p.on_client(&mut st, &ctx(0, 500_000), req(3), &mut out);
+        assert_eq!(replies(&out), [Reply::Err(Why::BreakerOpen)]);
+        assert!(!out.effects.iter().any(|e| matches!(e, Effect::Send { .. })));
+        let mut out = Out::default();
+        p.on_client(&mut st, &ctx(0, 1_000_100), req(4), &mut out);
+        assert!(out.effects.iter().any(|e| matches!(e, Effect::Send { .. })));
+        assert_eq!(lb(&mut st).breakers[0].state, BreakerState::HalfOpen);
+        let job = lb(&mut st).next_job - 1;
+        p.on_message(
+            &mut st,
+            &ctx(0, 1_000_020),
+            1,
+            Msg::Done { job, ok: true },
+            &mut out,
+        );
+        assert_eq!(lb(&mut st).breakers[0].state, BreakerState::Closed);
+    }
+
+    // Two probes unanswered take a backend out of the pool, and the LB then sends every
+    // request to the other one.
+    #[test]
+    fn unanswered_probes_take_a_backend_out_of_the_pool() {
+        let p = proto();
+        let mut st = p.init(LB, 3);
+        let mut out = Out::default();
+        for (seq, t) in [(1, 0), (2, 100_000)] {
+            p.on_timer(&mut st, &ctx(0, t), Timer::Probe { backend: 0 }, &mut out);
+            let timeout = Timer::ProbeTimeout { backend: 0, seq };
+            p.on_timer(&mut st, &ctx(0, t + 50_000), timeout, &mut out);
+        }
+        assert!(!lb(&mut st).health[0].healthy);
+        for k in 0..4 {
+            let mut out = Out::default();
+            p.on_client(&mut st, &ctx(0, 200_000 + k), req(k), &mut out);
+            let to: Vec<NodeId> = out
+                .effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::Send { to, .. } => Some(*to),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(to, [2], "only B2 is in the pool");
+        }
+    }
+
+    // A backend serves `workers` at once, queues `queue_limit` more and refuses the next.
+    #[test]
+    fn a_full_backend_refuses_at_once() {
+        let p = proto();
+        let mut st = p.init(1, 3);
+        let mut out = Out::default();
+        for job in 0..3 {
+            let fwd = Msg::Forward {
+                job,
+                work_us: 10,
+                fail_draw: 0,
+            };
+            p.on_message(&mut st, &ctx(1, 0), LB, fwd, &mut out);
+        }
+        let b = st.backend().unwrap();
+        assert_eq!((b.in_service.len(), b.queue.len(), b.refused), (1, 1, 1));
+        assert!(out.effects.contains(&Effect::Send {
+            to: LB,
+            msg: Msg::Done { job: 2, ok: false }
+        }));
+    }
+}
