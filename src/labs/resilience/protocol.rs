@@ -165,7 +165,22 @@ pub enum Timer {
     ProbeTimeout { backend: u32, seq: u64 },
     /// The leaky bucket lets held request `job` through.
     Release { job: u64 },
+    /// The LB notes its figures for the charts, once a second.
+    Sample,
 }
+
+/// What the LB sees once a second, for the charts over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    pub at_s: u64,
+    /// Requests at the backends, and held by the leaky bucket.
+    pub outstanding: u32,
+    pub breakers_open: u32,
+    pub breakers_half_open: u32,
+}
+
+/// Seconds of samples the LB keeps.
+pub const SAMPLES_MAX: usize = 120;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BreakerState {
@@ -242,6 +257,8 @@ pub struct LbState {
     /// Requests the leaky bucket holds until they may leave, by job id.
     pub held: BTreeMap<u64, ClientRequest<Op>>,
     pub rate_limited: u64,
+    /// The last [`SAMPLES_MAX`] seconds' samples, oldest first.
+    pub samples: VecDeque<Sample>,
     pub forwarded: u64,
     pub fast_failed: u64,
     pub upstream_timeouts: u64,
@@ -518,6 +535,21 @@ impl Resilience {
                     self.probe_result(lb, backend, false, out);
                 }
             }
+            Timer::Sample => {
+                let count = |s| lb.breakers.iter().filter(|b| b.state == s).count() as u32;
+                let sample = Sample {
+                    at_s: ctx.now.0 / 1_000_000,
+                    outstanding: (lb.jobs.len() + lb.held.len()) as u32,
+                    breakers_open: count(BreakerState::Open),
+                    breakers_half_open: count(BreakerState::HalfOpen),
+                };
+                if lb.samples.len() >= SAMPLES_MAX {
+                    lb.samples.pop_front();
+                }
+                lb.samples.push_back(sample);
+                let (lo, hi) = fixed(1_000_000);
+                out.set_timer(Timer::Sample, lo, hi);
+            }
             Timer::Work { .. } => {}
         }
     }
@@ -611,7 +643,12 @@ impl Protocol for Resilience {
         }))
     }
 
-    fn on_start(&self, st: &mut NodeState, _ctx: &Ctx, out: &mut Out<Self>) {
+    fn on_start(&self, st: &mut NodeState, ctx: &Ctx, out: &mut Out<Self>) {
+        if let NodeState::Lb(_) = st {
+            let to_next_s = 1_000_000 - ctx.now.0 % 1_000_000;
+            let (lo, hi) = fixed(to_next_s);
+            out.set_timer(Timer::Sample, lo, hi);
+        }
         if let (NodeState::Lb(_), Some(cfg)) = (st, self.health) {
             for backend in 0..self.backends {
                 // Spread the first probes over one interval.
@@ -686,6 +723,8 @@ impl Protocol for Resilience {
         let mut st = self.init(id, n);
         if let (NodeState::Lb(fresh), NodeState::Lb(old)) = (&mut st, crashed) {
             fresh.next_job = old.next_job;
+            // The monitoring's record, not the LB's memory.
+            fresh.samples = old.samples.clone();
         }
         st
     }
@@ -730,6 +769,7 @@ impl Protocol for Resilience {
             Timer::Probe { .. } => "probe",
             Timer::ProbeTimeout { .. } => "probe timeout",
             Timer::Release { .. } => "leaky bucket release",
+            Timer::Sample => "sample",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! figures a service owner watches over the last second, the breakers, and a chart of
 //! offered load, goodput and errors per second up to the cursor.
 
-use super::protocol::{BreakerState, Resilience, LB};
+use super::protocol::{BreakerState, Resilience, Sample, LB};
 use crate::labs::{Lab, LabProtocol, Metric};
 use crate::sim::time::fixed;
 use crate::sim::trace::OutcomeKind;
@@ -242,53 +242,120 @@ impl LabProtocol for Resilience {
     }
 
     fn charts(&self, w: &World<Self>) -> Vec<Chart> {
-        let now = w.now().0;
-        let secs = now / 1_000_000 + 1;
-        let first = secs.saturating_sub(60);
-        let mut rows = vec![[0u64; 3]; (secs - first) as usize];
-        let bucket = |t: u64| (t / 1_000_000).checked_sub(first).map(|i| i as usize);
-        for h in w.history().iter() {
-            if let Some(r) = bucket(h.invoke_us).and_then(|i| rows.get_mut(i)) {
-                r[0] += 1;
-            }
-            let Some(t) = h.complete_us else { continue };
-            let k = match h.outcome {
-                Some(OutcomeKind::Ok) => 1,
-                _ => 2,
-            };
-            if let Some(r) = bucket(t).and_then(|i| rows.get_mut(i)) {
-                r[k] += 1;
-            }
-        }
-        let names = [("offered", 4), ("goodput", 0), ("errors and timeouts", 5)];
-        let series = names
-            .iter()
-            .enumerate()
-            .map(|(k, (name, colour))| Series {
-                name: (*name).into(),
-                style: SeriesStyle::Steps,
-                points: rows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| ((first + i as u64) as f64, r[k] as f64))
-                    .collect(),
-                reference: false,
-                colour: Some(*colour),
-            })
-            .collect();
-        vec![Chart {
-            title: "Rate, errors".into(),
-            x_label: "virtual time (s)".into(),
-            y_label: "operations per second".into(),
-            x_scale: AxisScale::Linear,
-            y_scale: AxisScale::Linear,
-            series,
-            caption: "Each second's operations called (offered), succeeded (goodput) and failed or timed out.".into(),
-            cursor_x: Some(now as f64 / 1e6),
-        }]
+        charts(w)
     }
 
     fn op_text(&self, op: &super::protocol::Op) -> String {
         format!("req {}", op.id)
     }
+}
+
+/// The charts over the last minute, per second up to the cursor: rate and errors, latency,
+/// and what the LB sees inside the tier.
+fn charts(w: &World<Resilience>) -> Vec<Chart> {
+    let now = w.now().0;
+    let secs = now / 1_000_000 + 1;
+    let first = secs.saturating_sub(60);
+    let n = (secs - first) as usize;
+    // Per second: called, succeeded, failed or timed out, retries; the successes' latencies.
+    let mut rows = vec![[0u64; 4]; n];
+    let mut lat: Vec<Vec<u64>> = vec![Vec::new(); n];
+    let bucket = |t: u64| (t / 1_000_000).checked_sub(first).map(|i| i as usize);
+    for h in w.history().iter() {
+        if let Some(r) = bucket(h.invoke_us).and_then(|i| rows.get_mut(i)) {
+            r[0] += 1;
+            r[3] += h.attempts.saturating_sub(1) as u64;
+        }
+        let Some(t) = h.complete_us else { continue };
+        let Some(i) = bucket(t).filter(|i| *i < n) else {
+            continue;
+        };
+        if h.outcome == Some(OutcomeKind::Ok) {
+            rows[i][1] += 1;
+            lat[i].push(t - h.invoke_us);
+        } else {
+            rows[i][2] += 1;
+        }
+    }
+    let x = |i: usize| (first + i as u64) as f64;
+    let line = |name: &str, colour: u8, points: Vec<(f64, f64)>| Series {
+        name: name.into(),
+        style: SeriesStyle::Steps,
+        points,
+        reference: false,
+        colour: Some(colour),
+    };
+    let col = |k: usize| {
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| (x(i), r[k] as f64))
+            .collect()
+    };
+    let rate = [
+        ("offered", 4),
+        ("goodput", 0),
+        ("errors and timeouts", 5),
+        ("retries", 1),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(k, (name, colour))| line(name, *colour, col(k)))
+    .collect();
+    let mut quantiles = [Vec::new(), Vec::new()];
+    for (i, l) in lat.iter_mut().enumerate().filter(|(_, l)| !l.is_empty()) {
+        crate::sim::order::sort_by_key(l, |v| *v);
+        for (k, p) in [0.5, 0.99].iter().enumerate() {
+            let v = l[((l.len() as f64 * p) as usize).min(l.len() - 1)];
+            quantiles[k].push((x(i), v as f64 / 1e3));
+        }
+    }
+    let [p50, p99] = quantiles;
+    let samples: Vec<Sample> = w.state(LB).lb().map_or(Vec::new(), |lb| {
+        lb.samples
+            .iter()
+            .filter(|s| s.at_s >= first)
+            .copied()
+            .collect()
+    });
+    let inside = |f: fn(&Sample) -> u32| -> Vec<(f64, f64)> {
+        samples
+            .iter()
+            .map(|s| (s.at_s as f64, f(s) as f64))
+            .collect()
+    };
+    let cursor = Some(now as f64 / 1e6);
+    let chart = |title: &str, y: &str, series: Vec<Series>, caption: &str| Chart {
+        title: title.into(),
+        x_label: "virtual time (s)".into(),
+        y_label: y.into(),
+        x_scale: AxisScale::Linear,
+        y_scale: AxisScale::Linear,
+        series,
+        caption: caption.into(),
+        cursor_x: cursor,
+    };
+    vec![
+        chart(
+            "Rate, errors",
+            "operations per second",
+            rate,
+            "Each second's operations called (offered), succeeded (goodput), failed or timed out, and the retries of those called.",
+        ),
+        chart(
+            "Duration",
+            "latency (ms)",
+            vec![line("p50", 0, p50), line("p99", 5, p99)],
+            "The median and 99th percentile latency of each second's successes.",
+        ),
+        chart(
+            "Inside the tier",
+            "count",
+            vec![
+                line("requests at backends", 4, inside(|s| s.outstanding)),
+                line("breakers open", 5, inside(|s| s.breakers_open)),
+                line("breakers half-open", 1, inside(|s| s.breakers_half_open)),
+            ],
+            "What the LB sees at each second: requests it has outstanding, and its clients' breakers.",
+        ),
+    ]
 }
