@@ -388,6 +388,7 @@ impl Resilience {
         match lb.limiter.as_mut().map(|l| l.offer(now_us)) {
             Some(None) => {
                 lb.rate_limited += 1;
+                self.unprobe(lb, client);
                 out.reply(&req, Reply::Err(Why::RateLimited));
             }
             Some(Some(at_us)) if at_us > now_us => {
@@ -398,6 +399,16 @@ impl Resilience {
                 lb.held.insert(job, req);
             }
             _ => self.route(lb, ctx, req, out),
+        }
+    }
+
+    /// A half-open breaker's probe that never reached a backend gives its slot back (else the
+    /// breaker would wait for ever on an answer that cannot come).
+    fn unprobe(&self, lb: &mut LbState, client: u32) {
+        if let Some(b) = lb.breakers.get_mut(client as usize) {
+            if b.state == BreakerState::HalfOpen {
+                b.probes_out = b.probes_out.saturating_sub(1);
+            }
         }
     }
 
@@ -414,16 +425,18 @@ impl Resilience {
             client: req.client as u64,
             draw,
         };
-        let Some(backend) = pick(self.algorithm, &mut lb.cursor, &choice) else {
-            lb.fast_failed += 1;
-            out.reply(&req, Reply::Err(Why::NoBackend));
-            return;
+        let picked = pick(self.algorithm, &mut lb.cursor, &choice);
+        let full = |b: u32| self.bulkhead > 0 && lb.load[b as usize] >= self.bulkhead;
+        let backend = match picked {
+            Some(b) if !full(b) => b,
+            _ => {
+                let why = picked.map_or(Why::NoBackend, |_| Why::Bulkhead);
+                lb.fast_failed += 1;
+                self.unprobe(lb, client);
+                out.reply(&req, Reply::Err(why));
+                return;
+            }
         };
-        if self.bulkhead > 0 && lb.load[backend as usize] >= self.bulkhead {
-            lb.fast_failed += 1;
-            out.reply(&req, Reply::Err(Why::Bulkhead));
-            return;
-        }
         let job = lb.next_job;
         lb.next_job += 1;
         lb.load[backend as usize] += 1;
@@ -910,6 +923,31 @@ mod tests {
                 .collect();
             assert_eq!(to, [2], "only B2 is in the pool");
         }
+    }
+
+    // A half-open breaker whose probe finds no backend in the pool gives the probe's slot
+    // back, so the next request after the pool recovers still probes (it once stayed
+    // half-open for ever, failing everything).
+    #[test]
+    fn a_probe_that_finds_no_backend_does_not_wedge_a_half_open_breaker() {
+        let p = proto();
+        let mut st = p.init(LB, 3);
+        let b = &mut lb(&mut st).breakers;
+        b.resize(1, Breaker::default());
+        b[0].state = BreakerState::HalfOpen;
+        for h in lb(&mut st).health.iter_mut() {
+            h.healthy = false;
+        }
+        let mut out = Out::default();
+        p.on_client(&mut st, &ctx(0, 10), req(1), &mut out);
+        assert_eq!(replies(&out), [Reply::Err(Why::NoBackend)]);
+        lb(&mut st).health[0].healthy = true;
+        let mut out = Out::default();
+        p.on_client(&mut st, &ctx(0, 20), req(2), &mut out);
+        assert!(out
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::Send { to: 1, .. })));
     }
 
     // A backend serves `workers` at once, queues `queue_limit` more and refuses the next.
