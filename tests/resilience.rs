@@ -248,3 +248,46 @@ fn the_entry_rate_limiter_forwards_no_more_than_its_definition_allows() {
         assert!(forwards.len() > 150, "{name}: {} forwarded", forwards.len());
     }
 }
+
+// Total on input: out-of-range settings of the lab and its experiments are refused with a
+// message that names them, never a panic.
+#[test]
+fn bad_settings_are_refused_with_a_message() {
+    for (q, says) in [
+        ("weights=0-1", "weight"),
+        ("weights=1-x", "weight"),
+        ("algorithm=fastest", "Balancing"),
+        ("limiter=nope", "Rate limiter"),
+        ("queue=-1", "Queue limit"),
+        ("fail-fraction=2", "Failing fraction"),
+        ("clients=0", "Clients"),
+    ] {
+        let l = format!("#/resilience?n=3&seed=1&{q}");
+        let e = link::decode(&l).map(|_| ()).unwrap_err().0;
+        assert!(e.contains(says), "{q}: {e}");
+    }
+    let lb = labs::find_experiment("load-balancing").unwrap();
+    let rl = labs::find_experiment("rate-limit").unwrap();
+    for (e, args, says) in [
+        (&RETRIES, vec![("base-ms", "3s"), ("cap-ms", "1s")], "base"),
+        (&RETRIES, vec![("policy", "forever")], "Policy"),
+        (lb, vec![("load", "1")], "Load"),
+        (lb, vec![("servers", "0")], "Servers"),
+        (
+            rl,
+            vec![("rate", "1000000"), ("seconds", "3600")],
+            "10 million",
+        ),
+        (rl, vec![("algorithm", "gcra")], "Limiter"),
+    ] {
+        let given: Vec<(String, String)> = args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let err = e
+            .values(&given)
+            .and_then(|v| (e.start)(&v).map(drop))
+            .unwrap_err();
+        assert!(err.contains(says), "{}: {err}", e.id);
+    }
+}
