@@ -171,15 +171,17 @@ enum Occ {
 pub fn contention(clients: u32, policy: &ClientPolicy, seed: u64) -> Contention {
     let mut net = Rng::new(seed, Stream::Network);
     let mut jitter = Rng::new(seed, Stream::Retries);
-    let mut q = BinaryHeap::new();
-    let mut seq = 0u64;
-    let mut push = |q: &mut BinaryHeap<_>, t: u64, c: u32, e: Occ| {
-        seq += 1;
-        q.push(Reverse((t, seq, c, e)));
+    // Each client has one event pending at a time, so (time, client) orders them all; `next`
+    // says what each is (the queue's type is the balancing model's, compiled once).
+    let mut q: BinaryHeap<Reverse<(u64, u64, u32)>> = BinaryHeap::new();
+    let mut next = vec![Occ::ReadAtServer; clients as usize];
+    let push = |q: &mut BinaryHeap<_>, next: &mut [Occ], t: u64, c: u32, e: Occ| {
+        next[c as usize] = e;
+        q.push(Reverse((t, 0, c)));
     };
     for c in 0..clients {
         let t = net_delay_us(&mut net);
-        push(&mut q, t, c, Occ::ReadAtServer);
+        push(&mut q, &mut next, t, c, Occ::ReadAtServer);
     }
     let (mut attempts, mut prev) = (
         vec![0u32; clients as usize],
@@ -187,11 +189,12 @@ pub fn contention(clients: u32, policy: &ClientPolicy, seed: u64) -> Contention 
     );
     let (mut version, mut out) = (0u64, Contention::default());
     let mut retried: Vec<u64> = Vec::new();
-    while let Some(Reverse((t, _, c, e))) = q.pop() {
+    while let Some(Reverse((t, _, c))) = q.pop() {
+        let e = next[c as usize];
         let d = net_delay_us(&mut net);
         match e {
-            Occ::ReadAtServer => push(&mut q, t + d, c, Occ::VersionAtClient(version)),
-            Occ::VersionAtClient(v) => push(&mut q, t + d, c, Occ::WriteAtServer(v)),
+            Occ::ReadAtServer => push(&mut q, &mut next, t + d, c, Occ::VersionAtClient(version)),
+            Occ::VersionAtClient(v) => push(&mut q, &mut next, t + d, c, Occ::WriteAtServer(v)),
             Occ::WriteAtServer(v) => {
                 out.calls += 1;
                 let slot = (t / 10_000) as usize;
@@ -203,7 +206,7 @@ pub fn contention(clients: u32, policy: &ClientPolicy, seed: u64) -> Contention 
                 retried[slot] += (attempts[c as usize] >= 2) as u64;
                 let ok = v == version;
                 version += ok as u64;
-                push(&mut q, t + d, c, Occ::ResultAtClient(ok));
+                push(&mut q, &mut next, t + d, c, Occ::ResultAtClient(ok));
             }
             Occ::ResultAtClient(true) => out.completion_us = t,
             Occ::ResultAtClient(false) => {
@@ -212,7 +215,7 @@ pub fn contention(clients: u32, policy: &ClientPolicy, seed: u64) -> Contention 
                 // The blog's n-th retry waits min(cap, base * 2^n), n from 1.
                 let wait = policy.backoff_us(attempts[i], prev[i], &mut jitter);
                 prev[i] = wait;
-                push(&mut q, t + d + wait, c, Occ::ReadAtServer);
+                push(&mut q, &mut next, t + d + wait, c, Occ::ReadAtServer);
             }
         }
     }
@@ -435,7 +438,7 @@ pub fn balance_run(
     let n = servers as usize;
     let gap_ns = service_ns as f64 / (rho * servers as f64);
     let (mut load, mut free_at) = (vec![0u32; n], vec![0u64; n]);
-    let mut departures: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+    let mut departures: BinaryHeap<Reverse<(u64, u64, u32)>> = BinaryHeap::new();
     let (mut cursor, pool): (Cursor, Vec<u32>) = (Cursor::default(), (0..servers).collect());
     let warm = arrivals / 10;
     let mut out = Balanced {
@@ -445,7 +448,7 @@ pub fn balance_run(
     let mut t = 0u64;
     for k in 0..arrivals {
         t += arrive.exponential(gap_ns) as u64;
-        while let Some(Reverse((d, b))) = departures.peek().copied() {
+        while let Some(Reverse((d, _, b))) = departures.peek().copied() {
             if d > t {
                 break;
             }
@@ -466,7 +469,7 @@ pub fn balance_run(
         let done = free_at[i].max(t) + (work.exponential(service_ns as f64) as u64).max(1);
         free_at[i] = done;
         load[i] += 1;
-        departures.push(Reverse((done, b)));
+        departures.push(Reverse((done, k, b)));
         if k >= warm {
             out.times_ns.push(done - t);
             out.max_queue = out.max_queue.max(load[i] - 1);

@@ -237,14 +237,19 @@ pub struct Route {
     pub health_changes: u32,
 }
 
+/// A request the LB has forwarded to `backend`, or holds in its leaky bucket ([`HELD`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Job {
     pub req: ClientRequest<Op>,
     pub backend: u32,
 }
 
+/// The backend of a job the leaky bucket holds.
+pub const HELD: u32 = u32::MAX;
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LbState {
+    /// Requests forwarded and not yet answered, and those held by the leaky bucket.
     pub jobs: BTreeMap<u64, Job>,
     /// Durable, so job ids stay unique across an LB restart.
     pub next_job: u64,
@@ -254,8 +259,6 @@ pub struct LbState {
     pub breakers: Vec<Breaker>,
     pub last_route: Option<Route>,
     pub limiter: Option<Limiter>,
-    /// Requests the leaky bucket holds until they may leave, by job id.
-    pub held: BTreeMap<u64, ClientRequest<Op>>,
     pub rate_limited: u64,
     /// The last [`SAMPLES_MAX`] seconds' samples, oldest first.
     pub samples: VecDeque<Sample>,
@@ -396,7 +399,7 @@ impl Resilience {
                 lb.next_job += 1;
                 let (lo, hi) = fixed(at_us - now_us);
                 out.set_timer(Timer::Release { job }, lo, hi);
-                lb.held.insert(job, req);
+                lb.jobs.insert(job, Job { req, backend: HELD });
             }
             _ => self.route(lb, ctx, req, out),
         }
@@ -469,6 +472,10 @@ impl Resilience {
         ok: Option<bool>,
         out: &mut Out<Self>,
     ) {
+        // A held job has no backend to answer for it.
+        if lb.jobs.get(&job).is_none_or(|j| j.backend == HELD) {
+            return;
+        }
         let Some(j) = lb.jobs.remove(&job) else {
             return;
         };
@@ -521,8 +528,8 @@ impl Resilience {
         match timer {
             Timer::Upstream { job } => self.lb_finish(lb, ctx, job, None, out),
             Timer::Release { job } => {
-                if let Some(req) = lb.held.remove(&job) {
-                    self.route(lb, ctx, req, out);
+                if let Some(j) = lb.jobs.remove(&job) {
+                    self.route(lb, ctx, j.req, out);
                 }
             }
             Timer::Probe { backend } => {
@@ -552,7 +559,7 @@ impl Resilience {
                 let count = |s| lb.breakers.iter().filter(|b| b.state == s).count() as u32;
                 let sample = Sample {
                     at_s: ctx.now.0 / 1_000_000,
-                    outstanding: (lb.jobs.len() + lb.held.len()) as u32,
+                    outstanding: lb.jobs.len() as u32,
                     breakers_open: count(BreakerState::Open),
                     breakers_half_open: count(BreakerState::HalfOpen),
                 };
