@@ -1,9 +1,10 @@
 //! The resilience lab: clients with open-loop arrivals, a load balancer and backends with
 //! workers, bounded queues and exponential service times; health checks, per-client circuit
 //! breakers and the clients' shared retry policy (timeouts, backoff with jitter, a retry
-//! budget: the `retry`, `backoff`, `attempts` and `budget` link keys). Lab actions slow a
-//! backend, make it fail half its requests, drain it or heal it; the engine's crash and
-//! restart take it down and back.
+//! budget: the `retry`, `backoff`, `attempts` and `budget` link keys), a bulkhead and a rate
+//! limiter at the LB's entry. Lab actions slow a backend, make it fail a fraction of its
+//! requests, drain it or heal it; the engine's crash and restart take it down and back.
+//! Node 0 is the LB and nodes 1..=n the backends (the link's `n`).
 //!
 //! Its experiments (`experiment.rs`) compare retry policies under contention, balancing
 //! algorithms against queueing theory, and rate limiters against their definitions.
@@ -260,7 +261,7 @@ pub const RETRY_STORM_FIXED: &str = "#/resilience?n=2&seed=1&lat=1..2ms&loss=0%&
 pub static LAB: Lab = Lab {
     id: "resilience",
     title: "Resilience",
-    summary: "Clients behind a load balancer: backends slow down, fail and crash; timeouts, retries with backoff and jitter, retry budgets, health checks and circuit breakers keep a bad minute from becoming a bad hour.",
+    summary: "Clients behind a load balancer (node 0) and n backends that slow down, fail and crash; timeouts, retries with backoff and jitter, retry budgets, health checks, circuit breakers, a bulkhead and a rate limit keep a bad minute from becoming a bad hour.",
     nodes_min: 1,
     nodes_max: 16,
     nodes_default: 3,
