@@ -10,6 +10,7 @@ pub mod flows;
 pub mod lesson;
 pub mod quorum;
 pub mod raft;
+pub mod resilience;
 pub mod ring;
 
 use crate::scenario::Scenario;
@@ -472,7 +473,13 @@ pub struct ItemView {
 }
 
 /// Every lab, in menu order.
-pub static REGISTRY: &[&Lab] = &[&flows::LAB, &raft::LAB, &ring::LAB, &quorum::LAB];
+pub static REGISTRY: &[&Lab] = &[
+    &flows::LAB,
+    &raft::LAB,
+    &ring::LAB,
+    &quorum::LAB,
+    &resilience::LAB,
+];
 
 /// Every parameter and verb is offered.
 pub fn always_shown(_s: &Scenario, _key: &str) -> bool {

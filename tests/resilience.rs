@@ -1,0 +1,293 @@
+//! The resilience lab against what the literature and the definitions say: retries under
+//! contention (Brooker, "Exponential Backoff And Jitter"), load balancing against queueing
+//! theory (M/M/1; Mitzenmacher's supermarket model), rate limiters against their definitions,
+//! the breaker and health-check properties with teeth, and the retry storm's metastability.
+//! `DSPLAY_LB_ARRIVALS` sets the balancing runs' arrivals (default 200,000), `DSPLAY_SEEDS`
+//! the rate limiters' seeds (default 5).
+
+mod common;
+
+use dsplay::labs::resilience::experiment::limiter::{self, Algorithm as Limiter, NAMES};
+use dsplay::labs::resilience::experiment::{balance_run, theory_mean, RETRIES};
+use dsplay::labs::resilience::{self, balance::Algorithm};
+use dsplay::labs::{self, experiment::ExperimentSpec};
+use dsplay::scenario::link;
+use dsplay::sim::Instant;
+
+fn run(e: &ExperimentSpec, args: &[(&str, &str)]) -> serde_json::Value {
+    let given: Vec<(String, String)> = args
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let values = e.values(&given).unwrap();
+    e.run_all(&values).unwrap().json
+}
+
+// Reference: Brooker, "Exponential Backoff And Jitter" (AWS Architecture Blog, 2015), 100
+// contending clients. Capped exponential backoff without jitter keeps the clients in step, so
+// it makes the most calls of the exponential family; full and decorrelated jitter spread them
+// and make markedly fewer. The busiest 10 ms is the first round of every client's first write
+// whatever the policy; from the second retry on, the unjittered retries still come in waves
+// higher than full or decorrelated jitter's.
+#[test]
+fn retries_without_jitter_make_the_most_calls_among_exponential_policies() {
+    let mut rows = Vec::new();
+    for policy in [
+        "none",
+        "fixed",
+        "exponential",
+        "full-jitter",
+        "equal-jitter",
+        "decorrelated-jitter",
+    ] {
+        let j = run(
+            &RETRIES,
+            &[("clients", "100"), ("policy", policy), ("trials", "20")],
+        );
+        let f = |k: &str| j[k].as_f64().unwrap();
+        println!(
+            "{policy:>20}: total_calls {:7.1}  completion_ms {:8.1}  peak_calls_per_10ms {:5.1}  waves {:5.1}",
+            f("total_calls"),
+            f("completion_ms"),
+            f("peak_calls_per_10ms"),
+            f("peak_wave_calls_per_10ms")
+        );
+        rows.push((policy, f("total_calls"), f("peak_wave_calls_per_10ms")));
+    }
+    let get = |p: &str| rows.iter().find(|r| r.0 == p).copied().unwrap();
+    let expo = get("exponential");
+    for p in ["full-jitter", "equal-jitter", "decorrelated-jitter"] {
+        assert!(get(p).1 < expo.1, "{p} makes fewer calls than exponential");
+    }
+    for p in ["full-jitter", "decorrelated-jitter"] {
+        assert!(get(p).1 < 0.7 * expo.1, "{p}: markedly fewer calls");
+        assert!(get(p).2 < expo.2, "{p}: lower waves than exponential");
+    }
+}
+
+fn arrivals() -> u64 {
+    std::env::var("DSPLAY_LB_ARRIVALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000)
+}
+
+// Reference: with random assignment each of the servers is an M/M/1 queue, mean time in system
+// 1/(μ(1 − ρ)); with power of two choices the supermarket model (Mitzenmacher 2001) predicts
+// Σ_{i≥1} ρ^(2^i − 2) service times as the servers grow many. 100 servers, within 15%.
+#[test]
+fn random_and_power_of_two_match_queueing_theory_with_100_servers() {
+    let service_ns = 10_000_000;
+    for rho in [0.5, 0.9] {
+        for algo in [Algorithm::Random, Algorithm::PowerOfTwo] {
+            let r = balance_run(algo, 100, rho, service_ns, arrivals(), 7);
+            let mean = r.times_ns.iter().map(|t| *t as f64).sum::<f64>() / r.times_ns.len() as f64;
+            let theory = theory_mean(algo, rho).unwrap() * service_ns as f64;
+            println!(
+                "{algo:?} at rho {rho}: mean {:.3} ms, theory {:.3} ms, max queue {}",
+                mean / 1e6,
+                theory / 1e6,
+                r.max_queue
+            );
+            assert!(
+                (mean / theory - 1.0).abs() < 0.15,
+                "{algo:?} at {rho}: {mean} against {theory}"
+            );
+        }
+    }
+}
+
+// Power of two choices is far better than random at high load (the whole point).
+#[test]
+fn power_of_two_beats_random_and_round_robin_at_high_load() {
+    let mean = |a| {
+        let r = balance_run(a, 100, 0.9, 10_000_000, 50_000, 3);
+        r.times_ns.iter().sum::<u64>() / r.times_ns.len() as u64
+    };
+    let (random, p2c) = (mean(Algorithm::Random), mean(Algorithm::PowerOfTwo));
+    assert!(p2c * 2 < random, "{p2c} against {random}");
+    assert!(mean(Algorithm::LeastConnections) <= p2c);
+}
+
+// Over a seed sweep, steady and bursty traffic: no limiter admits more in any one second than
+// its definition allows (a fixed window, and the sliding counter's weighting at worst, twice
+// the limit; the others the limit plus the burst), and the bursts across a boundary do take a
+// fixed window past the others' bound while the sliding log stays at its limit.
+#[test]
+fn rate_limiters_never_admit_more_than_their_definition_allows() {
+    let seeds = common::seeds(5);
+    let mut fixed_over = false;
+    for name in NAMES {
+        let algo = Limiter::parse(name).unwrap();
+        for (limit, burst, rate) in [(10, 5, 40), (100, 20, 400), (50, 1, 51)] {
+            for bursts in [true, false] {
+                for seed in 0..seeds {
+                    let times = limiter::arrivals(rate, 12, bursts, seed);
+                    let admitted = limiter::admit(algo, limit, burst, &times);
+                    let most = limiter::max_in_window(&admitted, 1_000_000);
+                    let bound = limiter::bound(algo, limit, burst);
+                    assert!(
+                        most <= bound,
+                        "{name} limit {limit} burst {burst} seed {seed}: {most} in one second"
+                    );
+                    if algo == Limiter::SlidingLog {
+                        assert!(most <= limit);
+                    }
+                    if algo == Limiter::FixedWindow && bursts && most > limit + burst {
+                        fixed_over = true;
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        fixed_over,
+        "a fixed window lets a burst across its boundary through twice"
+    );
+}
+
+fn scenario(l: &str) -> dsplay::scenario::Scenario {
+    link::decode(l).unwrap_or_else(|e| panic!("{l}: {e}"))
+}
+
+fn broken(l: &str, until_s: u64) -> Vec<&'static str> {
+    let mut sim = labs::build(&scenario(l)).unwrap();
+    sim.run_until(Instant(until_s * 1_000_000));
+    sim.properties()
+        .into_iter()
+        .filter(|p| !p.holds)
+        .map(|p| p.name)
+        .collect()
+}
+
+// The properties hold on the protocol as described and have teeth: the LB that ignores the
+// health checks routes to a backend they took out, and the breaker that skips its cool-down
+// sends while it should be open. Each variant's hunt link is the scene.
+#[test]
+fn breaker_and_health_properties_hold_and_catch_the_broken_variants() {
+    for v in resilience::VARIANTS {
+        assert_eq!(broken(v.hunt, 20), Vec::<&str>::new(), "{}", v.hunt);
+        let with = format!("{}&variant={}", v.hunt, v.id);
+        assert_eq!(broken(&with, 20), vec![v.breaks], "{with}");
+    }
+    for p in resilience::PRESETS {
+        assert_eq!(broken(p.link, 12), Vec::<&str>::new(), "{}", p.name);
+    }
+}
+
+// Health checks take a crashed backend out of the pool (after two failed probes), put it
+// back after it restarts, and meanwhile nothing is lost to it.
+#[test]
+fn a_crashed_backend_leaves_the_pool_and_rejoins_after_its_restart() {
+    let s = scenario("#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&s=2s:crash:1;6s:restart:1");
+    let mut w = resilience::world(&s).unwrap();
+    let healthy =
+        |w: &dsplay::sim::World<resilience::Resilience>| w.state(0).lb().unwrap().health[0].healthy;
+    w.run_until(Instant(3_000_000), &s.script);
+    assert!(!healthy(&w), "out within a second");
+    let out = resilience::figures(&w, 3_000_000, 3_000_000);
+    assert_eq!(out.ok, 0);
+    w.run_until(Instant(8_000_000), &s.script);
+    assert!(healthy(&w), "back within two seconds of the restart");
+    let f = resilience::figures(&w, 3_000_000, 6_000_000);
+    assert_eq!(
+        f.unknown + f.failed,
+        0,
+        "no request lost to the dead backend: {f:?}"
+    );
+}
+
+// The retry-storm preset: both backends are down from 2 s to 4 s. Retrying at once without a
+// budget, the clients keep the queues full of work nobody waits for and goodput stays near
+// zero long after the outage (a metastable failure); with full jitter and a 10% budget the
+// service is back to its offered load within two seconds of the restart.
+#[test]
+fn the_retry_storm_stays_down_without_jitter_and_budget_and_recovers_with_them() {
+    let goodput = |l: &str| {
+        let s = scenario(l);
+        let mut w = resilience::world(&s).unwrap();
+        w.run_until(Instant(16_000_000), &s.script);
+        let before = resilience::figures(&w, 0, 2_000_000).ok as f64 / 2.0;
+        let after = resilience::figures(&w, 6_000_000, 16_000_000).ok as f64 / 10.0;
+        (before, after)
+    };
+    let (before, storm) = goodput(resilience::RETRY_STORM);
+    let (_, fixed) = goodput(resilience::RETRY_STORM_FIXED);
+    println!(
+        "goodput/s before {before}, after the outage: storm {storm}, jitter and budget {fixed}"
+    );
+    assert!(before > 80.0);
+    assert!(
+        storm < 0.1 * before,
+        "the storm keeps goodput down: {storm}"
+    );
+    assert!(fixed > 0.9 * before, "jitter and a budget recover: {fixed}");
+}
+
+// The lab's entry limiter is the experiment's: over 2 s of twice the limit offered, no
+// limiter forwards more in any one second than its definition allows, and the token bucket
+// forwards about its limit.
+#[test]
+fn the_entry_rate_limiter_forwards_no_more_than_its_definition_allows() {
+    for name in NAMES {
+        let l = format!(
+            "#/resilience?n=3&seed=2&lat=1..2ms&loss=0%&dup=0%&clients=32&rate=200&limiter={name}&limit=100&burst=10"
+        );
+        let mut sim = labs::build(&scenario(&l)).unwrap();
+        // Two seconds of records fit in the trace's window.
+        sim.run_until(Instant(2_000_000));
+        let forwards: Vec<u64> = sim
+            .records()
+            .into_iter()
+            .filter(|r| r.what == "send" && r.text == "forward")
+            .map(|r| r.at_us)
+            .collect();
+        let most = limiter::max_in_window(&forwards, 1_000_000);
+        let bound = limiter::bound(Limiter::parse(name).unwrap(), 100, 10);
+        assert!(most <= bound, "{name}: {most} forwarded in one second");
+        assert!(forwards.len() > 150, "{name}: {} forwarded", forwards.len());
+    }
+}
+
+// Total on input: out-of-range settings of the lab and its experiments are refused with a
+// message that names them, never a panic.
+#[test]
+fn bad_settings_are_refused_with_a_message() {
+    for (q, says) in [
+        ("weights=0-1", "weight"),
+        ("weights=1-x", "weight"),
+        ("algorithm=fastest", "Balancing"),
+        ("limiter=nope", "Rate limiter"),
+        ("queue=-1", "Queue limit"),
+        ("fail-fraction=2", "Failing fraction"),
+        ("clients=0", "Clients"),
+    ] {
+        let l = format!("#/resilience?n=3&seed=1&{q}");
+        let e = link::decode(&l).map(|_| ()).unwrap_err().0;
+        assert!(e.contains(says), "{q}: {e}");
+    }
+    let lb = labs::find_experiment("load-balancing").unwrap();
+    let rl = labs::find_experiment("rate-limit").unwrap();
+    for (e, args, says) in [
+        (&RETRIES, vec![("base-ms", "3s"), ("cap-ms", "1s")], "base"),
+        (&RETRIES, vec![("policy", "forever")], "Policy"),
+        (lb, vec![("load", "1")], "Load"),
+        (lb, vec![("servers", "0")], "Servers"),
+        (
+            rl,
+            vec![("rate", "1000000"), ("seconds", "3600")],
+            "10 million",
+        ),
+        (rl, vec![("algorithm", "gcra")], "Limiter"),
+    ] {
+        let given: Vec<(String, String)> = args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let err = e
+            .values(&given)
+            .and_then(|v| (e.start)(&v).map(drop))
+            .unwrap_err();
+        assert!(err.contains(says), "{}: {err}", e.id);
+    }
+}
