@@ -269,6 +269,7 @@ pub static LAB: Lab = Lab {
     quiet: &["variant"],
     presets: PRESETS,
     lessons: lessons::LESSONS,
+    speed: "1",
     legend: super::Legend {
         messages: &[
             ("forward", 4, "the LB passes a client's request to a backend"),
