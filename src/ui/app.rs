@@ -34,10 +34,13 @@ pub fn app() -> El {
     let opening = session.opening.as_ref().map(|o| o.progress());
     let shell = Shell::new(session);
     shell.opening.set(opening);
+    // A newcomer without a link lands on the gallery; the run behind it waits.
+    let landing = hash.trim_start_matches('#').is_empty();
+    shell.gallery.set(landing);
     // A shared paused moment opens paused; otherwise play, unless the user asked for less motion.
     shell
         .session
-        .update_value(|s| s.play(error.is_none() && !has_cursor && !reduced_motion));
+        .update_value(|s| s.play(error.is_none() && !has_cursor && !reduced_motion && !landing));
     if let Some(why) = shell.with(|s| s.stall()).flatten() {
         shell
             .notice
@@ -71,6 +74,7 @@ pub fn app() -> El {
         .class("app")
         .class_when("presenter", move || shell.presenter.get())
         .class_when("panels-open", move || shell.presenter_panels.get())
+        .class_when("gallery-open", move || shell.gallery.get())
         .class_when("embed", move || {
             shell.edits.get();
             shell.with(|s| s.base_embed()).unwrap_or(false)
@@ -100,6 +104,10 @@ pub fn app() -> El {
                             move || super::lesson::blank(shell),
                             |on| on.then(|| el("div").class("blank")),
                         ),
+                )
+                .dynamic_by(
+                    move || shell.gallery.get(),
+                    move |on| on.then(|| super::gallery::gallery(shell)),
                 )
                 .child(open_full(shell))
                 .child(stage(shell, canvases.topo))
@@ -146,8 +154,14 @@ fn follow_hash_changes(shell: Shell) {
         if shell.with(|s| s.link() == hash).unwrap_or(true) {
             return;
         }
+        shell.gallery.set(false);
         match link::decode(&hash) {
-            Ok(s) => shell.try_update(|x| x.load(&s)),
+            // As a page opened at this link would: playing, unless it names a moment.
+            Ok(s) => shell.try_update(|x| {
+                x.load(&s)?;
+                x.play(s.cursor_us.is_none());
+                Ok(())
+            }),
             Err(e) => shell
                 .notice
                 .set(Some(format!("This link could not be opened: {e}"))),
@@ -243,6 +257,20 @@ fn header(shell: Shell) -> El {
                 .attr("aria-label", "Scenario presets")
                 .on("change", move |ev| pick_preset(shell, ev))
                 .dynamic(presets),
+        )
+        .child(
+            el("button")
+                .class("btn gallery-btn")
+                .attr("aria-label", "Gallery of lessons and presets")
+                .attr(
+                    "title",
+                    "Every lab's lessons and presets, each with a picture of its run",
+                )
+                .attr_with("aria-pressed", move || {
+                    Some(shell.gallery.get().to_string())
+                })
+                .on("click", move |_| shell.gallery.update(|g| *g = !*g))
+                .text("Gallery"),
         )
         .child(el("span").class("spacer"))
         .dynamic(broken_banner(shell))

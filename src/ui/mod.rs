@@ -26,6 +26,7 @@ pub mod clock;
 pub mod diagram;
 pub mod dom;
 pub mod experiment;
+pub mod gallery;
 pub mod history;
 pub mod hook;
 pub mod jobs;
@@ -100,6 +101,8 @@ pub struct ShellState {
     pub notice: Var<Option<String>>,
     /// A link being opened in the background: (virtual µs replayed, its instant, events).
     pub opening: Var<Option<(u64, u64, u64)>>,
+    /// The gallery of lessons and presets is shown over the playground.
+    pub gallery: Var<bool>,
     pub presenter: Var<bool>,
     /// In presenter mode, the side panels shown over the stage's right edge.
     pub presenter_panels: Var<bool>,
@@ -139,6 +142,7 @@ impl Shell {
             edits: Var::new(0),
             notice: Var::new(None),
             opening: Var::new(None),
+            gallery: Var::new(false),
             presenter: Var::new(false),
             presenter_panels: Var::new(false),
             help: Var::new(false),

@@ -24,6 +24,7 @@ for (const [what, link, setup] of [
   ['the replication lab in leader mode', '#/quorum?n=3&seed=1&mode=leader&clients=2', null],
   ['the share dialog', '#/ring?n=4&seed=2', (p) => p.click("button[aria-label^='Share this run']")],
   ['presenter mode', '#/raft?n=5&seed=3', (p) => p.click("button[aria-label='Presenter mode']")],
+  ['the gallery', '', null],
 ]) {
   test(`axe finds no serious or critical violation: ${what}`, async () => {
     const b = await launch();
