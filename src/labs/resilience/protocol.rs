@@ -29,8 +29,9 @@ use super::balance::{mix, pick, Algorithm, Choice, Cursor};
 use super::experiment::limiter::{self, Limiter};
 use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol, ReplyClass};
 use crate::sim::rng::Rng;
+use crate::sim::small_map::SmallMap;
 use crate::sim::time::Duration;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// The LB's node id.
 pub const LB: NodeId = 0;
@@ -250,7 +251,7 @@ pub const HELD: u32 = u32::MAX;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LbState {
     /// Requests forwarded and not yet answered, and those held by the leaky bucket.
-    pub jobs: BTreeMap<u64, Job>,
+    pub jobs: SmallMap<u64, Job>,
     /// Durable, so job ids stay unique across an LB restart.
     pub next_job: u64,
     pub load: Vec<u32>,
