@@ -5,6 +5,7 @@
 
 pub mod frame;
 pub mod hunt;
+pub mod narrate;
 pub mod saved;
 pub mod session;
 pub mod sweep;

@@ -105,6 +105,7 @@ pub fn app() -> El {
                             |on| on.then(|| el("div").class("blank")),
                         ),
                 )
+                .dynamic(super::narration::view(shell))
                 .dynamic_by(
                     move || shell.gallery.get(),
                     move |on| on.then(|| super::gallery::gallery(shell)),
@@ -304,6 +305,20 @@ fn header(shell: Shell) -> El {
         )
         .child(
             el("button")
+                .class("btn")
+                .attr("aria-label", "Narration")
+                .attr(
+                    "title",
+                    "Narration (n): what the run last did, in words, along the foot of the stage",
+                )
+                .attr_with("aria-pressed", move || {
+                    Some(shell.narration.get().to_string())
+                })
+                .on("click", move |_| super::narration::toggle(shell))
+                .text("Narration"),
+        )
+        .child(
+            el("button")
                 .class("btn only-presenter")
                 .attr("aria-label", "Show the panels")
                 .attr(
@@ -473,6 +488,7 @@ fn help_view(shell: Shell) -> Option<El> {
         key(&["←"], "step back one event"),
         key(&["[", "]"], "slower / faster"),
         key(&["p"], "presenter mode"),
+        key(&["n"], "narration on or off"),
         key(&["F"], "full screen"),
         key(&["Esc"], "close, clear the selection"),
         key(&["?"], "this help"),

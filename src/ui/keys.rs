@@ -66,6 +66,10 @@ pub fn install(shell: Shell) {
                 shell.changed();
                 true
             }
+            "n" => {
+                super::narration::toggle(shell);
+                true
+            }
             "F" => {
                 super::app::toggle_full_screen();
                 true

@@ -32,6 +32,7 @@ pub mod hook;
 pub mod jobs;
 pub mod keys;
 pub mod lesson;
+pub mod narration;
 pub mod paint;
 pub mod replica;
 pub mod saved;
@@ -106,6 +107,8 @@ pub struct ShellState {
     pub presenter: Var<bool>,
     /// In presenter mode, the side panels shown over the stage's right edge.
     pub presenter_panels: Var<bool>,
+    /// The narration line along the foot of the stage is shown (`n`).
+    pub narration: Var<bool>,
     pub help: Var<bool>,
     /// The share dialog is open; its link opens at the cursor (else from the start).
     pub share: Var<bool>,
@@ -145,6 +148,7 @@ impl Shell {
             gallery: Var::new(false),
             presenter: Var::new(false),
             presenter_panels: Var::new(false),
+            narration: Var::new(true),
             help: Var::new(false),
             share: Var::new(false),
             share_moment: Var::new(false),

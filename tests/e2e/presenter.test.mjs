@@ -78,3 +78,42 @@ for (const [width, height] of [[1920, 1080], [1024, 768]]) {
     }
   });
 }
+
+test('the narration line says in words what the run last did, and n switches it off and on', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    // Paused at the crash the link schedules: the newest thing worth saying is the crash.
+    await open(page, RAFT + '&s=1500ms:crash:2&t=1500ms');
+    const line = () => page.$eval('[data-testid=narration]', (e) => e.textContent).catch(() => null);
+    assert.equal(await line(), '1.500s · S2 crashed');
+    // Earlier, the line is the newest note in the run's own records, with its node and time.
+    await open(page, RAFT + '&t=1s');
+    const said = await page.evaluate(() => window.dsplay.records().filter((r) =>
+      ['note', 'crash', 'restart', 'command', 'violation'].includes(r.what)).pop());
+    const text = await line();
+    assert.ok(said && said.what === 'note', 'a note before 1 s');
+    const ms = Math.floor(said.at_us / 1000);
+    const clock = `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}s`;
+    assert.ok(text.startsWith(`${clock} · S${said.node}`), `${text} for ${JSON.stringify(said)}`);
+    assert.ok(text.endsWith(said.text), `${text} ends with the note ${said.text}`);
+    const pressed = () => page.getAttribute("button[aria-label='Narration']", 'aria-pressed');
+    assert.equal(await pressed(), 'true');
+    await page.keyboard.press('n');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=narration]'));
+    assert.equal(await pressed(), 'false');
+    await page.click("button[aria-label='Narration']");
+    await page.waitForSelector('[data-testid=narration]');
+    assert.equal(await line(), text, 'the same line comes back');
+    // In presenter mode the line stays, in larger type, clear of the legend in the corner.
+    await page.keyboard.press('p');
+    await page.waitForFunction(() => document.querySelector('.app.presenter'));
+    const [n, legend] = await Promise.all(['[data-testid=narration]', '.legend'].map((s) =>
+      page.$eval(s, (e) => e.getBoundingClientRect().toJSON())));
+    assert.ok(n.left >= legend.right || n.bottom <= legend.top, 'the line does not cover the legend');
+    await page.screenshot({ path: `${OUT}/narration-presenter.png` });
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
