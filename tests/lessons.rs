@@ -163,3 +163,47 @@ fn dsplay_lessons_lists_every_lesson_and_preset_with_a_link_that_decodes() {
     }
     assert_eq!(seen, lessons);
 }
+
+/// What each step points at exists where the step opens: its nodes are ringed on the topology
+/// (one dashed ring in the focus colour each), its message kind is one the lab's legend names,
+/// and its panel is one of the lab's stages or a panel the run shows then.
+#[test]
+fn every_steps_highlight_points_at_something_on_the_page() {
+    use dsplay::labs::lesson::Highlight;
+    use dsplay::play::frame::{lesson_focus, lesson_panel, stage_frame, FrameView};
+    use dsplay::play::session::Session;
+    use dsplay::viz::scene::{Shape, FOCUS};
+    for lab in REGISTRY {
+        for l in lab.lessons {
+            for (k, step) in l.steps.iter().enumerate() {
+                let at = format!("{}&lesson={}&step={}", l.link, l.id, k + 1);
+                let (s, why) = Session::open(&at);
+                assert!(why.is_none(), "{at}: {why:?}");
+                let focus = lesson_focus(&s);
+                match &step.highlight {
+                    Highlight::None => assert!(focus.nodes.is_empty() && focus.kind.is_none()),
+                    Highlight::Nodes(nodes) => {
+                        assert_eq!(focus.nodes, *nodes, "{at}");
+                        let view = FrameView::sized((800.0, 600.0), (800.0, 200.0));
+                        let shapes = stage_frame(&s, &s.sim().nodes(), &view).unwrap();
+                        let rings = shapes.iter().filter(|sh| {
+                            matches!(sh, Shape::Circle { stroke: Some(c), dash: true, .. } if *c == FOCUS)
+                        });
+                        assert_eq!(rings.count(), nodes.len(), "{at}: a ring per node");
+                    }
+                    Highlight::Kind(kind) => {
+                        assert_eq!(focus.kind, Some(*kind));
+                        let named = lab.legend.messages.iter().any(|(m, _, _)| m == kind);
+                        assert!(named, "{at}: {kind} is not in the {} legend", lab.id);
+                    }
+                    Highlight::Panel(title) => {
+                        assert_eq!(lesson_panel(&s), Some(*title));
+                        let stage = lab.stages.iter().any(|st| st.id == *title);
+                        let panel = s.sim().panels().iter().any(|p| p.title == *title);
+                        assert!(stage || panel, "{at}: no stage or panel {title}");
+                    }
+                }
+            }
+        }
+    }
+}

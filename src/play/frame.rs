@@ -6,7 +6,10 @@
 //! from its replica of the session, with the page's [`FrameView`] sent over as numbers.
 
 use super::session::{Change, Session};
-use crate::viz::scene::{drop_marks, topology, Layout, Pt, Selection, Shape, Style, TopologyInput};
+use crate::labs::lesson::Highlight;
+use crate::viz::scene::{
+    drop_marks, topology, Focus, Layout, Pt, Selection, Shape, Style, TopologyInput,
+};
 use crate::viz::spacetime::{diagram, DiagramInput, Segment};
 use crate::viz::NodeView;
 
@@ -203,8 +206,37 @@ fn topology_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<Vec<
         selected: as_node(v.selection),
         hover: as_node(v.hover),
         drag: v.drag,
+        focus: lesson_focus(s),
     };
     Some(topology(&layout, &input, v.style))
+}
+
+/// What the step of the lesson the link names points at.
+fn lesson_highlight(s: &Session) -> Option<&'static Highlight> {
+    let b = s.base();
+    let l = crate::labs::lesson::find(s.lab(), b.lesson.as_deref()?).ok()?;
+    let step = l.steps.get(b.step.unwrap_or(1).max(1) as usize - 1)?;
+    Some(&step.highlight)
+}
+
+/// The panel (by its title) the step of the lesson the link names points at.
+pub fn lesson_panel(s: &Session) -> Option<&'static str> {
+    match lesson_highlight(s)? {
+        Highlight::Panel(title) => Some(title),
+        _ => None,
+    }
+}
+
+/// What the step of the lesson the link names points at on the topology.
+pub fn lesson_focus(s: &Session) -> Focus<'static> {
+    match lesson_highlight(s) {
+        Some(Highlight::Nodes(nodes)) => Focus { nodes, kind: None },
+        Some(Highlight::Kind(kind)) => Focus {
+            nodes: &[],
+            kind: Some(kind),
+        },
+        _ => Focus::default(),
+    }
 }
 
 /// The space-time diagram around the cursor and its message segments (for hit tests); `None`

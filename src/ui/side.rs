@@ -1023,8 +1023,40 @@ fn panels(shell: Shell) -> El {
                 *prev = panels;
             }
         }
+        let focus = shell.with(crate::play::frame::lesson_panel).flatten();
+        mark_focus(&host_el, focus);
     });
     host
+}
+
+/// Rings the card a lesson's step points at, and brings it into view when it is new.
+fn mark_focus(host: &web_sys::Element, focus: Option<&str>) {
+    for card in element_children(host) {
+        let on = focus.is_some() && card.get_attribute("aria-label").as_deref() == focus;
+        if on != card.class_list().contains("focus") {
+            let _ = card.class_list().toggle_with_force("focus", on);
+            // Once the side panel's other parts have laid out; then the learner's own
+            // scrolling wins.
+            if on {
+                super::dom::after_ms(300, move || scroll_to(&card));
+            }
+        }
+    }
+}
+
+/// Scrolls the side panel (not the page: on a phone the stage stays where it is) so that
+/// `card`'s top is in view, if it is not.
+fn scroll_to(card: &web_sys::Element) {
+    let Some(side) = card.closest(".side").ok().flatten() else {
+        return;
+    };
+    let (at, side_at) = (
+        card.get_bounding_client_rect(),
+        side.get_bounding_client_rect(),
+    );
+    if at.height() > 0.0 && (at.top() < side_at.top() || at.top() > side_at.bottom() - 40.0) {
+        side.set_scroll_top(side.scroll_top() + (at.top() - side_at.top() - 8.0) as i32);
+    }
 }
 
 /// The element children of `parent`, in order: what its live `children` collection lists now

@@ -467,7 +467,20 @@ pub struct TopologyInput<'a> {
     pub hover: Selection,
     /// The partition line being dragged.
     pub drag: Option<(Pt, Pt)>,
+    /// What a lesson's step points at: these nodes, and messages of this kind.
+    pub focus: Focus<'a>,
 }
+
+/// What a lesson's step points at on the topology, ringed in the focus colour.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Focus<'a> {
+    pub nodes: &'a [u32],
+    pub kind: Option<&'a str>,
+}
+
+/// The ring around what a lesson points at: the page's focus colour (a node's ring is dashed,
+/// unlike any role's).
+pub const FOCUS: &str = "#E69F00";
 
 /// The topology view's shapes, back to front: links, cut marks, messages, drops, nodes,
 /// clients, the partition line.
@@ -476,10 +489,21 @@ pub fn topology(layout: &Layout, input: &TopologyInput, style: Style) -> Vec<Sha
     links(layout, input, style, &mut out);
     let first_msg = out.len();
     let mut selected_dot = None;
+    let mut focused = Vec::new();
     for m in input.msgs {
         let Some(p) = msg_pos(layout, m, input.now_us) else {
             continue;
         };
+        if input.focus.kind == Some(m.kind) {
+            focused.push(Shape::Circle {
+                c: p,
+                r: style.line(9.0),
+                fill: None,
+                stroke: Some(FOCUS),
+                width: style.line(2.5),
+                dash: false,
+            });
+        }
         if input.selected == Selection::Msg(m.id) {
             selected_dot = Some(Shape::Circle {
                 c: p,
@@ -501,6 +525,7 @@ pub fn topology(layout: &Layout, input: &TopologyInput, style: Style) -> Vec<Sha
         });
     }
     group_by_colour(&mut out[first_msg..]);
+    out.extend(focused);
     out.extend(selected_dot);
     for d in input.drops {
         let (Some(a), Some(b)) = (layout.pos(d.from), layout.pos(d.to)) else {
@@ -619,6 +644,16 @@ fn node(
     } else {
         NEUTRAL
     };
+    if input.focus.nodes.contains(&nv.id) {
+        out.push(Shape::Circle {
+            c,
+            r: r + style.line(10.0),
+            fill: None,
+            stroke: Some(FOCUS),
+            width: style.line(4.0),
+            dash: true,
+        });
+    }
     let sel = input.selected == Selection::Node(nv.id);
     if sel || input.hover == Selection::Node(nv.id) {
         let w = style.line(if sel { 3.0 } else { 1.5 });
@@ -969,6 +1004,7 @@ mod tests {
             selected: Selection::None,
             hover: Selection::None,
             drag: None,
+            focus: Focus::default(),
         };
         let shapes = topology(&l, &input, Style::default());
         let cut = shapes

@@ -67,7 +67,7 @@ pub static LESSONS: &[Lesson] = &[
             },
             Step {
                 caption: "What it bought: after the heal at 6 s the history is still linearizable. The preset \"Partition, sloppy quorum\" makes the other choice.",
-                highlight: Highlight::Panel("Consistency"),
+                highlight: Highlight::Panel("Consistency so far"),
                 then: Then::Play(Until::Cond { name: "linearizable after the heal", holds: linearizable_after_heal }),
             },
         ],

@@ -131,7 +131,7 @@ pub static LESSONS: &[Lesson] = &[
             },
             Step {
                 caption: "S2 saw the higher term and stepped down. The new leader's log wins: S2's uncommitted x = stale is overwritten, and nothing committed was lost.",
-                highlight: Highlight::Panel("log"),
+                highlight: Highlight::Panel("Logs"),
                 then: Then::Play(Until::At(8_000_000)),
             },
         ],
@@ -145,7 +145,7 @@ pub static LESSONS: &[Lesson] = &[
         steps: &[
             Step {
                 caption: "The Raft paper's Figure 8, played out. Cut links decide who can win each election. First S0 becomes leader of term 1.",
-                highlight: Highlight::Panel("log"),
+                highlight: Highlight::Panel("Logs"),
                 then: Then::Play(Until::Event { what: "note", text: "became leader in term 1" }),
             },
             Step {
@@ -174,7 +174,7 @@ pub static LESSONS: &[Lesson] = &[
             },
             Step {
                 caption: "After the heal S4 writes x = 4 in its own term; once that commits, everything before it does too.",
-                highlight: Highlight::Panel("log"),
+                highlight: Highlight::Panel("Logs"),
                 then: Then::Play(Until::At(11_000_000)),
             },
         ],
