@@ -13,7 +13,6 @@
 use super::fast_hash::FastMap;
 use super::history::{History, HistoryError, Input, Operation, Output, Status, Value};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -537,15 +536,13 @@ pub(crate) struct Partition {
 pub(crate) fn compile(history: &History, model: &Model) -> Result<Vec<Partition>, HistoryError> {
     history.validate()?;
     check_supported(history, model)?;
-    let mut by_key: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
-    for (index, op) in history.operations.iter().enumerate() {
-        if constrains(op) {
-            by_key.entry(op.input.key()).or_default().push(index);
-        }
-    }
-    let partitions = by_key
-        .into_iter()
-        .map(|(key, indices)| compile_partition(history, model, key, &indices))
+    let ops = &history.operations;
+    let mut order: Vec<usize> = (0..ops.len()).filter(|&i| constrains(&ops[i])).collect();
+    // Stable: each key's operations stay in history order.
+    crate::sim::order::sort_by_key(&mut order, |&i| ops[i].input.key());
+    let partitions = order
+        .chunk_by(|&a, &b| ops[a].input.key() == ops[b].input.key())
+        .map(|indices| compile_partition(history, model, ops[indices[0]].input.key(), indices))
         .collect();
     Ok(partitions)
 }

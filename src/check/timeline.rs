@@ -9,7 +9,6 @@
 use super::checker::CheckResult;
 use super::history::{History, Status};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Lanes of bars, and the time span they cover.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,30 +66,39 @@ pub fn timeline(history: &History, result: Option<&CheckResult>) -> Timeline {
     let offending = result
         .and_then(|result| result.counterexample.as_ref())
         .map(|c| c.offending_op);
-    let mut lanes: BTreeMap<u32, Vec<Bar>> = BTreeMap::new();
-    for (index, op) in ops.iter().enumerate() {
-        let pending = op.status == Status::Unknown;
-        let return_us = if pending { None } else { op.return_us };
-        lanes.entry(op.client).or_default().push(Bar {
-            op: index,
-            id: op.id,
-            label: op.describe(),
-            key: op.input.key().map(str::to_owned),
-            call_us: op.call_us,
-            return_us: return_us.unwrap_or(end_us).max(op.call_us),
-            pending,
-            status: op.status,
-            order: order.get(index).copied().flatten(),
-            offending: offending == Some(index),
-        });
-    }
-    let lanes = lanes
-        .into_iter()
-        .map(|(client, mut bars)| {
-            crate::sim::order::sort_by_key(&mut bars, |bar| (bar.call_us, bar.op));
-            Lane { client, bars }
+    let mut bars: Vec<(u32, Bar)> = ops
+        .iter()
+        .enumerate()
+        .map(|(index, op)| {
+            let pending = op.status == Status::Unknown;
+            let return_us = if pending { None } else { op.return_us };
+            let bar = Bar {
+                op: index,
+                id: op.id,
+                label: op.describe(),
+                key: op.input.key().map(str::to_owned),
+                call_us: op.call_us,
+                return_us: return_us.unwrap_or(end_us).max(op.call_us),
+                pending,
+                status: op.status,
+                order: order.get(index).copied().flatten(),
+                offending: offending == Some(index),
+            };
+            (op.client, bar)
         })
         .collect();
+    // One lane a client, in client order; a lane's bars by call time.
+    crate::sim::order::sort_by_key(&mut bars, |(client, bar)| (*client, bar.call_us, bar.op));
+    let mut lanes: Vec<Lane> = Vec::new();
+    for (client, bar) in bars {
+        match lanes.last_mut() {
+            Some(lane) if lane.client == client => lane.bars.push(bar),
+            _ => lanes.push(Lane {
+                client,
+                bars: vec![bar],
+            }),
+        }
+    }
     Timeline {
         start_us,
         end_us,

@@ -11,11 +11,11 @@
 
 use super::protocol::{Op, Quorum, Reply, Sib, Stamp, Versioned, Vv};
 use crate::check::session::{first_broken, Guarantee, Session, SessionOp};
+use crate::sim::small_map::{SmallMap, SmallSet};
 use crate::sim::trace::OutcomeKind;
 use crate::sim::world::HistoryOp;
 use crate::sim::World;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 pub type Entry = HistoryOp<Op, Reply>;
 
@@ -260,17 +260,12 @@ pub fn judge<'a>(w: &'a World<Quorum>) -> Judged<'a> {
 }
 
 /// Leader mode: the (key, stamp) of every write in the current leader's log.
-fn leader_log(w: &World<Quorum>) -> std::collections::BTreeSet<(u32, Stamp)> {
-    match current_leader(w).filter(|_| w.proto.leader_mode) {
-        Some(l) => w
-            .state(l)
-            .repl
-            .log
-            .iter()
-            .map(|e| (e.key, e.stamp))
-            .collect(),
-        None => Default::default(),
+fn leader_log(w: &World<Quorum>) -> SmallSet<(u32, Stamp)> {
+    let mut log = SmallSet::new();
+    if let Some(l) = current_leader(w).filter(|_| w.proto.leader_mode) {
+        log.extend(w.state(l).repl.log.iter().map(|e| (e.key, e.stamp)));
     }
+    log
 }
 
 /// A guarantee and, when it broke, the earlier operation and the one that broke it.
@@ -278,14 +273,14 @@ pub type Break<'a> = (Guarantee, Option<(&'a Entry, &'a Entry)>);
 
 pub fn first_breaks(w: &World<Quorum>) -> Vec<Break<'_>> {
     let v = w.proto.vectors;
-    let mut sessions: BTreeMap<(u32, u32), Session<Version>> = BTreeMap::new();
+    let mut sessions: SmallMap<(u32, u32), Session<Version>> = SmallMap::new();
     let mut first: [Option<&Entry>; 4] = [None; 4];
     // A client's operations are sequential, so history order is each session's order.
     for h in w.history().iter() {
         let Some(op) = session_op(v, h) else {
             continue;
         };
-        let s = sessions.entry((h.client, h.op.key())).or_default();
+        let s = sessions.get_or_insert_with((h.client, h.op.key()), Session::default);
         let broke = s.observe(op, |a, b| a.join(b));
         for (slot, b) in first.iter_mut().zip(broke) {
             if b && slot.is_none() {

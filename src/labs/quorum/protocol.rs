@@ -33,8 +33,8 @@ pub use super::leader::{LogEntry, Replication, Sync};
 use super::ring_order;
 use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol, ReplyClass};
 use crate::sim::rng::Rng;
+use crate::sim::small_map::SmallMap;
 use crate::sim::time::Duration;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A version in last-write-wins order: the coordinator's clock reading, then its id.
@@ -385,9 +385,9 @@ pub struct Hint {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeState {
     /// Each key's versions (one under last-write-wins; siblings with version vectors).
-    pub store: BTreeMap<u32, Vec<Versioned>>,
+    pub store: SmallMap<u32, Vec<Versioned>>,
     pub hints: Vec<Hint>,
-    pub pending: BTreeMap<u64, Pending>,
+    pub pending: SmallMap<u64, Pending>,
     pub next_op: u64,
     /// The last stamp time this node issued (stamps never repeat).
     pub last_ts_us: u64,
@@ -642,7 +642,11 @@ impl Quorum {
     }
 
     fn apply(&self, st: &mut NodeState, key: u32, item: Versioned) {
-        merge(self.vectors, st.store.entry(key).or_default(), item);
+        merge(
+            self.vectors,
+            st.store.get_or_insert_with(key, Vec::new),
+            item,
+        );
     }
 
     /// A stand-in keeps a write for a replica, beside (or in place of) the hints it has.
