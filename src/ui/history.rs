@@ -17,8 +17,8 @@
 use super::dom::{self, el, El, Var};
 use super::{clock_text, paint, Shell};
 use crate::check::{
-    check_with, parse_history, timeline, CheckOptions, CheckResult, Format, History, Model,
-    ModelKind, Status, Timeline, Value, Verdict,
+    check_guarantees, check_with, parse_history, timeline, CheckOptions, CheckResult, Format,
+    History, Model, ModelKind, Status, Timeline, Value, Verdict,
 };
 use crate::sim::time::format_us;
 use crate::viz::optimeline::{self, OpLayout};
@@ -62,6 +62,44 @@ struct Checked {
     /// The cursor when a live history was checked.
     at_us: u64,
     model: ModelKind,
+    spectrum: Spectrum,
+}
+
+/// Where a history stands on the consistency spectrum (linearizable → sequentially consistent
+/// → session guarantees → none): the strongest guarantee it keeps, and one line per weaker one
+/// that fails, with the operation that first breaks it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Spectrum {
+    pub strongest: String,
+    pub failures: Vec<String>,
+}
+
+/// The spectrum of a checked history: the weaker guarantees are searched only when
+/// linearizability fails or is unknown, within the same budget (on the page, and in the
+/// checker's worker).
+pub(super) fn spectrum(
+    history: &History,
+    model: &Model,
+    options: &CheckOptions<'_>,
+    result: &CheckResult,
+) -> Spectrum {
+    let linearizable = result.is_linearizable();
+    if linearizable == Some(true) {
+        return Spectrum {
+            strongest: "linearizable".into(),
+            failures: Vec::new(),
+        };
+    }
+    match check_guarantees(history, model, options, linearizable) {
+        Ok(g) => Spectrum {
+            strongest: g.strongest(linearizable),
+            failures: g.failures(history),
+        },
+        Err(_) => Spectrum {
+            strongest: "unknown".into(),
+            failures: Vec::new(),
+        },
+    }
 }
 
 /// Reads a pasted or opened history (on the page, and in the checker's worker).
@@ -89,13 +127,20 @@ fn run_check(history: History, model: Model, live: bool, at_us: u64) -> Result<C
         cancel: None,
     };
     let result = checked(&history, &model, &options)?;
-    Ok(laid_out(history, result, model.kind, live, at_us))
+    let spectrum = spectrum(&history, &model, &options, &result);
+    Ok(laid_out(
+        history,
+        (result, spectrum),
+        model.kind,
+        live,
+        at_us,
+    ))
 }
 
 /// A checked history with its timeline laid out.
 fn laid_out(
     history: History,
-    result: CheckResult,
+    (result, spectrum): (CheckResult, Spectrum),
     model: ModelKind,
     live: bool,
     at_us: u64,
@@ -108,6 +153,7 @@ fn laid_out(
         live,
         at_us,
         model,
+        spectrum,
     }
 }
 
@@ -303,11 +349,12 @@ impl Panel {
         use super::jobs::CheckEvent;
         match event {
             CheckEvent::Progress(done, max) => self.checking.set(Checking::Running(done, max)),
-            CheckEvent::Done(result) => {
+            CheckEvent::Done(result, spectrum) => {
                 self.checking.set(Checking::Idle);
                 let pending = self.pending.borrow_mut().take();
                 if let Some((history, model)) = pending {
-                    self.show(Ok(laid_out(history, *result, model.kind, false, 0)));
+                    let checked = (*result, spectrum);
+                    self.show(Ok(laid_out(history, checked, model.kind, false, 0)));
                 }
             }
             CheckEvent::Failed(why) => {
@@ -761,6 +808,22 @@ fn verdict_view(ch: &Checked) -> El {
         )
         .child(el("p").class("small").text(&summary))
         .child(el("p").class("muted small").text(&explanation))
+        .child(spectrum_view(&ch.spectrum))
+}
+
+/// The strongest guarantee kept, and the operation that breaks each weaker one that fails.
+fn spectrum_view(sp: &Spectrum) -> El {
+    let list = el("ul")
+        .class("small")
+        .children(sp.failures.iter().map(|line| el("li").text(line)));
+    el("div")
+        .attr("data-testid", "history-spectrum")
+        .child(
+            el("p")
+                .class("small")
+                .text(&format!("Strongest guarantee kept: {}.", sp.strongest)),
+        )
+        .child(list)
 }
 
 /// What the verdict means for this history: the witness order, the operation that cannot be

@@ -12,7 +12,7 @@
 //! worker → page   ready | failed <why>                     (the worker's module loaded, or not)
 //!                 progress <job> <done> <planned>
 //!                 report <job> <report>
-//!                 checked <job> <result>
+//!                 checked <job> <result>   (after spectrum <job> <strongest>\n<failures>)
 //!                 error <job> <why>
 //! ```
 //!
@@ -323,7 +323,8 @@ fn start(id: &str, values: &Values) -> Result<Box<dyn Trials>, String> {
 pub enum CheckEvent {
     /// Search steps done, and the most the check may take.
     Progress(u64, u64),
-    Done(Box<CheckResult>),
+    /// The result, and the history's place on the consistency spectrum.
+    Done(Box<CheckResult>, super::history::Spectrum),
     Failed(String),
     /// The checker's worker did not load: the caller checks on the page instead.
     NoWorker,
@@ -345,6 +346,8 @@ thread_local! {
     /// Set once a checker's worker failed to load: checks then run on the page.
     static NO_CHECK_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static NEXT_CHECK: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+    /// The spectrum line of the check under way, which the worker sends just before its result.
+    static SPECTRUM: RefCell<super::history::Spectrum> = RefCell::default();
 }
 
 /// Checks `text`, read in `format`, against `model` in the checker's worker, searching at most
@@ -438,8 +441,20 @@ fn from_checker(line: &str) {
             let mut n = body.split(' ').map(|x| x.parse::<u64>().unwrap_or(0));
             CheckEvent::Progress(n.next().unwrap_or(0), n.next().unwrap_or(0))
         }
+        "spectrum" => {
+            let mut lines = body.split('\n').map(str::to_string);
+            let strongest = lines.next().unwrap_or_default();
+            let failures = lines.collect();
+            SPECTRUM.with(|s| {
+                s.replace(super::history::Spectrum {
+                    strongest,
+                    failures,
+                })
+            });
+            return;
+        }
         "checked" => match crate::check::read_result(body) {
-            Ok(r) => CheckEvent::Done(Box::new(r)),
+            Ok(r) => CheckEvent::Done(Box::new(r), SPECTRUM.with(|s| s.take())),
             Err(e) => CheckEvent::Failed(format!("the worker's result did not read: {e}")),
         },
         "error" => CheckEvent::Failed(body.to_string()),
@@ -614,7 +629,12 @@ fn check_here(job: u64, format: Option<&str>, kind: Option<&str>, steps: Option<
             max_cache_bytes: super::history::CHECK_BYTES,
             cancel: Some(&progress),
         };
-        super::history::checked(&history, &Model::new(kind, initial), &options)
+        let model = Model::new(kind, initial);
+        let r = super::history::checked(&history, &model, &options)?;
+        let sp = super::history::spectrum(&history, &model, &options, &r);
+        let failures: String = sp.failures.iter().map(|f| format!("\n{f}")).collect();
+        post(format!("spectrum {job} {}{failures}", sp.strongest));
+        Ok::<_, String>(r)
     })();
     post(match answer {
         Ok(r) => format!("checked {job} {}", crate::check::result_text(&r)),

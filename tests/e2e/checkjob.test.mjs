@@ -136,7 +136,42 @@ test('a long pasted check runs off the main thread with progress and cancel, the
   await page.waitForSelector("[data-testid='history-verdict']");
   assert.equal((await page.textContent("[data-testid='history-verdict']")).trim(), 'NOT linearizable');
   assert.match(await page.textContent(`${HIST} .verdict-box`), /read\(\) -> 1 by C\d cannot be placed/);
+  // A stale read: not linearizable, but some order of the clients' own operations explains it.
+  assert.equal(
+    (await page.textContent(`${HIST} [data-testid='history-spectrum']`)).trim(),
+    'Strongest guarantee kept: sequentially consistent.',
+  );
   assert.equal(await page.$(`${HIST} [data-testid='history-cancelled']`), null);
   assert.equal(await page.$(progress), null);
+  assert.deepEqual(browser.errors, []);
+});
+
+test('the checker panel places a history on the consistency spectrum, with the operation breaking each weaker guarantee', async () => {
+  const page = await browser.page();
+  await open(page, '#/flows?n=3&seed=1');
+  // C0 writes 1, C1 then writes 2; C0 reads 2 and then 1: no order of the four keeps every
+  // client's order, though each session guarantee on its own is kept by some version order.
+  const text = [
+    '{:process 0, :type :invoke, :f :write, :value 1}',
+    '{:process 0, :type :ok, :f :write, :value 1}',
+    '{:process 1, :type :invoke, :f :write, :value 2}',
+    '{:process 1, :type :ok, :f :write, :value 2}',
+    '{:process 0, :type :invoke, :f :read, :value nil}',
+    '{:process 0, :type :ok, :f :read, :value 2}',
+    '{:process 0, :type :invoke, :f :read, :value nil}',
+    '{:process 0, :type :ok, :f :read, :value 1}',
+  ].join('\n');
+  await page.click("button[aria-label='Open a history']");
+  await page.fill("textarea[aria-label='History text']", text);
+  await page.selectOption("select[aria-label='History format']", 'jepsen-edn');
+  await page.selectOption("select[aria-label='Model']", 'register');
+  await page.click("button[aria-label='Check the pasted history']");
+  const spectrum = page.locator(`${HIST} [data-testid='history-spectrum']`);
+  await spectrum.waitFor();
+  assert.equal((await spectrum.locator('p').textContent()).trim(), 'Strongest guarantee kept: the four session guarantees.');
+  assert.deepEqual(await spectrum.locator('li').allTextContents(), [
+    'sequential consistency: first broken by operation 3, read() -> 1 by C0',
+  ]);
+  await page.locator(HIST).screenshot({ path: `${OUT}/panel-history-spectrum.png` });
   assert.deepEqual(browser.errors, []);
 });
