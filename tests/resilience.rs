@@ -291,3 +291,46 @@ fn bad_settings_are_refused_with_a_message() {
         assert!(err.contains(says), "{}: {err}", e.id);
     }
 }
+
+fn world_at(l: &str, until_s: u64) -> dsplay::sim::World<resilience::Resilience> {
+    let s = scenario(l);
+    let mut w = resilience::world(&s).unwrap();
+    w.run_until(Instant(until_s * 1_000_000), &s.script);
+    w
+}
+
+// Readiness and liveness apart. B1 hangs at 2 s: up, answering nothing. Without any probe a
+// third of the requests keep timing out in it; readiness probes take it out of the pool, where
+// it stays hung for good; with liveness probes too the LB restarts it once, after three failed
+// ones (by 4 s), and readiness brings it back: it serves again and nothing fails any more.
+#[test]
+fn a_hung_backend_is_taken_out_by_readiness_and_restarted_by_liveness() {
+    let blind = world_at(&format!("{}&health=0", resilience::HUNG), 10);
+    let f = resilience::figures(&blind, 4_000_000, 10_000_000);
+    assert!(
+        f.unknown * 4 > f.offered,
+        "no probes: timeouts go on: {f:?}"
+    );
+
+    let w = world_at(resilience::HUNG, 10);
+    let (lb, b1) = (w.state(0).lb().unwrap(), w.state(1).backend().unwrap());
+    assert!(!lb.health[0].healthy, "readiness took B1 out");
+    assert!(b1.hung && b1.restarts == 0, "and nothing restarts it");
+    let f = resilience::figures(&w, 4_000_000, 10_000_000);
+    assert_eq!(f.unknown + f.failed, 0, "no request lost to it: {f:?}");
+
+    let early = world_at(resilience::HUNG_LIVENESS, 4);
+    let b1 = early.state(1).backend().unwrap();
+    assert_eq!(
+        b1.restarts, 1,
+        "restarted after three failed liveness probes"
+    );
+    assert!(!early.state(0).lb().unwrap().health[0].healthy);
+    let w = world_at(resilience::HUNG_LIVENESS, 10);
+    let (lb, b1) = (w.state(0).lb().unwrap(), w.state(1).backend().unwrap());
+    assert!(lb.health[0].healthy, "back in the pool");
+    assert!(!b1.hung && !b1.restarting && b1.restarts == 1);
+    assert!(b1.served > early.state(1).backend().unwrap().served + 100);
+    let f = resilience::figures(&w, 6_000_000, 10_000_000);
+    assert_eq!(f.unknown + f.failed, 0, "{f:?}");
+}

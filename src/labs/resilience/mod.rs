@@ -2,8 +2,9 @@
 //! workers, bounded queues and exponential service times; health checks, per-client circuit
 //! breakers and the clients' shared retry policy (timeouts, backoff with jitter, a retry
 //! budget: the `retry`, `backoff`, `attempts` and `budget` link keys), a bulkhead and a rate
-//! limiter at the LB's entry. Lab actions slow a backend, make it fail a fraction of its
-//! requests, drain it or heal it; the engine's crash and restart take it down and back.
+//! limiter at the LB's entry; readiness probes take a backend out of the pool, liveness probes
+//! restart a stuck one. Lab actions slow a backend, make it fail a fraction of its requests,
+//! drain it, hang it or heal it; the engine's crash and restart take it down and back.
 //! Node 0 is the LB and nodes 1..=n the backends (the link's `n`).
 //!
 //! Its experiments (`experiment.rs`) compare retry policies under contention, balancing
@@ -25,7 +26,7 @@ use super::{
 use crate::scenario::Scenario;
 use crate::sim::time::{parse_duration, Duration};
 use crate::sim::{Run, World};
-use protocol::{BreakerConfig, HealthConfig};
+use protocol::{BreakerConfig, HealthConfig, LivenessConfig};
 
 const fn int(
     key: &'static str,
@@ -84,11 +85,16 @@ pub static PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Text { canonical: super::Canonical(weights_text), form: "whole numbers 1 to 100 joined by '-', such as 3-1-1" },
         default: "1",
     },
-    ParamSpec { key: "health", label: "Health checks", help: "The LB probes its backends and takes failing ones out of the pool", kind: ON_OFF, default: "1" },
-    dur("probe-every", "Probe interval", "Time between two probes of a backend", 1_000, 60_000_000, "200ms"),
-    dur("probe-timeout", "Probe timeout", "A probe unanswered this long fails", 1_000, 60_000_000, "100ms"),
-    int("unhealthy-after", "Unhealthy after", "Failed probes in a row that take a backend out", 1, 10, "2"),
-    int("healthy-after", "Healthy after", "Good probes in a row that bring it back", 1, 10, "2"),
+    ParamSpec { key: "health", label: "Readiness probes", help: "The LB probes its backends' readiness and takes failing ones out of the pool", kind: ON_OFF, default: "1" },
+    dur("probe-every", "Readiness interval", "Time between two readiness probes of a backend", 1_000, 60_000_000, "200ms"),
+    dur("probe-timeout", "Readiness timeout", "A readiness probe unanswered this long fails", 1_000, 60_000_000, "100ms"),
+    int("unhealthy-after", "Unready after", "Failed readiness probes in a row that take a backend out of the pool", 1, 10, "2"),
+    int("healthy-after", "Ready after", "Good readiness probes in a row that bring it back", 1, 10, "2"),
+    ParamSpec { key: "liveness", label: "Liveness probes", help: "The LB probes whether each backend's process still answers at all, and restarts one that does not", kind: ON_OFF, default: "0" },
+    dur("live-every", "Liveness interval", "Time between two liveness probes of a backend", 1_000, 60_000_000, "500ms"),
+    dur("live-timeout", "Liveness timeout", "A liveness probe unanswered this long fails", 1_000, 60_000_000, "200ms"),
+    int("live-failures", "Restart after", "Failed liveness probes in a row that restart a backend (one good probe ends a run, as in Kubernetes)", 1, 10, "3"),
+    dur("restart-delay", "Restart delay", "How long a restarted backend takes to come back; its liveness probes wait as long", 0, 60_000_000, "1s"),
     ParamSpec { key: "breaker", label: "Circuit breakers", help: "Each client's breaker fails its requests at once while the backends fail", kind: ON_OFF, default: "0" },
     int("breaker-failures", "Breaker threshold", "Failures in a row that open a breaker", 1, 100, "5"),
     dur("cool-down", "Breaker cool-down", "How long an open breaker waits before it lets probes through", 1_000, 60_000_000, "1s"),
@@ -188,9 +194,16 @@ pub static VERBS: &[Verb] = &[
         key: Some('d'),
     },
     Verb {
+        name: "hang",
+        label: "Hang",
+        help: "The backend's process gets stuck: it drops the work in hand and answers no request and no probe until it is restarted or healed",
+        on_node: true,
+        key: Some('u'),
+    },
+    Verb {
         name: "heal",
         label: "Heal",
-        help: "The backend is back to normal: not slow, not failing, ready",
+        help: "The backend is back to normal: not slow, not failing, not hung, ready",
         on_node: true,
         key: Some('h'),
     },
@@ -221,6 +234,16 @@ pub static PRESETS: &[Preset] = &[
         name: "Dead backend with health checks",
         description: "The same crash: after two failed probes B1 leaves the pool, and comes back when it restarts at 6 s",
         link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&s=2s:crash:1;6s:restart:1",
+    },
+    Preset {
+        name: "A hung backend without liveness probes",
+        description: "B1 hangs at 2 s: it is up but answers nothing. Readiness probes take it out of the pool, and there it stays: the tier runs on two backends for good. Try liveness=1",
+        link: HUNG,
+    },
+    Preset {
+        name: "A hung backend restarted by its liveness probe",
+        description: "The same hang with liveness probes: after three failed ones the LB restarts B1, which is back a second later; readiness probes keep it out of the pool meanwhile and bring it back",
+        link: HUNG_LIVENESS,
     },
     Preset {
         name: "Circuit breakers protect a failing service",
@@ -254,6 +277,11 @@ pub static PRESETS: &[Preset] = &[
     },
 ];
 
+/// The hung-backend presets' links (a test checks both).
+pub const HUNG: &str = "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&s=2s:do:hang@1";
+pub const HUNG_LIVENESS: &str =
+    "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&liveness=1&s=2s:do:hang@1";
+
 /// The retry-storm presets' links (a test checks both).
 pub const RETRY_STORM: &str = "#/resilience?n=2&seed=1&lat=1..2ms&loss=0%&dup=0%&retry=fixed&backoff=1ms..1ms&attempts=10&clients=64&rate=100&timeout=100ms&queue=1000&health=0&s=2s:crash:1;2s:crash:2;4s:restart:1;4s:restart:2";
 pub const RETRY_STORM_FIXED: &str = "#/resilience?n=2&seed=1&lat=1..2ms&loss=0%&dup=0%&retry=full-jitter&backoff=100ms..5s&attempts=10&budget=10%&clients=64&rate=100&timeout=100ms&queue=1000&health=0&s=2s:crash:1;2s:crash:2;4s:restart:1;4s:restart:2";
@@ -276,12 +304,16 @@ pub static LAB: Lab = Lab {
             ("backend reply", 2, "the backend's answer (or refusal) to the LB"),
             ("probe", 3, "a health check of a backend"),
             ("probe ack", 3, "a backend answers a health check (ready or not)"),
+            ("liveness probe", 1, "a check that a backend's process answers at all"),
+            ("liveness ack", 1, "a backend's process is alive"),
+            ("restart", 5, "the LB restarts a backend that failed its liveness probes"),
         ],
         roles: &[
             (view::CLASS_LB, "balancer", "the load balancer, with each client's breaker"),
             (view::CLASS_BACKEND, "backend", "a backend in the pool"),
-            (view::CLASS_DEGRADED, "degraded", "a backend told to be slow, fail or drain"),
-            (view::CLASS_OUT, "out of the pool", "a backend the health checks took out"),
+            (view::CLASS_DEGRADED, "degraded", "a backend told to be slow, fail, drain or hang"),
+            (view::CLASS_OUT, "out of the pool", "a backend the readiness probes took out"),
+            (view::CLASS_RESTARTING, "restarting", "a backend its liveness probes restarted, not up yet"),
         ],
     },
     experiments: &[&experiment::RETRIES, &experiment::LOAD_BALANCING, &experiment::RATE_LIMIT],
@@ -306,6 +338,12 @@ const HEALTH_KEYS: &[&str] = &[
     "unhealthy-after",
     "healthy-after",
 ];
+const LIVENESS_KEYS: &[&str] = &[
+    "live-every",
+    "live-timeout",
+    "live-failures",
+    "restart-delay",
+];
 const BREAKER_KEYS: &[&str] = &["breaker-failures", "cool-down", "probes"];
 const LIMITER_KEYS: &[&str] = &["limit", "burst"];
 
@@ -313,6 +351,9 @@ const LIMITER_KEYS: &[&str] = &["limit", "burst"];
 fn shown(s: &Scenario, key: &str) -> bool {
     if HEALTH_KEYS.contains(&key) {
         return s.param("health") == Some("1");
+    }
+    if LIVENESS_KEYS.contains(&key) {
+        return s.param("liveness") == Some("1");
     }
     if BREAKER_KEYS.contains(&key) {
         return s.param("breaker") == Some("1");
@@ -341,6 +382,17 @@ pub fn config(s: &Scenario) -> Result<Resilience, String> {
                     healthy_after: param_u32(s, "healthy-after")?,
                 })
             });
+    let liveness =
+        (param(s, "liveness")? == "1")
+            .then_some(())
+            .map(|_| -> Result<LivenessConfig, String> {
+                Ok(LivenessConfig {
+                    every_us: us(s, "live-every")?,
+                    timeout_us: us(s, "live-timeout")?,
+                    failures: param_u32(s, "live-failures")?,
+                    restart_us: us(s, "restart-delay")?,
+                })
+            });
     let breaker =
         (param(s, "breaker")? == "1")
             .then_some(())
@@ -366,6 +418,7 @@ pub fn config(s: &Scenario) -> Result<Resilience, String> {
         fail_ppm: super::parse_fraction_ppm(param(s, "fail-fraction")?).unwrap_or(500_000),
         upstream_timeout_us: us(s, "timeout")?,
         health: health.transpose()?,
+        liveness: liveness.transpose()?,
         breaker: breaker.transpose()?,
         limiter: match param(s, "limiter")? {
             "off" => None,

@@ -15,6 +15,7 @@ pub const CLASS_LB: u8 = 1;
 pub const CLASS_BACKEND: u8 = 2;
 pub const CLASS_DEGRADED: u8 = 3;
 pub const CLASS_OUT: u8 = 4;
+pub const CLASS_RESTARTING: u8 = 5;
 
 /// Client operations over a span of virtual time.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -94,20 +95,37 @@ impl LabProtocol for Resilience {
                 ("LB".to_string(), "balancer", CLASS_LB, lines)
             }
             (Some(b), lb) => {
-                let healthy =
-                    lb.is_none_or(|lb| lb.health.get(id as usize - 1).is_none_or(|h| h.healthy));
+                let i = id as usize - 1;
+                let ready = lb.and_then(|lb| lb.health.get(i));
+                let live = lb.and_then(|lb| lb.live.get(i));
+                let healthy = self.health.is_none() || ready.is_none_or(|h| h.healthy);
                 let (role, class) = match () {
+                    _ if b.restarting => ("restarting", CLASS_RESTARTING),
                     _ if !healthy => ("out of the pool", CLASS_OUT),
+                    _ if b.hung => ("hung", CLASS_DEGRADED),
                     _ if b.slow => ("slow", CLASS_DEGRADED),
                     _ if b.failing => ("failing", CLASS_DEGRADED),
                     _ if b.draining => ("draining", CLASS_DEGRADED),
                     _ => ("backend", CLASS_BACKEND),
                 };
-                let lines = vec![
+                let mut lines = vec![
                     format!("working on {} of {}", b.in_service.len(), self.workers),
                     format!("{} waiting (limit {})", b.queue.len(), self.queue_limit),
                     format!("{} served, {} refused", b.served, b.refused),
                 ];
+                if let Some(h) = ready.filter(|_| self.health.is_some()) {
+                    let (verdict, run) = match h.healthy {
+                        true => ("ready", format!("{} failed in a row", h.fails)),
+                        false => ("not ready", format!("{} good in a row", h.oks)),
+                    };
+                    lines.push(format!("readiness: {verdict}, {run}"));
+                }
+                if let Some(h) = live.filter(|_| self.liveness.is_some()) {
+                    lines.push(format!(
+                        "liveness: {} failed in a row, {} restarts",
+                        h.fails, h.restarts
+                    ));
+                }
                 (format!("B{id}"), role, class, lines)
             }
         };
