@@ -334,3 +334,27 @@ fn a_hung_backend_is_taken_out_by_readiness_and_restarted_by_liveness() {
     let f = resilience::figures(&w, 6_000_000, 10_000_000);
     assert_eq!(f.unknown + f.failed, 0, "{f:?}");
 }
+
+// The window-boundary presets: 20 requests at 0.95 s and 20 at 1.05 s against a limit of 20 a
+// second. The fixed window forwards near twice its limit in the one second straddling the
+// boundary (each window lets its 20 through); the sliding window log at most its limit plus
+// its burst, turning the second burst away.
+#[test]
+fn a_fixed_window_admits_twice_its_limit_across_a_boundary_and_a_sliding_log_does_not() {
+    let straddling = |l: &str| {
+        let mut sim = labs::build(&scenario(l)).unwrap();
+        sim.run_until(Instant(2_000_000));
+        sim.records()
+            .into_iter()
+            .filter(|r| r.what == "send" && r.text == "forward")
+            .filter(|r| (500_000..1_500_000).contains(&r.at_us))
+            .count() as u64
+    };
+    let (fixed, sliding) = (
+        straddling(resilience::BOUNDARY_FIXED),
+        straddling(resilience::BOUNDARY_SLIDING),
+    );
+    println!("forwarded from 0.5 s to 1.5 s: fixed window {fixed}, sliding log {sliding}");
+    assert!((36..=42).contains(&fixed), "fixed window: {fixed}");
+    assert!(sliding <= 20 + 1, "sliding log: {sliding}");
+}

@@ -256,6 +256,16 @@ pub static PRESETS: &[Preset] = &[
         link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=32&rate=400&limiter=token-bucket&limit=250&burst=20",
     },
     Preset {
+        name: "A fixed window admits twice its limit across a boundary",
+        description: "A limit of 20 a second, in calendar-second windows; 20 requests come at 0.95 s and 20 more at 1.05 s: the first window lets the first 20 through, the next window starts afresh and lets the other 20 through, so 40 pass within a tenth of a second",
+        link: BOUNDARY_FIXED,
+    },
+    Preset {
+        name: "A sliding window log does not",
+        description: "The same two bursts against a sliding window log of 20 a second: it counts what it admitted in the second before each request, so the second burst is turned away",
+        link: BOUNDARY_SLIDING,
+    },
+    Preset {
         name: "A slow backend under round robin",
         description: "B1 turns ten times slower at 2 s and its probes still pass: round robin sends it a third of the requests, which queue and time out. Try algorithm=least-connections, or bulkhead=4",
         link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&rate=150&s=2s:do:slow@1",
@@ -276,6 +286,32 @@ pub static PRESETS: &[Preset] = &[
         link: "#/resilience?n=16&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=64&rate=720&workers=1&queue=10000&timeout=10s&health=0&algorithm=power-of-two",
     },
 ];
+
+/// A link with two bursts of 20 requests, at 0.95 s and 1.05 s, either side of a window
+/// boundary (clients 0 to 19, `req1` to `req40`), at the entry's limiter `$limiter`.
+macro_rules! boundary {
+    ($limiter:literal) => {
+        concat!(
+            "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=20&rate=1&limit=20&burst=1&limiter=",
+            $limiter,
+            "&s=\
+            0.95s:op:0@0:req1;0.95s:op:1@0:req2;0.95s:op:2@0:req3;0.95s:op:3@0:req4;\
+            0.95s:op:4@0:req5;0.95s:op:5@0:req6;0.95s:op:6@0:req7;0.95s:op:7@0:req8;\
+            0.95s:op:8@0:req9;0.95s:op:9@0:req10;0.95s:op:10@0:req11;0.95s:op:11@0:req12;\
+            0.95s:op:12@0:req13;0.95s:op:13@0:req14;0.95s:op:14@0:req15;0.95s:op:15@0:req16;\
+            0.95s:op:16@0:req17;0.95s:op:17@0:req18;0.95s:op:18@0:req19;0.95s:op:19@0:req20;\
+            1.05s:op:0@0:req21;1.05s:op:1@0:req22;1.05s:op:2@0:req23;1.05s:op:3@0:req24;\
+            1.05s:op:4@0:req25;1.05s:op:5@0:req26;1.05s:op:6@0:req27;1.05s:op:7@0:req28;\
+            1.05s:op:8@0:req29;1.05s:op:9@0:req30;1.05s:op:10@0:req31;1.05s:op:11@0:req32;\
+            1.05s:op:12@0:req33;1.05s:op:13@0:req34;1.05s:op:14@0:req35;1.05s:op:15@0:req36;\
+            1.05s:op:16@0:req37;1.05s:op:17@0:req38;1.05s:op:18@0:req39;1.05s:op:19@0:req40"
+        )
+    };
+}
+
+/// The window-boundary presets' links (a test counts what each admits).
+pub const BOUNDARY_FIXED: &str = boundary!("fixed-window");
+pub const BOUNDARY_SLIDING: &str = boundary!("sliding-window-log");
 
 /// The hung-backend presets' links (a test checks both).
 pub const HUNG: &str = "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&s=2s:do:hang@1";
