@@ -358,3 +358,57 @@ fn a_fixed_window_admits_twice_its_limit_across_a_boundary_and_a_sliding_log_doe
     assert!((36..=42).contains(&fixed), "fixed window: {fixed}");
     assert!(sliding <= 20 + 1, "sliding log: {sliding}");
 }
+
+fn distributed(args: &[(&str, &str)]) -> serde_json::Value {
+    let e = labs::find_experiment("distributed-limit").unwrap();
+    run(e, args)
+}
+
+// The distributed limiter: 4 instances share 100 a second through a store, 300 a second
+// offered. Syncing every 10 ms, the tier over-admits more the farther the store is (each
+// instance is blind to the others' admissions for a sync interval and a round trip); with the
+// store next door it stays within 5% of the limit; asking the store on every request is exact
+// whatever the latency.
+#[test]
+fn distributed_over_admission_grows_with_store_latency() {
+    let mut over = Vec::new();
+    for lat in ["0ms", "2ms", "10ms", "40ms"] {
+        let j = distributed(&[("store-latency", lat), ("trials", "3")]);
+        let (a, o) = (
+            j["admitted_per_s"].as_f64().unwrap(),
+            j["over_limit_per_s"].as_f64().unwrap(),
+        );
+        let exact = distributed(&[("store-latency", lat), ("sync", "0s"), ("trials", "3")]);
+        let e = exact["admitted_per_s"].as_f64().unwrap();
+        println!("store {lat:>5} away: synced every 10 ms {a:6.1}/s ({o:5.1} over the limit of 100); asked per request {e:6.1}/s");
+        assert!(e <= 100.0 && e > 95.0, "asking per request is exact: {e}");
+        over.push(o);
+    }
+    assert!(
+        over[0] <= 5.0,
+        "next door: within 5% of the limit: {over:?}"
+    );
+    assert!(
+        over.windows(2).all(|w| w[0] < w[1]),
+        "grows with latency: {over:?}"
+    );
+    assert!(over[3] > 4.0 * over[0].max(1.0), "{over:?}");
+}
+
+// Cut off from the store from 2 s to 5 s, instances that fail open admit everything offered
+// (three times the limit), and those that fail closed nothing; both are back at the limit
+// once the store is reachable again.
+#[test]
+fn cut_off_from_the_store_instances_fail_open_or_closed() {
+    for (fail, lo, hi) in [("open", 250.0, 350.0), ("closed", 0.0, 0.0)] {
+        let j = distributed(&[
+            ("partition", "3s"),
+            ("fail", fail),
+            ("sync", "0s"),
+            ("trials", "2"),
+        ]);
+        let during = j["admitted_per_s_partitioned"].as_f64().unwrap();
+        println!("failing {fail}: {during:.1} a second while cut off; {j}");
+        assert!((lo..=hi).contains(&during), "{fail}: {during}");
+    }
+}

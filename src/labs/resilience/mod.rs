@@ -352,7 +352,7 @@ pub static LAB: Lab = Lab {
             (view::CLASS_RESTARTING, "restarting", "a backend its liveness probes restarted, not up yet"),
         ],
     },
-    experiments: &[&experiment::RETRIES, &experiment::LOAD_BALANCING, &experiment::RATE_LIMIT],
+    experiments: &[&experiment::RETRIES, &experiment::LOAD_BALANCING, &experiment::RATE_LIMIT, &experiment::DISTRIBUTED_LIMIT],
     clients: super::clients_param,
     world_nodes,
     verbs: VERBS,
