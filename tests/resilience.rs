@@ -268,6 +268,7 @@ fn bad_settings_are_refused_with_a_message() {
     }
     let lb = labs::find_experiment("load-balancing").unwrap();
     let rl = labs::find_experiment("rate-limit").unwrap();
+    let dl = labs::find_experiment("distributed-limit").unwrap();
     for (e, args, says) in [
         (&RETRIES, vec![("base-ms", "3s"), ("cap-ms", "1s")], "base"),
         (&RETRIES, vec![("policy", "forever")], "Policy"),
@@ -279,6 +280,9 @@ fn bad_settings_are_refused_with_a_message() {
             "10 million",
         ),
         (rl, vec![("algorithm", "gcra")], "Limiter"),
+        (dl, vec![("sync", "500us")], "sync interval"),
+        (dl, vec![("instances", "0")], "Instances"),
+        (dl, vec![("fail", "maybe")], "Store unreachable"),
     ] {
         let given: Vec<(String, String)> = args
             .iter()
@@ -411,4 +415,75 @@ fn cut_off_from_the_store_instances_fail_open_or_closed() {
         println!("failing {fail}: {during:.1} a second while cut off; {j}");
         assert!((lo..=hi).contains(&during), "{fail}: {during}");
     }
+}
+
+// The "Breakers" stage draws each client's breaker as its state machine with the current
+// state filled: over the breaker preset (closed, then open and half-open while the backends
+// fail, then closed again) the filled circles of each colour are exactly the breakers in that
+// state, every client has its three states and four transitions, and an open breaker shows
+// its cool-down as an arc.
+#[test]
+fn the_breaker_stage_fills_each_clients_current_state() {
+    use dsplay::labs::resilience::view::{
+        CLOSED_COLOUR as CLOSED, HALF_OPEN_COLOUR as HALF_OPEN, OPEN_COLOUR as OPEN,
+    };
+    use dsplay::viz::scene::Shape;
+    let l = resilience::PRESETS
+        .iter()
+        .find(|p| p.name.starts_with("Circuit breakers"))
+        .unwrap()
+        .link;
+    let mut sim = labs::build(&scenario(l)).unwrap();
+    let area = dsplay::labs::StageArea {
+        w: 800.0,
+        h: 500.0,
+        style: Default::default(),
+        selected: Default::default(),
+        hover: Default::default(),
+    };
+    let mut seen_open = false;
+    for t_ms in [1_000, 2_500, 3_000, 3_500, 4_000, 5_000, 8_000] {
+        sim.run_until(Instant(t_ms * 1_000));
+        let shapes = sim.stage(0, &area);
+        let metric = |k: &str| {
+            sim.metrics()
+                .iter()
+                .find(|m| m.key == k)
+                .map_or(0, |m| m.value as usize)
+        };
+        let filled = |c: &str| {
+            shapes
+                .iter()
+                .filter(|s| matches!(s, Shape::Circle { fill: Some(f), .. } if *f == c))
+                .count()
+        };
+        let circles = shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Circle { .. }))
+            .count();
+        let arrows = shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Arrow { .. }))
+            .count();
+        let (open, half) = (metric("breakers_open"), metric("breakers_half_open"));
+        let clients = circles / 3;
+        assert_eq!(
+            (filled(OPEN), filled(HALF_OPEN)),
+            (open, half),
+            "at {t_ms} ms"
+        );
+        assert_eq!(filled(CLOSED), clients - open - half, "at {t_ms} ms");
+        assert_eq!((circles, arrows), (3 * clients, 4 * clients));
+        let arcs = shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Arc { .. }))
+            .count();
+        assert_eq!(arcs, open);
+        seen_open |= open > 0;
+        assert!(
+            clients == 8 || t_ms < 2_000,
+            "all eight clients drawn by then"
+        );
+    }
+    assert!(seen_open, "the preset opens breakers");
 }

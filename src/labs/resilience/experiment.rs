@@ -931,7 +931,7 @@ pub static DISTRIBUTED_LIMIT: ExperimentSpec = ExperimentSpec {
             label: "Partition",
             help: "The store is cut off from every instance from 2 s for this long (0: never)",
             kind: ParamKind::Duration { min_us: 0, max_us: 600_000_000 },
-            default: "0s",
+            default: "0ms",
         },
         ParamSpec {
             key: "fail",

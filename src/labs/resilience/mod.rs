@@ -15,7 +15,7 @@ pub mod experiment;
 pub mod lessons;
 mod properties;
 pub mod protocol;
-mod view;
+pub mod view;
 
 pub use protocol::{Mistake, Resilience};
 pub use view::{figures, Figures};
@@ -357,7 +357,7 @@ pub static LAB: Lab = Lab {
     world_nodes,
     verbs: VERBS,
     shown,
-    stages: &[],
+    stages: view::STAGES,
     variants: VARIANTS,
     sample_request: Some("req 1"),
     build,
