@@ -11,6 +11,9 @@
 //!   (random: M/M/1, 1/(μ(1 − ρ)); power of two: the supermarket model, Σ ρ^(2^i − 2)).
 //! - `rate-limit`: offered requests against one limiter ([`limiter`]), and the most it admitted
 //!   in any one second (sliding).
+//! - `distributed-limit`: limiter instances sharing one limit through a store node over the
+//!   simulated network ([`distributed`]): admitted a second against the limit as the store's
+//!   latency grows, and what failing open or closed does while the store is cut off.
 
 pub mod distributed;
 pub mod limiter;
@@ -1063,8 +1066,9 @@ impl Trials for DistributedRun {
             us => format!("syncing every {} ms", fixed(us as f64 / 1e3, 1)),
         };
         let mut summary = format!(
-            "{} instances {mode}, store {} ms away: {} admitted a second against a limit of {limit} ({} offered), {} a second over it",
+            "{} instance{} {mode}, store {} ms away: {} admitted a second against a limit of {limit} ({} offered), {} a second over it",
             d.limiter.instances,
+            if d.limiter.instances == 1 { "" } else { "s" },
             fixed(d.store_latency_us as f64 / 1e3, 1),
             fixed(per_s, 1),
             fixed(offered_per_s, 1),

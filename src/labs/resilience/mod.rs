@@ -8,7 +8,8 @@
 //! Node 0 is the LB and nodes 1..=n the backends (the link's `n`).
 //!
 //! Its experiments (`experiment.rs`) compare retry policies under contention, balancing
-//! algorithms against queueing theory, and rate limiters against their definitions.
+//! algorithms against queueing theory, rate limiters against their definitions, and a rate
+//! limit shared by several instances through a store across the network.
 
 pub mod balance;
 pub mod experiment;

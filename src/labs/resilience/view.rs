@@ -162,6 +162,10 @@ impl LabProtocol for Resilience {
             .state(LB)
             .lb()
             .map_or(0, |lb| lb.health.iter().filter(|h| h.healthy).count());
+        let restarts: u32 = w
+            .state(LB)
+            .lb()
+            .map_or(0, |lb| lb.live.iter().map(|h| h.restarts).sum());
         vec![
             Metric::new(
                 "offered_per_s",
@@ -200,6 +204,11 @@ impl LabProtocol for Resilience {
                 half as f64,
             ),
             Metric::new("backends_healthy", "backends in the pool", healthy as f64),
+            Metric::new(
+                "liveness_restarts",
+                "restarts the liveness probes ordered",
+                restarts as f64,
+            ),
         ]
     }
 

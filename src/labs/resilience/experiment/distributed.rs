@@ -310,3 +310,80 @@ impl Protocol for Distributed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::process::Effect;
+    use crate::sim::time::Instant;
+
+    fn limiter(sync_us: u64) -> Distributed {
+        Distributed {
+            instances: 2,
+            limit: 3,
+            sync_us,
+            store_timeout_us: 100_000,
+            fail_open: true,
+        }
+    }
+
+    fn req(id: u64) -> ClientRequest<u64> {
+        ClientRequest {
+            client: 3,
+            request_id: id,
+            key: id,
+            op: id,
+        }
+    }
+
+    fn replies(out: &Out<Distributed>) -> Vec<bool> {
+        out.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Reply { reply, .. } => Some(*reply),
+                _ => None,
+            })
+            .collect()
+    }
+
+    // Asynchronous: having heard the store count 2 of 3 this window, an instance admits one
+    // more and turns the next away, without asking; synchronous: it answers only when the
+    // store's count comes back, and by that count.
+    #[test]
+    fn an_instance_admits_on_what_it_knows_or_on_the_stores_answer() {
+        let ctx = |t| Ctx {
+            id: 1,
+            n: 3,
+            now: Instant(t),
+        };
+        let p = limiter(10_000);
+        let mut st = p.init(1, 3);
+        let mut out = Out::default();
+        p.on_timer(&mut st, &ctx(1), Timer::Sync, &mut out);
+        let count = Msg::Count {
+            window: 0,
+            total: 2,
+            seq: 0,
+        };
+        p.on_message(&mut st, &ctx(2), STORE, count, &mut out);
+        let mut out = Out::default();
+        for id in 0..2 {
+            p.on_client(&mut st, &ctx(3 + id), req(id), &mut out);
+        }
+        assert_eq!(replies(&out), [true, false]);
+        assert!(!out.effects.iter().any(|e| matches!(e, Effect::Send { .. })));
+
+        let p = limiter(0);
+        let mut st = p.init(1, 3);
+        let mut out = Out::default();
+        p.on_client(&mut st, &ctx(5), req(7), &mut out);
+        assert_eq!(replies(&out), Vec::<bool>::new(), "waits for the store");
+        let count = Msg::Count {
+            window: 0,
+            total: 4,
+            seq: 0,
+        };
+        p.on_message(&mut st, &ctx(6), STORE, count, &mut out);
+        assert_eq!(replies(&out), [false], "the store counted 4 of 3");
+    }
+}
