@@ -282,6 +282,11 @@ fn bad_settings_are_refused_with_a_message() {
         (rl, vec![("algorithm", "gcra")], "Limiter"),
         (dl, vec![("sync", "500us")], "sync interval"),
         (dl, vec![("instances", "0")], "Instances"),
+        (
+            dl,
+            vec![("instances", "32"), ("sync", "1ms"), ("seconds", "600")],
+            "5 million syncs",
+        ),
         (dl, vec![("fail", "maybe")], "Store unreachable"),
     ] {
         let given: Vec<(String, String)> = args

@@ -990,6 +990,17 @@ impl DistributedRun {
             partition_us: get_us(v, "partition")?,
             seconds: get_u64(v, "seconds")?,
         };
+        let syncs = (setup.limiter.instances as u64 * setup.seconds * 1_000_000)
+            .checked_div(sync_us)
+            .unwrap_or(0);
+        if syncs > 5_000_000 {
+            return Err(format!(
+                "{} instances syncing every {} for {} s make more than the 5 million syncs a trial may send",
+                setup.limiter.instances,
+                get(v, "sync")?,
+                setup.seconds
+            ));
+        }
         let windows = setup.seconds as usize;
         Ok(DistributedRun {
             setup,
