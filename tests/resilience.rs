@@ -1,7 +1,9 @@
 //! The resilience lab against what the literature and the definitions say: retries under
 //! contention (Brooker, "Exponential Backoff And Jitter"), load balancing against queueing
 //! theory (M/M/1; Mitzenmacher's supermarket model), rate limiters against their definitions,
-//! the breaker and health-check properties with teeth, and the retry storm's metastability.
+//! the breaker and health-check properties with teeth, readiness against liveness probes on a
+//! hung backend, the window-boundary presets, the distributed limiter against its store's
+//! latency and a partition, the breakers' stage, and the retry storm's metastability.
 //! `DSPLAY_LB_ARRIVALS` sets the balancing runs' arrivals (default 200,000), `DSPLAY_SEEDS`
 //! the rate limiters' seeds (default 5).
 
