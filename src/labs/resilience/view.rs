@@ -422,18 +422,23 @@ const EDGES: [(usize, usize, f64); 4] = [(0, 1, 0.0), (1, 2, -4.0), (2, 1, 4.0),
 /// open breaker's cool-down runs round its circle, a closed one counts its failures in a row.
 pub fn breaker_stage(w: &World<Resilience>, area: &StageArea) -> Vec<Shape> {
     let st = area.style;
-    let (Some(cfg), Some(lb)) = (w.proto.breaker, w.state(LB).lb()) else {
+    let note = |text: &str| {
         let at = Pt::new(area.w / 2.0, area.h / 2.0);
-        let text = "Circuit breakers are off: breaker=1 turns them on".to_string();
-        return vec![Shape::text(
+        vec![Shape::text(
             at,
-            text,
+            text.into(),
             NEUTRAL,
             st.font(14.0),
             Align::Center,
             false,
-        )];
+        )]
     };
+    let (Some(cfg), Some(lb)) = (w.proto.breaker, w.state(LB).lb()) else {
+        return note("Circuit breakers are off: breaker=1 turns them on");
+    };
+    if lb.breakers.is_empty() {
+        return note("No client has sent a request yet");
+    }
     let n = lb.breakers.len().max(1);
     // The most columns whose cells, 1.6 times as wide as high, fill the area best.
     let (mut cols, mut k) = (1, 0.0);
