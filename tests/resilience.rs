@@ -1,7 +1,9 @@
 //! The resilience lab against what the literature and the definitions say: retries under
 //! contention (Brooker, "Exponential Backoff And Jitter"), load balancing against queueing
 //! theory (M/M/1; Mitzenmacher's supermarket model), rate limiters against their definitions,
-//! the breaker and health-check properties with teeth, and the retry storm's metastability.
+//! the breaker and health-check properties with teeth, readiness against liveness probes on a
+//! hung backend, the window-boundary presets, the distributed limiter against its store's
+//! latency and a partition, the breakers' stage, and the retry storm's metastability.
 //! `DSPLAY_LB_ARRIVALS` sets the balancing runs' arrivals (default 200,000), `DSPLAY_SEEDS`
 //! the rate limiters' seeds (default 5).
 
@@ -268,6 +270,7 @@ fn bad_settings_are_refused_with_a_message() {
     }
     let lb = labs::find_experiment("load-balancing").unwrap();
     let rl = labs::find_experiment("rate-limit").unwrap();
+    let dl = labs::find_experiment("distributed-limit").unwrap();
     for (e, args, says) in [
         (&RETRIES, vec![("base-ms", "3s"), ("cap-ms", "1s")], "base"),
         (&RETRIES, vec![("policy", "forever")], "Policy"),
@@ -279,6 +282,14 @@ fn bad_settings_are_refused_with_a_message() {
             "10 million",
         ),
         (rl, vec![("algorithm", "gcra")], "Limiter"),
+        (dl, vec![("sync", "500us")], "sync interval"),
+        (dl, vec![("instances", "0")], "Instances"),
+        (
+            dl,
+            vec![("instances", "32"), ("sync", "1ms"), ("seconds", "600")],
+            "5 million syncs",
+        ),
+        (dl, vec![("fail", "maybe")], "Store unreachable"),
     ] {
         let given: Vec<(String, String)> = args
             .iter()
@@ -290,4 +301,196 @@ fn bad_settings_are_refused_with_a_message() {
             .unwrap_err();
         assert!(err.contains(says), "{}: {err}", e.id);
     }
+}
+
+fn world_at(l: &str, until_s: u64) -> dsplay::sim::World<resilience::Resilience> {
+    let s = scenario(l);
+    let mut w = resilience::world(&s).unwrap();
+    w.run_until(Instant(until_s * 1_000_000), &s.script);
+    w
+}
+
+// Readiness and liveness apart. B1 hangs at 2 s: up, answering nothing. Without any probe a
+// third of the requests keep timing out in it; readiness probes take it out of the pool, where
+// it stays hung for good; with liveness probes too the LB restarts it once, after three failed
+// ones (by 4 s), and readiness brings it back: it serves again and nothing fails any more.
+#[test]
+fn a_hung_backend_is_taken_out_by_readiness_and_restarted_by_liveness() {
+    let blind = world_at(&format!("{}&health=0", resilience::HUNG), 10);
+    let f = resilience::figures(&blind, 4_000_000, 10_000_000);
+    assert!(
+        f.unknown * 4 > f.offered,
+        "no probes: timeouts go on: {f:?}"
+    );
+
+    let w = world_at(resilience::HUNG, 10);
+    let (lb, b1) = (w.state(0).lb().unwrap(), w.state(1).backend().unwrap());
+    assert!(!lb.health[0].healthy, "readiness took B1 out");
+    assert!(b1.hung && b1.restarts == 0, "and nothing restarts it");
+    let f = resilience::figures(&w, 4_000_000, 10_000_000);
+    assert_eq!(f.unknown + f.failed, 0, "no request lost to it: {f:?}");
+
+    let early = world_at(resilience::HUNG_LIVENESS, 4);
+    let b1 = early.state(1).backend().unwrap();
+    assert_eq!(
+        b1.restarts, 1,
+        "restarted after three failed liveness probes"
+    );
+    assert!(!early.state(0).lb().unwrap().health[0].healthy);
+    let w = world_at(resilience::HUNG_LIVENESS, 10);
+    let (lb, b1) = (w.state(0).lb().unwrap(), w.state(1).backend().unwrap());
+    assert!(lb.health[0].healthy, "back in the pool");
+    assert!(!b1.hung && !b1.restarting && b1.restarts == 1);
+    assert!(b1.served > early.state(1).backend().unwrap().served + 100);
+    let f = resilience::figures(&w, 6_000_000, 10_000_000);
+    assert_eq!(f.unknown + f.failed, 0, "{f:?}");
+}
+
+// The window-boundary presets: 20 requests at 0.95 s and 20 at 1.05 s against a limit of 20 a
+// second. The fixed window forwards near twice its limit in the one second straddling the
+// boundary (each window lets its 20 through); the sliding window log at most its limit plus
+// its burst, turning the second burst away.
+#[test]
+fn a_fixed_window_admits_twice_its_limit_across_a_boundary_and_a_sliding_log_does_not() {
+    let straddling = |l: &str| {
+        let mut sim = labs::build(&scenario(l)).unwrap();
+        sim.run_until(Instant(2_000_000));
+        sim.records()
+            .into_iter()
+            .filter(|r| r.what == "send" && r.text == "forward")
+            .filter(|r| (500_000..1_500_000).contains(&r.at_us))
+            .count() as u64
+    };
+    let (fixed, sliding) = (
+        straddling(resilience::BOUNDARY_FIXED),
+        straddling(resilience::BOUNDARY_SLIDING),
+    );
+    println!("forwarded from 0.5 s to 1.5 s: fixed window {fixed}, sliding log {sliding}");
+    assert!((36..=42).contains(&fixed), "fixed window: {fixed}");
+    assert!(sliding <= 20 + 1, "sliding log: {sliding}");
+}
+
+fn distributed(args: &[(&str, &str)]) -> serde_json::Value {
+    let e = labs::find_experiment("distributed-limit").unwrap();
+    run(e, args)
+}
+
+// The distributed limiter: 4 instances share 100 a second through a store, 300 a second
+// offered. Syncing every 10 ms, the tier over-admits more the farther the store is (each
+// instance is blind to the others' admissions for a sync interval and a round trip); with the
+// store next door it stays within 5% of the limit; asking the store on every request is exact
+// whatever the latency.
+#[test]
+fn distributed_over_admission_grows_with_store_latency() {
+    let mut over = Vec::new();
+    for lat in ["0ms", "2ms", "10ms", "40ms"] {
+        let j = distributed(&[("store-latency", lat), ("trials", "3")]);
+        let (a, o) = (
+            j["admitted_per_s"].as_f64().unwrap(),
+            j["over_limit_per_s"].as_f64().unwrap(),
+        );
+        let exact = distributed(&[("store-latency", lat), ("sync", "0s"), ("trials", "3")]);
+        let e = exact["admitted_per_s"].as_f64().unwrap();
+        println!("store {lat:>5} away: synced every 10 ms {a:6.1}/s ({o:5.1} over the limit of 100); asked per request {e:6.1}/s");
+        assert!(e <= 100.0 && e > 95.0, "asking per request is exact: {e}");
+        over.push(o);
+    }
+    assert!(
+        over[0] <= 5.0,
+        "next door: within 5% of the limit: {over:?}"
+    );
+    assert!(
+        over.windows(2).all(|w| w[0] < w[1]),
+        "grows with latency: {over:?}"
+    );
+    assert!(over[3] > 4.0 * over[0].max(1.0), "{over:?}");
+}
+
+// Cut off from the store from 2 s to 5 s, instances that fail open admit everything offered
+// (three times the limit), and those that fail closed nothing; both are back at the limit
+// once the store is reachable again.
+#[test]
+fn cut_off_from_the_store_instances_fail_open_or_closed() {
+    for (fail, lo, hi) in [("open", 250.0, 350.0), ("closed", 0.0, 0.0)] {
+        let j = distributed(&[
+            ("partition", "3s"),
+            ("fail", fail),
+            ("sync", "0s"),
+            ("trials", "2"),
+        ]);
+        let during = j["admitted_per_s_partitioned"].as_f64().unwrap();
+        println!("failing {fail}: {during:.1} a second while cut off; {j}");
+        assert!((lo..=hi).contains(&during), "{fail}: {during}");
+    }
+}
+
+// The "Breakers" stage draws each client's breaker as its state machine with the current
+// state filled: over the breaker preset (closed, then open and half-open while the backends
+// fail, then closed again) the filled circles of each colour are exactly the breakers in that
+// state, every client has its three states and four transitions, and an open breaker shows
+// its cool-down as an arc.
+#[test]
+fn the_breaker_stage_fills_each_clients_current_state() {
+    use dsplay::labs::resilience::view::{
+        CLOSED_COLOUR as CLOSED, HALF_OPEN_COLOUR as HALF_OPEN, OPEN_COLOUR as OPEN,
+    };
+    use dsplay::viz::scene::Shape;
+    let l = resilience::PRESETS
+        .iter()
+        .find(|p| p.name.starts_with("Circuit breakers"))
+        .unwrap()
+        .link;
+    let mut sim = labs::build(&scenario(l)).unwrap();
+    let area = dsplay::labs::StageArea {
+        w: 800.0,
+        h: 500.0,
+        style: Default::default(),
+        selected: Default::default(),
+        hover: Default::default(),
+    };
+    let mut seen_open = false;
+    for t_ms in [1_000, 2_500, 3_000, 3_500, 4_000, 5_000, 8_000] {
+        sim.run_until(Instant(t_ms * 1_000));
+        let shapes = sim.stage(0, &area);
+        let metric = |k: &str| {
+            sim.metrics()
+                .iter()
+                .find(|m| m.key == k)
+                .map_or(0, |m| m.value as usize)
+        };
+        let filled = |c: &str| {
+            shapes
+                .iter()
+                .filter(|s| matches!(s, Shape::Circle { fill: Some(f), .. } if *f == c))
+                .count()
+        };
+        let circles = shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Circle { .. }))
+            .count();
+        let arrows = shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Arrow { .. }))
+            .count();
+        let (open, half) = (metric("breakers_open"), metric("breakers_half_open"));
+        let clients = circles / 3;
+        assert_eq!(
+            (filled(OPEN), filled(HALF_OPEN)),
+            (open, half),
+            "at {t_ms} ms"
+        );
+        assert_eq!(filled(CLOSED), clients - open - half, "at {t_ms} ms");
+        assert_eq!((circles, arrows), (3 * clients, 4 * clients));
+        let arcs = shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Arc { .. }))
+            .count();
+        assert_eq!(arcs, open);
+        seen_open |= open > 0;
+        assert!(
+            clients == 8 || t_ms < 2_000,
+            "all eight clients drawn by then"
+        );
+    }
+    assert!(seen_open, "the preset opens breakers");
 }

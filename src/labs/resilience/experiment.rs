@@ -11,7 +11,11 @@
 //!   (random: M/M/1, 1/(μ(1 − ρ)); power of two: the supermarket model, Σ ρ^(2^i − 2)).
 //! - `rate-limit`: offered requests against one limiter ([`limiter`]), and the most it admitted
 //!   in any one second (sliding).
+//! - `distributed-limit`: limiter instances sharing one limit through a store node over the
+//!   simulated network ([`distributed`]): admitted a second against the limit as the store's
+//!   latency grows, and what failing open or closed does while the store is cut off.
 
+pub mod distributed;
 pub mod limiter;
 
 use super::balance::{pick, Algorithm, Choice, Cursor, NAMES};
@@ -774,6 +778,367 @@ impl Trials for LimitRun {
                     "admitted": admitted,
                     "max_admitted_in_1s": max1,
                     "bound": bound,
+                })
+            }),
+        }
+    }
+}
+
+// ----- the distributed rate limiter ------------------------------------------------------------
+
+/// One run of the distributed limiter ([`distributed`]): the network between the instances
+/// and the store, the traffic, and how long.
+#[derive(Clone, Debug)]
+pub struct DistributedSetup {
+    pub limiter: distributed::Distributed,
+    /// Requests a second offered over all instances (Poisson).
+    pub rate: u64,
+    /// One-way delay between an instance and the store, and the loss on those links.
+    pub store_latency_us: u64,
+    pub store_loss_ppm: u32,
+    /// The store is cut off from every instance from 2 s for this long (0: never).
+    pub partition_us: u64,
+    pub seconds: u64,
+}
+
+/// When the store is cut off.
+pub const PARTITION_FROM_US: u64 = 2_000_000;
+
+/// Offered and admitted requests per one-second window, over all instances.
+pub fn distributed_run(d: &DistributedSetup, seed: u64) -> (Vec<u64>, Vec<u64>) {
+    use crate::sim::command::{Action, Command};
+    use crate::sim::net::{Dist, NetSetting};
+    let k = d.limiter.instances;
+    let mut cfg = crate::sim::WorldConfig::new(k + 1, seed);
+    cfg.net.latency = Dist::Constant { us: 100 };
+    cfg.net.loss_ppm = 0;
+    cfg.net.dup_ppm = 0;
+    cfg.clients = 16 * k;
+    cfg.client_timeout =
+        crate::sim::time::Duration(d.limiter.store_timeout_us + 2 * d.store_latency_us + 1_000_000);
+    cfg.client_policy.arrival_rate_mhz = d.rate * 1_000;
+    let mut script = Vec::new();
+    for i in 1..=k {
+        for link in [(i, 0), (0, i)] {
+            for setting in [
+                NetSetting::Latency(Dist::Constant {
+                    us: d.store_latency_us,
+                }),
+                NetSetting::LossPpm(d.store_loss_ppm),
+            ] {
+                let link = Some(link);
+                script.push(Command::new(0, Action::Set { link, setting }));
+            }
+        }
+    }
+    if d.partition_us > 0 {
+        for (at_us, cut) in [
+            (PARTITION_FROM_US, true),
+            (PARTITION_FROM_US + d.partition_us, false),
+        ] {
+            for i in 1..=k {
+                let (from, to, both_ways) = (0, i, true);
+                script.push(Command::new(
+                    at_us,
+                    match cut {
+                        true => Action::CutLink {
+                            from,
+                            to,
+                            both_ways,
+                        },
+                        false => Action::HealLink {
+                            from,
+                            to,
+                            both_ways,
+                        },
+                    },
+                ));
+            }
+        }
+    }
+    let mut w = crate::sim::World::new(d.limiter.clone(), cfg, Vec::new());
+    w.run_until(crate::sim::Instant(d.seconds * 1_000_000), &script);
+    let windows = d.seconds as usize;
+    let (mut offered, mut admitted) = (vec![0; windows], vec![0; windows]);
+    for id in 1..=k {
+        if let distributed::NodeState::Instance(i) = w.state(id) {
+            for (sum, mine) in [(&mut offered, &i.offered), (&mut admitted, &i.admitted)] {
+                for (s, m) in sum.iter_mut().zip(mine) {
+                    *s += m;
+                }
+            }
+        }
+    }
+    (offered, admitted)
+}
+
+pub static DISTRIBUTED_LIMIT: ExperimentSpec = ExperimentSpec {
+    id: "distributed-limit",
+    title: "A rate limit shared through a store",
+    summary: "Several limiter instances share one limit a second through a counter in a store across the network. \
+              Syncing every few milliseconds, they over-admit by about the offered rate times the sync interval plus a \
+              round trip; asking the store on every request (sync=0) is exact. Cut off from the store, each fails open \
+              (admits everything) or closed (rejects everything).",
+    params: &[
+        ParamSpec {
+            key: "instances",
+            label: "Instances",
+            help: "Limiter instances sharing the limit",
+            kind: ParamKind::Int { min: 1, max: 32 },
+            default: "4",
+        },
+        ParamSpec {
+            key: "limit",
+            label: "Limit",
+            help: "Requests a one-second window admits over all instances",
+            kind: ParamKind::Int { min: 1, max: 1_000 },
+            default: "100",
+        },
+        ParamSpec {
+            key: "rate",
+            label: "Offered rate",
+            help: "Requests a second offered over all instances (Poisson)",
+            kind: ParamKind::Int { min: 1, max: 1_000 },
+            default: "300",
+        },
+        ParamSpec {
+            key: "store-latency",
+            label: "Store latency",
+            help: "One-way delay between an instance and the store",
+            kind: ParamKind::Duration { min_us: 0, max_us: 5_000_000 },
+            default: "1ms",
+        },
+        ParamSpec {
+            key: "store-loss",
+            label: "Store loss",
+            help: "Share of the messages between the instances and the store that are lost",
+            kind: ParamKind::Fraction { min_ppm: 0, max_ppm: 1_000_000 },
+            default: "0",
+        },
+        ParamSpec {
+            key: "sync",
+            label: "Sync interval",
+            help: "How often an instance tells the store what it admitted and hears the total (0: it asks on every request)",
+            kind: ParamKind::Duration { min_us: 0, max_us: 10_000_000 },
+            default: "10ms",
+        },
+        ParamSpec {
+            key: "store-timeout",
+            label: "Store timeout",
+            help: "An instance whose oldest unanswered message to the store is older than this takes it as unreachable",
+            kind: ParamKind::Duration { min_us: 1_000, max_us: 60_000_000 },
+            default: "250ms",
+        },
+        ParamSpec {
+            key: "partition",
+            label: "Partition",
+            help: "The store is cut off from every instance from 2 s for this long (0: never)",
+            kind: ParamKind::Duration { min_us: 0, max_us: 600_000_000 },
+            default: "0ms",
+        },
+        ParamSpec {
+            key: "fail",
+            label: "Store unreachable",
+            help: "open: each instance admits everything; closed: it rejects everything",
+            kind: ParamKind::Choice { options: &["open", "closed"] },
+            default: "open",
+        },
+        ParamSpec {
+            key: "seconds",
+            label: "Duration",
+            help: "Seconds of traffic per trial",
+            kind: ParamKind::Int { min: 1, max: distributed::WINDOWS_MAX as i64 },
+            default: "10",
+        },
+        trials("3", 100),
+        SEED_PARAM,
+    ],
+    lists: &[],
+    start: |v| Ok(Box::new(DistributedRun::new(v)?)),
+};
+
+struct DistributedRun {
+    setup: DistributedSetup,
+    seed: u64,
+    trials: u32,
+    done: u32,
+    /// Per window, summed over the trials.
+    offered: Vec<u64>,
+    admitted: Vec<u64>,
+}
+
+impl DistributedRun {
+    fn new(v: &Values) -> Result<DistributedRun, String> {
+        let sync_us = get_us(v, "sync")?;
+        if sync_us > 0 && sync_us < 1_000 {
+            return Err("the sync interval is 0 (ask on every request) or at least 1 ms".into());
+        }
+        let loss = get(v, "store-loss")?;
+        let store_loss_ppm = crate::labs::parse_fraction_ppm(loss)
+            .ok_or_else(|| format!("'{}' is not a fraction", crate::labs::clip(loss)))?;
+        let setup = DistributedSetup {
+            limiter: distributed::Distributed {
+                instances: get_u64(v, "instances")? as u32,
+                limit: get_u64(v, "limit")?,
+                sync_us,
+                store_timeout_us: get_us(v, "store-timeout")?,
+                fail_open: get(v, "fail")? == "open",
+            },
+            rate: get_u64(v, "rate")?,
+            store_latency_us: get_us(v, "store-latency")?,
+            store_loss_ppm,
+            partition_us: get_us(v, "partition")?,
+            seconds: get_u64(v, "seconds")?,
+        };
+        let syncs = (setup.limiter.instances as u64 * setup.seconds * 1_000_000)
+            .checked_div(sync_us)
+            .unwrap_or(0);
+        if syncs > 5_000_000 {
+            return Err(format!(
+                "{} instances syncing every {} for {} s make more than the 5 million syncs a trial may send",
+                setup.limiter.instances,
+                get(v, "sync")?,
+                setup.seconds
+            ));
+        }
+        let windows = setup.seconds as usize;
+        Ok(DistributedRun {
+            setup,
+            seed: get_u64(v, "seed")?,
+            trials: get_u64(v, "trials")? as u32,
+            done: 0,
+            offered: vec![0; windows],
+            admitted: vec![0; windows],
+        })
+    }
+}
+
+/// Mean admitted a second, and mean over-admission (what a window admitted beyond the limit),
+/// over windows `range` of per-window totals summed over `trials`.
+pub fn admitted_and_over(
+    admitted: &[u64],
+    range: std::ops::Range<usize>,
+    limit: u64,
+    trials: u64,
+) -> (f64, f64) {
+    let w = &admitted[range.start.min(admitted.len())..range.end.min(admitted.len())];
+    let n = (w.len() as u64 * trials.max(1)).max(1) as f64;
+    let total: u64 = w.iter().sum();
+    let over: u64 = w
+        .iter()
+        .map(|a| a.saturating_sub(limit.saturating_mul(trials.max(1))))
+        .sum();
+    (total as f64 / n, over as f64 / n)
+}
+
+impl Trials for DistributedRun {
+    fn run(&mut self, k: u32) -> u32 {
+        let mut ran = 0;
+        while ran < k && self.done < self.trials {
+            let seed = trial_seed(self.seed, self.done);
+            let (offered, admitted) = distributed_run(&self.setup, seed);
+            for (sum, one) in [(&mut self.offered, offered), (&mut self.admitted, admitted)] {
+                for (s, x) in sum.iter_mut().zip(one) {
+                    *s += x;
+                }
+            }
+            self.done += 1;
+            ran += 1;
+        }
+        ran
+    }
+
+    fn progress(&self) -> (u32, u32) {
+        (self.done, self.trials)
+    }
+
+    fn report(&self) -> Report {
+        let d = &self.setup;
+        let limit = d.limiter.limit;
+        let trials = self.done.max(1) as u64;
+        let all = 0..self.admitted.len();
+        let (per_s, over_per_s) = admitted_and_over(&self.admitted, all.clone(), limit, trials);
+        let offered_per_s = admitted_and_over(&self.offered, all, u64::MAX, trials).0;
+        let cut = (PARTITION_FROM_US / 1_000_000) as usize
+            ..((PARTITION_FROM_US + d.partition_us) / 1_000_000) as usize;
+        let during = (d.partition_us >= 1_000_000)
+            .then(|| admitted_and_over(&self.admitted, cut, limit, trials).0);
+        let per_window = |v: &[u64]| -> Vec<(f64, f64)> {
+            v.iter()
+                .enumerate()
+                .map(|(i, a)| (i as f64, *a as f64 / trials as f64))
+                .collect()
+        };
+        let limit_line = (0..self.admitted.len())
+            .map(|i| (i as f64, limit as f64))
+            .collect();
+        let mode = match d.limiter.sync_us {
+            0 => "asking the store on every request".to_string(),
+            us => format!("syncing every {} ms", fixed(us as f64 / 1e3, 1)),
+        };
+        let mut summary = format!(
+            "{} instance{} {mode}, store {} ms away: {} admitted a second against a limit of {limit} ({} offered), {} a second over it",
+            d.limiter.instances,
+            if d.limiter.instances == 1 { "" } else { "s" },
+            fixed(d.store_latency_us as f64 / 1e3, 1),
+            fixed(per_s, 1),
+            fixed(offered_per_s, 1),
+            fixed(over_per_s, 1),
+        );
+        if let Some(x) = during {
+            let how = if d.limiter.fail_open {
+                "open"
+            } else {
+                "closed"
+            };
+            summary += &format!(
+                "; cut off from the store, failing {how}: {} a second",
+                fixed(x, 1)
+            );
+        }
+        let (instances, sync_us, lat_us) =
+            (d.limiter.instances, d.limiter.sync_us, d.store_latency_us);
+        let fail = if d.limiter.fail_open {
+            "open"
+        } else {
+            "closed"
+        };
+        Report {
+            summary,
+            charts: vec![chart(
+                "Admitted per one-second window",
+                "time (s)",
+                "requests admitted (mean over trials)",
+                vec![
+                    series(
+                        "admitted",
+                        SeriesStyle::Steps,
+                        per_window(&self.admitted),
+                        false,
+                    ),
+                    series(
+                        "offered",
+                        SeriesStyle::Steps,
+                        per_window(&self.offered),
+                        false,
+                    ),
+                    series("limit", SeriesStyle::Line, limit_line, true),
+                ],
+                "Each window's admissions over all instances against the shared limit.",
+            )],
+            tables: Vec::new(),
+            links: Vec::new(),
+            json: report_json(|| {
+                serde_json::json!({
+                    "instances": instances,
+                    "limit": limit,
+                    "sync_ms": sync_us as f64 / 1e3,
+                    "store_latency_ms": lat_us as f64 / 1e3,
+                    "fail": fail,
+                    "offered_per_s": offered_per_s,
+                    "admitted_per_s": per_s,
+                    "over_limit_per_s": over_per_s,
+                    "admitted_per_s_partitioned": during,
                 })
             }),
         }

@@ -63,6 +63,36 @@ pub static LESSONS: &[Lesson] = &[
         ],
     },
     Lesson {
+        id: "liveness",
+        title: "Readiness takes a hung backend out, liveness restarts it",
+        description: "Two probes with two jobs: one decides whether a backend gets traffic, the other whether its process must be restarted",
+        link: super::HUNG_LIVENESS,
+        length_us: 8_000_000,
+        steps: &[
+            Step {
+                caption: "The LB probes each backend's readiness every 200 ms (may it take traffic?) and its liveness every 500 ms (does its process answer at all?). B1 will hang at 2 s: up, but answering nothing.",
+                highlight: Highlight::Kind("liveness probe"),
+                then: Then::Play(Until::Event { what: "note", text: "hang" }),
+            },
+            Step {
+                caption: "B1 is hung: requests and probes sent to it go unanswered.",
+                highlight: Highlight::Nodes(&[1]),
+                then: Then::Ask(Ask {
+                    question: "Which probe takes B1 out of the pool?",
+                    choices: &["The liveness probe, when it restarts B1", "The readiness probe, after two failures; liveness only restarts it"],
+                    answer: 1,
+                    shows: "Two failed readiness probes take B1 out of the pool within half a second; liveness, slower and more patient, restarts it after three failures.",
+                    reveal: Until::Event { what: "note", text: "liveness probes: restart" },
+                }),
+            },
+            Step {
+                caption: "A second after its restart B1 is up again, with an empty queue; two good readiness probes bring it back into the pool. Without liveness probes it would stay out, hung, for good.",
+                highlight: Highlight::Nodes(&[1]),
+                then: Then::Play(Until::Event { what: "note", text: "rejoins the pool" }),
+            },
+        ],
+    },
+    Lesson {
         id: "circuit-breaker",
         title: "A circuit breaker sheds load at once",
         description: "Each client's breaker opens on failures in a row, fails its requests at once, and probes until the service heals",

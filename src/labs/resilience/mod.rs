@@ -2,19 +2,21 @@
 //! workers, bounded queues and exponential service times; health checks, per-client circuit
 //! breakers and the clients' shared retry policy (timeouts, backoff with jitter, a retry
 //! budget: the `retry`, `backoff`, `attempts` and `budget` link keys), a bulkhead and a rate
-//! limiter at the LB's entry. Lab actions slow a backend, make it fail a fraction of its
-//! requests, drain it or heal it; the engine's crash and restart take it down and back.
+//! limiter at the LB's entry; readiness probes take a backend out of the pool, liveness probes
+//! restart a stuck one. Lab actions slow a backend, make it fail a fraction of its requests,
+//! drain it, hang it or heal it; the engine's crash and restart take it down and back.
 //! Node 0 is the LB and nodes 1..=n the backends (the link's `n`).
 //!
 //! Its experiments (`experiment.rs`) compare retry policies under contention, balancing
-//! algorithms against queueing theory, and rate limiters against their definitions.
+//! algorithms against queueing theory, rate limiters against their definitions, and a rate
+//! limit shared by several instances through a store across the network.
 
 pub mod balance;
 pub mod experiment;
 pub mod lessons;
 mod properties;
 pub mod protocol;
-mod view;
+pub mod view;
 
 pub use protocol::{Mistake, Resilience};
 pub use view::{figures, Figures};
@@ -25,7 +27,7 @@ use super::{
 use crate::scenario::Scenario;
 use crate::sim::time::{parse_duration, Duration};
 use crate::sim::{Run, World};
-use protocol::{BreakerConfig, HealthConfig};
+use protocol::{BreakerConfig, HealthConfig, LivenessConfig};
 
 const fn int(
     key: &'static str,
@@ -84,11 +86,16 @@ pub static PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Text { canonical: super::Canonical(weights_text), form: "whole numbers 1 to 100 joined by '-', such as 3-1-1" },
         default: "1",
     },
-    ParamSpec { key: "health", label: "Health checks", help: "The LB probes its backends and takes failing ones out of the pool", kind: ON_OFF, default: "1" },
-    dur("probe-every", "Probe interval", "Time between two probes of a backend", 1_000, 60_000_000, "200ms"),
-    dur("probe-timeout", "Probe timeout", "A probe unanswered this long fails", 1_000, 60_000_000, "100ms"),
-    int("unhealthy-after", "Unhealthy after", "Failed probes in a row that take a backend out", 1, 10, "2"),
-    int("healthy-after", "Healthy after", "Good probes in a row that bring it back", 1, 10, "2"),
+    ParamSpec { key: "health", label: "Readiness probes", help: "The LB probes its backends' readiness and takes failing ones out of the pool", kind: ON_OFF, default: "1" },
+    dur("probe-every", "Readiness interval", "Time between two readiness probes of a backend", 1_000, 60_000_000, "200ms"),
+    dur("probe-timeout", "Readiness timeout", "A readiness probe unanswered this long fails", 1_000, 60_000_000, "100ms"),
+    int("unhealthy-after", "Unready after", "Failed readiness probes in a row that take a backend out of the pool", 1, 10, "2"),
+    int("healthy-after", "Ready after", "Good readiness probes in a row that bring it back", 1, 10, "2"),
+    ParamSpec { key: "liveness", label: "Liveness probes", help: "The LB probes whether each backend's process still answers at all, and restarts one that does not", kind: ON_OFF, default: "0" },
+    dur("live-every", "Liveness interval", "Time between two liveness probes of a backend", 1_000, 60_000_000, "500ms"),
+    dur("live-timeout", "Liveness timeout", "A liveness probe unanswered this long fails", 1_000, 60_000_000, "200ms"),
+    int("live-failures", "Restart after", "Failed liveness probes in a row that restart a backend (one good probe ends a run, as in Kubernetes)", 1, 10, "3"),
+    dur("restart-delay", "Restart delay", "How long a restarted backend takes to come back; its liveness probes wait as long", 0, 60_000_000, "1s"),
     ParamSpec { key: "breaker", label: "Circuit breakers", help: "Each client's breaker fails its requests at once while the backends fail", kind: ON_OFF, default: "0" },
     int("breaker-failures", "Breaker threshold", "Failures in a row that open a breaker", 1, 100, "5"),
     dur("cool-down", "Breaker cool-down", "How long an open breaker waits before it lets probes through", 1_000, 60_000_000, "1s"),
@@ -188,9 +195,16 @@ pub static VERBS: &[Verb] = &[
         key: Some('d'),
     },
     Verb {
+        name: "hang",
+        label: "Hang",
+        help: "The backend's process gets stuck: it drops the work in hand and answers no request and no probe until it is restarted or healed",
+        on_node: true,
+        key: Some('u'),
+    },
+    Verb {
         name: "heal",
         label: "Heal",
-        help: "The backend is back to normal: not slow, not failing, ready",
+        help: "The backend is back to normal: not slow, not failing, not hung, ready",
         on_node: true,
         key: Some('h'),
     },
@@ -223,6 +237,16 @@ pub static PRESETS: &[Preset] = &[
         link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&s=2s:crash:1;6s:restart:1",
     },
     Preset {
+        name: "A hung backend without liveness probes",
+        description: "B1 hangs at 2 s: it is up but answers nothing. Readiness probes take it out of the pool, and there it stays: the tier runs on two backends for good. Try liveness=1",
+        link: HUNG,
+    },
+    Preset {
+        name: "A hung backend restarted by its liveness probe",
+        description: "The same hang with liveness probes: after three failed ones the LB restarts B1, which is back a second later; readiness probes keep it out of the pool meanwhile and bring it back",
+        link: HUNG_LIVENESS,
+    },
+    Preset {
         name: "Circuit breakers protect a failing service",
         description: "Every backend fails half its requests from 2 s to 6 s: the clients' breakers open, shed the load at once, and probe until the service heals",
         link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&health=0&breaker=1&s=2s:do:fail@1;2s:do:fail@2;2s:do:fail@3;6s:do:heal@1;6s:do:heal@2;6s:do:heal@3",
@@ -231,6 +255,16 @@ pub static PRESETS: &[Preset] = &[
         name: "A rate limit at the entry sheds an overload",
         description: "400 requests a second against backends that serve 300: a token bucket at the LB lets 250 a second through (bursts of 20) and turns the rest away at once, so the admitted ones stay fast. Try limiter=off: more get through, all of them slowly",
         link: "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=32&rate=400&limiter=token-bucket&limit=250&burst=20",
+    },
+    Preset {
+        name: "A fixed window admits twice its limit across a boundary",
+        description: "A limit of 20 a second, in calendar-second windows; 20 requests come at 0.95 s and 20 more at 1.05 s: the first window lets the first 20 through, the next window starts afresh and lets the other 20 through, so 40 pass within a tenth of a second",
+        link: BOUNDARY_FIXED,
+    },
+    Preset {
+        name: "A sliding window log does not",
+        description: "The same two bursts against a sliding window log of 20 a second: it counts what it admitted in the second before each request, so the second burst is turned away",
+        link: BOUNDARY_SLIDING,
     },
     Preset {
         name: "A slow backend under round robin",
@@ -254,6 +288,37 @@ pub static PRESETS: &[Preset] = &[
     },
 ];
 
+/// A link with two bursts of 20 requests, at 0.95 s and 1.05 s, either side of a window
+/// boundary (clients 0 to 19, `req1` to `req40`), at the entry's limiter `$limiter`.
+macro_rules! boundary {
+    ($limiter:literal) => {
+        concat!(
+            "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&clients=20&rate=1&limit=20&burst=1&limiter=",
+            $limiter,
+            "&s=\
+            0.95s:op:0@0:req1;0.95s:op:1@0:req2;0.95s:op:2@0:req3;0.95s:op:3@0:req4;\
+            0.95s:op:4@0:req5;0.95s:op:5@0:req6;0.95s:op:6@0:req7;0.95s:op:7@0:req8;\
+            0.95s:op:8@0:req9;0.95s:op:9@0:req10;0.95s:op:10@0:req11;0.95s:op:11@0:req12;\
+            0.95s:op:12@0:req13;0.95s:op:13@0:req14;0.95s:op:14@0:req15;0.95s:op:15@0:req16;\
+            0.95s:op:16@0:req17;0.95s:op:17@0:req18;0.95s:op:18@0:req19;0.95s:op:19@0:req20;\
+            1.05s:op:0@0:req21;1.05s:op:1@0:req22;1.05s:op:2@0:req23;1.05s:op:3@0:req24;\
+            1.05s:op:4@0:req25;1.05s:op:5@0:req26;1.05s:op:6@0:req27;1.05s:op:7@0:req28;\
+            1.05s:op:8@0:req29;1.05s:op:9@0:req30;1.05s:op:10@0:req31;1.05s:op:11@0:req32;\
+            1.05s:op:12@0:req33;1.05s:op:13@0:req34;1.05s:op:14@0:req35;1.05s:op:15@0:req36;\
+            1.05s:op:16@0:req37;1.05s:op:17@0:req38;1.05s:op:18@0:req39;1.05s:op:19@0:req40"
+        )
+    };
+}
+
+/// The window-boundary presets' links (a test counts what each admits).
+pub const BOUNDARY_FIXED: &str = boundary!("fixed-window");
+pub const BOUNDARY_SLIDING: &str = boundary!("sliding-window-log");
+
+/// The hung-backend presets' links (a test checks both).
+pub const HUNG: &str = "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&s=2s:do:hang@1";
+pub const HUNG_LIVENESS: &str =
+    "#/resilience?n=3&seed=1&lat=1..2ms&loss=0%&dup=0%&liveness=1&s=2s:do:hang@1";
+
 /// The retry-storm presets' links (a test checks both).
 pub const RETRY_STORM: &str = "#/resilience?n=2&seed=1&lat=1..2ms&loss=0%&dup=0%&retry=fixed&backoff=1ms..1ms&attempts=10&clients=64&rate=100&timeout=100ms&queue=1000&health=0&s=2s:crash:1;2s:crash:2;4s:restart:1;4s:restart:2";
 pub const RETRY_STORM_FIXED: &str = "#/resilience?n=2&seed=1&lat=1..2ms&loss=0%&dup=0%&retry=full-jitter&backoff=100ms..5s&attempts=10&budget=10%&clients=64&rate=100&timeout=100ms&queue=1000&health=0&s=2s:crash:1;2s:crash:2;4s:restart:1;4s:restart:2";
@@ -276,20 +341,24 @@ pub static LAB: Lab = Lab {
             ("backend reply", 2, "the backend's answer (or refusal) to the LB"),
             ("probe", 3, "a health check of a backend"),
             ("probe ack", 3, "a backend answers a health check (ready or not)"),
+            ("liveness probe", 1, "a check that a backend's process answers at all"),
+            ("liveness ack", 1, "a backend's process is alive"),
+            ("restart", 5, "the LB restarts a backend that failed its liveness probes"),
         ],
         roles: &[
             (view::CLASS_LB, "balancer", "the load balancer, with each client's breaker"),
             (view::CLASS_BACKEND, "backend", "a backend in the pool"),
-            (view::CLASS_DEGRADED, "degraded", "a backend told to be slow, fail or drain"),
-            (view::CLASS_OUT, "out of the pool", "a backend the health checks took out"),
+            (view::CLASS_DEGRADED, "degraded", "a backend told to be slow, fail, drain or hang"),
+            (view::CLASS_OUT, "out of the pool", "a backend the readiness probes took out"),
+            (view::CLASS_RESTARTING, "restarting", "a backend its liveness probes restarted, not up yet"),
         ],
     },
-    experiments: &[&experiment::RETRIES, &experiment::LOAD_BALANCING, &experiment::RATE_LIMIT],
+    experiments: &[&experiment::RETRIES, &experiment::LOAD_BALANCING, &experiment::RATE_LIMIT, &experiment::DISTRIBUTED_LIMIT],
     clients: super::clients_param,
     world_nodes,
     verbs: VERBS,
     shown,
-    stages: &[],
+    stages: view::STAGES,
     variants: VARIANTS,
     sample_request: Some("req 1"),
     build,
@@ -306,6 +375,12 @@ const HEALTH_KEYS: &[&str] = &[
     "unhealthy-after",
     "healthy-after",
 ];
+const LIVENESS_KEYS: &[&str] = &[
+    "live-every",
+    "live-timeout",
+    "live-failures",
+    "restart-delay",
+];
 const BREAKER_KEYS: &[&str] = &["breaker-failures", "cool-down", "probes"];
 const LIMITER_KEYS: &[&str] = &["limit", "burst"];
 
@@ -313,6 +388,9 @@ const LIMITER_KEYS: &[&str] = &["limit", "burst"];
 fn shown(s: &Scenario, key: &str) -> bool {
     if HEALTH_KEYS.contains(&key) {
         return s.param("health") == Some("1");
+    }
+    if LIVENESS_KEYS.contains(&key) {
+        return s.param("liveness") == Some("1");
     }
     if BREAKER_KEYS.contains(&key) {
         return s.param("breaker") == Some("1");
@@ -341,6 +419,17 @@ pub fn config(s: &Scenario) -> Result<Resilience, String> {
                     healthy_after: param_u32(s, "healthy-after")?,
                 })
             });
+    let liveness =
+        (param(s, "liveness")? == "1")
+            .then_some(())
+            .map(|_| -> Result<LivenessConfig, String> {
+                Ok(LivenessConfig {
+                    every_us: us(s, "live-every")?,
+                    timeout_us: us(s, "live-timeout")?,
+                    failures: param_u32(s, "live-failures")?,
+                    restart_us: us(s, "restart-delay")?,
+                })
+            });
     let breaker =
         (param(s, "breaker")? == "1")
             .then_some(())
@@ -366,6 +455,7 @@ pub fn config(s: &Scenario) -> Result<Resilience, String> {
         fail_ppm: super::parse_fraction_ppm(param(s, "fail-fraction")?).unwrap_or(500_000),
         upstream_timeout_us: us(s, "timeout")?,
         health: health.transpose()?,
+        liveness: liveness.transpose()?,
         breaker: breaker.transpose()?,
         limiter: match param(s, "limiter")? {
             "off" => None,

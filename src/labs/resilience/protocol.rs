@@ -13,10 +13,19 @@
 //!   it answers the client when the backend does; a backend slower than the client's timeout
 //!   is given up on without an answer (the client has timed out, and its retry policy
 //!   decides), and counts as a failure for the client's breaker.
-//! - **Health checks**: every `every_us` the LB probes each backend; a probe unanswered within
-//!   `timeout_us`, or answered "not ready" (a draining backend), fails. After
-//!   `unhealthy_after` failures in a row the backend leaves the pool; after `healthy_after`
-//!   successes in a row it rejoins. Without health checks the pool is every backend.
+//! - **Health checks**, two probes as Kubernetes has them, both sent by the LB (which plays
+//!   the orchestrator's part as well as the balancer's). *Readiness*: every `every_us` the LB
+//!   probes each backend; a probe unanswered within `timeout_us`, or answered "not ready" (a
+//!   draining backend), fails. After `unhealthy_after` failures in a row the backend leaves
+//!   the pool; after `healthy_after` successes in a row it rejoins. Without readiness checks
+//!   the pool is every backend. *Liveness*: a probe of its own, with its own interval and
+//!   timeout, answered by any backend whose process runs, draining or not; only one that is
+//!   stuck (hung) or down leaves it unanswered. After `failures` failures in a row the LB
+//!   restarts the backend (a `Restart` message, the kubelet killing the container): it drops
+//!   the work in hand and comes back after `restart_us`, during which the LB holds its
+//!   liveness probes (Kubernetes' initial delay). The success threshold is 1, as Kubernetes
+//!   requires of a liveness probe: one good answer ends a run of failures. Liveness never
+//!   takes a backend out of the pool; readiness never restarts one.
 //! - **A bulkhead** (optional): at most `bulkhead` requests outstanding at one backend; the
 //!   LB fails one more at once, so a slow backend cannot hold every request in the tier.
 //! - **Circuit breakers**, one per client, kept by the LB's proxy for that client (the role a
@@ -45,6 +54,16 @@ pub struct HealthConfig {
     pub timeout_us: u64,
     pub unhealthy_after: u32,
     pub healthy_after: u32,
+}
+
+/// The liveness probe: interval, timeout, failures in a row that restart a backend, and how
+/// long a restart takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LivenessConfig {
+    pub every_us: u64,
+    pub timeout_us: u64,
+    pub failures: u32,
+    pub restart_us: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +97,9 @@ pub struct Resilience {
     pub fail_ppm: u32,
     /// How long the LB waits for a backend (the clients' timeout).
     pub upstream_timeout_us: u64,
+    /// The readiness probe.
     pub health: Option<HealthConfig>,
+    pub liveness: Option<LivenessConfig>,
     pub breaker: Option<BreakerConfig>,
     /// The rate limiter at the LB's entry: its algorithm, limit a second and burst.
     pub limiter: Option<(limiter::Algorithm, u64, u64)>,
@@ -126,13 +147,19 @@ pub enum Msg {
         job: u64,
         ok: bool,
     },
+    /// A readiness probe, or (`live`) a liveness probe.
     Probe {
         seq: u64,
+        live: bool,
     },
+    /// The answer: ready or not, or (`live`) alive.
     ProbeAck {
         seq: u64,
-        ready: bool,
+        live: bool,
+        ok: bool,
     },
+    /// The LB restarts a backend that failed its liveness probes.
+    Restart,
 }
 
 impl MessageInfo for Msg {
@@ -140,16 +167,24 @@ impl MessageInfo for Msg {
         match self {
             Msg::Forward { .. } => "forward",
             Msg::Done { .. } => "backend reply",
-            Msg::Probe { .. } => "probe",
-            Msg::ProbeAck { .. } => "probe ack",
+            Msg::Probe { live: false, .. } => "probe",
+            Msg::ProbeAck { live: false, .. } => "probe ack",
+            Msg::Probe { live: true, .. } => "liveness probe",
+            Msg::ProbeAck { live: true, .. } => "liveness ack",
+            Msg::Restart => "restart",
         }
     }
     fn summary(&self) -> String {
         match self {
             Msg::Forward { job, work_us, .. } => format!("job {job}, work {work_us} µs"),
             Msg::Done { job, ok } => format!("job {job} {}", if *ok { "ok" } else { "failed" }),
-            Msg::Probe { seq } => format!("health probe {seq}"),
-            Msg::ProbeAck { seq, ready } => format!("probe {seq}: ready {ready}"),
+            Msg::Probe { seq, live: false } => format!("readiness probe {seq}"),
+            Msg::Probe { seq, live: true } => format!("liveness probe {seq}"),
+            Msg::ProbeAck { seq, live, ok } => {
+                let what = if *live { "alive" } else { "ready" };
+                format!("probe {seq}: {what} {ok}")
+            }
+            Msg::Restart => "restart: drop the work in hand and start afresh".into(),
         }
     }
 }
@@ -160,10 +195,12 @@ pub enum Timer {
     Work { job: u64 },
     /// The LB gives up on job `job`.
     Upstream { job: u64 },
-    /// Time to probe backend `backend`.
-    Probe { backend: u32 },
+    /// Time to probe backend `backend`'s readiness, or (`live`) its liveness.
+    Probe { backend: u32, live: bool },
     /// Probe `seq` of `backend` went unanswered.
-    ProbeTimeout { backend: u32, seq: u64 },
+    ProbeTimeout { backend: u32, seq: u64, live: bool },
+    /// A restarting backend is up again.
+    Restarted,
     /// The leaky bucket lets held request `job` through.
     Release { job: u64 },
     /// The LB notes its figures for the charts, once a second.
@@ -214,6 +251,9 @@ pub struct Health {
     pub seq: u64,
     /// The probe awaited, if any.
     pub awaiting: Option<u64>,
+    /// Liveness: restarts ordered, and the end of the last one's hold on probing.
+    pub restarts: u32,
+    pub hold_until_us: u64,
 }
 
 impl Default for Health {
@@ -225,6 +265,8 @@ impl Default for Health {
             oks: 0,
             seq: 0,
             awaiting: None,
+            restarts: 0,
+            hold_until_us: 0,
         }
     }
 }
@@ -256,7 +298,10 @@ pub struct LbState {
     pub next_job: u64,
     pub load: Vec<u32>,
     pub cursor: Cursor,
+    /// Readiness, per backend.
     pub health: Vec<Health>,
+    /// Liveness, per backend (`healthy`: alive).
+    pub live: Vec<Health>,
     pub breakers: Vec<Breaker>,
     pub last_route: Option<Route>,
     pub limiter: Option<Limiter>,
@@ -282,6 +327,11 @@ pub struct BackendState {
     pub slow: bool,
     pub failing: bool,
     pub draining: bool,
+    /// Stuck: it answers no request and no probe, and finishes nothing, until restarted.
+    pub hung: bool,
+    /// Restarting after the LB's liveness restart: it answers nothing until it is up.
+    pub restarting: bool,
+    pub restarts: u32,
     pub served: u64,
     pub refused: u64,
 }
@@ -500,7 +550,31 @@ impl Resilience {
         out.reply(&j.req, reply);
     }
 
-    fn probe_result(&self, lb: &mut LbState, backend: u32, ok: bool, out: &mut Out<Self>) {
+    /// A probe's interval and timeout, if that probe is on.
+    fn probe_times(&self, live: bool) -> Option<(u64, u64)> {
+        match live {
+            false => self.health.map(|c| (c.every_us, c.timeout_us)),
+            true => self.liveness.map(|c| (c.every_us, c.timeout_us)),
+        }
+    }
+
+    fn prober(lb: &mut LbState, live: bool, backend: u32) -> &mut Health {
+        let v = if live { &mut lb.live } else { &mut lb.health };
+        &mut v[backend as usize]
+    }
+
+    fn probe_result(
+        &self,
+        lb: &mut LbState,
+        backend: u32,
+        live: bool,
+        ok: bool,
+        ctx: &Ctx,
+        out: &mut Out<Self>,
+    ) {
+        if live {
+            return self.live_result(lb, backend, ok, ctx.now.0, out);
+        }
         let Some(cfg) = self.health else {
             return;
         };
@@ -525,6 +599,41 @@ impl Resilience {
         }
     }
 
+    /// A liveness probe's result: `failures` in a row restart the backend, and its probes
+    /// wait until it is up again.
+    fn live_result(
+        &self,
+        lb: &mut LbState,
+        backend: u32,
+        ok: bool,
+        now_us: u64,
+        out: &mut Out<Self>,
+    ) {
+        let Some(cfg) = self.liveness else {
+            return;
+        };
+        let h = &mut lb.live[backend as usize];
+        h.awaiting = None;
+        if ok {
+            h.fails = 0;
+            h.healthy = true;
+            return;
+        }
+        h.fails += 1;
+        if h.fails < cfg.failures {
+            return;
+        }
+        h.fails = 0;
+        h.healthy = false;
+        h.restarts += 1;
+        h.hold_until_us = now_us.saturating_add(cfg.restart_us);
+        out.send(backend + 1, Msg::Restart);
+        out.note(format!(
+            "B{} fails its liveness probes: restart",
+            backend + 1
+        ));
+    }
+
     fn lb_timer(&self, lb: &mut LbState, ctx: &Ctx, timer: Timer, out: &mut Out<Self>) {
         match timer {
             Timer::Upstream { job } => self.lb_finish(lb, ctx, job, None, out),
@@ -533,27 +642,29 @@ impl Resilience {
                     self.route(lb, ctx, j.req, out);
                 }
             }
-            Timer::Probe { backend } => {
-                let Some(cfg) = self.health else {
+            Timer::Probe { backend, live } => {
+                let Some((every_us, timeout_us)) = self.probe_times(live) else {
                     return;
                 };
                 // A probe still unanswered when the next is due has failed.
-                if lb.health[backend as usize].awaiting.is_some() {
-                    self.probe_result(lb, backend, false, out);
+                if Self::prober(lb, live, backend).awaiting.is_some() {
+                    self.probe_result(lb, backend, live, false, ctx, out);
                 }
-                let h = &mut lb.health[backend as usize];
-                h.seq += 1;
-                h.awaiting = Some(h.seq);
-                let seq = h.seq;
-                out.send(backend + 1, Msg::Probe { seq });
-                let (lo, hi) = fixed(cfg.timeout_us);
-                out.set_timer(Timer::ProbeTimeout { backend, seq }, lo, hi);
-                let (lo, hi) = fixed(cfg.every_us);
-                out.set_timer(Timer::Probe { backend }, lo, hi);
+                let h = Self::prober(lb, live, backend);
+                if ctx.now.0 >= h.hold_until_us {
+                    h.seq += 1;
+                    h.awaiting = Some(h.seq);
+                    let seq = h.seq;
+                    out.send(backend + 1, Msg::Probe { seq, live });
+                    let (lo, hi) = fixed(timeout_us);
+                    out.set_timer(Timer::ProbeTimeout { backend, seq, live }, lo, hi);
+                }
+                let (lo, hi) = fixed(every_us);
+                out.set_timer(Timer::Probe { backend, live }, lo, hi);
             }
-            Timer::ProbeTimeout { backend, seq } => {
-                if lb.health[backend as usize].awaiting == Some(seq) {
-                    self.probe_result(lb, backend, false, out);
+            Timer::ProbeTimeout { backend, seq, live } => {
+                if Self::prober(lb, live, backend).awaiting == Some(seq) {
+                    self.probe_result(lb, backend, live, false, ctx, out);
                 }
             }
             Timer::Sample => {
@@ -571,7 +682,7 @@ impl Resilience {
                 let (lo, hi) = fixed(1_000_000);
                 out.set_timer(Timer::Sample, lo, hi);
             }
-            Timer::Work { .. } => {}
+            Timer::Work { .. } | Timer::Restarted => {}
         }
     }
 
@@ -579,11 +690,12 @@ impl Resilience {
         let backend = from.wrapping_sub(1);
         match msg {
             Msg::Done { job, ok } => self.lb_finish(lb, ctx, job, Some(ok), out),
-            Msg::ProbeAck { seq, ready }
-                if backend < self.backends && lb.health[backend as usize].awaiting == Some(seq) =>
+            Msg::ProbeAck { seq, live, ok }
+                if backend < self.backends
+                    && Self::prober(lb, live, backend).awaiting == Some(seq) =>
             {
-                out.cancel_timer(Timer::ProbeTimeout { backend, seq });
-                self.probe_result(lb, backend, ready, out);
+                out.cancel_timer(Timer::ProbeTimeout { backend, seq, live });
+                self.probe_result(lb, backend, live, ok, ctx, out);
             }
             _ => {}
         }
@@ -597,6 +709,13 @@ impl Resilience {
     }
 
     fn backend_message(&self, st: &mut BackendState, from: NodeId, msg: Msg, out: &mut Out<Self>) {
+        if msg == Msg::Restart {
+            return self.restart(st, out);
+        }
+        // A stuck process, or one still starting, answers nothing.
+        if st.hung || st.restarting {
+            return;
+        }
         match msg {
             Msg::Forward {
                 job,
@@ -617,15 +736,31 @@ impl Resilience {
                     out.send(from, Msg::Done { job, ok: false });
                 }
             }
-            Msg::Probe { seq } => out.send(
+            Msg::Probe { seq, live } => out.send(
                 from,
                 Msg::ProbeAck {
                     seq,
-                    ready: !st.draining,
+                    live,
+                    ok: live || !st.draining,
                 },
             ),
             _ => {}
         }
+    }
+
+    /// The LB's liveness restart: the work in hand is lost (the LB's timeouts answer for it),
+    /// a stuck process is unstuck, and the backend is up again after the restart delay.
+    fn restart(&self, st: &mut BackendState, out: &mut Out<Self>) {
+        let Some(cfg) = self.liveness.filter(|_| !st.restarting) else {
+            return;
+        };
+        st.in_service.clear();
+        st.queue.clear();
+        (st.hung, st.restarting) = (false, true);
+        st.restarts += 1;
+        let (lo, hi) = fixed(cfg.restart_us);
+        out.set_timer(Timer::Restarted, lo, hi);
+        out.note("restarting");
     }
 
     fn backend_done(&self, st: &mut BackendState, job: u64, out: &mut Out<Self>) {
@@ -660,6 +795,7 @@ impl Protocol for Resilience {
                 .limiter
                 .map(|(a, limit, burst)| Limiter::new(a, limit, burst)),
             health: vec![Health::default(); b],
+            live: vec![Health::default(); b],
             ..LbState::default()
         }))
     }
@@ -670,11 +806,16 @@ impl Protocol for Resilience {
             let (lo, hi) = fixed(to_next_s);
             out.set_timer(Timer::Sample, lo, hi);
         }
-        if let (NodeState::Lb(_), Some(cfg)) = (st, self.health) {
-            for backend in 0..self.backends {
-                // Spread the first probes over one interval.
-                let (lo, hi) = (Duration(1), Duration(cfg.every_us.max(1)));
-                out.set_timer(Timer::Probe { backend }, lo, hi);
+        if let NodeState::Lb(_) = st {
+            for live in [false, true] {
+                let Some((every_us, _)) = self.probe_times(live) else {
+                    continue;
+                };
+                for backend in 0..self.backends {
+                    // Spread the first probes over one interval.
+                    let (lo, hi) = (Duration(1), Duration(every_us.max(1)));
+                    out.set_timer(Timer::Probe { backend, live }, lo, hi);
+                }
             }
         }
     }
@@ -696,6 +837,10 @@ impl Protocol for Resilience {
     fn on_timer(&self, st: &mut NodeState, ctx: &Ctx, timer: Timer, out: &mut Out<Self>) {
         match (st, timer) {
             (NodeState::Backend(b), Timer::Work { job }) => self.backend_done(b, job, out),
+            (NodeState::Backend(b), Timer::Restarted) => {
+                b.restarting = false;
+                out.note("up after its restart");
+            }
             (NodeState::Lb(lb), t) => self.lb_timer(lb, ctx, t, out),
             _ => {}
         }
@@ -730,7 +875,12 @@ impl Protocol for Resilience {
             "slow" => b.slow = true,
             "fail" => b.failing = true,
             "drain" => b.draining = true,
-            "heal" => (b.slow, b.failing, b.draining) = (false, false, false),
+            "hang" => {
+                b.hung = true;
+                b.in_service.clear();
+                b.queue.clear();
+            }
+            "heal" => (b.slow, b.failing, b.draining, b.hung) = (false, false, false, false),
             _ => return,
         }
         out.note(verb.to_string());
@@ -789,6 +939,7 @@ impl Protocol for Resilience {
             Timer::Upstream { .. } => "backend timeout",
             Timer::Probe { .. } => "probe",
             Timer::ProbeTimeout { .. } => "probe timeout",
+            Timer::Restarted => "restarted",
             Timer::Release { .. } => "leaky bucket release",
             Timer::Sample => "sample",
         }
@@ -816,6 +967,12 @@ mod tests {
                 timeout_us: 50_000,
                 unhealthy_after: 2,
                 healthy_after: 2,
+            }),
+            liveness: Some(LivenessConfig {
+                every_us: 100_000,
+                timeout_us: 50_000,
+                failures: 3,
+                restart_us: 500_000,
             }),
             breaker: Some(BreakerConfig {
                 failures: 2,
@@ -913,8 +1070,16 @@ mod tests {
         let mut st = p.init(LB, 3);
         let mut out = Out::default();
         for (seq, t) in [(1, 0), (2, 100_000)] {
-            p.on_timer(&mut st, &ctx(0, t), Timer::Probe { backend: 0 }, &mut out);
-            let timeout = Timer::ProbeTimeout { backend: 0, seq };
+            let probe = Timer::Probe {
+                backend: 0,
+                live: false,
+            };
+            p.on_timer(&mut st, &ctx(0, t), probe, &mut out);
+            let timeout = Timer::ProbeTimeout {
+                backend: 0,
+                seq,
+                live: false,
+            };
             p.on_timer(&mut st, &ctx(0, t + 50_000), timeout, &mut out);
         }
         assert!(!lb(&mut st).health[0].healthy);
@@ -956,6 +1121,98 @@ mod tests {
             .effects
             .iter()
             .any(|e| matches!(e, Effect::Send { to: 1, .. })));
+    }
+
+    fn sends(out: &Out<Resilience>) -> Vec<(NodeId, Msg)> {
+        out.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, msg } => Some((*to, msg.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    // Three liveness probes unanswered in a row restart the backend, once; its liveness
+    // probes then wait out the restart delay, and readiness is left alone (B1 stays in the
+    // pool: one failed readiness probe is not two).
+    #[test]
+    fn failed_liveness_probes_restart_a_backend_and_hold_its_probes() {
+        let p = proto();
+        let mut st = p.init(LB, 3);
+        let mut restarts = 0;
+        for (seq, t) in [(1, 0), (2, 100_000), (3, 200_000)] {
+            let mut out = Out::default();
+            let probe = Timer::Probe {
+                backend: 0,
+                live: true,
+            };
+            p.on_timer(&mut st, &ctx(0, t), probe, &mut out);
+            let timeout = Timer::ProbeTimeout {
+                backend: 0,
+                seq,
+                live: true,
+            };
+            p.on_timer(&mut st, &ctx(0, t + 50_000), timeout, &mut out);
+            restarts += sends(&out).contains(&(1, Msg::Restart)) as u32;
+            assert_eq!(
+                restarts,
+                (seq == 3) as u32,
+                "restart after the third failure"
+            );
+        }
+        let mut out = Out::default();
+        let probe = Timer::Probe {
+            backend: 0,
+            live: true,
+        };
+        p.on_timer(&mut st, &ctx(0, 300_000), probe, &mut out);
+        assert_eq!(
+            sends(&out),
+            [],
+            "no liveness probe during the restart delay"
+        );
+        assert_eq!(lb(&mut st).live[0].restarts, 1);
+        assert!(lb(&mut st).health[0].healthy);
+    }
+
+    // A hung backend answers neither probe and drops its work; a draining one is alive but
+    // not ready; the restart unsticks the hung one, which answers again once it is up.
+    #[test]
+    fn a_hung_backend_answers_nothing_until_its_restart_and_a_draining_one_is_alive() {
+        let p = proto();
+        let probes = |st: &mut NodeState| {
+            let mut out = Out::default();
+            for live in [false, true] {
+                p.on_message(st, &ctx(1, 0), LB, Msg::Probe { seq: 1, live }, &mut out);
+            }
+            sends(&out)
+                .into_iter()
+                .map(|(_, m)| match m {
+                    Msg::ProbeAck { ok, .. } => ok,
+                    _ => unreachable!("a backend answers a probe with its ack"),
+                })
+                .collect::<Vec<bool>>()
+        };
+        let mut st = p.init(1, 3);
+        let mut out = Out::default();
+        p.on_verb(&mut st, &ctx(1, 0), "drain", None, &mut out);
+        assert_eq!(probes(&mut st), [false, true], "draining: not ready, alive");
+        p.on_verb(&mut st, &ctx(1, 0), "heal", None, &mut out);
+        let fwd = Msg::Forward {
+            job: 0,
+            work_us: 10,
+            fail_draw: 0,
+        };
+        p.on_message(&mut st, &ctx(1, 0), LB, fwd.clone(), &mut out);
+        p.on_verb(&mut st, &ctx(1, 0), "hang", None, &mut out);
+        assert_eq!(st.backend().unwrap().in_service.len(), 0);
+        assert_eq!(probes(&mut st), Vec::<bool>::new(), "hung: no answer");
+        p.on_message(&mut st, &ctx(1, 0), LB, Msg::Restart, &mut out);
+        assert_eq!(probes(&mut st), Vec::<bool>::new(), "restarting: no answer");
+        p.on_timer(&mut st, &ctx(1, 500_000), Timer::Restarted, &mut out);
+        assert_eq!(probes(&mut st), [true, true], "up again");
+        assert_eq!(st.backend().unwrap().restarts, 1);
     }
 
     // A backend serves `workers` at once, queues `queue_limit` more and refuses the next.

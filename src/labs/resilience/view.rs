@@ -2,19 +2,35 @@
 //! figures a service owner watches over the last second, the breakers, and a chart of
 //! offered load, goodput and errors per second up to the cursor.
 
-use super::protocol::{BreakerState, Resilience, Sample, LB};
-use crate::labs::{Lab, LabProtocol, Metric};
+use super::protocol::{Breaker, BreakerState, Resilience, Sample, LB};
+use crate::labs::{Lab, LabProtocol, Metric, StageArea, StageSpec};
 use crate::sim::time::fixed;
 use crate::sim::trace::OutcomeKind;
 use crate::sim::world::World;
 use crate::viz::chart::{AxisScale, Chart, Series, SeriesStyle};
+use crate::viz::colors::{NEUTRAL, PALETTE};
+use crate::viz::scene::{Align, Pt, Shape};
 use crate::viz::{Cell, NodeView, Panel};
+
+pub static STAGES: &[StageSpec] = &[StageSpec {
+    id: "breakers",
+    title: "Breakers",
+    help: "each client's circuit breaker as its state machine: closed, open, half-open",
+}];
+
+/// A breaker state's colour (the breaker panel's: open in the alert colour, half-open in
+/// orange).
+pub const CLOSED_COLOUR: &str = PALETTE[2];
+pub const OPEN_COLOUR: &str = PALETTE[5];
+pub const HALF_OPEN_COLOUR: &str = PALETTE[1];
+const INK: &str = "#1f2328";
 
 /// Role classes (the legend's).
 pub const CLASS_LB: u8 = 1;
 pub const CLASS_BACKEND: u8 = 2;
 pub const CLASS_DEGRADED: u8 = 3;
 pub const CLASS_OUT: u8 = 4;
+pub const CLASS_RESTARTING: u8 = 5;
 
 /// Client operations over a span of virtual time.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -94,20 +110,37 @@ impl LabProtocol for Resilience {
                 ("LB".to_string(), "balancer", CLASS_LB, lines)
             }
             (Some(b), lb) => {
-                let healthy =
-                    lb.is_none_or(|lb| lb.health.get(id as usize - 1).is_none_or(|h| h.healthy));
+                let i = id as usize - 1;
+                let ready = lb.and_then(|lb| lb.health.get(i));
+                let live = lb.and_then(|lb| lb.live.get(i));
+                let healthy = self.health.is_none() || ready.is_none_or(|h| h.healthy);
                 let (role, class) = match () {
+                    _ if b.restarting => ("restarting", CLASS_RESTARTING),
                     _ if !healthy => ("out of the pool", CLASS_OUT),
+                    _ if b.hung => ("hung", CLASS_DEGRADED),
                     _ if b.slow => ("slow", CLASS_DEGRADED),
                     _ if b.failing => ("failing", CLASS_DEGRADED),
                     _ if b.draining => ("draining", CLASS_DEGRADED),
                     _ => ("backend", CLASS_BACKEND),
                 };
-                let lines = vec![
+                let mut lines = vec![
                     format!("working on {} of {}", b.in_service.len(), self.workers),
                     format!("{} waiting (limit {})", b.queue.len(), self.queue_limit),
                     format!("{} served, {} refused", b.served, b.refused),
                 ];
+                if let Some(h) = ready.filter(|_| self.health.is_some()) {
+                    let (verdict, run) = match h.healthy {
+                        true => ("ready", format!("{} failed in a row", h.fails)),
+                        false => ("not ready", format!("{} good in a row", h.oks)),
+                    };
+                    lines.push(format!("readiness: {verdict}, {run}"));
+                }
+                if let Some(h) = live.filter(|_| self.liveness.is_some()) {
+                    lines.push(format!(
+                        "liveness: {} failed in a row, {} restarts",
+                        h.fails, h.restarts
+                    ));
+                }
                 (format!("B{id}"), role, class, lines)
             }
         };
@@ -129,6 +162,10 @@ impl LabProtocol for Resilience {
             .state(LB)
             .lb()
             .map_or(0, |lb| lb.health.iter().filter(|h| h.healthy).count());
+        let restarts: u32 = w
+            .state(LB)
+            .lb()
+            .map_or(0, |lb| lb.live.iter().map(|h| h.restarts).sum());
         vec![
             Metric::new(
                 "offered_per_s",
@@ -167,6 +204,11 @@ impl LabProtocol for Resilience {
                 half as f64,
             ),
             Metric::new("backends_healthy", "backends in the pool", healthy as f64),
+            Metric::new(
+                "liveness_restarts",
+                "restarts the liveness probes ordered",
+                restarts as f64,
+            ),
         ]
     }
 
@@ -243,6 +285,10 @@ impl LabProtocol for Resilience {
 
     fn charts(&self, w: &World<Self>) -> Vec<Chart> {
         charts(w)
+    }
+
+    fn stage(&self, w: &World<Self>, _ix: usize, area: &StageArea) -> Vec<Shape> {
+        breaker_stage(w, area)
     }
 
     fn op_text(&self, op: &super::protocol::Op) -> String {
@@ -358,4 +404,137 @@ fn charts(w: &World<Resilience>) -> Vec<Chart> {
             "What the LB sees at each second: requests it has outstanding, and its clients' breakers.",
         ),
     ]
+}
+
+/// Where a breaker's three states sit in its cell of 160 by 100 (before scaling): closed at
+/// the left, open at the right, half-open above between them.
+const STATES: [(BreakerState, f64, f64, &str); 3] = [
+    (BreakerState::Closed, 30.0, 68.0, "closed"),
+    (BreakerState::Open, 130.0, 68.0, "open"),
+    (BreakerState::HalfOpen, 80.0, 30.0, "half-open"),
+];
+
+/// The transitions, from and to (indices into [`STATES`]), and an offset across the line so
+/// the two between open and half-open do not overlap.
+const EDGES: [(usize, usize, f64); 4] = [(0, 1, 0.0), (1, 2, -4.0), (2, 1, 4.0), (2, 0, 0.0)];
+
+/// The "Breakers" stage: one small state machine per client, its current state filled; an
+/// open breaker's cool-down runs round its circle, a closed one counts its failures in a row.
+pub fn breaker_stage(w: &World<Resilience>, area: &StageArea) -> Vec<Shape> {
+    let st = area.style;
+    let note = |text: &str| {
+        let at = Pt::new(area.w / 2.0, area.h / 2.0);
+        vec![Shape::text(
+            at,
+            text.into(),
+            NEUTRAL,
+            st.font(14.0),
+            Align::Center,
+            false,
+        )]
+    };
+    let (Some(cfg), Some(lb)) = (w.proto.breaker, w.state(LB).lb()) else {
+        return note("Circuit breakers are off: breaker=1 turns them on");
+    };
+    if lb.breakers.is_empty() {
+        return note("No client has sent a request yet");
+    }
+    let n = lb.breakers.len().max(1);
+    // The most columns whose cells, 1.6 times as wide as high, fill the area best.
+    let (mut cols, mut k) = (1, 0.0);
+    for c in 1..=n {
+        let rows = n.div_ceil(c);
+        let fit = (area.w / (c as f64 * 160.0)).min(area.h / (rows as f64 * 100.0));
+        if fit > k {
+            (cols, k) = (c, fit);
+        }
+    }
+    let mut out = Vec::new();
+    let now_us = w.now().0;
+    for (c, b) in lb.breakers.iter().enumerate() {
+        let origin = Pt::new((c % cols) as f64 * 160.0 * k, (c / cols) as f64 * 100.0 * k);
+        let at = |x: f64, y: f64| Pt::new(origin.x + x * k, origin.y + y * k);
+        let r = 13.0 * k;
+        for (from, to, off) in EDGES {
+            let (a, z) = (STATES[from], STATES[to]);
+            let (dx, dy) = (z.1 - a.1, z.2 - a.2);
+            let len = libm::sqrt(dx * dx + dy * dy).max(1.0);
+            let (ux, uy) = (dx / len, dy / len);
+            let (ox, oy) = (-uy * off, ux * off);
+            let gap = 15.0;
+            out.push(Shape::Arrow {
+                a: at(a.1 + ux * gap + ox, a.2 + uy * gap + oy),
+                b: at(z.1 - ux * gap + ox, z.2 - uy * gap + oy),
+                color: NEUTRAL,
+                width: st.line(1.0),
+                head: 5.0 * k,
+            });
+        }
+        for (state, x, y, name) in STATES {
+            let colour = state_colour(state);
+            let on = b.state == state;
+            out.push(Shape::Circle {
+                c: at(x, y),
+                r,
+                fill: on.then_some(colour),
+                stroke: Some(colour),
+                width: st.line(if on { 2.0 } else { 1.0 }),
+                dash: false,
+            });
+            let label = Shape::text(
+                at(x, y + 22.0),
+                name.into(),
+                INK,
+                9.0 * k,
+                Align::Center,
+                on,
+            );
+            out.push(label);
+        }
+        out.push(Shape::text(
+            at(6.0, 10.0),
+            format!("C{c}"),
+            INK,
+            11.0 * k,
+            Align::Left,
+            true,
+        ));
+        out.push(Shape::text(
+            at(154.0, 10.0),
+            breaker_line(b, cfg.failures, cfg.probes),
+            INK,
+            9.0 * k,
+            Align::Right,
+            false,
+        ));
+        if b.state == BreakerState::Open {
+            let done = now_us.saturating_sub(b.opened_us) as f64 / cfg.cool_down_us.max(1) as f64;
+            out.push(Shape::Arc {
+                c: at(130.0, 68.0),
+                r: r + 3.0 * k,
+                start: 0.0,
+                sweep: done.clamp(0.0, 1.0) * 2.0 * std::f64::consts::PI,
+                color: OPEN_COLOUR,
+                width: st.line(2.0),
+            });
+        }
+    }
+    out
+}
+
+fn state_colour(s: BreakerState) -> &'static str {
+    match s {
+        BreakerState::Closed => CLOSED_COLOUR,
+        BreakerState::Open => OPEN_COLOUR,
+        BreakerState::HalfOpen => HALF_OPEN_COLOUR,
+    }
+}
+
+/// A breaker's counter in its state: failures towards opening, probes towards closing.
+fn breaker_line(b: &Breaker, failures: u32, probes: u32) -> String {
+    match b.state {
+        BreakerState::Closed => format!("{} of {failures} failures", b.failures),
+        BreakerState::Open => format!("opened {} times", b.opened),
+        BreakerState::HalfOpen => format!("probes {} of {probes} ok", b.probes_ok),
+    }
 }
