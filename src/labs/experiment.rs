@@ -10,7 +10,6 @@
 
 use super::{ParamKind, ParamSpec};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Every experiment's seed.
 pub const SEED_PARAM: ParamSpec = ParamSpec {
@@ -34,7 +33,7 @@ pub fn trial_seed(seed: u64, trial: u32) -> u64 {
 }
 
 /// Parameter values by key, in their canonical text ([`ParamSpec::canonical`]).
-pub type Values = BTreeMap<String, String>;
+pub type Values = crate::sim::small_map::SmallMap<String, String>;
 
 /// One experiment a lab offers.
 pub struct ExperimentSpec {

@@ -15,8 +15,8 @@ use crate::labs;
 use crate::sim::client::{ClientPolicy, CLIENT_KEYS};
 use crate::sim::command::{format_percent, parse_bandwidth, parse_percent, Command};
 use crate::sim::net::{Dist, LinkParams};
+use crate::sim::small_map::SmallMap;
 use crate::sim::time::{format_us, parse_duration};
-use std::collections::BTreeMap;
 
 /// The longest link accepted, in bytes.
 pub const MAX_LINK_LEN: usize = 64 * 1024;
@@ -218,8 +218,8 @@ fn apply_pair(
 }
 
 /// Splits `a=1&b=2`, percent-decoding keys and values; refuses duplicates.
-fn split_query(query: &str) -> Result<BTreeMap<String, String>, ScenarioError> {
-    let mut out = BTreeMap::new();
+fn split_query(query: &str) -> Result<SmallMap<String, String>, ScenarioError> {
+    let mut out = SmallMap::new();
     if query.is_empty() {
         return Ok(out);
     }

@@ -11,9 +11,9 @@ use crate::labs;
 use crate::sim::client::ClientPolicy;
 use crate::sim::command::Command;
 use crate::sim::net::LinkParams;
+use crate::sim::small_map::SmallMap;
 use crate::sim::time::MAX_DURATION_US;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// The scenario format this release writes. Every earlier version keeps decoding.
@@ -63,7 +63,7 @@ pub struct Scenario {
     pub client_policy: ClientPolicy,
     /// The lab's own parameters, in canonical text form, keyed by their link keys.
     #[serde(default)]
-    pub params: BTreeMap<String, String>,
+    pub params: SmallMap<String, String>,
     #[serde(default)]
     pub script: Vec<Command>,
     /// Where the run was paused, in microseconds.
@@ -119,7 +119,7 @@ impl Scenario {
             client_policy: ClientPolicy::default(),
             params: {
                 // Inserted one by one: collecting would compile a sort just for this.
-                let mut params = BTreeMap::new();
+                let mut params = SmallMap::new();
                 for p in lab.params.iter().filter(|p| !lab.quiet.contains(&p.key)) {
                     let v = p
                         .canonical(p.default)

@@ -10,7 +10,6 @@
 use crate::sim::net::Endpoint;
 use crate::sim::rng::Rng;
 use crate::sim::small_map::SmallMap;
-use std::collections::BTreeMap;
 
 /// A client operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -116,7 +115,7 @@ impl Cmd {
 /// The state machine: the map and the session table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Kv {
-    pub data: BTreeMap<String, String>,
+    pub data: SmallMap<String, String>,
     /// The last operation applied per client endpoint.
     pub sessions: SmallMap<Endpoint, Session>,
 }
@@ -154,7 +153,9 @@ impl Kv {
                 None
             }
             KvOp::Append { key, value } => {
-                self.data.entry(key.clone()).or_default().push_str(value);
+                self.data
+                    .get_or_insert_with(key.clone(), String::new)
+                    .push_str(value);
                 None
             }
             KvOp::Get { key } => self.data.get(key).cloned(),
