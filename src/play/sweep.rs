@@ -475,7 +475,7 @@ fn still_breaks(s: &Scenario, property: &str, until_us: u64) -> bool {
 ///    would never go; then over single commands;
 /// 2. the faults after the failure dropped (the run's horizon, as far as the failure cares);
 /// 3. loss and duplication off, fewer clients, fewer nodes, bursts and spikes made gentler;
-/// 4. the heal reduced to what still needs healing (a restart only for a node crashed, a
+/// 4. the heal reduced to what still needs healing (a restart only for a node still down, a
 ///    setting put back only if a fault changed it); the heal itself stays, since liveness is
 ///    judged after it.
 pub fn shrink(s: &Scenario, property: &str, until_us: u64) -> Scenario {
@@ -667,7 +667,7 @@ fn gentler(setting: &mut NetSetting, latency: &Dist) -> bool {
 
 /// `s` with its heal (the commands at `heal_us` that heal) reduced to what the faults before
 /// it broke: everything healed, a setting put back only if a fault changed it, a node
-/// restarted only if it was crashed.
+/// restarted only if it is down.
 fn tidy_heal(s: &Scenario, heal_us: u64) -> Scenario {
     let before = || s.script.iter().filter(|c| c.at_us < heal_us);
     let changed = |setting: &NetSetting| {
@@ -678,7 +678,14 @@ fn tidy_heal(s: &Scenario, heal_us: u64) -> Scenario {
             _ => false,
         })
     };
-    let crashed = |node: u32| before().any(|c| c.action == Action::Crash { node });
+    // Down at the heal: crashed, and not restarted since.
+    let down = |node: u32| {
+        before().fold(false, |down, c| match c.action {
+            Action::Crash { node: n } if n == node => true,
+            Action::Restart { node: n } if n == node => false,
+            _ => down,
+        })
+    };
     let mut t = s.clone();
     t.script.retain(|c| {
         c.at_us != heal_us
@@ -687,7 +694,7 @@ fn tidy_heal(s: &Scenario, heal_us: u64) -> Scenario {
                     link: None,
                     setting,
                 } => changed(setting),
-                Action::Restart { node } => crashed(*node),
+                Action::Restart { node } => down(*node),
                 _ => true,
             }
     });
