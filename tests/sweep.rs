@@ -276,7 +276,7 @@ fn liveness_owed_over_the_heal_counts_from_the_heal() {
 /// The most interventions (the heal's included) a shrunk counterexample of a teaching variant
 /// keeps: measured, the first counterexample of each variant on the default profile shrinks
 /// to 1 to 6 (before: 12 to 43; the Figure 8 one from 32 to 5). Not every one does: of the
-/// first five of each, a few keep 7 to 19 (Figure 8's chains of leader cuts, where dropping
+/// first five of each, a few keep 7 to 14 (Figure 8's chains of leader cuts, where dropping
 /// any one reshuffles every later delay and the failure is lost).
 const SHRUNK_SCRIPT_MAX: usize = 6;
 

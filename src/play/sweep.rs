@@ -472,7 +472,8 @@ fn still_breaks(s: &Scenario, property: &str, until_us: u64) -> bool {
 ///    a fault goes with what undoes it (a crash with the node's next restart, the commands of
 ///    one instant together, such as a leader cut's heal and partition): dropping only one of
 ///    such a pair changes the run so much that the failure is lost, and one at a time the pair
-///    would never go; then over single commands;
+///    would never go; then over single commands; then, while a few units are left, any two
+///    that go only together (and single commands again after them);
 /// 2. the faults after the failure dropped (the run's horizon, as far as the failure cares);
 /// 3. loss and duplication off, fewer clients, fewer nodes, bursts and spikes made gentler;
 /// 4. the heal reduced to what still needs healing (a restart only for a node still down, a
@@ -484,6 +485,9 @@ pub fn shrink(s: &Scenario, property: &str, until_us: u64) -> Scenario {
     let mut best = s.clone();
     for grouped in [true, false] {
         best = ddmin(best, heal_us, grouped, &breaks);
+    }
+    while let Some(fewer) = without_a_pair(&best, heal_us, &breaks) {
+        best = ddmin(fewer, heal_us, false, &breaks);
     }
     best = before_the_failure(best, heal_us, until_us, &breaks);
     best = try_each(
@@ -593,6 +597,32 @@ fn ddmin(s: Scenario, heal_us: u64, grouped: bool, breaks: &dyn Fn(&Scenario) ->
         }
     }
     best
+}
+
+/// The most units among which [`without_a_pair`] tries every pair.
+const PAIRS_UNITS_MAX: usize = 16;
+
+/// `s` without two units that go only together (ddmin leaves none that goes alone), the
+/// first such pair in order, if a few units are left.
+fn without_a_pair(
+    s: &Scenario,
+    heal_us: u64,
+    breaks: &dyn Fn(&Scenario) -> bool,
+) -> Option<Scenario> {
+    let all = units(s, heal_us, true);
+    if all.len() > PAIRS_UNITS_MAX {
+        return None;
+    }
+    let pairs = (0..all.len()).flat_map(|i| (i + 1..all.len()).map(move |j| (i, j)));
+    pairs
+        .map(|(i, j)| {
+            let kept: Vec<&Vec<usize>> = (0..all.len())
+                .filter(|&k| k != i && k != j)
+                .map(|k| &all[k])
+                .collect();
+            keeping(s, heal_us, &kept)
+        })
+        .find(|trial| breaks(trial))
 }
 
 /// `s` without the faults after the failure it shows (they cannot have caused it), if it
