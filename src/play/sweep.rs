@@ -540,7 +540,7 @@ fn units(s: &Scenario, heal_us: u64, grouped: bool) -> Vec<Vec<usize>> {
                 .find(|&j| j > i && !taken[j] && s.script[j].action == Action::Restart { node });
             unit.extend(restart.filter(|j| !unit.contains(j)));
         }
-        unit.sort_unstable();
+        crate::sim::order::sort_by_key(&mut unit, |&j| j);
         unit.iter().for_each(|&j| taken[j] = true);
         units.push(unit);
     }
