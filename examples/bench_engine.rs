@@ -1,5 +1,5 @@
 //! The engine benchmark natively, as the page's `window.dsplay.benchEngine` runs it in wasm:
-//! one link for some seconds of virtual time, four times (the first warms up), each run's
+//! one link for some seconds of virtual time, [`RUNS`] times (the first warms up), each run's
 //! events, wall time and trace hash printed as one line of JSON, so that
 //! `scripts/bench-wasm-engine.mjs` puts native and wasm side by side in one run.
 //!
@@ -7,6 +7,9 @@
 use dsplay::labs;
 use dsplay::scenario::link;
 use dsplay::sim::Instant;
+
+/// Runs of a few tens of milliseconds each: enough that the median is steady on a busy machine.
+const RUNS: usize = 9;
 
 /// The scenario of `engine/flows16` (benches/engine.rs).
 const FLOWS16: &str =
@@ -17,7 +20,7 @@ fn main() {
     let text = args.next().unwrap_or_else(|| FLOWS16.to_string());
     let virtual_s: u64 = args.next().and_then(|v| v.parse().ok()).unwrap_or(60);
     let s = link::decode(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
-    for _ in 0..4 {
+    for _ in 0..RUNS {
         let mut sim = labs::build(&s).unwrap_or_else(|e| panic!("{text}: {e}"));
         let t0 = std::time::Instant::now();
         sim.run_until(Instant(virtual_s * 1_000_000));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The engine benchmark natively and in the browser (release wasm), side by side in one run:
 // the scenario of `cargo bench --bench engine` (engine/flows16: 16 servers, 32 clients, 1% loss)
-// run for 60 s of virtual time four times each way (the first warms up), natively by
+// run for 60 s of virtual time nine times each way (the first warms up), natively by
 // `cargo run --profile bench --example bench_engine` (the bench profile, as criterion builds
 // it) and in the page through window.dsplay.benchEngine. Prints events per second of wall time
 // for both, the ratio, and whether the two trace hashes agree (they must: same run).
@@ -40,7 +40,7 @@ try {
   const page = await b.page();
   await open(page, '#/flows?n=3&seed=1&t=0ms');
   const runs = [];
-  for (let i = 0; i < 4; i++) runs.push(await page.evaluate(([l, n]) => window.dsplay.benchEngine(l, n), [LINK, virtualS]));
+  for (let i = 0; i < 9; i++) runs.push(await page.evaluate(([l, n]) => window.dsplay.benchEngine(l, n), [LINK, virtualS]));
   wasm = figures(runs);
 } finally {
   await b.close();
