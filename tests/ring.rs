@@ -267,6 +267,28 @@ fn a_cut_off_server_s_reads_fall_back_along_the_preference_list() {
     );
 }
 
+// The fallbacks of a server cut off go to its keys' replicas; a coordinator that falls back to
+// the servers numbered after the owner (the `fallback-by-number` variant) sends some reads to
+// a server that holds no copy of the key, and the property says so.
+#[test]
+fn reads_answered_by_replicas_catches_fallbacks_by_server_number() {
+    let broken = |sim: &dyn Sim| {
+        let props = sim.properties();
+        let p = props
+            .iter()
+            .find(|p| p.name == "reads_answered_by_replicas");
+        p.expect("the lab checks it").violations
+    };
+    let correct = run_link(preset("A server cut off"), 6);
+    assert!(metric(&*correct, "reads_fallback") > 0.0);
+    assert_eq!(broken(&*correct), 0);
+    let link = format!("{}&variant=fallback-by-number", preset("A server cut off"));
+    let s = Scenario::from_link(&link).unwrap();
+    let mut sim = dsplay::labs::build(&s).unwrap();
+    sim.run_until(Instant(6_000_000));
+    assert!(broken(&*sim) > 0, "{:?}", sim.properties());
+}
+
 // Salting k0 spreads its reads: the most loaded server's share of new reads falls.
 #[test]
 fn salting_the_hot_key_evens_out_the_reads() {

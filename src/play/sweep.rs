@@ -464,38 +464,271 @@ fn still_breaks(s: &Scenario, property: &str, until_us: u64) -> bool {
             .is_ok_and(|j| j.broken.is_some_and(|(name, _)| name == property))
 }
 
-/// The smallest run found that still breaks `property`: the faulty phase's interventions
-/// dropped (halves, then quarters, ... then one at a time, as delta debugging does; the heal
-/// stays, since liveness is judged after it), loss and duplication off, fewer clients, fewer
-/// nodes. Deterministic: the same input gives the same output.
+/// The smallest run found that still breaks `property`, deterministically (the same input
+/// gives the same output):
+///
+/// 1. the faulty phase's interventions dropped by delta debugging (Zeller's ddmin: keep one
+///    chunk, or drop one, halving the chunks while neither fails), over *units* first, so that
+///    a fault goes with what undoes it (a crash with the node's next restart, the commands of
+///    one instant together, such as a leader cut's heal and partition): dropping only one of
+///    such a pair changes the run so much that the failure is lost, and one at a time the pair
+///    would never go; then over single commands; then, while a few units are left, any two
+///    that go only together (and single commands again after them);
+/// 2. the faults after the failure dropped (the run's horizon, as far as the failure cares);
+/// 3. loss and duplication off, fewer clients, fewer nodes, bursts and spikes made gentler;
+/// 4. the heal reduced to what still needs healing (a restart only for a node still down, a
+///    setting put back only if a fault changed it); the heal itself stays, since liveness is
+///    judged after it.
 pub fn shrink(s: &Scenario, property: &str, until_us: u64) -> Scenario {
     let heal_us = heal_at_us(until_us);
-    let faults = |s: &Scenario| s.script.iter().take_while(|c| c.at_us < heal_us).count();
+    let breaks = |t: &Scenario| still_breaks(t, property, until_us);
     let mut best = s.clone();
-    let mut chunk = faults(&best).div_ceil(2).max(1);
-    while faults(&best) > 0 {
-        let mut start = 0;
-        while start < faults(&best) {
-            let mut trial = best.clone();
-            let end = (start + chunk).min(faults(&trial));
-            trial.script.drain(start..end);
-            if still_breaks(&trial, property, until_us) {
-                best = trial;
-            } else {
-                start += chunk;
-            }
-        }
-        if chunk == 1 {
-            break;
-        }
-        chunk = chunk.div_ceil(2);
+    for grouped in [true, false] {
+        best = ddmin(best, heal_us, grouped, &breaks);
     }
-    try_each(
+    while let Some(fewer) = without_a_pair(&best, heal_us, &breaks) {
+        best = ddmin(fewer, heal_us, false, &breaks);
+    }
+    best = before_the_failure(best, heal_us, until_us, &breaks);
+    best = try_each(
         best,
         property,
         until_us,
         &[quiet_network, fewer_clients, fewer_nodes],
-    )
+    );
+    best = gentler_faults(best, heal_us, &breaks);
+    let tidy = tidy_heal(&best, heal_us);
+    if tidy != best && breaks(&tidy) {
+        best = tidy;
+    }
+    best
+}
+
+/// The faulty phase's commands of `s` in units dropped together: one command each, or
+/// (`grouped`) the commands of one instant with, for each crash among them, the node's next
+/// restart. Indices into `s.script`, each unit in script order.
+fn units(s: &Scenario, heal_us: u64, grouped: bool) -> Vec<Vec<usize>> {
+    let faulty: Vec<usize> = (0..s.script.len())
+        .filter(|&i| s.script[i].at_us < heal_us)
+        .collect();
+    if !grouped {
+        return faulty.into_iter().map(|i| vec![i]).collect();
+    }
+    let mut taken = vec![false; s.script.len()];
+    let mut units = Vec::new();
+    for &i in &faulty {
+        if taken[i] {
+            continue;
+        }
+        let at_us = s.script[i].at_us;
+        let mut unit: Vec<usize> = faulty
+            .iter()
+            .copied()
+            .filter(|&j| !taken[j] && s.script[j].at_us == at_us)
+            .collect();
+        let crashed: Vec<u32> = unit
+            .iter()
+            .filter_map(|&j| match s.script[j].action {
+                Action::Crash { node } => Some(node),
+                _ => None,
+            })
+            .collect();
+        for node in crashed {
+            let restart = faulty
+                .iter()
+                .copied()
+                .find(|&j| j > i && !taken[j] && s.script[j].action == Action::Restart { node });
+            unit.extend(restart.filter(|j| !unit.contains(j)));
+        }
+        crate::sim::order::sort_by_key(&mut unit, |&j| j);
+        unit.iter().for_each(|&j| taken[j] = true);
+        units.push(unit);
+    }
+    units
+}
+
+/// `s` with only the faulty-phase commands of `kept` (units of [`units`]), the rest as it was.
+fn keeping(s: &Scenario, heal_us: u64, kept: &[&Vec<usize>]) -> Scenario {
+    let mut keep: Vec<bool> = s.script.iter().map(|c| c.at_us >= heal_us).collect();
+    kept.iter()
+        .flat_map(|u| u.iter())
+        .for_each(|&i| keep[i] = true);
+    let mut t = s.clone();
+    t.script = s
+        .script
+        .iter()
+        .zip(keep)
+        .filter(|&(_, k)| k)
+        .map(|(c, _)| c.clone())
+        .collect();
+    t
+}
+
+/// Delta debugging over the units of the faulty phase: a subset of the units that still
+/// breaks, from which no single unit can be dropped (ddmin's 1-minimality).
+fn ddmin(s: Scenario, heal_us: u64, grouped: bool, breaks: &dyn Fn(&Scenario) -> bool) -> Scenario {
+    let all = units(&s, heal_us, grouped);
+    let mut kept: Vec<&Vec<usize>> = all.iter().collect();
+    let mut best = s.clone();
+    let mut parts = 2usize;
+    while !kept.is_empty() {
+        let size = kept.len().div_ceil(parts.min(kept.len()));
+        let chunks: Vec<Vec<&Vec<usize>>> = kept.chunks(size).map(<[_]>::to_vec).collect();
+        let complement = |c: usize| -> Vec<&Vec<usize>> {
+            let other = chunks.iter().enumerate().filter(|&(i, _)| i != c);
+            other.flat_map(|(_, ch)| ch.iter().copied()).collect()
+        };
+        // A chunk alone (when there are several), then everything but one chunk.
+        let subsets = (0..chunks.len())
+            .filter(|_| chunks.len() > 1)
+            .map(|c| (chunks[c].clone(), 2))
+            .chain((0..chunks.len()).map(|c| (complement(c), parts.saturating_sub(1).max(2))));
+        let found = subsets
+            .map(|(subset, next)| (keeping(&s, heal_us, &subset), subset, next))
+            .find(|(trial, _, _)| breaks(trial));
+        if let Some((trial, subset, next)) = found {
+            best = trial;
+            kept = subset;
+            parts = next;
+        } else if size > 1 {
+            parts = (parts * 2).min(kept.len());
+        } else {
+            break;
+        }
+    }
+    best
+}
+
+/// The most units among which [`without_a_pair`] tries every pair.
+const PAIRS_UNITS_MAX: usize = 16;
+
+/// `s` without two units that go only together (ddmin leaves none that goes alone), the
+/// first such pair in order, if a few units are left.
+fn without_a_pair(
+    s: &Scenario,
+    heal_us: u64,
+    breaks: &dyn Fn(&Scenario) -> bool,
+) -> Option<Scenario> {
+    let all = units(s, heal_us, true);
+    if all.len() > PAIRS_UNITS_MAX {
+        return None;
+    }
+    let pairs = (0..all.len()).flat_map(|i| (i + 1..all.len()).map(move |j| (i, j)));
+    pairs
+        .map(|(i, j)| {
+            let kept: Vec<&Vec<usize>> = (0..all.len())
+                .filter(|&k| k != i && k != j)
+                .map(|k| &all[k])
+                .collect();
+            keeping(s, heal_us, &kept)
+        })
+        .find(|trial| breaks(trial))
+}
+
+/// `s` without the faults after the failure it shows (they cannot have caused it), if it
+/// still fails so.
+fn before_the_failure(
+    s: Scenario,
+    heal_us: u64,
+    until_us: u64,
+    breaks: &dyn Fn(&Scenario) -> bool,
+) -> Scenario {
+    let Some((_, at_us)) = judge(&s, heal_us, until_us).ok().and_then(|j| j.broken) else {
+        return s;
+    };
+    let mut t = s.clone();
+    t.script.retain(|c| c.at_us <= at_us || c.at_us >= heal_us);
+    if t != s && breaks(&t) {
+        t
+    } else {
+        s
+    }
+}
+
+/// Each loss or duplication burst of the faulty phase halved (to 1%), and each latency spike
+/// halved towards the link's latency, over and over while the run still breaks.
+fn gentler_faults(
+    mut best: Scenario,
+    heal_us: u64,
+    breaks: &dyn Fn(&Scenario) -> bool,
+) -> Scenario {
+    for i in 0..best.script.len() {
+        if best.script[i].at_us >= heal_us {
+            continue;
+        }
+        loop {
+            let mut trial = best.clone();
+            let Action::Set { setting, .. } = &mut trial.script[i].action else {
+                break;
+            };
+            if !gentler(setting, &best.net.latency) || !breaks(&trial) {
+                break;
+            }
+            best = trial;
+        }
+    }
+    best
+}
+
+/// Makes a fault's setting gentler; false when it is as gentle as it goes.
+fn gentler(setting: &mut NetSetting, latency: &Dist) -> bool {
+    let halve_ppm = |ppm: &mut u32| {
+        let half = (*ppm / 2 / 10_000 * 10_000).max(10_000);
+        let changed = half < *ppm;
+        *ppm = half;
+        changed
+    };
+    match (setting, latency) {
+        (NetSetting::LossPpm(ppm) | NetSetting::DupPpm(ppm), _) => halve_ppm(ppm),
+        (
+            NetSetting::Latency(Dist::Uniform { min_us, max_us }),
+            Dist::Uniform {
+                min_us: base_min_us,
+                max_us: base_max_us,
+            },
+        ) if *max_us > *base_max_us * 2 => {
+            *min_us = (*min_us / 2).max(*base_min_us);
+            *max_us = (*max_us / 2).max(*base_max_us);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `s` with its heal (the commands at `heal_us` that heal) reduced to what the faults before
+/// it broke: everything healed, a setting put back only if a fault changed it, a node
+/// restarted only if it is down.
+fn tidy_heal(s: &Scenario, heal_us: u64) -> Scenario {
+    let before = || s.script.iter().filter(|c| c.at_us < heal_us);
+    let changed = |setting: &NetSetting| {
+        before().any(|c| match &c.action {
+            Action::Set { setting: other, .. } => {
+                std::mem::discriminant(other) == std::mem::discriminant(setting)
+            }
+            _ => false,
+        })
+    };
+    // Down at the heal: crashed, and not restarted since.
+    let down = |node: u32| {
+        before().fold(false, |down, c| match c.action {
+            Action::Crash { node: n } if n == node => true,
+            Action::Restart { node: n } if n == node => false,
+            _ => down,
+        })
+    };
+    let mut t = s.clone();
+    t.script.retain(|c| {
+        c.at_us != heal_us
+            || match &c.action {
+                Action::Set {
+                    link: None,
+                    setting,
+                } => changed(setting),
+                Action::Restart { node } => down(*node),
+                _ => true,
+            }
+    });
+    t
 }
 
 /// Applies each simplification over and over while the property still breaks.

@@ -18,7 +18,7 @@ pub mod protocol;
 pub mod stage;
 pub mod view;
 
-pub use protocol::{KeyDist, RingLab};
+pub use protocol::{Bug, KeyDist, RingLab};
 
 use super::{validate_ops, world_config, Lab, ParamKind, ParamSpec, Preset, Sim, Verb};
 use crate::scenario::Scenario;
@@ -121,7 +121,21 @@ pub static PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Int { min: 2, max: 64 },
         default: "8",
     },
+    super::variant_param(
+        "none: reads fall back along the key's preference list; any other: a deliberately broken coordinator, to hunt for the run that shows its mistake",
+        &["none", "fallback-by-number"],
+    ),
 ];
+
+/// The coordinator with a mistake the hunt can find.
+pub static VARIANTS: &[super::Variant] = &[super::Variant {
+    id: "fallback-by-number",
+    mistake: "when a key's owner does not answer, tries the servers numbered after it, not the next servers clockwise on the ring",
+    breaks: "reads_answered_by_replicas",
+    // Eight servers, three replicas a key: the two servers numbered after an owner are seldom
+    // both its replicas. Without spares every fault lands on the coordinator or a server.
+    hunt: "#/ring?n=8&seed=1&spares=0&clients=4",
+}];
 
 pub static VERBS: &[Verb] = &[
     Verb {
@@ -217,7 +231,8 @@ pub static LAB: Lab = Lab {
     nodes_max: MAX_SERVERS,
     nodes_default: 10,
     params: PARAMS,
-    quiet: &[],
+    // The variant came after the lab's first links.
+    quiet: &["variant"],
     presets: PRESETS,
     lessons: lessons::LESSONS,
     speed: "1",
@@ -237,7 +252,7 @@ pub static LAB: Lab = Lab {
     verbs: VERBS,
     shown: super::always_shown,
     stages: stage::STAGES,
-    variants: &[],
+    variants: VARIANTS,
     sample_request: Some("get k0"),
     build,
 };
@@ -333,6 +348,7 @@ pub fn config(s: &Scenario) -> Result<RingLab, String> {
         salt_ways: p("salt")?,
         clients: p("clients")?,
         compare: s.param("compare") == Some("1"),
+        bug: (s.param("variant") == Some("fallback-by-number")).then_some(Bug::FallbackByNumber),
     })
 }
 

@@ -1,5 +1,6 @@
 //! What must hold in the partitioning lab.
 
+use super::hash;
 use super::placement::{Algorithm, Member};
 use super::protocol::{Reply, RingLab, COORDINATOR};
 use crate::sim::property::{PropKind, Property, Verdict};
@@ -19,6 +20,12 @@ pub fn all() -> Vec<Property<RingLab>> {
             description: "When a server joins, keys move only to it, never between two old servers (ring, rendezvous, and jump when it joins as the last bucket)",
             kind: PropKind::Always,
             check: joins_move_keys_only_to_the_newcomer,
+        },
+        Property {
+            name: "reads_answered_by_replicas",
+            description: "Every read is answered by one of its key's replicas (the first servers of its preference list), never by a server that does not hold the key",
+            kind: PropKind::Always,
+            check: reads_answered_by_replicas,
         },
         Property {
             name: "reads_answered_by_ring_servers",
@@ -112,4 +119,32 @@ fn reads_answered_by_ring_servers(w: &World<RingLab>) -> Verdict {
     // The map may have changed while the read was in flight: a server that left may still
     // answer what it was asked before.
     (c.members.iter().any(|m| m.id == *server) || c.ever_members.contains(server)).into()
+}
+
+// A read is judged in the step that completes it, against the map it was served under: one
+// that began before the map last changed may have been served by the old map's replicas, and
+// a salted hot key's sub-keys have lists of their own.
+fn reads_answered_by_replicas(w: &World<RingLab>) -> Verdict {
+    let Some(h) = w.completed_by_last_step() else {
+        return Verdict::Holds;
+    };
+    let (Some(OutcomeKind::Ok), Some(Reply::Value { key, server, .. })) = (h.outcome, &h.reply)
+    else {
+        return Verdict::Holds;
+    };
+    let Some(c) = w.state(COORDINATOR).coordinator() else {
+        return Verdict::Holds;
+    };
+    let changed = c.changes.last().is_some_and(|ch| ch.at_us >= h.invoke_us);
+    let Some(&owner) = c.owners.get(*key as usize) else {
+        return Verdict::Holds;
+    };
+    if changed || (*key == 0 && c.salted > 0) {
+        return Verdict::Holds;
+    }
+    let rf = w.proto.rf as usize;
+    let list = c
+        .placement
+        .preference(hash::key(w.proto.setup.salt, *key as u64), rf, Some(owner));
+    list.contains(server).into()
 }

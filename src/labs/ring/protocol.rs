@@ -72,6 +72,14 @@ impl Cdf {
     }
 }
 
+/// A deliberately broken coordinator (the lab's `variant`), for the hunt to find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bug {
+    /// A read whose owner does not answer falls back to the servers numbered after the owner,
+    /// not to the key's next servers clockwise on the ring (its replicas).
+    FallbackByNumber,
+}
+
 /// The lab's configuration.
 #[derive(Clone, Debug)]
 pub struct RingLab {
@@ -91,6 +99,7 @@ pub struct RingLab {
     pub clients: u32,
     /// Draw the same keys under mod-N inside the ring.
     pub compare: bool,
+    pub bug: Option<Bug>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -440,6 +449,16 @@ impl RingLab {
     }
 }
 
+/// The mistake of [`Bug::FallbackByNumber`]: `owner` and the `rf - 1` members numbered after
+/// it (wrapping round), whatever the key.
+fn by_number(members: &[Member], owner: NodeId, rf: usize) -> Vec<NodeId> {
+    let at = members.iter().position(|m| m.id == owner).unwrap_or(0);
+    let len = members.len();
+    (0..rf.min(len))
+        .map(|k| members[(at + k) % len].id)
+        .collect()
+}
+
 /// How many positions differ.
 pub fn moved(before: &[u32], after: &[u32]) -> usize {
     before.iter().zip(after).filter(|(a, b)| a != b).count()
@@ -547,7 +566,10 @@ impl Protocol for RingLab {
             return;
         };
         let h = hash::key(self.setup.salt, key);
-        let list = c.placement.preference(h, self.rf as usize, Some(owner));
+        let list = match self.bug {
+            Some(Bug::FallbackByNumber) => by_number(&c.members, owner, self.rf as usize),
+            None => c.placement.preference(h, self.rf as usize, Some(owner)),
+        };
         let fwd = c.next_fwd;
         c.next_fwd += 1;
         c.pending.insert(
