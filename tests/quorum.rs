@@ -8,7 +8,7 @@ use dsplay::labs::quorum::consistency::{judge, linearizable};
 use dsplay::labs::quorum::protocol::{Msg, Quorum, Stamp, Versioned, Vv};
 use dsplay::labs::quorum::{world, PRESETS};
 use dsplay::scenario::link;
-use dsplay::sim::process::{ClientRequest, Ctx, Effect, Out, Protocol};
+use dsplay::sim::process::{ClientRequest, Ctx, Out, Protocol};
 use dsplay::sim::{Instant, World};
 
 fn run(l: &str, until_us: u64) -> World<Quorum> {
@@ -43,16 +43,6 @@ fn ctx(id: u32, now_us: u64) -> Ctx {
     }
 }
 
-fn sends(out: &Out<Quorum>) -> Vec<(u32, Msg)> {
-    out.effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Send { to, msg } => Some((*to, msg.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn a_put_goes_to_the_n_replicas_stamped_with_the_coordinators_clock() {
     let mut q = Quorum::new(3, 1, (3, 2, 2));
@@ -66,7 +56,7 @@ fn a_put_goes_to_the_n_replicas_stamped_with_the_coordinators_clock() {
         op: dsplay::labs::quorum::Op::Put { key: 0, value: 7 },
     };
     q.on_client(&mut st, &ctx(1, 1_000_000), req, &mut out);
-    let s = sends(&out);
+    let s = out.sends();
     let mut to: Vec<u32> = s.iter().map(|x| x.0).collect();
     to.sort();
     assert_eq!(to, vec![0, 1, 2]);
@@ -95,7 +85,7 @@ fn a_replica_keeps_the_newer_version_and_acknowledges_either_way() {
             hint: None,
         };
         q.on_message(&mut st, &ctx(0, 100), 1, msg, &mut out);
-        assert_eq!(sends(&out), vec![(1, Msg::WriteAck { op })]);
+        assert_eq!(out.sends(), vec![(1, Msg::WriteAck { op })]);
     }
     assert_eq!(st.store.get(&0), Some(&vec![item(50, 5)]));
 }

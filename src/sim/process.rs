@@ -112,6 +112,18 @@ impl<P: Protocol> std::fmt::Debug for Out<P> {
 }
 
 impl<P: Protocol> Out<P> {
+    /// The messages the handler sent, with their destinations, in order (what handler tests
+    /// look at).
+    pub fn sends(&self) -> Vec<(NodeId, P::Msg)> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, msg } => Some((*to, msg.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn send(&mut self, to: NodeId, msg: P::Msg) {
         self.effects.push(Effect::Send { to, msg });
     }

@@ -1123,16 +1123,6 @@ mod tests {
             .any(|e| matches!(e, Effect::Send { to: 1, .. })));
     }
 
-    fn sends(out: &Out<Resilience>) -> Vec<(NodeId, Msg)> {
-        out.effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Send { to, msg } => Some((*to, msg.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
     // Three liveness probes unanswered in a row restart the backend, once; its liveness
     // probes then wait out the restart delay, and readiness is left alone (B1 stays in the
     // pool: one failed readiness probe is not two).
@@ -1154,7 +1144,7 @@ mod tests {
                 live: true,
             };
             p.on_timer(&mut st, &ctx(0, t + 50_000), timeout, &mut out);
-            restarts += sends(&out).contains(&(1, Msg::Restart)) as u32;
+            restarts += out.sends().contains(&(1, Msg::Restart)) as u32;
             assert_eq!(
                 restarts,
                 (seq == 3) as u32,
@@ -1168,7 +1158,7 @@ mod tests {
         };
         p.on_timer(&mut st, &ctx(0, 300_000), probe, &mut out);
         assert_eq!(
-            sends(&out),
+            out.sends(),
             [],
             "no liveness probe during the restart delay"
         );
@@ -1186,7 +1176,7 @@ mod tests {
             for live in [false, true] {
                 p.on_message(st, &ctx(1, 0), LB, Msg::Probe { seq: 1, live }, &mut out);
             }
-            sends(&out)
+            out.sends()
                 .into_iter()
                 .map(|(_, m)| match m {
                     Msg::ProbeAck { ok, .. } => ok,
