@@ -282,3 +282,28 @@ fn raft_default_scenario_survives_the_link_round_trip() {
     let s = Scenario::default_for(&LAB);
     assert_eq!(Scenario::from_link(&s.to_link()), Ok(s));
 }
+
+/// A violation the settings force is said to be theirs, not Raft's: an election timeout
+/// shorter than a round trip elects no leader, and the report says why in the paper's terms;
+/// with the paper's timeouts nothing is blamed on the settings.
+#[test]
+fn a_timeout_shorter_than_a_round_trip_is_blamed_for_no_leader() {
+    let report = |link: &str| {
+        let (s, why) = dsplay::play::session::Session::open(link);
+        assert!(why.is_none(), "{why:?}");
+        s.sim()
+            .properties()
+            .into_iter()
+            .find(|p| p.name == "leader_elected")
+            .unwrap()
+    };
+    let short = report("#/raft?n=5&seed=1&lat=20..80ms&et=1ms..2ms&t=3s");
+    assert!(short.violations > 0);
+    let cause = short.cause.expect("the settings are named");
+    assert!(cause.starts_with("The election timeout (1ms..2ms) is shorter than a round trip on these links (about 100ms)"), "{cause}");
+    let paper = report("#/raft?n=5&seed=1&lat=20..80ms&t=3s");
+    assert_eq!((paper.violations, paper.cause), (0, None));
+    // A timeout longer than a round trip is not blamed, whatever the run does.
+    let slow = report("#/raft?n=5&seed=1&lat=20..80ms&et=120ms..130ms&loss=60%&t=10s");
+    assert_eq!(slow.cause, None, "{slow:?}");
+}

@@ -340,6 +340,9 @@ fn run_scenario(
             )
         };
         out.push_str(&format!("    {:<28} {}\n", p.name, status));
+        if let Some(cause) = &p.cause {
+            out.push_str(&format!("      from the settings: {cause}\n"));
+        }
     }
     Ok(out.trim_end().to_string())
 }

@@ -637,6 +637,10 @@ pub struct PropReport {
     /// shown).
     #[serde(skip)]
     pub pending_since_us: Option<u64>,
+    /// Why a violation follows from the run's settings rather than from the protocol, in the
+    /// domain's words ([`LabProtocol::settings_cause`]); only for a violated property.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 pub use crate::sim::trace::RecordView;
@@ -819,6 +823,12 @@ pub trait LabProtocol: Protocol {
     fn properties(&self) -> Vec<crate::sim::Property<Self>>;
     /// How one node looks.
     fn node_view(&self, world: &World<Self>, id: u32) -> NodeView;
+    /// Why a violation of `property` follows from this run's settings rather than from the
+    /// protocol (a timeout shorter than a round trip), in the domain's words; `None` when
+    /// nothing in the settings explains it.
+    fn settings_cause(&self, _world: &World<Self>, _property: &str) -> Option<String> {
+        None
+    }
     /// Panels beside the canvas.
     fn panels(&self, _world: &World<Self>) -> Vec<Panel> {
         Vec::new()
@@ -984,7 +994,11 @@ impl<P: LabProtocol> Sim for Run<P> {
             .property_defs()
             .iter()
             .map(|d| (d.name, d.description, d.kind));
-        prop_reports(&mut defs, w.properties())
+        let mut reports = prop_reports(&mut defs, w.properties());
+        for r in reports.iter_mut().filter(|r| r.violations > 0 || !r.holds) {
+            r.cause = w.proto.settings_cause(w, r.name);
+        }
+        reports
     }
     fn nodes(&self) -> Vec<NodeView> {
         let w = self.world();
@@ -1099,6 +1113,7 @@ fn prop_reports(
             violations: s.violations,
             first_violation_us: s.first_violation_us,
             pending_since_us: s.pending_since_us(),
+            cause: None,
         })
         .collect()
 }

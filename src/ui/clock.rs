@@ -283,17 +283,20 @@ fn frame(
     if violated {
         let what = shell
             .with(|s| {
-                s.records()
-                    .iter()
-                    .rev()
-                    .find(|r| r.what == "violation")
-                    .map(|r| (r.text.clone(), r.at_us))
+                let r = s.records().iter().rev().find(|r| r.what == "violation")?;
+                let props = s.sim().properties();
+                let cause = props
+                    .into_iter()
+                    .find(|p| p.name == r.text)
+                    .and_then(|p| p.cause);
+                Some((r.text.clone(), r.at_us, cause))
             })
             .flatten();
         let text = match what {
-            Some((p, at)) => format!(
-                "Paused: the property '{p}' was violated at {}.",
-                super::clock_text(at)
+            Some((p, at, cause)) => format!(
+                "Paused: the property '{p}' was violated at {}.{}",
+                super::clock_text(at),
+                cause.map_or(String::new(), |c| format!(" {c}"))
             ),
             None => "Paused: a property was violated.".to_string(),
         };

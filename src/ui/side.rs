@@ -946,6 +946,12 @@ fn properties(shell: Shell) -> El {
                         .child(el("span").class("prop-name").text(p.name))
                         .child(el("span").class("muted small").text(p.description))
                         .child(el("span").class("muted small").text(&detail))
+                        .children(p.cause.as_deref().map(|c| {
+                            el("span")
+                                .class("prop-cause small")
+                                .attr("data-testid", "property-cause")
+                                .text(c)
+                        }))
                 })
                 .collect::<Vec<El>>()
         }))

@@ -117,3 +117,25 @@ test('the narration line says in words what the run last did, and n switches it 
     await b.close();
   }
 });
+
+test('a violation the settings force says so in the domain’s words, not only that a property broke', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    // Election timeouts of 1-2 ms against 20-80 ms links: no election can finish.
+    await open(page, '#/raft?n=5&seed=1&lat=20..80ms&loss=0%25&dup=0%25&et=1ms..2ms&speed=1');
+    const notice = await page.waitForSelector("[role='alert'] .notice-text", { timeout: 15000 });
+    const text = await notice.textContent();
+    assert.match(text, /^Paused: the property 'leader_elected' was violated at 0\.500 s\. The election timeout \(1ms\.\.2ms\) is shorter than a round trip/);
+    assert.match(text, /try 150ms\.\.300ms\.$/);
+    const cause = await page.textContent("[data-testid='property-cause']");
+    assert.match(cause, /broadcast time to be much shorter than the election timeout/);
+    await page.screenshot({ path: `${OUT}/settings-cause.png` });
+    // With the paper's timeouts there is nothing to blame on the settings.
+    await open(page, RAFT + '&t=3s');
+    assert.equal(await page.$("[data-testid='property-cause']"), null);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});

@@ -4,6 +4,7 @@
 use super::kv::KvOp;
 use super::protocol::{Raft, Role, Timer};
 use crate::labs::{Lab, LabProtocol};
+use crate::sim::time::format_us;
 use crate::sim::world::World;
 use crate::viz::Within;
 use crate::viz::{Cell, NodeView, Panel};
@@ -38,6 +39,25 @@ impl LabProtocol for Raft {
 
     fn properties(&self) -> Vec<crate::sim::Property<Self>> {
         super::properties::all(self)
+    }
+
+    /// No leader while the election timeout is shorter than a round trip: every candidate's
+    /// timer fires again before its votes can come back (the paper's timing requirement,
+    /// broadcast time much shorter than the election timeout, section 5.6).
+    fn settings_cause(&self, world: &World<Self>, property: &str) -> Option<String> {
+        let round_trip_us = 2.0 * world.net.default.latency.mean_us();
+        let (min, max) = (self.election_timeout_min_us, self.election_timeout_max_us);
+        (property == "leader_elected" && (max as f64) < round_trip_us).then(|| {
+            format!(
+                "The election timeout ({}..{}) is shorter than a round trip on these links \
+                 (about {}): each candidate's timer fires again before its votes can come \
+                 back, so no election finishes. Raft needs the broadcast time to be much \
+                 shorter than the election timeout (section 5.6 of the paper): try 150ms..300ms.",
+                format_us(min),
+                format_us(max),
+                format_us(round_trip_us as u64 / 1_000 * 1_000),
+            )
+        })
     }
 
     fn node_view(&self, w: &World<Self>, id: u32) -> NodeView {
