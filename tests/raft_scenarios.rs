@@ -307,3 +307,34 @@ fn a_timeout_shorter_than_a_round_trip_is_blamed_for_no_leader() {
     let slow = report("#/raft?n=5&seed=1&lat=20..80ms&et=120ms..130ms&loss=60%&t=10s");
     assert_eq!(slow.cause, None, "{slow:?}");
 }
+
+/// On a wide canvas the Raft logs are drawn beside the servers, as RaftScope keeps them, and
+/// the servers' circle keeps to the left of them; a narrow canvas (a phone) shows the servers
+/// alone. Hit-testing follows the same split.
+#[test]
+fn the_logs_stay_beside_the_servers_on_a_wide_canvas() {
+    use dsplay::play::frame::{beside, layout, stage_frame, FrameView};
+    use dsplay::viz::scene::Shape;
+    let (s, why) = dsplay::play::session::Session::open("#/raft?n=5&seed=1&lat=20..80ms&t=3s");
+    assert!(why.is_none(), "{why:?}");
+    let wide = FrameView::sized((925.0, 390.0), (925.0, 200.0));
+    let (_, left) = beside(&s, &wide).expect("a laptop's stage has room for the logs");
+    let shapes = stage_frame(&s, &s.sim().nodes(), &wide).unwrap();
+    let cells = shapes
+        .iter()
+        .filter(|sh| matches!(sh, Shape::Rect { at, .. } if at.x >= left))
+        .count();
+    assert!(
+        cells >= 5 * 6,
+        "every server's six entries drawn beside: {cells}"
+    );
+    let circle = layout(&s, &wide).unwrap();
+    assert!(
+        circle.nodes.iter().all(|p| p.x < left),
+        "the servers stay left of the logs"
+    );
+    let narrow = FrameView::sized((370.0, 390.0), (370.0, 200.0));
+    assert!(beside(&s, &narrow).is_none());
+    let alone = stage_frame(&s, &s.sim().nodes(), &narrow).unwrap();
+    assert!(alone.len() < shapes.len() - 30);
+}

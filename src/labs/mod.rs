@@ -459,6 +459,9 @@ pub struct StageSpec {
     pub title: &'static str,
     /// One line: what it shows.
     pub help: &'static str,
+    /// Also drawn beside the topology when its canvas is wide (the Raft logs beside the
+    /// servers, as RaftScope keeps them); one stage of a lab at most.
+    pub beside: bool,
 }
 
 pub use crate::viz::scene::StageArea;

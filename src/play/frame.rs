@@ -155,7 +155,21 @@ impl FrameView {
 /// has no size.
 pub fn layout(s: &Session, v: &FrameView) -> Option<Layout> {
     let (w, h) = v.topo;
+    let w = beside(s, v).map_or(w, |(_, left)| left);
     (w >= 2.0 && h >= 2.0).then(|| Layout::circle(s.sim().n(), s.sim().clients(), w, h, v.style))
+}
+
+/// On a wide topology canvas, the lab's stage drawn beside the servers ([`StageSpec::beside`],
+/// the Raft logs as RaftScope keeps them): its index in the lab's stages and where it starts
+/// (the servers' circle takes the canvas to its left). `None` when the lab has no such stage
+/// or the canvas is too narrow for both.
+///
+/// [`StageSpec::beside`]: crate::labs::StageSpec::beside
+pub fn beside(s: &Session, v: &FrameView) -> Option<(usize, f64)> {
+    let (w, h) = v.topo;
+    let ix = s.lab().stages.iter().position(|st| st.beside)?;
+    let left = (h * 1.15).max(w * 0.42);
+    (w >= 1.6 * h && w - left >= 360.0 * v.style.scale).then_some((ix, left))
 }
 
 /// The main canvas at the cursor: the topology, or the lab's own stage the view names; `None`
@@ -208,7 +222,19 @@ fn topology_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<Vec<
         drag: v.drag,
         focus: lesson_focus(s),
     };
-    Some(topology(&layout, &input, v.style))
+    let mut shapes = topology(&layout, &input, v.style);
+    if let Some((ix, left)) = beside(s, v) {
+        let area = crate::viz::scene::StageArea {
+            w: v.topo.0 - left,
+            h: v.topo.1,
+            style: v.style,
+            selected: v.selection,
+            hover: v.hover,
+        };
+        let beside = sim.stage(ix, &area);
+        shapes.extend(beside.into_iter().map(|sh| sh.shifted(left, 0.0)));
+    }
+    Some(shapes)
 }
 
 /// What the step of the lesson the link names points at.

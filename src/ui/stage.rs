@@ -39,6 +39,9 @@ fn hit(shell: &Shell, p: Pt) -> Hit {
             if view.stage > 0 {
                 return stage_hit(s, &view, p);
             }
+            if let Some((ix, left)) = crate::play::frame::beside(s, &view).filter(|b| p.x >= b.1) {
+                return beside_hit(s, &view, ix, left, p);
+            }
             let Some(layout) = crate::play::frame::layout(s, &view) else {
                 return Hit::Nothing;
             };
@@ -55,6 +58,22 @@ fn hit(shell: &Shell, p: Pt) -> Hit {
             }
         })
         .unwrap_or(Hit::Nothing)
+}
+
+/// What is under `p` on the stage drawn beside the topology, from `left` on.
+fn beside_hit(
+    s: &Session,
+    view: &crate::play::frame::FrameView,
+    ix: usize,
+    left: f64,
+    p: Pt,
+) -> Hit {
+    let area = crate::play::frame::stage_area(view).map(|mut a| {
+        a.w -= left;
+        a
+    });
+    area.and_then(|a| s.sim().stage_hit(ix, &a, Pt::new(p.x - left, p.y)))
+        .map_or(Hit::Nothing, Hit::Item)
 }
 
 /// What is under `p` on the lab's own stage (the view shows one).

@@ -106,6 +106,20 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// The same shape moved by `(dx, dy)`: a part of a canvas drawn in its own coordinates.
+    pub fn shifted(mut self, dx: f64, dy: f64) -> Shape {
+        let by = |p: &mut Pt| *p = Pt::new(p.x + dx, p.y + dy);
+        match &mut self {
+            Shape::Line { a, b, .. } | Shape::Arrow { a, b, .. } => {
+                by(a);
+                by(b);
+            }
+            Shape::Circle { c, .. } | Shape::Arc { c, .. } | Shape::Cross { c, .. } => by(c),
+            Shape::Rect { at, .. } | Shape::Text { at, .. } => by(at),
+        }
+        self
+    }
+
     /// A straight line (dashed when `dash`).
     pub fn line(a: Pt, b: Pt, color: &'static str, width: f64, dash: bool) -> Shape {
         Shape::Line {

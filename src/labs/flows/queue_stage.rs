@@ -15,6 +15,7 @@ pub static STAGES: &[StageSpec] = &[StageSpec {
     title: "Queue",
     help:
         "queue mode: producers, the broker's log by offset, consumers and the messages between them",
+    beside: false,
 }];
 
 const INK: &str = "#1f2328";

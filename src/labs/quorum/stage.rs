@@ -17,6 +17,7 @@ pub static STAGES: &[StageSpec] = &[StageSpec {
     id: "replicas",
     title: "Replicas",
     help: "each key's replicas with the versions they hold, the acknowledgements coordinators wait for, and the latest reads, stale ones flagged",
+    beside: false,
 }];
 
 const INK: &str = "#1f2328";

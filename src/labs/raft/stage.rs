@@ -15,6 +15,7 @@ pub static STAGES: &[StageSpec] = &[StageSpec {
     id: "logs",
     title: "Logs",
     help: "each server's log, entry by entry: the term it was made in, filled once committed",
+    beside: true,
 }];
 
 const INK: &str = "#1f2328";

@@ -16,6 +16,7 @@ pub static STAGES: &[StageSpec] = &[StageSpec {
     id: "breakers",
     title: "Breakers",
     help: "each client's circuit breaker as its state machine: closed, open, half-open",
+    beside: false,
 }];
 
 /// A breaker state's colour (the breaker panel's: open in the alert colour, half-open in

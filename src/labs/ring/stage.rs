@@ -23,6 +23,7 @@ pub static STAGES: &[StageSpec] = &[StageSpec {
     id: "ring",
     title: "Ring",
     help: "the hash space as a circle: servers' points and arcs, keys as dots, the load per server",
+    beside: false,
 }];
 
 /// Servers' colours (Okabe–Ito, darker companions and two more: S1 to S12 differ), strong for
