@@ -508,6 +508,20 @@ fn range(id: &str, min: &str, max: &str, step: &str, label: &str) -> El {
         .attr("aria-label", label)
 }
 
+/// Shows a slider's value in the output beside it while it is dragged, in `unit`; the run
+/// takes the value when the slider is released.
+fn live(input: El, unit: &'static str) -> El {
+    input.on("input", move |ev| {
+        let out = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|e| e.next_element_sibling());
+        if let Some(out) = out {
+            out.set_text_content(Some(&format!("{}{unit}", event_value(&ev))));
+        }
+    })
+}
+
 /// The latency sliders, minimum and maximum (ms), and the latency each shows.
 fn latency_sliders(shell: Shell) -> [El; 2] {
     let lat = move || net_now(shell).latency.bounds_us();
@@ -515,21 +529,27 @@ fn latency_sliders(shell: Shell) -> [El; 2] {
         slider_row(
             "lat-min",
             "latency min",
-            range("lat-min", "0", "500", "5", "Latency minimum (ms)")
-                .prop_with("value", move || (lat().0 / 1_000).to_string().into())
-                .on("change", move |ev| {
-                    set_latency(shell, parse_decimal_f64(&event_value(&ev)), None)
-                }),
+            live(
+                range("lat-min", "0", "500", "5", "Latency minimum (ms)")
+                    .prop_with("value", move || (lat().0 / 1_000).to_string().into())
+                    .on("change", move |ev| {
+                        set_latency(shell, parse_decimal_f64(&event_value(&ev)), None)
+                    }),
+                "ms",
+            ),
             el("output").text_with(move || format_us(lat().0)),
         ),
         slider_row(
             "lat-max",
             "latency max",
-            range("lat-max", "0", "500", "5", "Latency maximum (ms)")
-                .prop_with("value", move || (lat().1 / 1_000).to_string().into())
-                .on("change", move |ev| {
-                    set_latency(shell, None, parse_decimal_f64(&event_value(&ev)))
-                }),
+            live(
+                range("lat-max", "0", "500", "5", "Latency maximum (ms)")
+                    .prop_with("value", move || (lat().1 / 1_000).to_string().into())
+                    .on("change", move |ev| {
+                        set_latency(shell, None, parse_decimal_f64(&event_value(&ev)))
+                    }),
+                "ms",
+            ),
             el("output").text_with(move || format_us(lat().1)),
         ),
     ]
@@ -579,23 +599,29 @@ fn fault_sliders(shell: Shell) -> [El; 2] {
         slider_row(
             "loss",
             "loss",
-            range("loss", "0", "50", "0.5", "Message loss (%)")
-                .prop_with("value", move || pct(net_now(shell).loss_ppm).into())
-                .on("change", move |ev| {
-                    let p = to_ppm(event_value(&ev));
-                    shell.try_update(|s| s.set_net(NetSetting::LossPpm(p)));
-                }),
+            live(
+                range("loss", "0", "50", "0.5", "Message loss (%)")
+                    .prop_with("value", move || pct(net_now(shell).loss_ppm).into())
+                    .on("change", move |ev| {
+                        let p = to_ppm(event_value(&ev));
+                        shell.try_update(|s| s.set_net(NetSetting::LossPpm(p)));
+                    }),
+                "%",
+            ),
             el("output").text_with(move || format!("{}%", pct(net_now(shell).loss_ppm))),
         ),
         slider_row(
             "dup",
             "duplication",
-            range("dup", "0", "50", "0.5", "Message duplication (%)")
-                .prop_with("value", move || pct(net_now(shell).dup_ppm).into())
-                .on("change", move |ev| {
-                    let p = to_ppm(event_value(&ev));
-                    shell.try_update(|s| s.set_net(NetSetting::DupPpm(p)));
-                }),
+            live(
+                range("dup", "0", "50", "0.5", "Message duplication (%)")
+                    .prop_with("value", move || pct(net_now(shell).dup_ppm).into())
+                    .on("change", move |ev| {
+                        let p = to_ppm(event_value(&ev));
+                        shell.try_update(|s| s.set_net(NetSetting::DupPpm(p)));
+                    }),
+                "%",
+            ),
             el("output").text_with(move || format!("{}%", pct(net_now(shell).dup_ppm))),
         ),
     ]
@@ -628,16 +654,19 @@ fn nodes_slider(shell: Shell) -> El {
     slider_row(
         "nodes",
         "nodes",
-        el("input")
-            .attr("id", "nodes")
-            .attr("type", "range")
-            .attr("step", "1")
-            .attr("aria-label", "Number of nodes")
-            // min and max before the value, so that the value is not clamped to old bounds.
-            .prop_with("min", move || n_info().1.to_string().into())
-            .prop_with("max", move || n_info().2.to_string().into())
-            .prop_with("value", move || n_info().0.to_string().into())
-            .on("change", set_n),
+        live(
+            el("input")
+                .attr("id", "nodes")
+                .attr("type", "range")
+                .attr("step", "1")
+                .attr("aria-label", "Number of nodes")
+                // min and max before the value, so that the value is not clamped to old bounds.
+                .prop_with("min", move || n_info().1.to_string().into())
+                .prop_with("max", move || n_info().2.to_string().into())
+                .prop_with("value", move || n_info().0.to_string().into())
+                .on("change", set_n),
+            "",
+        ),
         el("output").text_with(move || n_info().0.to_string()),
     )
 }
@@ -646,9 +675,18 @@ fn nodes_slider(shell: Shell) -> El {
 fn seed_row(shell: Shell) -> El {
     let set_seed = move |ev: web_sys::Event| match event_value(&ev).trim().parse::<u64>() {
         Ok(seed) => shell.try_update(|s| s.set_seed(seed)),
-        Err(_) => shell.notice.set(Some(
-            "The seed must be a whole number from 0 to 18446744073709551615.".into(),
-        )),
+        Err(_) => {
+            shell.notice.set(Some(
+                "The seed must be a whole number from 0 to 18446744073709551615.".into(),
+            ));
+            // The field shows the seed the run uses, not the value it refused.
+            let field = ev
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok());
+            if let Some(field) = field {
+                field.set_value(&build_info(shell).3.to_string());
+            }
+        }
     };
     el("div")
         .class("slider")
@@ -894,11 +932,14 @@ fn param_slider(
     step: &str,
 ) -> Vec<El> {
     vec![
-        range(id, min, max, step, spec.label)
-            .prop_with("value", move || param_value(shell, spec).into())
-            .on("change", move |ev| {
-                apply_param(shell, spec, event_value(&ev))
-            }),
+        live(
+            range(id, min, max, step, spec.label)
+                .prop_with("value", move || param_value(shell, spec).into())
+                .on("change", move |ev| {
+                    apply_param(shell, spec, event_value(&ev))
+                }),
+            "",
+        ),
         el("output").text_with(move || param_value(shell, spec)),
     ]
 }

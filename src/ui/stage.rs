@@ -187,7 +187,7 @@ pub fn stage(shell: Shell, canvas: &'static Slot) -> El {
         .class("stage")
         .attr("aria-label", "Topology")
         .child(topology)
-        .dynamic(move || tooltip(shell))
+        .dynamic(tooltip(shell))
         .dynamic(move || node_menu(shell))
         .child(legend(shell))
         .dynamic_by(
@@ -290,6 +290,7 @@ fn hover(shell: Shell, p: Pt) {
         shell.view.update_value(|v| v.dirty = true);
     }
     let text = shell.with(|s| describe(s, h)).flatten();
+    TIP_GENERATION.set(shell.with(|s| s.generation).unwrap_or(0));
     shell.tooltip.set(text.map(|t| (p.x, p.y, t)));
 }
 
@@ -389,18 +390,34 @@ fn arm_long_press(shell: Shell, press: &Press, at: Pt) {
     });
 }
 
-/// The hover text beside the pointer (it follows [`Shell::tooltip`]).
-fn tooltip(shell: Shell) -> Option<El> {
-    shell.tooltip.get().map(|(x, y, t)| {
-        el("div")
-            .class("tooltip")
-            .attr("role", "status")
-            .attr(
-                "style",
-                &format!("left:{}px;top:{}px", fixed(x + 14.0, 0), fixed(y + 14.0, 0)),
-            )
-            .text(&t)
-    })
+thread_local! {
+    /// The session generation the hover text describes.
+    static TIP_GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The hover text beside the pointer (it follows [`Shell::tooltip`]), gone once the run it
+/// described is replaced under a resting pointer (a preset picked, a link opened).
+fn tooltip(shell: Shell) -> impl Fn() -> Option<El> {
+    let shown = memo(move || {
+        shell.tick.get();
+        let generation = shell.with(|s| s.generation);
+        shell
+            .tooltip
+            .get()
+            .filter(|_| generation == Some(TIP_GENERATION.get()))
+    });
+    move || {
+        shown.get().map(|(x, y, t)| {
+            el("div")
+                .class("tooltip")
+                .attr("role", "status")
+                .attr(
+                    "style",
+                    &format!("left:{}px;top:{}px", fixed(x + 14.0, 0), fixed(y + 14.0, 0)),
+                )
+                .text(&t)
+        })
+    }
 }
 
 /// The picker between the topology and the lab's own stages (none when it has none). Its

@@ -139,3 +139,37 @@ test('a violation the settings force says so in the domain’s words, not only t
     await b.close();
   }
 });
+
+test('small things a new user meets: a slider shows its value while dragged, a refused seed is put back, hover text goes with its run', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, RAFT + '&t=1s');
+    // Dragging (input events, no release yet): the value beside the slider follows; the run
+    // takes it only on release.
+    await page.evaluate(() => {
+      const s = document.querySelector('#lat-max');
+      s.value = '200';
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    assert.equal(await page.textContent('#lat-max + output'), '200ms');
+    assert.match(await page.evaluate(() => location.hash), /lat=20\.\.80ms/, 'not yet applied');
+    await page.dispatchEvent('#lat-max', 'change');
+    await page.waitForFunction(() => location.hash.includes('lat=20..200ms'));
+    // A seed the run cannot use is refused, and the field shows the seed it does use.
+    await page.fill('#seed', '-5');
+    await page.dispatchEvent('#seed', 'change');
+    await page.waitForSelector("[role='alert'] .notice-text");
+    assert.equal(await page.inputValue('#seed'), '1');
+    // Hover text over a node goes when the run under the resting pointer is replaced.
+    await open(page, RAFT + '&t=1s');
+    const pos = await page.evaluate(() => window.dsplay.positions());
+    await page.mouse.move(pos.nodes[2].x, pos.nodes[2].y);
+    await page.waitForSelector('.tooltip');
+    await page.evaluate(() => { location.hash = '#/raft?n=3&seed=2&t=1s'; });
+    await page.waitForFunction(() => document.querySelector('#dsplay').dataset.traceHash && !document.querySelector('.tooltip'));
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
