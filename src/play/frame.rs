@@ -176,15 +176,16 @@ pub fn beside(s: &Session, v: &FrameView) -> Option<(usize, f64)> {
 /// while the canvas has no size.
 pub fn stage_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<Vec<Shape>> {
     if v.stage > 0 {
-        let area = stage_area(v)?;
+        let area = stage_area(v, 0.0)?;
         return Some(s.sim().stage(v.stage as usize - 1, &area));
     }
     topology_frame(s, nodes, v)
 }
 
-/// Where a lab's own stage is drawn; `None` while the canvas has no size.
-pub fn stage_area(v: &FrameView) -> Option<crate::viz::scene::StageArea> {
-    let (w, h) = v.topo;
+/// Where a lab's stage is drawn: the canvas from `left` on (0 for the lab's own view, the
+/// logs' left edge for a stage beside the servers); `None` while the canvas has no size.
+pub fn stage_area(v: &FrameView, left: f64) -> Option<crate::viz::scene::StageArea> {
+    let (w, h) = (v.topo.0 - left, v.topo.1);
     (w >= 2.0 && h >= 2.0).then_some(crate::viz::scene::StageArea {
         w,
         h,
@@ -224,15 +225,10 @@ fn topology_frame(s: &Session, nodes: &[NodeView], v: &FrameView) -> Option<Vec<
     };
     let mut shapes = topology(&layout, &input, v.style);
     if let Some((ix, left)) = beside(s, v) {
-        let area = crate::viz::scene::StageArea {
-            w: v.topo.0 - left,
-            h: v.topo.1,
-            style: v.style,
-            selected: v.selection,
-            hover: v.hover,
-        };
-        let beside = sim.stage(ix, &area);
-        shapes.extend(beside.into_iter().map(|sh| sh.shifted(left, 0.0)));
+        if let Some(area) = stage_area(v, left) {
+            let beside = sim.stage(ix, &area);
+            shapes.extend(beside.into_iter().map(|sh| sh.shifted(left, 0.0)));
+        }
     }
     Some(shapes)
 }

@@ -117,8 +117,9 @@ pub struct ShellState {
     pub saved: Var<u64>,
     /// Index into [`SPANS_US`].
     pub span_ix: Var<usize>,
-    /// Hover text and where to show it (CSS px within the stage).
-    pub tooltip: Var<Option<(f64, f64, String)>>,
+    /// Hover text, where to show it (CSS px within the stage) and the session generation it
+    /// describes (it goes when the run is replaced under a resting pointer).
+    pub tooltip: Var<Option<(f64, f64, String, u64)>>,
     /// A node's menu (x, y, node).
     pub menu: Var<Option<(f64, f64, u32)>>,
     /// False once the page's view is taken down: the clock stops.

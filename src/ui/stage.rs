@@ -37,10 +37,10 @@ fn hit(shell: &Shell, p: Pt) -> Hit {
     shell
         .with(|s| {
             if view.stage > 0 {
-                return stage_hit(s, &view, p);
+                return stage_hit(s, &view, view.stage as usize - 1, 0.0, p);
             }
             if let Some((ix, left)) = crate::play::frame::beside(s, &view).filter(|b| p.x >= b.1) {
-                return beside_hit(s, &view, ix, left, p);
+                return stage_hit(s, &view, ix, left, p);
             }
             let Some(layout) = crate::play::frame::layout(s, &view) else {
                 return Hit::Nothing;
@@ -60,26 +60,17 @@ fn hit(shell: &Shell, p: Pt) -> Hit {
         .unwrap_or(Hit::Nothing)
 }
 
-/// What is under `p` on the stage drawn beside the topology, from `left` on.
-fn beside_hit(
+/// What is under `p` on the lab's stage `ix`, drawn from `left` on (0 for the lab's own view,
+/// the logs' left edge for a stage beside the servers).
+fn stage_hit(
     s: &Session,
     view: &crate::play::frame::FrameView,
     ix: usize,
     left: f64,
     p: Pt,
 ) -> Hit {
-    let area = crate::play::frame::stage_area(view).map(|mut a| {
-        a.w -= left;
-        a
-    });
-    area.and_then(|a| s.sim().stage_hit(ix, &a, Pt::new(p.x - left, p.y)))
-        .map_or(Hit::Nothing, Hit::Item)
-}
-
-/// What is under `p` on the lab's own stage (the view shows one).
-fn stage_hit(s: &Session, view: &crate::play::frame::FrameView, p: Pt) -> Hit {
-    crate::play::frame::stage_area(view)
-        .and_then(|area| s.sim().stage_hit(view.stage as usize - 1, &area, p))
+    crate::play::frame::stage_area(view, left)
+        .and_then(|a| s.sim().stage_hit(ix, &a, Pt::new(p.x - left, p.y)))
         .map_or(Hit::Nothing, Hit::Item)
 }
 
@@ -290,8 +281,8 @@ fn hover(shell: Shell, p: Pt) {
         shell.view.update_value(|v| v.dirty = true);
     }
     let text = shell.with(|s| describe(s, h)).flatten();
-    TIP_GENERATION.set(shell.with(|s| s.generation).unwrap_or(0));
-    shell.tooltip.set(text.map(|t| (p.x, p.y, t)));
+    let generation = shell.with(|s| s.generation).unwrap_or(0);
+    shell.tooltip.set(text.map(|t| (p.x, p.y, t, generation)));
 }
 
 /// A release: ends a drag by partitioning along its line; a press that barely moved is a
@@ -390,24 +381,16 @@ fn arm_long_press(shell: Shell, press: &Press, at: Pt) {
     });
 }
 
-thread_local! {
-    /// The session generation the hover text describes.
-    static TIP_GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
 /// The hover text beside the pointer (it follows [`Shell::tooltip`]), gone once the run it
 /// described is replaced under a resting pointer (a preset picked, a link opened).
 fn tooltip(shell: Shell) -> impl Fn() -> Option<El> {
     let shown = memo(move || {
         shell.tick.get();
         let generation = shell.with(|s| s.generation);
-        shell
-            .tooltip
-            .get()
-            .filter(|_| generation == Some(TIP_GENERATION.get()))
+        shell.tooltip.get().filter(|t| Some(t.3) == generation)
     });
     move || {
-        shown.get().map(|(x, y, t)| {
+        shown.get().map(|(x, y, t, _)| {
             el("div")
                 .class("tooltip")
                 .attr("role", "status")

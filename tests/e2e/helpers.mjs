@@ -101,13 +101,14 @@ export async function setInput(page, selector, value, event = 'change') {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Counts the pixels of the element `selector` that differ from its background (its most common
- * colour), from a screenshot: the animated canvases are painted by a worker, so their pixels
- * are read the way a person sees them rather than through `getImageData`.
+ * Counts pixels of the element `selector` from a screenshot: the animated canvases are painted
+ * by a worker, so their pixels are read the way a person sees them rather than through
+ * `getImageData`. Without `hex`, those that differ from its background (its most common
+ * colour); with it, those of that colour (within a small tolerance).
  */
-export async function paintedPixels(page, selector) {
+async function shotCount(page, selector, hex = null) {
   const png = await page.locator(selector).screenshot();
-  return page.evaluate(async (b64) => {
+  return page.evaluate(async ([b64, hex]) => {
     const img = new Image();
     img.src = `data:image/png;base64,${b64}`;
     await img.decode();
@@ -117,19 +118,35 @@ export async function paintedPixels(page, selector) {
     const x = c.getContext('2d');
     x.drawImage(img, 0, 0);
     const d = x.getImageData(0, 0, c.width, c.height).data;
-    const counts = new Map();
-    for (let i = 0; i < d.length; i += 4) {
-      const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-      counts.set(k, (counts.get(k) || 0) + 1);
+    let near = null;
+    if (hex) {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      near = (i) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 40;
+    } else {
+      const counts = new Map();
+      for (let i = 0; i < d.length; i += 4) {
+        const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+        counts.set(k, (counts.get(k) || 0) + 1);
+      }
+      let bg = 0;
+      let best = -1;
+      for (const [k, v] of counts) if (v > best) [bg, best] = [k, v];
+      const [br, bgc, bb] = [(bg >> 16) & 255, (bg >> 8) & 255, bg & 255];
+      near = (i) => Math.abs(d[i] - br) > 16 || Math.abs(d[i + 1] - bgc) > 16 || Math.abs(d[i + 2] - bb) > 16;
     }
-    let bg = 0;
-    let best = -1;
-    for (const [k, v] of counts) if (v > best) [bg, best] = [k, v];
-    const [br, bgc, bb] = [(bg >> 16) & 255, (bg >> 8) & 255, bg & 255];
     let n = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      if (Math.abs(d[i] - br) > 16 || Math.abs(d[i + 1] - bgc) > 16 || Math.abs(d[i + 2] - bb) > 16) n++;
-    }
-    return { painted: n, total: d.length / 4, width: img.width, height: img.height };
-  }, png.toString('base64'));
+    for (let i = 0; i < d.length; i += 4) if (near(i)) n++;
+    return { n, total: d.length / 4, width: img.width, height: img.height };
+  }, [png.toString('base64'), hex]);
+}
+
+/** The pixels of `selector` that differ from its background, from a screenshot. */
+export async function paintedPixels(page, selector) {
+  const { n, total, width, height } = await shotCount(page, selector);
+  return { painted: n, total, width, height };
+}
+
+/** The pixels of `selector` in colour `hex` (`#rrggbb`, within a small tolerance). */
+export async function colourInShot(page, selector, hex) {
+  return (await shotCount(page, selector, hex)).n;
 }

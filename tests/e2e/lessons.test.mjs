@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { launch, open, rootState, sleep } from './helpers.mjs';
+import { colourInShot, launch, open, rootState, sleep } from './helpers.mjs';
 
 const OUT = process.env.DSPLAY_SHOTS || 'target/e2e-shots';
 mkdirSync(OUT, { recursive: true });
@@ -82,26 +82,6 @@ for (const [width, height] of [[1920, 1080], [1024, 768]]) {
   });
 }
 
-// Pixels of `hex` (within a small tolerance) in a screenshot of `selector`: the topology is
-// painted by a worker, so it is read as a person sees it.
-async function shotColour(page, selector, hex) {
-  const png = await page.locator(selector).screenshot();
-  return page.evaluate(async ([b64, hex]) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
-    await img.decode();
-    const c = document.createElement('canvas');
-    [c.width, c.height] = [img.width, img.height];
-    const x = c.getContext('2d');
-    x.drawImage(img, 0, 0);
-    const d = x.getImageData(0, 0, c.width, c.height).data;
-    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 40) n++;
-    return n;
-  }, [png.toString('base64'), hex]);
-}
-
 // A step that points at nodes rings them on the stage; one that points at a panel rings it
 // and scrolls the side panel to it.
 test("a step's highlight is drawn: its nodes ringed, its panel ringed and in view", async () => {
@@ -112,10 +92,10 @@ test("a step's highlight is drawn: its nodes ringed, its panel ringed and in vie
     // The same moment (the crash at 2 s) without the lesson, then at the step that points at S2.
     await open(page, LINK.replace('&lesson=why-terms&step=1', '&t=2s'));
     await sleep(500);
-    const plain = await shotColour(page, canvas, '#E69F00');
+    const plain = await colourInShot(page, canvas, '#E69F00');
     await open(page, LINK.replace('step=1', 'step=3'));
     await sleep(500);
-    const ringed = await shotColour(page, canvas, '#E69F00');
+    const ringed = await colourInShot(page, canvas, '#E69F00');
     assert.ok(ringed > plain + 150, `S2 ringed: ${ringed} focus-coloured pixels against ${plain}`);
     await page.screenshot({ path: `${OUT}/lesson-highlight-nodes.png` });
     // The stale leader's last step points at the Logs panel.
