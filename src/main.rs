@@ -7,6 +7,17 @@
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 fn main() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(report_panic));
     dsplay::ui::start();
+}
+
+/// Says in the console where the page panicked, and why when the reason is plain text. (The
+/// full message would bring in the formatting of every panic's arguments: about 1 KB gzipped.)
+fn report_panic(info: &std::panic::PanicHookInfo) {
+    let why = info.payload().downcast_ref::<&str>().copied().unwrap_or("");
+    let at = info
+        .location()
+        .map(|l| format!("{}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    web_sys::console::error_1(&format!("dsplay panicked at {at}: {why}").into());
 }

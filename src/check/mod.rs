@@ -88,7 +88,7 @@ mod fast_hash;
 mod guarantees;
 mod history;
 mod import;
-mod json;
+pub(crate) mod json;
 mod json_history;
 mod model;
 mod search;

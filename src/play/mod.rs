@@ -9,3 +9,4 @@ pub mod narrate;
 pub mod saved;
 pub mod session;
 pub mod sweep;
+pub mod tracefile;

@@ -539,8 +539,35 @@ pub fn event_checked(ev: &Event) -> bool {
 
 /// Calls `f` once after `ms` milliseconds.
 pub fn after_ms(ms: i32, f: impl FnOnce() + 'static) {
+    after_ms_boxed(ms, Box::new(f));
+}
+
+/// [`after_ms`] compiled once, whatever the callback.
+fn after_ms_boxed(ms: i32, f: Box<dyn FnOnce()>) {
     if let Some(w) = web_sys::window() {
         let cb = Closure::once_into_js(f);
         let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
+    }
+}
+
+/// Reads `file` as text in the background and hands `done` the text, or `None` when it could
+/// not be read.
+pub fn read_text(file: &web_sys::File, done: Box<dyn FnOnce(Option<String>)>) {
+    let Ok(reader) = web_sys::FileReader::new() else {
+        return done(None);
+    };
+    let r = reader.clone();
+    let done = std::rc::Rc::new(std::cell::Cell::new(Some(done)));
+    let on_load = done.clone();
+    let onload = Closure::once_into_js(move || {
+        if let Some(f) = on_load.take() {
+            f(r.result().ok().and_then(|v| v.as_string()));
+        }
+    });
+    reader.set_onload(Some(onload.unchecked_ref()));
+    if reader.read_as_text(file).is_err() {
+        if let Some(f) = done.take() {
+            f(None);
+        }
     }
 }

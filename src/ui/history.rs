@@ -24,7 +24,6 @@ use crate::sim::time::format_us;
 use crate::viz::optimeline::{self, OpLayout};
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MouseEvent;
 
@@ -428,25 +427,17 @@ impl Panel {
 
     /// Reads `file` as text into the form's text, in the background.
     fn read_into_text(&self, file: &web_sys::File) {
-        let Ok(reader) = web_sys::FileReader::new() else {
-            return;
-        };
-        let r = reader.clone();
         let (text, err) = (self.text.clone(), self.error.clone());
-        let onload =
-            Closure::once_into_js(move || match r.result().ok().and_then(|v| v.as_string()) {
+        super::dom::read_text(
+            file,
+            Box::new(move |read| match read {
                 Some(t) => {
                     text.set(t);
                     err.set(None);
                 }
-                None => {
-                    err.set(Some("The file could not be read as text.".into()));
-                }
-            });
-        reader.set_onload(Some(onload.unchecked_ref()));
-        if reader.read_as_text(file).is_err() {
-            self.error.set(Some("The file could not be read.".into()));
-        }
+                None => err.set(Some("The file could not be read as text.".into())),
+            }),
+        );
     }
 
     /// Puts [`EXAMPLE`] in the form, as Jepsen EDN against a register.

@@ -1,5 +1,6 @@
 //! The share dialog: the run's link from the start or at this moment, copied or shown as a QR
-//! code for phones, and the scenarios saved in this browser.
+//! code for phones; the stage as PNG, the space-time diagram as SVG, the trace as JSON, and a
+//! trace file opened again.
 
 use super::dom::{el, El};
 use super::Shell;
@@ -92,6 +93,7 @@ pub fn share_view(shell: Shell) -> Option<El> {
         )
         .child(link_row(&shared))
         .child(qr_view(&shared))
+        .child(exports(shell))
         .child(super::saved::section(shell));
     Some(super::app::dialog(
         "Share this run",
@@ -176,6 +178,195 @@ fn qr_view(shared: &Result<String, String>) -> El {
         }
     }
     canvas
+}
+
+fn exports(shell: Shell) -> El {
+    let button = |label: &str, aria: &str, f: fn(Shell) -> Result<(), String>| {
+        el("button")
+            .class("btn")
+            .attr("aria-label", aria)
+            .on("click", move |_| {
+                if let Err(e) = f(shell) {
+                    shell.inform(e);
+                }
+            })
+            .text(label)
+    };
+    el("div")
+        .class("exports")
+        .child(el("h3").text("Export"))
+        .child(button(
+            "Stage as PNG",
+            "Stage as PNG: download the stage as an image",
+            export_png,
+        ))
+        .child(button(
+            "Diagram as SVG",
+            "Diagram as SVG: download the space-time diagram",
+            export_svg,
+        ))
+        .child(button(
+            "Trace as JSON",
+            "Trace as JSON: download the run's trace",
+            export_trace,
+        ))
+        .child(
+            el("label").class("field").text("Open a trace file ").child(
+                el("input")
+                    .attr("type", "file")
+                    .attr("accept", ".json,application/json")
+                    .attr("aria-label", "Open a trace file")
+                    .on("change", move |ev| import_trace(shell, &ev)),
+            ),
+        )
+}
+
+/// A file name for this run: `dsplay-raft-seed3-2.500s.svg`.
+fn file_name(shell: Shell, ext: &str) -> String {
+    shell
+        .with(|s| {
+            format!(
+                "dsplay-{}-seed{}-{}.{ext}",
+                s.lab().id,
+                s.scenario().seed,
+                crate::sim::time::format_span(s.now_us()).replace(' ', "")
+            )
+        })
+        .unwrap_or_else(|| format!("dsplay.{ext}"))
+}
+
+/// Has the browser download `href` as `name`.
+fn download(href: &str, name: &str) -> Result<(), String> {
+    let a: web_sys::HtmlElement = super::dom::el("a")
+        .attr("href", href)
+        .attr("download", name)
+        .0
+        .dyn_into()
+        .map_err(|_| "the download could not be started")?;
+    a.click();
+    Ok(())
+}
+
+/// Has the browser download `text` as a file of this type.
+fn download_text(text: &str, mime: &str, name: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let props = web_sys::BlobPropertyBag::new();
+    props.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props)
+        .map_err(|_| "the file could not be made")?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| "the file could not be made")?;
+    download(&url, name)?;
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+fn export_svg(shell: Shell) -> Result<(), String> {
+    let view = super::clock::frame_view(&shell).ok_or("the diagram has no size yet")?;
+    let (shapes, _) = shell
+        .with(|s| crate::play::frame::diagram_frame(s, &s.sim().nodes(), &view))
+        .flatten()
+        .ok_or("the diagram has no size yet")?;
+    let (w, h) = view.diagram;
+    let svg = crate::viz::svg::document(&shapes, w, h);
+    download_text(&svg, "image/svg+xml", &file_name(shell, "svg"))
+}
+
+/// The stage drawn again on a canvas of its own, at the screen's pixel ratio (the page's
+/// canvas belongs to the paint worker).
+fn export_png(shell: Shell) -> Result<(), String> {
+    let view = super::clock::frame_view(&shell).ok_or("the stage has no size yet")?;
+    let shapes = shell
+        .with(|s| crate::play::frame::stage_frame(s, &s.sim().nodes(), &view))
+        .flatten()
+        .ok_or("the stage has no size yet")?;
+    let (w, h) = view.topo;
+    let dpr = view.dpr.clamp(1.0, 3.0);
+    let canvas: web_sys::HtmlCanvasElement = el("canvas")
+        .attr("width", &((w * dpr).round() as u32).to_string())
+        .attr("height", &((h * dpr).round() as u32).to_string())
+        .0
+        .dyn_into()
+        .map_err(|_| "no canvas")?;
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into().ok())
+        .ok_or("no canvas")?;
+    ctx.set_fill_style_str("#ffffff");
+    ctx.fill_rect(0.0, 0.0, w * dpr, h * dpr);
+    let _ = ctx.scale(dpr, dpr);
+    super::paint::draw(&ctx, &shapes);
+    let url = canvas
+        .to_data_url_with_type("image/png")
+        .map_err(|_| "the image could not be made")?;
+    download(&url, &file_name(shell, "png"))
+}
+
+/// The trace file of the run at this moment ([`crate::play::tracefile`]).
+pub fn trace_json(shell: Shell) -> Option<String> {
+    shell.with(|s| {
+        let mut sc = s.scenario();
+        sc.cursor_us = Some(s.now_us()).filter(|&t| t > 0);
+        let link = link::encode(&sc);
+        crate::play::tracefile::write(&link, s.sim().trace_hash(), s.now_us(), &s.sim().records())
+    })
+}
+
+fn export_trace(shell: Shell) -> Result<(), String> {
+    let json = trace_json(shell).ok_or("the run is not open")?;
+    download_text(&json, "application/json", &file_name(shell, "json"))
+}
+
+/// Reads a chosen trace file and reopens its run.
+fn import_trace(shell: Shell, ev: &web_sys::Event) {
+    let file = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .and_then(|i| i.files())
+        .and_then(|f| f.get(0));
+    let Some(file) = file else {
+        return;
+    };
+    super::dom::read_text(
+        &file,
+        Box::new(move |read| {
+            let said = match read {
+                Some(text) => open_trace(shell, &text).unwrap_or_else(|e| e),
+                None => "The file could not be read.".into(),
+            };
+            shell.share.set(false);
+            shell.inform(said);
+        }),
+    );
+}
+
+/// Reopens the run a trace file names and says whether it is the same run (the same hash).
+pub fn open_trace(shell: Shell, text: &str) -> Result<String, String> {
+    let head = crate::play::tracefile::read(text)
+        .map_err(|why| format!("This is not a dsplay trace file: {why}."))?;
+    let (link_text, hash) = (head.link.as_str(), head.trace_hash.as_str());
+    let scenario = link::decode(link_text)
+        .map_err(|e| format!("The trace file's link could not be opened: {}.", e.0))?;
+    shell
+        .update(|s| s.load(&scenario))
+        .ok_or("the run is not open")??;
+    let (opening, now_hash) = shell
+        .with(|s| {
+            (
+                s.opening.is_some(),
+                format!("{:016x}", s.sim().trace_hash()),
+            )
+        })
+        .unwrap_or_default();
+    Ok(match (opening, now_hash == hash) {
+        (true, _) => format!("Reopening the run of the trace file (its trace hash is {hash})."),
+        (false, true) => format!("Reopened the run of the trace file: the same trace hash, {hash}."),
+        (false, false) => format!(
+            "Reopened the trace file's link, but this run's trace hash is {now_hash}, not the file's {hash}: it was made by another version of dsplay."
+        ),
+    })
 }
 
 /// The Share button's dialog opens with the moment chosen when the run is paused.

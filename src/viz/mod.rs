@@ -11,6 +11,7 @@ pub mod packed;
 pub mod qr;
 pub mod scene;
 pub mod spacetime;
+pub mod svg;
 pub mod trig;
 
 use serde::Serialize;

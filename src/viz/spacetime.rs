@@ -12,29 +12,24 @@ use crate::sim::small_map::SmallMap;
 use crate::sim::time::format_us;
 use crate::sim::trace::RecordView;
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Message ids are small sequential integers: a multiplicative hash spreads them well and
 /// costs a fraction of the default SipHash (this map is rebuilt every frame).
-#[derive(Default)]
-struct IdHasher(u64);
+/// Message ids to what is known of them, the first entry for an id kept: a sorted vector
+/// searched by halves (no hash table in the page for two lookups a message).
+struct IdMap<V>(Vec<(u64, V)>);
 
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl<V: Copy> IdMap<V> {
+    fn new(mut entries: Vec<(u64, V)>) -> IdMap<V> {
+        crate::sim::order::sort_by_key(&mut entries, |e| e.0);
+        entries.dedup_by_key(|e| e.0);
+        IdMap(entries)
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    fn get(&self, id: &u64) -> Option<V> {
+        let i = self.0.binary_search_by_key(id, |e| e.0).ok()?;
+        Some(self.0[i].1)
     }
 }
-
-type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 /// A message drawn in the diagram, for hit testing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -244,7 +239,7 @@ impl<'a> Scan<'a> {
             faults: Vec::new(),
             copies: Vec::new(),
             sends: Vec::new(),
-            originals: IdMap::default(),
+            originals: IdMap(Vec::new()),
             earliest: g.t0,
         };
         for (i, r) in recs[..i1].iter().enumerate() {
@@ -271,15 +266,18 @@ impl<'a> Scan<'a> {
             }
         }
         if !scan.copies.is_empty() {
-            let wanted: IdMap<()> = scan.copies.iter().map(|(_, orig)| (*orig, ())).collect();
+            let mut wanted: Vec<u64> = scan.copies.iter().map(|(_, orig)| *orig).collect();
+            crate::sim::order::sort_by_key(&mut wanted, |&m| m);
+            let mut originals = Vec::new();
             for r in &recs[..i1] {
                 if let ("send", Some(m)) = (r.what, r.msg) {
-                    if wanted.contains_key(&m) {
-                        scan.originals.insert(m, r);
+                    if wanted.binary_search(&m).is_ok() {
+                        originals.push((m, r));
                         scan.earliest = scan.earliest.min(r.at_us);
                     }
                 }
             }
+            scan.originals = IdMap::new(originals);
         }
         scan
     }
@@ -491,37 +489,26 @@ fn messages(
     // How each message ended: delivered (false) or dropped (true), and when. Only messages
     // sent from `scan.earliest` on can show, so their ends come after it.
     let recs = input.records;
-    let mut ends: IdMap<(u64, bool)> = IdMap::default();
     let k = recs[..scan.i0].partition_point(|r| r.at_us < scan.earliest);
-    for r in &recs[k..] {
-        match (r.what, r.msg) {
-            ("deliver", Some(m)) => {
-                ends.entry(m).or_insert((r.at_us, false));
-            }
-            ("drop", Some(m)) => {
-                ends.entry(m).or_insert((r.at_us, true));
-            }
-            _ => {}
-        }
-    }
+    let ends = IdMap::new(
+        recs[k..]
+            .iter()
+            .filter_map(|r| match (r.what, r.msg) {
+                ("deliver", Some(m)) => Some((m, (r.at_us, false))),
+                ("drop", Some(m)) => Some((m, (r.at_us, true))),
+                _ => None,
+            })
+            .collect(),
+    );
     let first = out.len();
     for r in &scan.sends {
         let id = r.msg.unwrap_or(0);
-        message(g, input, r, id, ends.get(&id).copied(), style, out, segs);
+        message(g, input, r, id, ends.get(&id), style, out, segs);
     }
     // Duplicated copies: an arrow from the original send to the copy's delivery.
     for (copy, orig) in &scan.copies {
         if let Some(r) = scan.originals.get(orig) {
-            message(
-                g,
-                input,
-                r,
-                *copy,
-                ends.get(copy).copied(),
-                style,
-                out,
-                segs,
-            );
+            message(g, input, r, *copy, ends.get(copy), style, out, segs);
         }
     }
     super::scene::group_by_colour(&mut out[first..]);
@@ -639,7 +626,7 @@ fn clip(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, HashMap};
 
     /// The diagram's messages the slow, obvious way: every send in the cache, with its end
     /// looked up among all records.

@@ -1,8 +1,9 @@
 // Sharing a run: the link from the start or at this moment, its QR code (decoded here back to
-// the link), the address bar following a playing run, and scenarios saved in the browser.
+// the link), the address bar following a playing run, and the exports: the stage as PNG, the
+// diagram as SVG, the trace as JSON, which reopens the same run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync } from 'node:fs';
 import jsQR from 'jsqr';
 import { launch, open } from './helpers.mjs';
 
@@ -55,6 +56,51 @@ test('while a run plays the address bar keeps its cursor', async () => {
     await page.waitForFunction(() => /&t=[\d.]+m?s$/.test(location.hash), null, { timeout: 5000 });
     const first = await page.evaluate(() => location.hash);
     await page.waitForFunction((f) => location.hash !== f && /&t=/.test(location.hash), first, { timeout: 5000 });
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('the exports download a PNG, an SVG and a trace that reopens the same run', async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await open(page, LINK);
+    await page.evaluate(() => { window.dsplay.play(false); window.dsplay.seek(2_000_000); });
+    await page.waitForFunction(() => window.dsplay.state().nowUs === 2_000_000);
+    const hash = await page.$eval('#dsplay', (d) => d.dataset.traceHash);
+    await page.click("button[aria-label^='Share this run']");
+    const save = async (label) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click(`button[aria-label="${label}"]`)]);
+      const path = `${OUT}/${d.suggestedFilename()}`;
+      await d.saveAs(path);
+      return { name: d.suggestedFilename(), bytes: readFileSync(path) };
+    };
+    const png = await save('Stage as PNG: download the stage as an image');
+    assert.match(png.name, /^dsplay-raft-seed3-.*\.png$/);
+    assert.deepEqual([...png.bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG');
+    assert.ok(png.bytes.length > 5_000, `a drawn stage: ${png.bytes.length} bytes`);
+    const svg = await save('Diagram as SVG: download the space-time diagram');
+    const text = svg.bytes.toString('utf8');
+    assert.ok(text.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'), text.slice(0, 80));
+    assert.ok((text.match(/<path /g) || []).length > 20, 'the diagram\'s lines');
+    assert.match(text, />S0<\/text>/, 'the node labels');
+    const trace = await save("Trace as JSON: download the run's trace");
+    const json = JSON.parse(trace.bytes.toString('utf8'));
+    assert.equal(json.format, 'dsplay-trace');
+    assert.equal(json.trace_hash, hash);
+    assert.ok(json.records.length > 10);
+    // Reopen it from the file in a fresh page.
+    await open(page, '#/flows');
+    await page.click("button[aria-label^='Share this run']");
+    await page.setInputFiles("input[aria-label='Open a trace file']", `${OUT}/${trace.name}`);
+    await page.waitForFunction(() => /Reopened the run of the trace file/.test(document.body.textContent), null, { timeout: 10_000 });
+    assert.equal(await page.$eval('#dsplay', (d) => d.dataset.traceHash), hash, 'the same run');
+    // A file that is not a trace is refused with a reason.
+    await page.click("button[aria-label^='Share this run']");
+    await page.setInputFiles("input[aria-label='Open a trace file']", { name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"a":1}') });
+    await page.waitForFunction(() => /This is not a dsplay trace file/.test(document.body.textContent));
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();
