@@ -689,6 +689,9 @@ pub trait Sim {
     fn describe_message(&self, id: u64) -> Option<String>;
     fn records(&self) -> Vec<RecordView>;
     fn records_since(&self, seq: u64) -> Vec<RecordView>;
+    /// The Lamport timestamp and vector clock of every event in the trace window
+    /// ([`crate::sim::clocks`]); `None` if the run keeps no clocks.
+    fn logical_clocks(&self) -> Option<crate::sim::clocks::WindowClocks>;
     fn panels(&self) -> Vec<Panel>;
     /// Figures about the run: the client operations by outcome, then the lab's own.
     fn metrics(&self) -> Vec<Metric>;
@@ -1032,6 +1035,9 @@ impl<P: LabProtocol> Sim for Run<P> {
     }
     fn records_since(&self, seq: u64) -> Vec<RecordView> {
         record_views(self.core().trace.window(), seq)
+    }
+    fn logical_clocks(&self) -> Option<crate::sim::clocks::WindowClocks> {
+        crate::sim::clocks::WindowClocks::of(&self.core().trace)
     }
     fn panels(&self) -> Vec<Panel> {
         let w = self.world();

@@ -12,6 +12,7 @@
 
 pub mod chunked;
 pub mod client;
+pub mod clocks;
 pub mod command;
 pub mod keyframe;
 pub mod net;

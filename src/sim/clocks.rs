@@ -1,0 +1,405 @@
+//! Logical clocks: the Lamport timestamp and the vector clock of every event on the space-time
+//! diagram, and the causal relations the learner asks about (Lamport 1978; Fidge and Mattern
+//! 1988).
+//!
+//! The processes are the diagram's rows: the nodes `0..n`, then the clients. An event is a
+//! point the diagram draws on a row: a send (on the sender's row), a delivery (on the
+//! receiver's), a timer firing, a crash, a restart and a note. A drop delivers nothing and is
+//! no event; client invocations and completions are drawn only through the messages they send
+//! and receive, so they are not events either. A restart continues its row's clock: the
+//! diagram's row is one line of events, whatever the node forgot.
+//!
+//! The rules: a local event or a send increments the process's own entry (and its Lamport
+//! counter); a send's message carries the clock it was sent with (a duplicated copy the same);
+//! a delivery takes the entrywise maximum of the process's clock and the message's, then
+//! increments.
+//!
+//! The trace keeps only a window of recent records, so it keeps with it a [`ClockState`]: the
+//! clocks of every process and of every message in flight *at the start of the window*. Each
+//! record leaving the window is folded into it (a few additions per record), and a keyframe,
+//! which leaves the window out, folds the window in. [`WindowClocks::of`] replays the window
+//! over that state: the clocks at any cursor of any run are those of a fresh run to it.
+//!
+//! Counters are `u32` and saturate: a row would need four billion events to reach the limit,
+//! a hundred times the longest run a link may replay.
+
+use super::trace::{Record, RecordKind, Trace};
+use std::collections::VecDeque;
+
+/// The clocks of every process and every message in flight at one point of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClockState {
+    processes: u32,
+    /// Per process, its Lamport counter then its vector: `processes + 1` entries each.
+    rows: Vec<u32>,
+    /// The messages in flight, by id ascending; the delivered or dropped are marked dead and
+    /// swept out when they outnumber the living.
+    msg_ids: Vec<u64>,
+    msg_live: Vec<bool>,
+    /// Each message's clock as sent, `processes + 1` entries each, in the order of `msg_ids`.
+    msg_clocks: Vec<u32>,
+    dead: usize,
+}
+
+impl ClockState {
+    /// Every clock at zero, nothing in flight.
+    pub fn new(processes: u32) -> ClockState {
+        ClockState {
+            processes,
+            rows: vec![0; (processes as usize + 1) * processes as usize],
+            ..ClockState::default()
+        }
+    }
+
+    pub fn processes(&self) -> u32 {
+        self.processes
+    }
+
+    fn stride(&self) -> usize {
+        self.processes as usize + 1
+    }
+
+    /// A process's Lamport counter and vector as they stand.
+    pub fn row(&self, process: u32) -> Option<(u32, &[u32])> {
+        let s = self.stride();
+        let row = self
+            .rows
+            .get(process as usize * s..(process as usize + 1) * s)?;
+        Some((row[0], &row[1..]))
+    }
+
+    /// How many messages in flight it keeps a clock for.
+    pub fn in_flight(&self) -> usize {
+        self.msg_ids.len() - self.dead
+    }
+
+    /// Folds one record in; the process whose event it was, if it was one.
+    pub fn apply(&mut self, kind: &RecordKind) -> Option<u32> {
+        match *kind {
+            RecordKind::Send { msg, from, .. } => {
+                self.tick(from)?;
+                self.keep_message(msg, from);
+                Some(from)
+            }
+            RecordKind::Duplicate { msg, copy } => {
+                self.copy_message(msg, copy);
+                None
+            }
+            RecordKind::Deliver { msg, to, .. } => {
+                self.take_message(msg, Some(to));
+                self.tick(to)
+            }
+            RecordKind::Drop { msg, .. } => {
+                self.take_message(msg, None);
+                None
+            }
+            RecordKind::Timer { node, .. }
+            | RecordKind::Crash { node }
+            | RecordKind::Restart { node }
+            | RecordKind::Note { node, .. } => self.tick(node),
+            _ => None,
+        }
+    }
+
+    /// A local event (or a send) on `p`: its own entry and its Lamport counter go up by one.
+    fn tick(&mut self, p: u32) -> Option<u32> {
+        if p >= self.processes {
+            return None;
+        }
+        let s = self.stride();
+        let row = &mut self.rows[p as usize * s..(p as usize + 1) * s];
+        row[0] = row[0].saturating_add(1).min(u32::MAX - 1);
+        let own = &mut row[1 + p as usize];
+        *own = own.saturating_add(1);
+        Some(p)
+    }
+
+    /// The slot where message `msg` is or would go.
+    fn slot(&self, msg: u64) -> Result<usize, usize> {
+        match self.msg_ids.last() {
+            Some(last) if *last < msg => Err(self.msg_ids.len()),
+            _ => self.msg_ids.binary_search(&msg),
+        }
+    }
+
+    fn live_slot(&self, msg: u64) -> Option<usize> {
+        self.slot(msg).ok().filter(|i| self.msg_live[*i])
+    }
+
+    /// The live slot of message `msg`, made if it has none (its clock is then zero).
+    fn open_slot(&mut self, msg: u64) -> usize {
+        let s = self.stride();
+        match self.slot(msg) {
+            Ok(i) => {
+                if !self.msg_live[i] {
+                    self.msg_live[i] = true;
+                    self.dead -= 1;
+                }
+                i
+            }
+            Err(i) => {
+                self.msg_ids.insert(i, msg);
+                self.msg_live.insert(i, true);
+                let at = i * s;
+                self.msg_clocks.splice(at..at, std::iter::repeat_n(0, s));
+                i
+            }
+        }
+    }
+
+    /// Message `msg` leaves with `from`'s clock as it stands.
+    fn keep_message(&mut self, msg: u64, from: u32) {
+        let s = self.stride();
+        let i = self.open_slot(msg);
+        let row = &self.rows[from as usize * s..(from as usize + 1) * s];
+        self.msg_clocks[i * s..(i + 1) * s].copy_from_slice(row);
+    }
+
+    /// A duplicated copy travels with its original's clock.
+    fn copy_message(&mut self, msg: u64, copy: u64) {
+        if self.live_slot(msg).is_none() {
+            return;
+        }
+        let dst = self.open_slot(copy);
+        if let Some(src) = self.live_slot(msg) {
+            let s = self.stride();
+            self.msg_clocks.copy_within(src * s..(src + 1) * s, dst * s);
+        }
+    }
+
+    /// Message `msg` has arrived at `to` (which takes in its clock) or is gone (`to` is
+    /// `None`): its slot is freed.
+    fn take_message(&mut self, msg: u64, to: Option<u32>) {
+        let Some(i) = self.live_slot(msg) else {
+            return;
+        };
+        if let Some(p) = to.filter(|p| *p < self.processes) {
+            let s = self.stride();
+            let clock = &self.msg_clocks[i * s..(i + 1) * s];
+            let row = &mut self.rows[p as usize * s..(p as usize + 1) * s];
+            for (r, m) in row.iter_mut().zip(clock) {
+                *r = (*r).max(*m);
+            }
+        }
+        self.msg_live[i] = false;
+        self.dead += 1;
+        if self.dead > 32 && self.dead * 2 > self.msg_ids.len() {
+            self.sweep();
+        }
+    }
+
+    /// Drops the dead messages' slots.
+    fn sweep(&mut self) {
+        let s = self.stride();
+        let mut w = 0;
+        for r in 0..self.msg_ids.len() {
+            if self.msg_live[r] {
+                self.msg_ids[w] = self.msg_ids[r];
+                self.msg_clocks.copy_within(r * s..(r + 1) * s, w * s);
+                w += 1;
+            }
+        }
+        self.msg_ids.truncate(w);
+        self.msg_live.clear();
+        self.msg_live.resize(w, true);
+        self.msg_clocks.truncate(w * s);
+        self.dead = 0;
+    }
+}
+
+/// One event of the window: its record, its row and its Lamport timestamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// The record's sequence number.
+    pub seq: u64,
+    pub at_us: u64,
+    /// Its row: a node, or a client (`n + client`).
+    pub process: u32,
+    pub lamport: u32,
+}
+
+/// How two events are ordered by happens-before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Order {
+    /// The same event.
+    Same,
+    /// The first happened before the second.
+    Before,
+    /// The second happened before the first.
+    After,
+    /// Neither happened before the other.
+    Concurrent,
+}
+
+/// The clocks of every event in a trace's window, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WindowClocks {
+    processes: u32,
+    stamps: Vec<Stamp>,
+    /// Each stamp's vector, `processes` entries each.
+    vectors: Vec<u32>,
+}
+
+impl WindowClocks {
+    /// The clocks of `trace`'s window; `None` if the trace keeps no clocks.
+    pub fn of(trace: &Trace) -> Option<WindowClocks> {
+        Some(WindowClocks::replay(trace.clock_base()?, trace.window()))
+    }
+
+    /// The clocks of `records`, run over `base` (the clocks just before the first of them).
+    pub fn replay(base: &ClockState, records: &VecDeque<Record>) -> WindowClocks {
+        let mut state = base.clone();
+        let p = state.processes as usize;
+        let mut out = WindowClocks {
+            processes: state.processes,
+            stamps: Vec::with_capacity(records.len()),
+            vectors: Vec::with_capacity(records.len() * p),
+        };
+        for r in records {
+            let Some(process) = state.apply(&r.kind) else {
+                continue;
+            };
+            let Some((lamport, vector)) = state.row(process) else {
+                continue;
+            };
+            out.stamps.push(Stamp {
+                seq: r.seq,
+                at_us: r.at_us,
+                process,
+                lamport,
+            });
+            out.vectors.extend_from_slice(vector);
+        }
+        out
+    }
+
+    pub fn processes(&self) -> u32 {
+        self.processes
+    }
+    /// The events, oldest first.
+    pub fn stamps(&self) -> &[Stamp] {
+        &self.stamps
+    }
+    pub fn len(&self) -> usize {
+        self.stamps.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.stamps.is_empty()
+    }
+
+    /// The vector clock of event `i` (an index into [`WindowClocks::stamps`]).
+    pub fn vector(&self, i: usize) -> &[u32] {
+        let p = self.processes as usize;
+        self.vectors.get(i * p..(i + 1) * p).unwrap_or(&[])
+    }
+
+    /// The event of record `seq`, if that record is an event of the window.
+    pub fn index_of(&self, seq: u64) -> Option<usize> {
+        self.stamps.binary_search_by_key(&seq, |s| s.seq).ok()
+    }
+
+    /// How events `a` and `b` are ordered, from their vector clocks: `a` happened before `b`
+    /// when `a`'s clock is at most `b`'s in every entry (and they differ).
+    pub fn order(&self, a: usize, b: usize) -> Order {
+        if a == b {
+            return Order::Same;
+        }
+        let (va, vb) = (self.vector(a), self.vector(b));
+        let le = va.iter().zip(vb).all(|(x, y)| x <= y);
+        let ge = va.iter().zip(vb).all(|(x, y)| x >= y);
+        match (le, ge) {
+            (true, false) => Order::Before,
+            (false, true) => Order::After,
+            // Two distinct events never share a vector clock; as if they did, neither is first.
+            _ => Order::Concurrent,
+        }
+    }
+
+    /// Every event's order relative to event `selected` ([`Order::Before`]: in its causal
+    /// past; [`Order::After`]: in its causal future), in the order of the stamps.
+    pub fn relations(&self, selected: usize) -> Vec<Order> {
+        (0..self.len()).map(|i| self.order(i, selected)).collect()
+    }
+
+    /// The records (sequence numbers) of the events in `order` to event `selected`.
+    fn related(&self, selected: usize, order: Order) -> Vec<u64> {
+        (0..self.len())
+            .filter(|i| self.order(*i, selected) == order)
+            .map(|i| self.stamps[i].seq)
+            .collect()
+    }
+
+    /// The events that happened before event `selected`.
+    pub fn causal_past(&self, selected: usize) -> Vec<u64> {
+        self.related(selected, Order::Before)
+    }
+    /// The events that event `selected` happened before.
+    pub fn causal_future(&self, selected: usize) -> Vec<u64> {
+        self.related(selected, Order::After)
+    }
+    /// The events concurrent with event `selected`.
+    pub fn concurrent_with(&self, selected: usize) -> Vec<u64> {
+        self.related(selected, Order::Concurrent)
+    }
+}
+
+/// A "which happened first?" question: two events and the answer the vector clocks give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Question {
+    /// The two events' records (sequence numbers).
+    pub a: u64,
+    pub b: u64,
+    /// `Before`: `a` happened first; `After`: `b` did; `Concurrent`: neither.
+    pub answer: Order,
+}
+
+/// A step of SplitMix64: the question's own small generator, a pure function of the seed (the
+/// run's streams are left alone, so asking never changes the run).
+fn mix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A question about two events drawn between `from_us` and `to_us` (the part of the diagram
+/// in view), chosen by `seed` alone: the same run and seed ask the same question. The answer
+/// is drawn first (each as likely), then two events on different rows that have it, so
+/// concurrent pairs come up as often as ordered ones; `None` with fewer than two events.
+pub fn which_happened_first(
+    clocks: &WindowClocks,
+    seed: u64,
+    from_us: u64,
+    to_us: u64,
+) -> Option<Question> {
+    let shown: Vec<usize> = (0..clocks.len())
+        .filter(|i| (from_us..=to_us).contains(&clocks.stamps[*i].at_us))
+        .collect();
+    if shown.len() < 2 {
+        return None;
+    }
+    let mut state = seed;
+    let a = shown[(mix(&mut state) % shown.len() as u64) as usize];
+    let wanted = (mix(&mut state) % 3) as usize;
+    let answers = [Order::Before, Order::After, Order::Concurrent];
+    let row = clocks.stamps[a].process;
+    // The wanted answer on another row, else the others in turn, else any other event.
+    let pick = (0..3)
+        .map(|k| answers[(wanted + k) % 3])
+        .map(|want| {
+            shown
+                .iter()
+                .copied()
+                .filter(|&b| clocks.stamps[b].process != row && clocks.order(a, b) == want)
+                .collect::<Vec<usize>>()
+        })
+        .find(|c| !c.is_empty())
+        .unwrap_or_else(|| shown.iter().copied().filter(|&b| b != a).collect());
+    let b = pick[(mix(&mut state) % pick.len() as u64) as usize];
+    Some(Question {
+        a: clocks.stamps[a].seq,
+        b: clocks.stamps[b].seq,
+        answer: clocks.order(a, b),
+    })
+}
