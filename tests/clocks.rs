@@ -333,3 +333,41 @@ fn which_happened_first_is_deterministic_and_answered_by_the_trace() {
         "nothing in view"
     );
 }
+
+// The clocks shown and the question's seed are part of the link: they read back as written,
+// change nothing about the run, and odd values are refused with a message naming them.
+#[test]
+fn the_clocks_shown_and_the_questions_seed_are_part_of_the_link() {
+    use dsplay::scenario::link::{decode, encode};
+    let plain = decode("#/raft?n=5&seed=3&clients=2").unwrap();
+    let s = decode("#/raft?n=5&seed=3&clients=2&clocks=vector&quiz=42").unwrap();
+    assert_eq!((s.clocks.as_deref(), s.quiz), (Some("vector"), Some(42)));
+    assert!(encode(&s).ends_with("&clocks=vector&quiz=42"), "{}", encode(&s));
+    assert_eq!(decode(&encode(&s)).unwrap(), s);
+    assert!(!encode(&plain).contains("clocks"));
+    let lamport = decode("#/raft?n=5&seed=3&clients=2&clocks=lamport").unwrap();
+    assert_eq!(lamport.clocks.as_deref(), Some("lamport"));
+    let (a, b) = (
+        common::run_link(&encode(&s), 2_000_000),
+        common::run_link(&encode(&plain), 2_000_000),
+    );
+    assert_eq!(a.trace_hash(), b.trace_hash());
+    let e = decode("#/raft?clocks=sundial").unwrap_err().0;
+    assert!(e.contains("lamport or vector"), "{e}");
+    let e = decode("#/raft?quiz=-1").unwrap_err().0;
+    assert!(e.contains("quiz"), "{e}");
+}
+
+// Labels as the diagram would write them: a Lamport number, or the vector in brackets.
+#[test]
+fn clock_labels_read_as_a_number_or_a_bracketed_vector() {
+    use dsplay::sim::clocks::ClockLabels;
+    let sim = common::run_link("#/raft?n=3&seed=1&clients=1&think=50ms", 1_000_000);
+    let clocks = sim.logical_clocks().unwrap();
+    let i = clocks.len() - 1;
+    let v = ClockLabels::Vector.label(&clocks, i);
+    assert!(v.starts_with('[') && v.ends_with(']') && v.matches(',').count() == 3, "{v}");
+    let l = ClockLabels::Lamport.label(&clocks, i);
+    assert_eq!(l, clocks.stamps()[i].lamport.to_string());
+    assert_eq!(ClockLabels::Lamport.label(&clocks, usize::MAX), "");
+}

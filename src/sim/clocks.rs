@@ -32,12 +32,16 @@ pub struct ClockState {
     processes: u32,
     /// Per process, its Lamport counter then its vector: `processes + 1` entries each.
     rows: Vec<u32>,
-    /// The messages in flight, by id ascending; the delivered or dropped are marked dead and
-    /// swept out when they outnumber the living.
+    /// The messages in flight, by id ascending, from `head` on; the delivered or dropped are
+    /// marked dead. Messages mostly arrive in the order they were sent, so the dead at the
+    /// front are passed over by moving `head`, and the rest swept out when they outnumber the
+    /// living.
     msg_ids: Vec<u64>,
     msg_live: Vec<bool>,
     /// Each message's clock as sent, `processes + 1` entries each, in the order of `msg_ids`.
     msg_clocks: Vec<u32>,
+    head: usize,
+    /// The dead from `head` on.
     dead: usize,
 }
 
@@ -70,7 +74,7 @@ impl ClockState {
 
     /// How many messages in flight it keeps a clock for.
     pub fn in_flight(&self) -> usize {
-        self.msg_ids.len() - self.dead
+        self.msg_ids.len() - self.head - self.dead
     }
 
     /// Folds one record in; the process whose event it was, if it was one.
@@ -116,9 +120,21 @@ impl ClockState {
 
     /// The slot where message `msg` is or would go.
     fn slot(&self, msg: u64) -> Result<usize, usize> {
-        match self.msg_ids.last() {
-            Some(last) if *last < msg => Err(self.msg_ids.len()),
-            _ => self.msg_ids.binary_search(&msg),
+        let ids = &self.msg_ids[self.head..];
+        let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+            return Err(self.msg_ids.len());
+        };
+        if *last < msg {
+            return Err(self.msg_ids.len());
+        }
+        // Ids are dense until a sweep: the message is usually where its id says.
+        let guess = msg.wrapping_sub(*first);
+        if guess < ids.len() as u64 && ids[guess as usize] == msg {
+            return Ok(self.head + guess as usize);
+        }
+        match ids.binary_search(&msg) {
+            Ok(i) => Ok(self.head + i),
+            Err(i) => Err(self.head + i),
         }
     }
 
@@ -150,6 +166,14 @@ impl ClockState {
     /// Message `msg` leaves with `from`'s clock as it stands.
     fn keep_message(&mut self, msg: u64, from: u32) {
         let s = self.stride();
+        let row = &self.rows[from as usize * s..(from as usize + 1) * s];
+        // Ids grow as messages are sent: the usual case appends.
+        if self.msg_ids.last().is_none_or(|last| *last < msg) {
+            self.msg_ids.push(msg);
+            self.msg_live.push(true);
+            self.msg_clocks.extend_from_slice(row);
+            return;
+        }
         let i = self.open_slot(msg);
         let row = &self.rows[from as usize * s..(from as usize + 1) * s];
         self.msg_clocks[i * s..(i + 1) * s].copy_from_slice(row);
@@ -183,8 +207,19 @@ impl ClockState {
         }
         self.msg_live[i] = false;
         self.dead += 1;
-        if self.dead > 32 && self.dead * 2 > self.msg_ids.len() {
+        while self.head < self.msg_ids.len() && !self.msg_live[self.head] {
+            self.head += 1;
+            self.dead -= 1;
+        }
+        let len = self.msg_ids.len();
+        if self.dead > 32 && self.dead * 2 > len - self.head {
             self.sweep();
+        } else if self.head > 64 && self.head * 2 > len {
+            let s = self.stride();
+            self.msg_ids.drain(..self.head);
+            self.msg_live.drain(..self.head);
+            self.msg_clocks.drain(..self.head * s);
+            self.head = 0;
         }
     }
 
@@ -192,7 +227,7 @@ impl ClockState {
     fn sweep(&mut self) {
         let s = self.stride();
         let mut w = 0;
-        for r in 0..self.msg_ids.len() {
+        for r in self.head..self.msg_ids.len() {
             if self.msg_live[r] {
                 self.msg_ids[w] = self.msg_ids[r];
                 self.msg_clocks.copy_within(r * s..(r + 1) * s, w * s);
@@ -203,6 +238,7 @@ impl ClockState {
         self.msg_live.clear();
         self.msg_live.resize(w, true);
         self.msg_clocks.truncate(w * s);
+        self.head = 0;
         self.dead = 0;
     }
 }
@@ -343,6 +379,55 @@ impl WindowClocks {
     }
 }
 
+/// Which logical clock labels the diagram's events (the link's `clocks=lamport|vector`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockLabels {
+    Lamport,
+    Vector,
+}
+
+impl ClockLabels {
+    pub fn parse(text: &str) -> Result<ClockLabels, String> {
+        match text {
+            "lamport" => Ok(ClockLabels::Lamport),
+            "vector" => Ok(ClockLabels::Vector),
+            _ => Err(format!(
+                "clocks is lamport or vector, not '{}'",
+                text.chars().take(20).collect::<String>()
+            )),
+        }
+    }
+
+    /// As a link writes it.
+    pub fn text(self) -> &'static str {
+        match self {
+            ClockLabels::Lamport => "lamport",
+            ClockLabels::Vector => "vector",
+        }
+    }
+
+    /// Event `i`'s label: its Lamport timestamp (`7`) or its vector clock (`[2,0,1]`).
+    pub fn label(self, clocks: &WindowClocks, i: usize) -> String {
+        let Some(stamp) = clocks.stamps.get(i) else {
+            return String::new();
+        };
+        match self {
+            ClockLabels::Lamport => stamp.lamport.to_string(),
+            ClockLabels::Vector => {
+                let mut out = String::from("[");
+                for (k, v) in clocks.vector(i).iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&v.to_string());
+                }
+                out.push(']');
+                out
+            }
+        }
+    }
+}
+
 /// A "which happened first?" question: two events and the answer the vector clocks give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Question {
@@ -402,4 +487,98 @@ pub fn which_happened_first(
         b: clocks.stamps[b].seq,
         answer: clocks.order(a, b),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What happens on four rows: `(kind, row, other)`, read as a send from `row` to `other`,
+    /// the delivery, duplicate or drop of an earlier message, or a local event.
+    fn record(step: (u8, u32, u32), sent: &mut Vec<(u64, u32)>, next_msg: &mut u64) -> RecordKind {
+        let (kind, row, other) = step;
+        let earlier = (!sent.is_empty()).then(|| sent.remove(other as usize % sent.len()));
+        match (kind, earlier) {
+            (0..=2, _) | (_, None) => {
+                let msg = *next_msg;
+                *next_msg += 1;
+                sent.push((msg, other));
+                RecordKind::Send {
+                    msg,
+                    from: row,
+                    to: other,
+                    kind: "m",
+                    arrive_us: 0,
+                    lost: false,
+                }
+            }
+            (3..=4, Some((msg, to))) => RecordKind::Deliver { msg, from: row, to },
+            (5, Some((msg, to))) => {
+                let copy = *next_msg;
+                *next_msg += 1;
+                sent.extend([(msg, to), (copy, to)]);
+                RecordKind::Duplicate { msg, copy }
+            }
+            (6, Some((msg, to))) => RecordKind::Drop {
+                msg,
+                from: row,
+                to,
+                reason: super::super::trace::DropReason::Loss,
+            },
+            (_, Some(e)) => {
+                sent.push(e);
+                RecordKind::Timer { node: row, name: "t" }
+            }
+        }
+    }
+
+    proptest! {
+        // A window of eight records, with keyframes taken along the way and resumed from,
+        // gives every event of its window the clocks that a window holding every record gives
+        // it: the clocks carried at the window's start are exactly those of what left it.
+        #[test]
+        fn clocks_carried_past_a_small_window_equal_a_full_replay(
+            steps in prop::collection::vec((0u8..9, 0u32..5, 0u32..5), 1..2_000),
+            keyframe_every in 3usize..500,
+        ) {
+            let (mut small, mut full) = (Trace::new(8), Trace::new(100_000));
+            small.keep_clocks(4);
+            full.keep_clocks(4);
+            let (mut sent, mut next_msg) = (Vec::new(), 0);
+            for (i, step) in steps.into_iter().enumerate() {
+                let kind = record(step, &mut sent, &mut next_msg);
+                small.push(i as u64, kind.clone());
+                full.push(i as u64, kind);
+                if i % keyframe_every == 0 {
+                    // A keyframe, then its window refilled by the records after it.
+                    small = small.without_window();
+                }
+            }
+            let (s, f) = (WindowClocks::of(&small).unwrap(), WindowClocks::of(&full).unwrap());
+            let tail = f.len() - s.len();
+            prop_assert_eq!(s.stamps(), &f.stamps()[tail..]);
+            for i in 0..s.len() {
+                prop_assert_eq!(s.vector(i), f.vector(tail + i));
+            }
+        }
+    }
+
+    #[test]
+    fn a_trace_with_records_keeps_no_clocks_and_odd_rows_are_no_events() {
+        let mut t = Trace::new(4);
+        t.push(0, RecordKind::Crash { node: 0 });
+        t.keep_clocks(3);
+        assert!(WindowClocks::of(&t).is_none());
+        let mut c = ClockState::new(2);
+        assert_eq!(c.apply(&RecordKind::Crash { node: 9 }), None);
+        let deliver = RecordKind::Deliver {
+            msg: 7,
+            from: 0,
+            to: 5,
+        };
+        assert_eq!(c.apply(&deliver), None);
+        assert_eq!(c.row(1), Some((0, &[0, 0][..])));
+        assert_eq!(c.row(2), None);
+    }
 }
