@@ -342,7 +342,11 @@ fn the_clocks_shown_and_the_questions_seed_are_part_of_the_link() {
     let plain = decode("#/raft?n=5&seed=3&clients=2").unwrap();
     let s = decode("#/raft?n=5&seed=3&clients=2&clocks=vector&quiz=42").unwrap();
     assert_eq!((s.clocks.as_deref(), s.quiz), (Some("vector"), Some(42)));
-    assert!(encode(&s).ends_with("&clocks=vector&quiz=42"), "{}", encode(&s));
+    assert!(
+        encode(&s).ends_with("&clocks=vector&quiz=42"),
+        "{}",
+        encode(&s)
+    );
     assert_eq!(decode(&encode(&s)).unwrap(), s);
     assert!(!encode(&plain).contains("clocks"));
     let lamport = decode("#/raft?n=5&seed=3&clients=2&clocks=lamport").unwrap();
@@ -366,7 +370,10 @@ fn clock_labels_read_as_a_number_or_a_bracketed_vector() {
     let clocks = sim.logical_clocks().unwrap();
     let i = clocks.len() - 1;
     let v = ClockLabels::Vector.label(&clocks, i);
-    assert!(v.starts_with('[') && v.ends_with(']') && v.matches(',').count() == 3, "{v}");
+    assert!(
+        v.starts_with('[') && v.ends_with(']') && v.matches(',').count() == 3,
+        "{v}"
+    );
     let l = ClockLabels::Lamport.label(&clocks, i);
     assert_eq!(l, clocks.stamps()[i].lamport.to_string());
     assert_eq!(ClockLabels::Lamport.label(&clocks, usize::MAX), "");
