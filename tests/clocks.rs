@@ -378,3 +378,19 @@ fn clock_labels_read_as_a_number_or_a_bracketed_vector() {
     assert_eq!(l, clocks.stamps()[i].lamport.to_string());
     assert_eq!(ClockLabels::Lamport.label(&clocks, usize::MAX), "");
 }
+
+// A run told to keep no clocks (a sweep's) has none, before or after a seek back through its
+// keyframes, and runs the same.
+#[test]
+fn a_run_that_forgets_its_clocks_keeps_none_and_runs_the_same() {
+    let link = "#/raft?n=5&seed=3&clients=2&think=20ms";
+    let mut sim = common::run_link(link, 0);
+    sim.forget_clocks();
+    sim.run_until(Instant(60_000_000));
+    assert_eq!(sim.logical_clocks(), None);
+    sim.seek(Instant(10_000_000));
+    assert_eq!(sim.logical_clocks(), None);
+    let kept = common::run_link(link, 10_000_000);
+    assert_eq!(sim.trace_hash(), kept.trace_hash());
+    assert!(kept.logical_clocks().is_some());
+}

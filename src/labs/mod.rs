@@ -692,6 +692,9 @@ pub trait Sim {
     /// The Lamport timestamp and vector clock of every event in the trace window
     /// ([`crate::sim::clocks`]); `None` if the run keeps no clocks.
     fn logical_clocks(&self) -> Option<crate::sim::clocks::WindowClocks>;
+    /// Keeps no logical clocks from here on: for a run that never shows its diagram (a
+    /// sweep's), which they would slow by a tenth or more.
+    fn forget_clocks(&mut self);
     fn panels(&self) -> Vec<Panel>;
     /// Figures about the run: the client operations by outcome, then the lab's own.
     fn metrics(&self) -> Vec<Metric>;
@@ -1038,6 +1041,9 @@ impl<P: LabProtocol> Sim for Run<P> {
     }
     fn logical_clocks(&self) -> Option<crate::sim::clocks::WindowClocks> {
         crate::sim::clocks::WindowClocks::of(&self.core().trace)
+    }
+    fn forget_clocks(&mut self) {
+        crate::sim::keyframe::Replay::forget_clocks(self);
     }
     fn panels(&self) -> Vec<Panel> {
         let w = self.world();

@@ -210,6 +210,11 @@ impl Trace {
         self.clocks = (self.next_seq == 0).then(|| ClockState::new(processes));
     }
 
+    /// Keeps no logical clocks from here on (a run that never shows its diagram).
+    pub fn forget_clocks(&mut self) {
+        self.clocks = None;
+    }
+
     /// The logical clocks just before the window's first record, if kept.
     pub fn clock_base(&self) -> Option<&ClockState> {
         self.clocks.as_ref()
