@@ -689,6 +689,12 @@ pub trait Sim {
     fn describe_message(&self, id: u64) -> Option<String>;
     fn records(&self) -> Vec<RecordView>;
     fn records_since(&self, seq: u64) -> Vec<RecordView>;
+    /// The Lamport timestamp and vector clock of every event in the trace window
+    /// ([`crate::sim::clocks`]); `None` if the run keeps no clocks.
+    fn logical_clocks(&self) -> Option<crate::sim::clocks::WindowClocks>;
+    /// Keeps no logical clocks from here on: for a run that never shows its diagram (a
+    /// sweep's), which they would slow by a tenth or more.
+    fn forget_clocks(&mut self);
     fn panels(&self) -> Vec<Panel>;
     /// Figures about the run: the client operations by outcome, then the lab's own.
     fn metrics(&self) -> Vec<Metric>;
@@ -1032,6 +1038,12 @@ impl<P: LabProtocol> Sim for Run<P> {
     }
     fn records_since(&self, seq: u64) -> Vec<RecordView> {
         record_views(self.core().trace.window(), seq)
+    }
+    fn logical_clocks(&self) -> Option<crate::sim::clocks::WindowClocks> {
+        crate::sim::clocks::WindowClocks::of(&self.core().trace)
+    }
+    fn forget_clocks(&mut self) {
+        crate::sim::keyframe::Replay::forget_clocks(self);
     }
     fn panels(&self) -> Vec<Panel> {
         let w = self.world();

@@ -186,6 +186,7 @@ fn leader_at(r: &mut Rng, s: &Scenario, at_us: u64) -> u32 {
     let Ok(mut sim) = labs::build_unpaced(s) else {
         return drawn;
     };
+    sim.forget_clocks();
     sim.run_until_within(Instant(at_us), labs::REPLAY_EVENT_BUDGET);
     let term = |role: &str| -> u64 {
         role.rsplit("term ")
@@ -354,6 +355,8 @@ const WATCH_US: u64 = 250_000;
 /// property broken after `heal_us`, or (at the end) linearizability of the client history.
 pub fn judge(s: &Scenario, heal_us: u64, until_us: u64) -> Result<Judged, String> {
     let mut sim = labs::build_unpaced(s)?;
+    // A sweep judges properties, never draws the diagram: no clocks to keep.
+    sim.forget_clocks();
     let budget = labs::REPLAY_EVENT_BUDGET;
     let mut judged = Judged {
         broken: None,

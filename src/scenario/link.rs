@@ -68,6 +68,12 @@ pub fn encode(s: &Scenario) -> String {
     if let Some(v) = &s.speed {
         parts.push(format!("speed={v}"));
     }
+    if let Some(c) = &s.clocks {
+        parts.push(format!("clocks={}", escape(c)));
+    }
+    if let Some(q) = s.quiz {
+        parts.push(format!("quiz={q}"));
+    }
     format!("#/{}?{}", s.lab, parts.join("&"))
 }
 
@@ -122,7 +128,7 @@ pub fn decode(link: &str) -> Result<Scenario, ScenarioError> {
 /// ([`crate::sim::client::CLIENT_KEYS`]); no lab parameter may use one (a test checks it).
 pub const RESERVED_KEYS: &[&str] = &[
     "v", "n", "seed", "lat", "loss", "dup", "bw", "s", "t", "view", "embed", "retry", "backoff",
-    "attempts", "budget", "arrivals", "lesson", "step", "speed",
+    "attempts", "budget", "arrivals", "lesson", "step", "speed", "clocks", "quiz",
 ];
 
 fn apply_pair(
@@ -181,6 +187,18 @@ fn apply_pair(
             s.step = Some(value.parse().map_err(|_| {
                 e(format!(
                     "step '{}' must be a whole number, counted from 1",
+                    clip(value)
+                ))
+            })?)
+        }
+        "clocks" => {
+            let labels = crate::sim::clocks::ClockLabels::parse(value).map_err(e)?;
+            s.clocks = Some(labels.text().to_string());
+        }
+        "quiz" => {
+            s.quiz = Some(value.parse().map_err(|_| {
+                e(format!(
+                    "quiz '{}' must be a whole number from 0 to 2^64-1 (the question's seed)",
                     clip(value)
                 ))
             })?)

@@ -88,6 +88,14 @@ pub struct Scenario {
     /// never the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed: Option<String>,
+    /// The logical clocks labelled on the space-time diagram, `lamport` or `vector` (link
+    /// key `clocks`; left out, none). It changes what is drawn, never the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clocks: Option<String>,
+    /// The seed of the "which happened first?" question asked over the diagram (link key
+    /// `quiz`; left out, none is asked). It changes what is asked, never the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiz: Option<u64>,
 }
 
 /// Why a scenario or link was refused.
@@ -135,6 +143,8 @@ impl Scenario {
             lesson: None,
             step: None,
             speed: None,
+            clocks: None,
+            quiz: None,
         }
     }
 

@@ -56,6 +56,8 @@ pub trait Replayable: Any {
     fn step(&mut self, script: &[Command]) -> Option<StepInfo>;
     fn run_until_within(&mut self, t: Instant, script: &[Command], max: u64) -> (bool, bool);
     fn window_is_complete(&self) -> bool;
+    /// Keeps no logical clocks from here on ([`super::trace::Trace::forget_clocks`]).
+    fn forget_clocks(&mut self);
     /// The part of the world that does not depend on the protocol.
     fn core(&self) -> &Core;
     fn as_any(&self) -> &dyn Any;
@@ -82,6 +84,9 @@ impl<P: Protocol> Replayable for World<P> {
     }
     fn window_is_complete(&self) -> bool {
         self.trace.window_is_complete()
+    }
+    fn forget_clocks(&mut self) {
+        self.trace.forget_clocks();
     }
     fn core(&self) -> &Core {
         self
@@ -331,6 +336,15 @@ impl Replay {
         self.script.push(Command::new(t.0, action));
         self.plan_keyframe();
         self.run_until(t)
+    }
+
+    /// Keeps no logical clocks, in the world or its keyframes: for runs that never show their
+    /// diagram (sweeps, hunts), which the clocks would slow by a tenth or more.
+    pub fn forget_clocks(&mut self) {
+        self.world.forget_clocks();
+        for k in self.spine.iter_mut().chain(&mut self.local) {
+            k.forget_clocks();
+        }
     }
 
     /// Replaces the script (a loaded link) and seeks back to `t` from the start.

@@ -5,13 +5,15 @@
 //! the network is data ([`net`]), clients retry and arrive as [`client`] says, protocols
 //! are pure state machines ([`process`]), the world
 //! runs them ([`world`]), interventions are commands ([`command`]), every happening is a trace
-//! record with a stable hash ([`trace`]), labs declare properties checked as the run goes
+//! record with a stable hash ([`trace`]) whose events carry Lamport and vector clocks at any
+//! cursor ([`clocks`]), labs declare properties checked as the run goes
 //! ([`property`]), and [`keyframe`] makes seeking back in time cheap and exact, with
 //! [`chunked`] vectors that keyframes share instead of copying. A run either moves on or
 //! says why it cannot ([`world::INSTANT_EVENT_BUDGET`]).
 
 pub mod chunked;
 pub mod client;
+pub mod clocks;
 pub mod command;
 pub mod keyframe;
 pub mod net;

@@ -6,6 +6,7 @@
 //! wasm. Memory stays bounded: only a window of recent records is kept, with counters for the
 //! rest.
 
+use super::clocks::ClockState;
 use super::net::Endpoint;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -183,6 +184,8 @@ pub struct Trace {
     counters: Counters,
     /// Every send with a smaller message id has left the window.
     sends_evicted_below: u64,
+    /// The logical clocks at the start of the window, if kept ([`Trace::keep_clocks`]).
+    clocks: Option<ClockState>,
 }
 
 /// How many records the window keeps by default.
@@ -197,7 +200,24 @@ impl Trace {
             hasher: StableHasher::default(),
             counters: Counters::default(),
             sends_evicted_below: 0,
+            clocks: None,
         }
+    }
+
+    /// Keeps the logical clocks of `processes` rows from here on ([`super::clocks`]): from the
+    /// first record, else they would miss what came before, so a trace with records keeps none.
+    pub fn keep_clocks(&mut self, processes: u32) {
+        self.clocks = (self.next_seq == 0).then(|| ClockState::new(processes));
+    }
+
+    /// Keeps no logical clocks from here on (a run that never shows its diagram).
+    pub fn forget_clocks(&mut self) {
+        self.clocks = None;
+    }
+
+    /// The logical clocks just before the window's first record, if kept.
+    pub fn clock_base(&self) -> Option<&ClockState> {
+        self.clocks.as_ref()
     }
 
     /// Appends a record, folds it into the hash and counters, and returns its sequence number.
@@ -208,16 +228,22 @@ impl Trace {
         self.hash_record(seq, at_us, &kind);
         self.count(&kind);
         if self.window.len() == self.capacity {
-            if let Some(Record {
-                kind: RecordKind::Send { msg, .. },
-                ..
-            }) = self.window.pop_front()
-            {
-                self.sends_evicted_below = msg + 1;
+            if let Some(old) = self.window.pop_front() {
+                self.evict(&old.kind);
             }
         }
         self.window.push_back(Record { seq, at_us, kind });
         seq
+    }
+
+    /// Notes what a record leaving the window took with it.
+    fn evict(&mut self, kind: &RecordKind) {
+        if let Some(c) = &mut self.clocks {
+            c.apply(kind);
+        }
+        if let RecordKind::Send { msg, .. } = kind {
+            self.sends_evicted_below = msg + 1;
+        }
     }
 
     /// The hash of every record so far.
@@ -241,10 +267,22 @@ impl Trace {
 
     /// A copy without the records of the window (what a keyframe keeps): numbering, hash and
     /// counters go on from here, and replaying `capacity` records refills the window exactly.
+    /// The clocks come forward over the window left out.
     pub fn without_window(&self) -> Self {
+        let clocks = self.clocks.clone().map(|mut c| {
+            for r in &self.window {
+                c.apply(&r.kind);
+            }
+            c
+        });
         Trace {
             window: VecDeque::new(),
-            ..*self
+            capacity: self.capacity,
+            next_seq: self.next_seq,
+            hasher: self.hasher,
+            counters: self.counters,
+            sends_evicted_below: self.sends_evicted_below,
+            clocks,
         }
     }
 

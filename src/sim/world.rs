@@ -102,6 +102,8 @@ pub struct WorldConfig {
     /// Retries and arrivals ([`super::client`]).
     pub client_policy: ClientPolicy,
     pub trace_window: usize,
+    /// Whether the trace keeps the logical clocks of its events ([`super::clocks`]).
+    pub logical_clocks: bool,
     /// Client history entries kept (oldest dropped first).
     pub history_limit: usize,
 }
@@ -117,6 +119,7 @@ impl WorldConfig {
             client_timeout: Duration::from_secs(1),
             client_policy: ClientPolicy::default(),
             trace_window: DEFAULT_WINDOW,
+            logical_clocks: true,
             history_limit: 4_096,
         }
     }
@@ -427,9 +430,13 @@ impl<P: Protocol> World<P> {
             })
             .collect();
         let prop_states = props.iter().map(|p| PropState::new(p.name)).collect();
+        let mut trace = Trace::new(cfg.trace_window);
+        if cfg.logical_clocks {
+            trace.keep_clocks(n.saturating_add(cfg.clients));
+        }
         let core = Core {
             net: Network::new(cfg.net.clone()),
-            trace: Trace::new(cfg.trace_window),
+            trace,
             rng_net: Rng::new(cfg.seed, Stream::Network),
             rng_timers: Rng::new(cfg.seed, Stream::Timers),
             rng_workload: Rng::new(cfg.seed, Stream::Workload),

@@ -8,6 +8,7 @@
 use super::colors::{ALERT, NEUTRAL, PALETTE};
 use super::scene::{char_width, seg_dist, Align, Pt, Shape, Style, FAINT, INK, SELECT};
 use super::Within;
+use crate::sim::clocks::{ClockLabels, Order, WindowClocks};
 use crate::sim::small_map::SmallMap;
 use crate::sim::time::format_us;
 use crate::sim::trace::RecordView;
@@ -95,8 +96,8 @@ fn rows(n: u32, clients: u32, top: f64, bottom: f64) -> Vec<f64> {
     out
 }
 
-/// The diagram's shapes and the message segments under them.
-pub fn diagram(input: &DiagramInput, w: f64, h: f64, style: Style) -> (Vec<Shape>, Vec<Segment>) {
+/// Where the diagram puts its rows and its window of time, for a canvas `w` by `h`.
+fn geom(input: &DiagramInput, w: f64, h: f64, style: Style) -> Geom {
     let n = input.node_labels.len() as u32;
     let (t0, t1) = window(input.now_us, input.span_us);
     let font = style.font(11.0);
@@ -107,13 +108,20 @@ pub fn diagram(input: &DiagramInput, w: f64, h: f64, style: Style) -> (Vec<Shape
         .map(|l| l.chars().count())
         .max()
         .unwrap_or(0);
-    let g = Geom {
+    Geom {
         left: style.font(34f64.max(longest as f64 * 7.0 + 6.0)),
         right: w - 8.0,
         t0,
         t1,
         rows: rows(n, input.clients, font * 1.6, h - font * 1.8),
-    };
+    }
+}
+
+/// The diagram's shapes and the message segments under them.
+pub fn diagram(input: &DiagramInput, w: f64, h: f64, style: Style) -> (Vec<Shape>, Vec<Segment>) {
+    let n = input.node_labels.len() as u32;
+    let font = style.font(11.0);
+    let g = geom(input, w, h, style);
     let scan = Scan::new(&g, input.records);
     let mut out = Vec::with_capacity(scan.i1 - scan.i0 + scan.sends.len() + 64);
     let mut segs = Vec::new();
@@ -623,6 +631,76 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
+/// What the diagram shows of the logical clocks ([`crate::sim::clocks`]), over its shapes.
+pub struct ClockOverlay<'a> {
+    pub clocks: &'a WindowClocks,
+    /// Each event labelled with its Lamport timestamp or vector clock, or neither.
+    pub labels: Option<ClockLabels>,
+    /// The selected event (its record's sequence number): its causal past and future are
+    /// ringed in their colours, the events concurrent with it faintly.
+    pub selected: Option<u64>,
+}
+
+/// The colours of an event's relation to the selected one (the selection itself is
+/// [`SELECT`], the concurrent [`FAINT`]).
+pub const CAUSAL_PAST: &str = PALETTE[2];
+pub const CAUSAL_FUTURE: &str = PALETTE[1];
+
+/// The clocks' marks for the events in view: labels along each row (shortened or left out
+/// where they would overlap, as notes are) and rings by relation to the selected event. Drawn
+/// after [`diagram`], with the same input and size.
+pub fn clock_overlay(
+    input: &DiagramInput,
+    overlay: &ClockOverlay,
+    w: f64,
+    h: f64,
+    style: Style,
+) -> Vec<Shape> {
+    let g = geom(input, w, h, style);
+    let font = style.font(11.0);
+    let c = overlay.clocks;
+    let selected = overlay.selected.and_then(|seq| c.index_of(seq));
+    let mut out = Vec::new();
+    let mut labels = Vec::new();
+    for (i, st) in c.stamps().iter().enumerate() {
+        if st.at_us < g.t0 || st.at_us > g.t1.min(input.now_us) {
+            continue;
+        }
+        let Some(p) = g.at(st.process, st.at_us) else {
+            continue;
+        };
+        if let Some(sel) = selected {
+            let (color, width) = match c.order(i, sel) {
+                Order::Same => (SELECT, 2.5),
+                Order::Before => (CAUSAL_PAST, 2.0),
+                Order::After => (CAUSAL_FUTURE, 2.0),
+                Order::Concurrent => (FAINT, 1.0),
+            };
+            out.push(Shape::Circle {
+                c: p,
+                r: style.line(5.0),
+                fill: None,
+                stroke: Some(color),
+                width: style.line(width),
+                dash: false,
+            });
+        }
+        if let Some(kind) = overlay.labels {
+            labels.push(Label {
+                lane: st.process,
+                at: Pt::new(p.x + 2.0, p.y + font * 0.8),
+                text: Cow::Owned(kind.label(c, i)),
+                max_chars: 40,
+                color: INK,
+                size: font * 0.8,
+                bold: Some(i) == selected,
+            });
+        }
+    }
+    place_labels(labels, g.right + 6.0, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -976,5 +1054,55 @@ mod tests {
             (segs[0].a.x - Style::default().font(34.0)).abs() < 1e-6,
             "clipped to the plot's left edge"
         );
+    }
+
+    // The selected event is ringed once, every other event in view by its relation to it
+    // (past, future or concurrent, as the vector clocks say), and labels are vector clocks.
+    #[test]
+    fn the_clock_overlay_rings_each_event_by_its_relation_to_the_selected_one() {
+        use crate::labs;
+        use crate::scenario::link;
+        let sc = link::decode("#/raft?n=3&seed=2&clients=1&think=50ms").unwrap();
+        let mut sim = labs::build(&sc).unwrap();
+        sim.run_until(crate::sim::time::Instant(1_500_000));
+        let (records, clocks) = (sim.records(), sim.logical_clocks().unwrap());
+        let labels: Vec<String> = sim.nodes().into_iter().map(|n| n.label).collect();
+        let input = DiagramInput {
+            records: &records,
+            node_labels: &labels,
+            clients: sim.clients(),
+            now_us: 1_500_000,
+            span_us: 1_000_000,
+            selected_msg: None,
+        };
+        let (t0, _) = window(1_500_000, 1_000_000);
+        let shown: Vec<usize> = (0..clocks.len())
+            .filter(|i| clocks.stamps()[*i].at_us >= t0)
+            .collect();
+        let sel = shown[shown.len() / 2];
+        let overlay = ClockOverlay {
+            clocks: &clocks,
+            labels: Some(ClockLabels::Vector),
+            selected: Some(clocks.stamps()[sel].seq),
+        };
+        let shapes = clock_overlay(&input, &overlay, 1000.0, 300.0, Style { scale: 1.0 });
+        let ring = |colour: &str| {
+            shapes
+                .iter()
+                .filter(|s| matches!(s, Shape::Circle { stroke: Some(c), .. } if *c == colour))
+                .count()
+        };
+        let count = |o: Order| shown.iter().filter(|i| clocks.order(**i, sel) == o).count();
+        assert_eq!(ring(SELECT), 1);
+        assert_eq!(ring(CAUSAL_PAST), count(Order::Before));
+        assert_eq!(ring(CAUSAL_FUTURE), count(Order::After));
+        assert_eq!(ring(FAINT), count(Order::Concurrent));
+        assert!(count(Order::Before) > 0 && count(Order::After) > 0);
+        let texts = shapes.iter().filter_map(|s| match s {
+            Shape::Text { text, .. } => Some(text),
+            _ => None,
+        });
+        assert!(texts.clone().count() > 0);
+        assert!(texts.clone().all(|t| t.starts_with('[')));
     }
 }

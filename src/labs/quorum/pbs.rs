@@ -204,6 +204,8 @@ pub fn trial(
     cfg.clients = 1 + ts_us.len() as u32;
     cfg.client_timeout = Duration(3_600_000_000);
     cfg.trace_window = 16;
+    // Trials read outcomes, never the diagram: no clocks to keep.
+    cfg.logical_clocks = false;
     let mut world = World::new(proto, cfg, Vec::new());
     world.net.overrides.extend(overrides);
     let mut coordinators = Rng::new(seed, Stream::Faults);

@@ -239,6 +239,8 @@ pub fn trial_world(p: &ElectionParams, model: &ClusterModel, trial: u32) -> Worl
         max_us: model.one_way_max_us,
     };
     cfg.trace_window = 16;
+    // Trials read outcomes, never the diagram: no clocks to keep.
+    cfg.logical_clocks = false;
     let mut w = World::new(raft, cfg, Vec::new());
     let n = p.nodes;
     // The old leader's last round of heartbeats reaches every follower at the same moment.

@@ -814,6 +814,8 @@ pub fn distributed_run(d: &DistributedSetup, seed: u64) -> (Vec<u64>, Vec<u64>) 
     cfg.net.loss_ppm = 0;
     cfg.net.dup_ppm = 0;
     cfg.clients = 16 * k;
+    // A trial reads counts, never the diagram: no clocks to keep.
+    cfg.logical_clocks = false;
     cfg.client_timeout =
         crate::sim::time::Duration(d.limiter.store_timeout_us + 2 * d.store_latency_us + 1_000_000);
     cfg.client_policy.arrival_rate_mhz = d.rate * 1_000;
