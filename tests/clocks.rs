@@ -162,8 +162,14 @@ fn processes(sim: &dyn Sim) -> u32 {
     sim.n() + sim.clients()
 }
 
+/// A run of `link` with its clocks kept, as `clocks=vector` asks (the engine keeps none
+/// otherwise).
+fn run_clocked(link: &str, until_us: u64) -> Box<dyn Sim> {
+    common::run_link(&format!("{link}&clocks=vector"), until_us)
+}
+
 fn checked(link: &str, until_us: u64) -> (Box<dyn Sim>, Result<(), String>) {
-    let sim = common::run_link(link, until_us);
+    let sim = run_clocked(link, until_us);
     let clocks = sim.logical_clocks().expect("a lab's run keeps its clocks");
     let verdict = check_clocks(&sim.records(), processes(&*sim), &clocked(&clocks));
     (sim, verdict)
@@ -224,9 +230,9 @@ fn vector_clocks_are_happens_before_in_a_long_runs_truncated_window() {
 #[test]
 fn clocks_at_any_cursor_of_a_long_run_equal_a_fresh_runs() {
     let link = "#/flows?n=3&seed=5&clients=4&proc=1..5ms&think=5ms&lat=1..20ms&loss=3%&dup=3%";
-    let mut long = common::run_link(link, 300_000_000);
+    let mut long = run_clocked(link, 300_000_000);
     assert!(long.keyframes() > 5);
-    let edge = common::run_link(link, 300_000_000);
+    let edge = run_clocked(link, 300_000_000);
     assert_eq!(long.logical_clocks(), edge.logical_clocks());
     for t_us in [
         293_123_000,
@@ -236,7 +242,7 @@ fn clocks_at_any_cursor_of_a_long_run_equal_a_fresh_runs() {
         299_999_000,
     ] {
         long.seek(Instant(t_us));
-        let fresh = common::run_link(link, t_us);
+        let fresh = run_clocked(link, t_us);
         assert_eq!(long.trace_hash(), fresh.trace_hash());
         let (a, b) = (
             long.logical_clocks().unwrap(),
@@ -251,7 +257,7 @@ fn clocks_at_any_cursor_of_a_long_run_equal_a_fresh_runs() {
 // check says so on an ordinary run, so a passing check means something.
 #[test]
 fn the_check_catches_a_clock_that_forgets_the_maximum_on_delivery() {
-    let sim = common::run_link("#/raft?n=3&seed=1&clients=1&think=50ms", 1_000_000);
+    let sim = run_clocked("#/raft?n=3&seed=1&clients=1&think=50ms", 1_000_000);
     let records = sim.records();
     let p = processes(&*sim);
     let err = check_clocks(&records, p, &forgetful_clocks(&records, p));
@@ -274,7 +280,7 @@ fn the_check_catches_a_clock_that_forgets_the_maximum_on_delivery() {
 // the trace says.
 #[test]
 fn causal_past_future_and_concurrent_events_split_the_window() {
-    let sim = common::run_link("#/quorum?n=3&seed=2&clients=3&think=20ms", 800_000);
+    let sim = run_clocked("#/quorum?n=3&seed=2&clients=3&think=20ms", 800_000);
     let clocks = sim.logical_clocks().unwrap();
     let (seqs, past) = happens_before(&sim.records(), processes(&*sim));
     for sel in [0, clocks.len() / 2, clocks.len() - 1] {
@@ -297,7 +303,7 @@ fn causal_past_future_and_concurrent_events_split_the_window() {
 // seeds it asks about ordered and concurrent pairs alike.
 #[test]
 fn which_happened_first_is_deterministic_and_answered_by_the_trace() {
-    let sim = common::run_link("#/raft?n=5&seed=7&clients=2&think=30ms", 2_000_000);
+    let sim = run_clocked("#/raft?n=5&seed=7&clients=2&think=30ms", 2_000_000);
     let clocks = sim.logical_clocks().unwrap();
     let (seqs, past) = happens_before(&sim.records(), processes(&*sim));
     let mut seen = [0; 3];
@@ -356,6 +362,9 @@ fn the_clocks_shown_and_the_questions_seed_are_part_of_the_link() {
         common::run_link(&encode(&plain), 2_000_000),
     );
     assert_eq!(a.trace_hash(), b.trace_hash());
+    // The engine keeps clocks only for a run whose link asks for them (they cost it speed).
+    assert!(a.logical_clocks().is_some());
+    assert_eq!(b.logical_clocks(), None);
     let e = decode("#/raft?clocks=sundial").unwrap_err().0;
     assert!(e.contains("lamport or vector"), "{e}");
     let e = decode("#/raft?quiz=-1").unwrap_err().0;
@@ -366,7 +375,7 @@ fn the_clocks_shown_and_the_questions_seed_are_part_of_the_link() {
 #[test]
 fn clock_labels_read_as_a_number_or_a_bracketed_vector() {
     use dsplay::sim::clocks::ClockLabels;
-    let sim = common::run_link("#/raft?n=3&seed=1&clients=1&think=50ms", 1_000_000);
+    let sim = run_clocked("#/raft?n=3&seed=1&clients=1&think=50ms", 1_000_000);
     let clocks = sim.logical_clocks().unwrap();
     let i = clocks.len() - 1;
     let v = ClockLabels::Vector.label(&clocks, i);
@@ -384,13 +393,13 @@ fn clock_labels_read_as_a_number_or_a_bracketed_vector() {
 #[test]
 fn a_run_that_forgets_its_clocks_keeps_none_and_runs_the_same() {
     let link = "#/raft?n=5&seed=3&clients=2&think=20ms";
-    let mut sim = common::run_link(link, 0);
+    let mut sim = run_clocked(link, 0);
     sim.forget_clocks();
     sim.run_until(Instant(60_000_000));
     assert_eq!(sim.logical_clocks(), None);
     sim.seek(Instant(10_000_000));
     assert_eq!(sim.logical_clocks(), None);
-    let kept = common::run_link(link, 10_000_000);
+    let kept = run_clocked(link, 10_000_000);
     assert_eq!(sim.trace_hash(), kept.trace_hash());
     assert!(kept.logical_clocks().is_some());
 }

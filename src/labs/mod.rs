@@ -927,6 +927,7 @@ pub fn world_config(s: &Scenario) -> WorldConfig {
     let mut cfg = WorldConfig::new(s.n, s.seed);
     cfg.net = s.net.clone();
     cfg.client_policy = s.client_policy.clone();
+    cfg.logical_clocks = s.clocks.is_some();
     cfg
 }
 

@@ -102,7 +102,8 @@ pub struct WorldConfig {
     /// Retries and arrivals ([`super::client`]).
     pub client_policy: ClientPolicy,
     pub trace_window: usize,
-    /// Whether the trace keeps the logical clocks of its events ([`super::clocks`]).
+    /// Whether the trace keeps the logical clocks of its events ([`super::clocks`]): off unless
+    /// asked for, since they cost the engine a tenth to a fifth of its speed.
     pub logical_clocks: bool,
     /// Client history entries kept (oldest dropped first).
     pub history_limit: usize,
@@ -119,7 +120,7 @@ impl WorldConfig {
             client_timeout: Duration::from_secs(1),
             client_policy: ClientPolicy::default(),
             trace_window: DEFAULT_WINDOW,
-            logical_clocks: true,
+            logical_clocks: false,
             history_limit: 4_096,
         }
     }
