@@ -188,6 +188,21 @@ pub struct Trace {
     clocks: Option<ClockState>,
 }
 
+/// Whether this build keeps logical clocks at all. The page does not show them yet, so its
+/// build leaves their folding out (about 2 KB of the download) until it does.
+const CLOCKS_BUILT: bool = cfg!(not(target_arch = "wasm32"));
+
+/// Folds a record into the clocks, if kept.
+#[cfg(not(target_arch = "wasm32"))]
+fn fold_clocks(clocks: &mut Option<ClockState>, kind: &RecordKind) {
+    if let Some(c) = clocks {
+        c.apply(kind);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn fold_clocks(_clocks: &mut Option<ClockState>, _kind: &RecordKind) {}
+
 /// How many records the window keeps by default.
 pub const DEFAULT_WINDOW: usize = 4096;
 
@@ -207,7 +222,7 @@ impl Trace {
     /// Keeps the logical clocks of `processes` rows from here on ([`super::clocks`]): from the
     /// first record, else they would miss what came before, so a trace with records keeps none.
     pub fn keep_clocks(&mut self, processes: u32) {
-        self.clocks = (self.next_seq == 0).then(|| ClockState::new(processes));
+        self.clocks = (self.next_seq == 0 && CLOCKS_BUILT).then(|| ClockState::new(processes));
     }
 
     /// Keeps no logical clocks from here on (a run that never shows its diagram).
@@ -238,9 +253,7 @@ impl Trace {
 
     /// Notes what a record leaving the window took with it.
     fn evict(&mut self, kind: &RecordKind) {
-        if let Some(c) = &mut self.clocks {
-            c.apply(kind);
-        }
+        fold_clocks(&mut self.clocks, kind);
         if let RecordKind::Send { msg, .. } = kind {
             self.sends_evicted_below = msg + 1;
         }
@@ -269,12 +282,10 @@ impl Trace {
     /// counters go on from here, and replaying `capacity` records refills the window exactly.
     /// The clocks come forward over the window left out.
     pub fn without_window(&self) -> Self {
-        let clocks = self.clocks.clone().map(|mut c| {
-            for r in &self.window {
-                c.apply(&r.kind);
-            }
-            c
-        });
+        let mut clocks = self.clocks.clone();
+        for r in &self.window {
+            fold_clocks(&mut clocks, &r.kind);
+        }
         Trace {
             window: VecDeque::new(),
             capacity: self.capacity,

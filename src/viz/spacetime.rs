@@ -1062,7 +1062,7 @@ mod tests {
     fn the_clock_overlay_rings_each_event_by_its_relation_to_the_selected_one() {
         use crate::labs;
         use crate::scenario::link;
-        let sc = link::decode("#/raft?n=3&seed=2&clients=1&think=50ms").unwrap();
+        let sc = link::decode("#/raft?n=3&seed=2&clients=1&think=50ms&clocks=vector").unwrap();
         let mut sim = labs::build(&sc).unwrap();
         sim.run_until(crate::sim::time::Instant(1_500_000));
         let (records, clocks) = (sim.records(), sim.logical_clocks().unwrap());
