@@ -309,7 +309,20 @@ pub static PRESETS: &[Preset] = &[
         description: "State and message are one transaction; a relay sends committed rows until B acknowledges each. The same crashes lose nothing and send no phantom",
         link: "#/flows?n=1&seed=12&lat=20..80ms&loss=0%&dup=0%&proc=10..200ms&mode=queue&semantics=exactly-once&messages=30&outbox=on&s=1.1s:crash:1;1.5s:restart:1;2.8s:crash:1;3.2s:restart:1&view=queue",
     },
+    PUBSUB_REBALANCE,
+    Preset {
+        name: "Pub/sub, broken: a partition with two owners",
+        description: "The broker hands a partition to a joining consumer without revoking it from the one that had it: A0 and A1 both read it, and partition_order breaks as soon as A1 joins",
+        link: "#/flows?n=2&seed=1&lat=20..80ms&loss=0%&dup=0%&mode=pubsub&groups=1&messages=40&every=100ms&variant=no-revoke&view=topic",
+    },
 ];
+
+/// The rebalancing preset, which the lesson on consumer groups follows.
+pub const PUBSUB_REBALANCE: Preset = Preset {
+    name: "Pub/sub: consumer groups, a consumer crashes",
+    description: "Producer P0 publishes keyed messages to a topic of 4 partitions; groups A and B each read all of them. A1 crashes at 2.5 s: a rebalance timeout later the broker gives its partitions to A0 and A2, which resume from A1's last committed offsets (some messages are processed twice). A1 rejoins at 6 s and takes partitions back",
+    link: "#/flows?n=3&seed=1&lat=20..80ms&loss=0%&dup=0%&mode=pubsub&messages=80&every=100ms&s=2.5s:crash:3;6s:restart:3&view=topic",
+};
 
 pub static LAB: Lab = Lab {
     id: "flows",

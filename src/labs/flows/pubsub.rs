@@ -11,8 +11,8 @@
 //! - Every **group** gets every message (fan-out): the broker keeps, per group and partition,
 //!   its owner, an epoch (one per grant) and the committed offset. Partition `p` goes to the
 //!   `p mod m`-th of the group's `m` live members in node order (round-robin).
-//! - A **consumer** heartbeats every third of the rebalance timeout, reporting the offset it
-//!   has reached in each partition it holds (the broker commits it). Each heartbeat's answer
+//! - A **consumer** heartbeats every third of the rebalance timeout; every third heartbeat
+//!   reports the offset it has reached in each partition it holds (the broker commits it). Each heartbeat's answer
 //!   is the member's assignment, with a version; the consumer applies the newest only, keeps
 //!   the partitions it holds at the same epoch, starts new ones at the committed offset and
 //!   drops the rest. It fetches up to `fetch_max` records of a partition at a time and
@@ -37,6 +37,10 @@ use crate::sim::time::Duration;
 pub const BROKER: NodeId = 0;
 /// How many distinct keys the producers' messages carry.
 pub const KEYS: u32 = 12;
+/// A consumer commits the offsets it has reached with every third heartbeat (about once a
+/// rebalance timeout), and the final offset of a partition it gives up at once: a crash
+/// leaves up to a timeout's processing uncommitted, processed again by the next owner.
+pub const COMMIT_EVERY: u32 = 3;
 /// How often a consumer asks for more records of a partition it has none of.
 pub const POLL_US: u64 = 100_000;
 
@@ -206,6 +210,8 @@ pub struct PsConsumer {
     pub working: Option<(u32, u32, u32)>,
     /// Dropped partitions whose final offset the next heartbeat commits.
     pub released: Vec<Position>,
+    /// Heartbeats sent since the restart: every third commits the offsets reached.
+    pub beats: u32,
     /// The observer's: per partition, the latest processing (None: never).
     pub seen: Vec<Option<Seen>>,
     /// Records processed out of offset order within one grant.
@@ -238,6 +244,12 @@ impl PubSubConfig {
     pub fn consumer_of(&self, id: NodeId) -> Option<(u32, u32)> {
         let k = id.checked_sub(1 + self.producers)?;
         (id < self.nodes()).then(|| (k / self.consumers.max(1), k % self.consumers.max(1)))
+    }
+
+    /// A consumer's name: its group's letter and its index (`A0`, `B2`).
+    pub fn label(&self, id: NodeId) -> String {
+        let (g, i) = self.consumer_of(id).unwrap_or((0, 0));
+        format!("{}{i}", group_letter(g))
     }
 
     pub fn consumer_node(&self, group: u32, index: u32) -> NodeId {
@@ -308,7 +320,11 @@ impl PubSubConfig {
                 for m in b.groups.iter_mut().flat_map(|g| g.members.iter_mut()) {
                     m.last_heard_us = ctx.now.0;
                 }
-                arm(out, PubSubTimer::Expire, Duration((self.rebalance_us / 4).max(1_000)));
+                arm(
+                    out,
+                    PubSubTimer::Expire,
+                    Duration((self.rebalance_us / 4).max(1_000)),
+                );
             }
             PsRole::Consumer(c) => {
                 self.heartbeat(c, ctx, out);
@@ -327,7 +343,9 @@ impl PubSubConfig {
     ) {
         match (role, msg) {
             (PsRole::Broker(b), PubSubMsg::Publish { id }) => self.append(b, from, id, out),
-            (PsRole::Broker(b), m @ PubSubMsg::Heartbeat { .. }) => self.heard(b, ctx, from, m, out),
+            (PsRole::Broker(b), m @ PubSubMsg::Heartbeat { .. }) => {
+                self.heard(b, ctx, from, m, out)
+            }
             (
                 PsRole::Broker(b),
                 PubSubMsg::Fetch {
@@ -340,7 +358,9 @@ impl PubSubConfig {
                 let seq = id % self.messages.max(1);
                 p.pending.retain(|x| x.0 != seq);
             }
-            (PsRole::Consumer(c), m @ PubSubMsg::Assignment { .. }) => self.assigned(c, ctx, m, out),
+            (PsRole::Consumer(c), m @ PubSubMsg::Assignment { .. }) => {
+                self.assigned(c, ctx, m, out)
+            }
             (
                 PsRole::Consumer(c),
                 PubSubMsg::Records {
@@ -453,6 +473,7 @@ impl PubSubConfig {
             Some(_) => {
                 leave(group, from);
                 join(group, from, incarnation, now, sent_us, version);
+                out.note(format!("{} rejoined after a restart", self.label(from)));
             }
             None => join(group, from, incarnation, now, sent_us, version),
         }
@@ -554,7 +575,10 @@ impl PubSubConfig {
                     .filter(|m| m.last_heard_us + t <= now)
                     .map(|m| m.node)
                     .collect();
-                gone.into_iter().for_each(|node| leave(group, node));
+                for node in gone {
+                    leave(group, node);
+                    out.note(format!("{} left the group: no heartbeat", self.label(node)));
+                }
             }
             for part in group.parts.iter_mut() {
                 if part.revoke.is_some_and(|(_, since)| since + t <= now) {
@@ -605,11 +629,14 @@ impl PubSubConfig {
 
     fn heartbeat(&self, c: &mut PsConsumer, ctx: &Ctx, out: &mut Out<Flows>) {
         let mut positions: Vec<Position> = std::mem::take(&mut c.released);
-        positions.extend(c.held.iter().map(|h| Position {
-            partition: h.partition,
-            epoch: h.epoch,
-            offset: h.position,
-        }));
+        if c.beats % COMMIT_EVERY == 0 {
+            positions.extend(c.held.iter().map(|h| Position {
+                partition: h.partition,
+                epoch: h.epoch,
+                offset: h.position,
+            }));
+        }
+        c.beats = c.beats.wrapping_add(1);
         let msg = PubSubMsg::Heartbeat {
             incarnation: c.incarnation,
             sent_us: ctx.now.0,
@@ -642,8 +669,9 @@ impl PubSubConfig {
                 .any(|g| (g.partition, g.epoch) == (h.partition, h.epoch))
         };
         let before = c.held.len();
-        let (kept, dropped): (Vec<Held>, Vec<Held>) =
-            std::mem::take(&mut c.held).into_iter().partition(|h| !revoke || listed(h));
+        let (kept, dropped): (Vec<Held>, Vec<Held>) = std::mem::take(&mut c.held)
+            .into_iter()
+            .partition(|h| !revoke || listed(h));
         c.held = kept;
         for h in dropped {
             c.released.push(Position {
@@ -653,7 +681,11 @@ impl PubSubConfig {
             });
         }
         for g in &grants {
-            if !c.held.iter().any(|h| (h.partition, h.epoch) == (g.partition, g.epoch)) {
+            if !c
+                .held
+                .iter()
+                .any(|h| (h.partition, h.epoch) == (g.partition, g.epoch))
+            {
                 c.held.retain(|h| h.partition != g.partition);
                 c.held.push(Held {
                     partition: g.partition,
@@ -729,6 +761,10 @@ impl PubSubConfig {
         c.observe(partition, epoch, offset, id, now);
         self.start_next(c, ctx, out);
     }
+}
+
+pub fn group_letter(g: u32) -> char {
+    (b'A' + (g % 26) as u8) as char
 }
 
 fn holds(c: &PsConsumer, partition: u32, epoch: u32) -> bool {
@@ -834,7 +870,8 @@ impl PubSubMsg {
             PubSubMsg::Assignment {
                 version, grants, ..
             } => {
-                let parts: Vec<String> = grants.iter().map(|g| format!("p{}", g.partition)).collect();
+                let parts: Vec<String> =
+                    grants.iter().map(|g| format!("p{}", g.partition)).collect();
                 format!("assignment {version}: {}", or_none(&parts.join(" ")))
             }
             PubSubMsg::Fetch {
@@ -845,7 +882,10 @@ impl PubSubMsg {
                 from,
                 ids,
                 ..
-            } => format!("p{partition} offsets {from} to {}", *from as usize + ids.len().max(1) - 1),
+            } => format!(
+                "p{partition} offsets {from} to {}",
+                *from as usize + ids.len().max(1) - 1
+            ),
         }
     }
 }
@@ -899,7 +939,11 @@ pub fn consumer(w: &W, node: NodeId) -> Option<&PsConsumer> {
 }
 
 /// Group `g`'s consumers, by index.
-fn members<'a>(w: &'a W, q: &'a PubSubConfig, g: u32) -> impl Iterator<Item = (NodeId, &'a PsConsumer)> + 'a {
+fn members<'a>(
+    w: &'a W,
+    q: &'a PubSubConfig,
+    g: u32,
+) -> impl Iterator<Item = (NodeId, &'a PsConsumer)> + 'a {
     (0..q.consumers).filter_map(move |i| {
         let node = q.consumer_node(g, i);
         consumer(w, node).map(|c| (node, c))
@@ -982,12 +1026,16 @@ pub fn partitions_owned(w: &W) -> Option<bool> {
             continue;
         }
         owed = true;
-        owned &= b.groups[g as usize].parts.iter().enumerate().all(|(p, part)| {
-            part.revoke.is_none()
-                && part.owner.is_some_and(|o| {
-                    w.is_up(o) && consumer(w, o).is_some_and(|c| holds(c, p as u32, part.epoch))
-                })
-        });
+        owned &= b.groups[g as usize]
+            .parts
+            .iter()
+            .enumerate()
+            .all(|(p, part)| {
+                part.revoke.is_none()
+                    && part.owner.is_some_and(|o| {
+                        w.is_up(o) && consumer(w, o).is_some_and(|c| holds(c, p as u32, part.epoch))
+                    })
+            });
     }
     owed.then_some(owned)
 }

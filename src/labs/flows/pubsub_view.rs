@@ -14,10 +14,8 @@ use crate::viz::{Cell, NodeView, Panel, Within};
 
 type Look = (String, &'static str, u8, Vec<String>);
 
-/// A consumer's name: its group's letter and its index (`A0`, `B2`).
-pub fn consumer_label(q: &PubSubConfig, id: u32) -> String {
-    let (g, i) = q.consumer_of(id).unwrap_or((0, 0));
-    format!("{}{i}", (b'A' + g as u8) as char)
+fn consumer_label(q: &PubSubConfig, id: u32) -> String {
+    q.label(id)
 }
 
 pub fn node_view(q: &PubSubConfig, w: &World<Flows>, id: u32) -> NodeView {
@@ -54,7 +52,7 @@ fn broker(b: &PsBroker) -> Look {
     for (g, group) in b.groups.iter().enumerate() {
         lines.push(format!(
             "group {}: {} members, assignment {}",
-            (b'A' + g as u8) as char,
+            pubsub::group_letter(g as u32),
             group.members.len(),
             group.version
         ));
@@ -99,9 +97,21 @@ const GROUP_KEYS: [[&str; 3]; 3] = [
     ["group_c_consumed", "group_c_lag", "group_c_redeliveries"],
 ];
 const GROUP_LABELS: [[&str; 3]; 3] = [
-    ["group A: messages consumed", "group A: lag (records not committed)", "group A: redeliveries"],
-    ["group B: messages consumed", "group B: lag (records not committed)", "group B: redeliveries"],
-    ["group C: messages consumed", "group C: lag (records not committed)", "group C: redeliveries"],
+    [
+        "group A: messages consumed",
+        "group A: lag (records not committed)",
+        "group A: redeliveries",
+    ],
+    [
+        "group B: messages consumed",
+        "group B: lag (records not committed)",
+        "group B: redeliveries",
+    ],
+    [
+        "group C: messages consumed",
+        "group C: lag (records not committed)",
+        "group C: redeliveries",
+    ],
 ];
 
 /// The counters the page always shows, the same as `dsplay run --json` prints.
@@ -110,12 +120,20 @@ pub fn metrics(w: &World<Flows>) -> Vec<Metric> {
     let redeliveries: u64 = groups.iter().map(|g| g.redeliveries).sum();
     let mut m = vec![
         Metric::new("messages_published", "messages published", published as f64),
-        Metric::new("redeliveries", "redeliveries (all groups)", redeliveries as f64),
+        Metric::new(
+            "redeliveries",
+            "redeliveries (all groups)",
+            redeliveries as f64,
+        ),
     ];
     for (g, t) in groups.iter().enumerate().take(3) {
         let values = [t.consumed, t.lag, t.redeliveries];
         for k in 0..3 {
-            m.push(Metric::new(GROUP_KEYS[g][k], GROUP_LABELS[g][k], values[k] as f64));
+            m.push(Metric::new(
+                GROUP_KEYS[g][k],
+                GROUP_LABELS[g][k],
+                values[k] as f64,
+            ));
         }
     }
     m
@@ -128,7 +146,7 @@ pub fn panels(q: &PubSubConfig, w: &World<Flows>) -> Vec<Panel> {
     };
     let mut columns = vec!["partition".to_string(), "records".to_string()];
     for g in 0..q.groups {
-        let letter = (b'A' + g as u8) as char;
+        let letter = pubsub::group_letter(g as u32);
         columns.push(format!("{letter} owner"));
         columns.push(format!("{letter} committed"));
     }
@@ -142,7 +160,9 @@ pub fn panels(q: &PubSubConfig, w: &World<Flows>) -> Vec<Panel> {
                 let part = &group.parts[p];
                 let owner = match (part.owner, part.revoke) {
                     (Some(o), None) => Cell::plain(consumer_label(q, o)),
-                    (Some(o), Some(_)) => Cell::styled(format!("{} (revoking)", consumer_label(q, o)), 2),
+                    (Some(o), Some(_)) => {
+                        Cell::styled(format!("{} (revoking)", consumer_label(q, o)), 2)
+                    }
                     (None, _) => Cell::styled("none", 5),
                 };
                 row.push(owner);
@@ -182,8 +202,12 @@ fn broker_bottom(g: &Layout) -> f64 {
 fn box_h(q: &PubSubConfig, g: &Layout, col: u32) -> f64 {
     match col {
         1 => broker_bottom(g) - g.top,
-        0 => g.box_h.min((g.bottom - g.top) / q.producers.max(1) as f64 * 0.8),
-        _ => g.box_h.min((g.bottom - g.top) / (q.groups * q.consumers).max(1) as f64 * 0.85),
+        0 => g
+            .box_h
+            .min((g.bottom - g.top) / q.producers.max(1) as f64 * 0.8),
+        _ => g
+            .box_h
+            .min((g.bottom - g.top) / (q.groups * q.consumers).max(1) as f64 * 0.85),
     }
 }
 
@@ -212,13 +236,21 @@ fn node_box(q: &PubSubConfig, w: &World<Flows>, g: &Layout, id: u32, out: &mut V
     let (col, c) = place(q, g, id);
     let (bw, bh) = (g.box_w(col), box_h(q, g, col));
     let v = node_view(q, w, id);
-    let stroke = if v.up { for_role(v.role_class) } else { NEUTRAL };
+    let stroke = if v.up {
+        for_role(v.role_class)
+    } else {
+        NEUTRAL
+    };
     let at = Pt::new(c.x - bw / 2.0, c.y - bh / 2.0);
     out.push(Shape::rect(at, bw, bh, None, Some(stroke), 2.0 * g.k));
     let font = (bh * 0.3).within(8.0 * g.k, 14.0 * g.k);
     let title = match col {
         1 => format!("{} {}", v.label, v.role),
-        _ => format!("{} {}", v.label, v.lines.first().cloned().unwrap_or_default()),
+        _ => format!(
+            "{} {}",
+            v.label,
+            v.lines.first().cloned().unwrap_or_default()
+        ),
     };
     let title = match v.up {
         true => title,
@@ -244,9 +276,21 @@ fn logs(q: &PubSubConfig, g: &Layout, b: &PsBroker, out: &mut Vec<Shape>) {
     for (p, log) in b.logs.iter().enumerate() {
         let y = c.y - bh / 2.0 + head + row_h * p as f64 + (row_h - cell) / 2.0;
         let label_at = Pt::new(left, y + cell / 2.0);
-        out.push(Shape::text(label_at, format!("p{p}"), INK, font, Align::Left, true));
+        out.push(Shape::text(
+            label_at,
+            format!("p{p}"),
+            INK,
+            font,
+            Align::Left,
+            true,
+        ));
         let start = log.len().saturating_sub(fits);
-        let committed = |o: usize| b.groups.iter().filter(|gr| gr.parts[p].committed as usize > o).count();
+        let committed = |o: usize| {
+            b.groups
+                .iter()
+                .filter(|gr| gr.parts[p].committed as usize > o)
+                .count()
+        };
         for o in start..log.len() {
             let fill = match committed(o) {
                 0 => NEUTRAL,
@@ -264,8 +308,18 @@ fn logs(q: &PubSubConfig, g: &Layout, b: &PsBroker, out: &mut Vec<Shape>) {
                 out.push(Shape::line(a, z, group_colour(k), 2.0 * g.k, false));
             }
             let lag = log.len().saturating_sub(offset);
-            let lag_at = Pt::new(left + bw - 8.0 * g.k - lag_w + 14.0 * g.k * k as f64, y + cell / 2.0);
-            out.push(Shape::text(lag_at, lag.to_string(), group_colour(k), font, Align::Left, true));
+            let lag_at = Pt::new(
+                left + bw - 8.0 * g.k - lag_w + 14.0 * g.k * k as f64,
+                y + cell / 2.0,
+            );
+            out.push(Shape::text(
+                lag_at,
+                lag.to_string(),
+                group_colour(k),
+                font,
+                Align::Left,
+                true,
+            ));
         }
     }
 }
@@ -283,14 +337,17 @@ fn counters(w: &World<Flows>, g: &Layout, area: &StageArea, out: &mut Vec<Shape>
     for (k, t) in groups.iter().enumerate() {
         line.push_str(&format!(
             " · {}: consumed {}, lag {}, redelivered {}",
-            (b'A' + k as u8) as char,
+            pubsub::group_letter(k as u32),
             t.consumed,
             t.lag,
             t.redeliveries
         ));
     }
     let font = (area.w / (line.chars().count() as f64 * 0.6)).within(6.0 * g.k, 14.0 * g.k);
-    let at = Pt::new(area.w / 2.0, (broker_bottom(g) + g.bottom) / 2.0 + font * 0.4);
+    let at = Pt::new(
+        area.w / 2.0,
+        (broker_bottom(g) + g.bottom) / 2.0 + font * 0.4,
+    );
     out.push(Shape::text(at, line, INK, font, Align::Center, true));
 }
 
@@ -300,8 +357,8 @@ pub fn hit(w: &World<Flows>, area: &StageArea, p: Pt) -> Option<u64> {
     let g = Layout::new(area);
     (0..q.nodes().min(w.n())).find_map(|id| {
         let (col, c) = place(q, &g, id);
-        let inside = (p.x - c.x).abs() <= g.box_w(col) / 2.0
-            && (p.y - c.y).abs() <= box_h(q, &g, col) / 2.0;
+        let inside =
+            (p.x - c.x).abs() <= g.box_w(col) / 2.0 && (p.y - c.y).abs() <= box_h(q, &g, col) / 2.0;
         inside.then_some(id as u64)
     })
 }

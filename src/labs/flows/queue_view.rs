@@ -29,7 +29,11 @@ pub static MESSAGES: &[(&str, u8, &str)] = &[
         5,
         "pubsub: the partitions the broker gives a consumer (the answer to a heartbeat)",
     ),
-    ("fetch", 0, "pubsub: a consumer asks for a partition's records"),
+    (
+        "fetch",
+        0,
+        "pubsub: a consumer asks for a partition's records",
+    ),
     ("records", 0, "pubsub: the records from an offset on"),
 ];
 
