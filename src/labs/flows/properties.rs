@@ -121,8 +121,9 @@ fn no_duplicate_effects(w: &World<Flows>) -> Verdict {
 }
 
 /// Publish/subscribe mode's guarantees: order within a partition, and ownership restored after
-/// a consumer leaves. Owed from the moment a partition has no live owner, the bound allows one
-/// rebalance timeout to notice, one for old owners to give up what moves, and one to spare.
+/// a consumer leaves. Owed from the moment a partition has no live owner (or anew when a member
+/// joins or leaves), the bound allows one rebalance timeout to notice a crash, one for old
+/// owners to give up what moves, and one to spare.
 fn pubsub(rebalance_us: u64) -> Vec<Property<Flows>> {
     vec![
         Property {
@@ -133,7 +134,7 @@ fn pubsub(rebalance_us: u64) -> Vec<Property<Flows>> {
         },
         Property {
             name: "partitions_owned",
-            description: "While a group has a live consumer and the broker is up, every partition is owned by a live member within three rebalance timeouts",
+            description: "While a group has a live consumer and the broker is up, every partition is owned again by a live member within three rebalance timeouts of a crash or of a member joining or leaving",
             kind: PropKind::Eventually {
                 within: Duration(rebalance_us.saturating_mul(3)),
             },

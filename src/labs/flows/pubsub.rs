@@ -168,6 +168,8 @@ pub struct Group {
     /// In node order.
     pub members: Vec<Member>,
     pub parts: Vec<Part>,
+    /// When a member last joined or left: a rebalance began.
+    pub changed_us: u64,
 }
 
 /// The broker's state is durable; a restart gives every member a full timeout to be heard.
@@ -471,11 +473,14 @@ impl PubSubConfig {
                 m.version = m.version.max(version);
             }
             Some(_) => {
-                leave(group, from);
+                leave(group, from, now);
                 join(group, from, incarnation, now, sent_us, version);
                 out.note(format!("{} rejoined after a restart", self.label(from)));
             }
-            None => join(group, from, incarnation, now, sent_us, version),
+            None => {
+                join(group, from, incarnation, now, sent_us, version);
+                out.note(format!("{} joined the group", self.label(from)));
+            }
         }
         for p in &positions {
             if let Some(part) = group.parts.get_mut(p.partition as usize) {
@@ -576,7 +581,7 @@ impl PubSubConfig {
                     .map(|m| m.node)
                     .collect();
                 for node in gone {
-                    leave(group, node);
+                    leave(group, node, now);
                     out.note(format!("{} left the group: no heartbeat", self.label(node)));
                 }
             }
@@ -818,6 +823,7 @@ impl PsConsumer {
 }
 
 fn join(group: &mut Group, node: NodeId, incarnation: u32, now: u64, sent_us: u64, version: u32) {
+    group.changed_us = now;
     group.members.push(Member {
         node,
         incarnation,
@@ -829,7 +835,8 @@ fn join(group: &mut Group, node: NodeId, incarnation: u32, now: u64, sent_us: u6
 }
 
 /// A member leaves (or is gone): its partitions are free.
-fn leave(group: &mut Group, node: NodeId) {
+fn leave(group: &mut Group, node: NodeId, now_us: u64) {
+    group.changed_us = now_us;
     group.members.retain(|m| m.node != node);
     for part in group.parts.iter_mut().filter(|p| p.owner == Some(node)) {
         part.owner = None;
@@ -1013,10 +1020,12 @@ fn one_owner_at_a_time(w: &W, q: &PubSubConfig, g: u32, p: usize) -> bool {
 
 /// Whether every partition of every group with a live consumer is held by a live member the
 /// broker gave it to: `None` when nothing is owed (the broker down, or no group has a live
-/// consumer).
+/// consumer), and at the instant a member joins or leaves, so that the debt is owed anew
+/// from each rebalance's start (a second crash during a rebalance starts another).
 pub fn partitions_owned(w: &W) -> Option<bool> {
     let (q, b) = parts(w)?;
-    if !w.is_up(BROKER) {
+    let now = w.now().0;
+    if !w.is_up(BROKER) || b.groups.iter().any(|g| g.changed_us == now) {
         return None;
     }
     let mut owed = false;
