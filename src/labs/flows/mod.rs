@@ -62,7 +62,7 @@ pub static PARAMS: &[ParamSpec] = &[
     ParamSpec {
         key: "workers",
         label: "Workers per server",
-        help: "Requests a server works on at once; the rest wait in its queue (queue mode: deliveries a consumer may hold unacknowledged)",
+        help: "Requests a server works on at once; the rest wait in its queue (queue mode: deliveries a consumer may hold unacknowledged; pubsub: records one fetch returns at most)",
         kind: ParamKind::Int { min: 1, max: 64 },
         default: "4",
     },
@@ -327,7 +327,7 @@ pub const PUBSUB_REBALANCE: Preset = Preset {
 pub static LAB: Lab = Lab {
     id: "flows",
     title: "Message flows",
-    summary: "Clients send requests over the network; servers answer after a processing delay, or charge payments once with idempotency keys. In queue mode, producers, a broker and consumers: delivery semantics and the outbox.",
+    summary: "Clients send requests over the network; servers answer after a processing delay, or charge payments once with idempotency keys. In queue mode, producers, a broker and consumers: delivery semantics and the outbox. In pubsub mode, a partitioned topic read by consumer groups that commit offsets and rebalance.",
     nodes_min: 1,
     nodes_max: 16,
     nodes_default: 3,

@@ -146,7 +146,7 @@ pub fn panels(q: &PubSubConfig, w: &World<Flows>) -> Vec<Panel> {
     };
     let mut columns = vec!["partition".to_string(), "records".to_string()];
     for g in 0..q.groups {
-        let letter = pubsub::group_letter(g as u32);
+        let letter = pubsub::group_letter(g);
         columns.push(format!("{letter} owner"));
         columns.push(format!("{letter} committed"));
     }
