@@ -534,10 +534,10 @@ impl PubSubConfig {
             group.version = next;
         }
         changed.extend(answer);
-        crate::sim::order::sort_by_key(&mut changed, |n| *n);
-        changed.dedup();
-        for node in changed {
-            self.tell(&b.groups[g as usize], node, out);
+        // Told in node order, each once (no sort: the members are in node order already).
+        let group = &b.groups[g as usize];
+        for m in group.members.iter().filter(|m| changed.contains(&m.node)) {
+            self.tell(group, m.node, out);
         }
     }
 
@@ -674,17 +674,14 @@ impl PubSubConfig {
                 .any(|g| (g.partition, g.epoch) == (h.partition, h.epoch))
         };
         let before = c.held.len();
-        let (kept, dropped): (Vec<Held>, Vec<Held>) = std::mem::take(&mut c.held)
-            .into_iter()
-            .partition(|h| !revoke || listed(h));
-        c.held = kept;
-        for h in dropped {
+        for h in c.held.iter().filter(|h| revoke && !listed(h)) {
             c.released.push(Position {
                 partition: h.partition,
                 epoch: h.epoch,
                 offset: h.position,
             });
         }
+        c.held.retain(|h| !revoke || listed(h));
         for g in &grants {
             if !c
                 .held
@@ -692,15 +689,18 @@ impl PubSubConfig {
                 .any(|h| (h.partition, h.epoch) == (g.partition, g.epoch))
             {
                 c.held.retain(|h| h.partition != g.partition);
-                c.held.push(Held {
-                    partition: g.partition,
-                    epoch: g.epoch,
-                    position: g.committed,
-                    in_hand: Vec::new(),
-                });
+                let at = c.held.iter().filter(|h| h.partition < g.partition).count();
+                c.held.insert(
+                    at,
+                    Held {
+                        partition: g.partition,
+                        epoch: g.epoch,
+                        position: g.committed,
+                        in_hand: Vec::new(),
+                    },
+                );
             }
         }
-        crate::sim::order::sort_by_key(&mut c.held, |h| h.partition);
         c.lease_until_us = c.lease_until_us.max(heard_sent_us + self.rebalance_us);
         if c.working.is_some_and(|w| !holds(c, w.0, w.1)) {
             c.working = None;
@@ -824,14 +824,15 @@ impl PsConsumer {
 
 fn join(group: &mut Group, node: NodeId, incarnation: u32, now: u64, sent_us: u64, version: u32) {
     group.changed_us = now;
-    group.members.push(Member {
+    let at = group.members.iter().filter(|m| m.node < node).count();
+    let member = Member {
         node,
         incarnation,
         last_heard_us: now,
         heard_sent_us: sent_us,
         version,
-    });
-    crate::sim::order::sort_by_key(&mut group.members, |m| m.node);
+    };
+    group.members.insert(at, member);
 }
 
 /// A member leaves (or is gone): its partitions are free.
