@@ -224,7 +224,7 @@ fn a_lab_view_round_trips_and_an_unknown_one_is_refused_with_the_known_ones() {
         "{e}"
     );
     let e = decode("#/flows?n=3&seed=3&view=logs").unwrap_err().0;
-    assert!(e.contains("(it has topology, queue)"), "{e}");
+    assert!(e.contains("(it has topology, queue, topic)"), "{e}");
 }
 
 #[test]

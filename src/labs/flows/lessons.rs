@@ -8,7 +8,53 @@ fn all_once(sim: &dyn Sim) -> bool {
         && metric(sim, "duplicate_effects") == Some(0.0)
 }
 
+fn group_a_caught_up(sim: &dyn Sim) -> bool {
+    metric(sim, "group_a_consumed").is_some_and(|c| c >= 80.0)
+        && metric(sim, "group_a_lag") == Some(0.0)
+}
+
 pub static LESSONS: &[Lesson] = &[
+    Lesson {
+        id: "consumer-groups",
+        title: "Consumer groups and rebalancing",
+        description: "A group shares a topic's partitions; when a consumer crashes its partitions move to the others, who resume from its committed offsets",
+        link: super::PUBSUB_REBALANCE.link,
+        length_us: 20_000_000,
+        steps: &[
+            Step {
+                caption: "P0 publishes keyed messages; the broker appends each to one of 4 partitions, a log with offsets. Groups A and B each read every message; within a group each partition has one owner, which commits the offset it has reached with its heartbeats.",
+                highlight: Highlight::Panel("topic"),
+                then: Then::Play(Until::Event { what: "crash", text: "" }),
+            },
+            Step {
+                caption: "A1 crashed with partitions of its own and records it had processed but not yet committed.",
+                highlight: Highlight::None,
+                then: Then::Ask(Ask {
+                    question: "What becomes of A1's partitions?",
+                    choices: &["They wait for A1 to come back", "The broker gives them to A0 and A2 once A1 misses its heartbeats"],
+                    answer: 1,
+                    shows: "A rebalance timeout without a heartbeat and the broker declares A1 gone: A0 and A2 take its partitions and group A's lag drains. Group B never noticed.",
+                    reveal: Until::Event { what: "note", text: "left the group" },
+                }),
+            },
+            Step {
+                caption: "The new owners start from the offsets A1 last committed, not from where A1 got to.",
+                highlight: Highlight::Panel("topic"),
+                then: Then::Ask(Ask {
+                    question: "Will some messages be processed twice?",
+                    choices: &["No, each offset is read once", "Yes, those A1 processed after its last commit"],
+                    answer: 1,
+                    shows: "Offsets committed after processing make a consumer group at-least-once: what was processed and not committed is processed again after a rebalance, in the same order.",
+                    reveal: Until::Metric { key: "redeliveries", above: true, value: 1.0 },
+                }),
+            },
+            Step {
+                caption: "A1 restarts at 6 s and joins again: partitions are revoked from A0 and A2 before A1 gets them, so no partition ever has two readers in one group.",
+                highlight: Highlight::Panel("topic"),
+                then: Then::Play(Until::Cond { name: "group A has consumed everything", holds: group_a_caught_up }),
+            },
+        ],
+    },
     Lesson {
         id: "effectively-once",
         title: "Exactly-once is a lie, effectively-once is not",

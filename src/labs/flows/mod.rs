@@ -7,12 +7,18 @@
 //! `mode=queue` runs producers, a broker and consumers with a delivery semantics and, on the
 //! producer side, a transactional outbox or none (`queue.rs`, its figures in `queue_view.rs`,
 //! its experiments in `delivery.rs`).
+//!
+//! `mode=pubsub` runs producers, a broker with a topic of partitions (logs with offsets) and
+//! consumer groups that share them, commit offsets and rebalance when a consumer goes
+//! (`pubsub.rs`, its figures and stage in `pubsub_view.rs`).
 
 pub mod delivery;
 pub mod lessons;
 pub mod payment;
 mod properties;
 pub mod protocol;
+pub mod pubsub;
+mod pubsub_view;
 pub mod queue;
 mod queue_stage;
 mod queue_view;
@@ -56,7 +62,7 @@ pub static PARAMS: &[ParamSpec] = &[
     ParamSpec {
         key: "workers",
         label: "Workers per server",
-        help: "Requests a server works on at once; the rest wait in its queue (queue mode: deliveries a consumer may hold unacknowledged)",
+        help: "Requests a server works on at once; the rest wait in its queue (queue mode: deliveries a consumer may hold unacknowledged; pubsub: records one fetch returns at most)",
         kind: ParamKind::Int { min: 1, max: 64 },
         default: "4",
     },
@@ -73,9 +79,9 @@ pub static PARAMS: &[ParamSpec] = &[
     ParamSpec {
         key: "mode",
         label: "Mode",
-        help: "rpc: clients and servers; payment: each request is a payment to charge once; queue: producers, a broker and consumers (n of them)",
+        help: "rpc: clients and servers; payment: each request is a payment to charge once; queue: producers, a broker and consumers (n of them); pubsub: producers, a broker with a partitioned topic, and consumer groups (n consumers each)",
         kind: ParamKind::Choice {
-            options: &["rpc", "payment", "queue"],
+            options: &["rpc", "payment", "queue", "pubsub"],
         },
         default: "rpc",
     },
@@ -134,9 +140,33 @@ pub static PARAMS: &[ParamSpec] = &[
         },
         default: "300ms",
     },
+    ParamSpec {
+        key: "partitions",
+        label: "Partitions",
+        help: "pubsub mode: how many partitions the topic has (a message's key picks one)",
+        kind: ParamKind::Int { min: 1, max: 8 },
+        default: "4",
+    },
+    ParamSpec {
+        key: "groups",
+        label: "Consumer groups",
+        help: "pubsub mode: how many consumer groups read the topic; each gets every message",
+        kind: ParamKind::Int { min: 1, max: 3 },
+        default: "2",
+    },
+    ParamSpec {
+        key: "rebalance",
+        label: "Rebalance timeout",
+        help: "pubsub mode: the broker gives a consumer's partitions away after this long without a heartbeat (consumers heartbeat three times as often)",
+        kind: ParamKind::Duration {
+            min_us: 50_000,
+            max_us: 60_000_000,
+        },
+        default: "1s",
+    },
     super::variant_param(
-        "none: the consumers as described; any other: deliberately broken ones, to hunt for the run that shows the mistake",
-        &["none", "dedup-in-memory"],
+        "none: the consumers and the broker as described; any other: deliberately broken ones, to hunt for the run that shows the mistake",
+        &["none", "dedup-in-memory", "no-revoke"],
     ),
 ];
 
@@ -146,6 +176,11 @@ pub static VARIANTS: &[super::Variant] = &[super::Variant {
     mistake: "the exactly-once consumer keeps its table of applied messages in memory, so after a crash it applies a redelivered message again",
     breaks: "no_duplicate_effects",
     hunt: "#/flows?n=2&seed=1&mode=queue&semantics=exactly-once&outbox=on",
+}, super::Variant {
+    id: "no-revoke",
+    mistake: "the pub/sub broker hands a partition to its new owner without revoking it from the old one, and serves the old owner's fetches: two consumers process one partition",
+    breaks: "partition_order",
+    hunt: "#/flows?n=2&seed=1&mode=pubsub&groups=1&messages=40&every=100ms",
 }];
 
 /// The payment and queue modes' keys came after the lab's first links: those links keep their
@@ -160,6 +195,9 @@ const QUIET: &[&str] = &[
     "messages",
     "every",
     "ack",
+    "partitions",
+    "groups",
+    "rebalance",
     "variant",
 ];
 
@@ -174,9 +212,16 @@ const QUEUE_KEYS: &[&str] = &[
     "variant",
 ];
 const RPC_KEYS: &[&str] = &["clients", "think", "timeout"];
+/// Pub/sub mode's own keys, and the queue's it does not use.
+const PUBSUB_KEYS: &[&str] = &["partitions", "groups", "rebalance"];
+const QUEUE_ONLY_KEYS: &[&str] = &["semantics", "outbox"];
 
 fn queue_mode(s: &Scenario) -> bool {
     s.param("mode") == Some("queue")
+}
+
+fn pubsub_mode(s: &Scenario) -> bool {
+    s.param("mode") == Some("pubsub")
 }
 
 /// The page offers each mode's own controls only.
@@ -184,23 +229,27 @@ fn shown(s: &Scenario, key: &str) -> bool {
     if !payment::shown(s, key) {
         return false;
     }
-    match queue_mode(s) {
-        true => !RPC_KEYS.contains(&key),
-        false => !QUEUE_KEYS.contains(&key),
+    match (queue_mode(s), pubsub_mode(s)) {
+        (true, _) => !RPC_KEYS.contains(&key) && !PUBSUB_KEYS.contains(&key),
+        (_, true) => !RPC_KEYS.contains(&key) && !QUEUE_ONLY_KEYS.contains(&key),
+        _ => !QUEUE_KEYS.contains(&key) && !PUBSUB_KEYS.contains(&key),
     }
 }
 
-/// Queue mode's world: the broker, the producers and `n` consumers.
+/// Queue mode's world: the broker, the producers and `n` consumers; pub/sub's: the broker,
+/// the producers and `n` consumers in each group.
 fn world_nodes(s: &Scenario) -> u32 {
-    match queue_mode(s) {
-        true => 1 + super::param_u32(s, "producers").unwrap_or(1) + s.n,
-        false => s.n,
+    let producers = || super::param_u32(s, "producers").unwrap_or(1);
+    match (queue_mode(s), pubsub_mode(s)) {
+        (true, _) => 1 + producers() + s.n,
+        (_, true) => 1 + producers() + super::param_u32(s, "groups").unwrap_or(1) * s.n,
+        _ => s.n,
     }
 }
 
-/// Queue mode's producers make their own messages: no clients.
+/// Queue and pub/sub modes' producers make their own messages: no clients.
 fn clients(s: &Scenario) -> u32 {
-    match queue_mode(s) {
+    match queue_mode(s) || pubsub_mode(s) {
         true => 0,
         false => super::clients_param(s),
     }
@@ -260,12 +309,25 @@ pub static PRESETS: &[Preset] = &[
         description: "State and message are one transaction; a relay sends committed rows until B acknowledges each. The same crashes lose nothing and send no phantom",
         link: "#/flows?n=1&seed=12&lat=20..80ms&loss=0%&dup=0%&proc=10..200ms&mode=queue&semantics=exactly-once&messages=30&outbox=on&s=1.1s:crash:1;1.5s:restart:1;2.8s:crash:1;3.2s:restart:1&view=queue",
     },
+    PUBSUB_REBALANCE,
+    Preset {
+        name: "Pub/sub, broken: a partition with two owners",
+        description: "The broker hands a partition to a joining consumer without revoking it from the one that had it: A0 and A1 both read it, and partition_order breaks as soon as A1 joins",
+        link: "#/flows?n=2&seed=1&lat=20..80ms&loss=0%&dup=0%&mode=pubsub&groups=1&messages=40&every=100ms&variant=no-revoke&view=topic",
+    },
 ];
+
+/// The rebalancing preset, which the lesson on consumer groups follows.
+pub const PUBSUB_REBALANCE: Preset = Preset {
+    name: "Pub/sub: consumer groups, a consumer crashes",
+    description: "Producer P0 publishes keyed messages to a topic of 4 partitions; groups A and B each read all of them. A1 crashes at 2.5 s: a rebalance timeout later the broker gives its partitions to A0 and A2, which resume from A1's last committed offsets (some messages are processed twice). A1 rejoins at 6 s and takes partitions back",
+    link: "#/flows?n=3&seed=1&lat=20..80ms&loss=0%&dup=0%&mode=pubsub&messages=80&every=100ms&s=2.5s:crash:3;6s:restart:3&view=topic",
+};
 
 pub static LAB: Lab = Lab {
     id: "flows",
     title: "Message flows",
-    summary: "Clients send requests over the network; servers answer after a processing delay, or charge payments once with idempotency keys. In queue mode, producers, a broker and consumers: delivery semantics and the outbox.",
+    summary: "Clients send requests over the network; servers answer after a processing delay, or charge payments once with idempotency keys. In queue mode, producers, a broker and consumers: delivery semantics and the outbox. In pubsub mode, a partitioned topic read by consumer groups that commit offsets and rebalance.",
     nodes_min: 1,
     nodes_max: 16,
     nodes_default: 3,
@@ -292,12 +354,12 @@ pub static LAB: Lab = Lab {
             (
                 queue_view::CLASS_BROKER,
                 "broker",
-                "queue mode: keeps the messages in a durable log and delivers them",
+                "queue mode: keeps the messages in a durable log and delivers them; pubsub: keeps the topic's partitions and the groups' offsets",
             ),
             (
                 queue_view::CLASS_CONSUMER,
                 "consumer",
-                "queue mode: processes each delivery, which applies an effect",
+                "queue mode: processes each delivery, which applies an effect; pubsub: fetches and processes its partitions' records",
             ),
         ],
     },
@@ -367,9 +429,51 @@ fn queue_world(s: &Scenario, checked: bool) -> Result<World<Flows>, String> {
     Ok(World::new(proto, cfg, props))
 }
 
+/// Pub/sub mode's configuration a scenario asks for.
+pub fn pubsub_config(s: &Scenario) -> Result<pubsub::PubSubConfig, String> {
+    let (work_min_us, work_max_us) = super::parse_range(super::param(s, "proc")?)?;
+    Ok(pubsub::PubSubConfig {
+        producers: super::param_u32(s, "producers")?,
+        messages: super::param_u32(s, "messages")?,
+        every_us: dur(s, "every")?,
+        ack_timeout_us: dur(s, "ack")?,
+        partitions: super::param_u32(s, "partitions")?,
+        groups: super::param_u32(s, "groups")?,
+        consumers: s.n,
+        rebalance_us: dur(s, "rebalance")?,
+        fetch_max: super::param_u32(s, "workers")?,
+        work_min_us,
+        work_max_us,
+        handover: match super::param(s, "variant")? {
+            "no-revoke" => pubsub::Handover::NoRevoke,
+            _ => pubsub::Handover::Revoke,
+        },
+        expire: true,
+    })
+}
+
+/// Pub/sub mode's world of a scenario (for tests that want the typed world).
+pub fn pubsub_world(s: &Scenario) -> Result<World<Flows>, String> {
+    if !pubsub_mode(s) {
+        return Err("only pubsub mode builds a pub/sub world here".into());
+    }
+    let q = pubsub_config(s)?;
+    let proto = Flows {
+        pubsub: Some(Box::new(q.clone())),
+        ..Flows::rpc(q.work_min_us, q.work_max_us, q.fetch_max, 0)
+    };
+    let mut cfg = world_config(s);
+    cfg.n = world_nodes(s);
+    let props = crate::labs::LabProtocol::properties(&proto);
+    Ok(World::new(proto, cfg, props))
+}
+
 fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
     if queue_mode(s) {
         return Ok(Box::new(Run::new(world(s)?, s.script.clone())));
+    }
+    if pubsub_mode(s) {
+        return Ok(Box::new(Run::new(pubsub_world(s)?, s.script.clone())));
     }
     let (proc_min_us, proc_max_us) = super::parse_range(super::param(s, "proc")?)?;
     let workers = super::param_u32(s, "workers")?;

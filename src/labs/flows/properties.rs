@@ -11,6 +11,9 @@ pub fn all(proto: &Flows) -> Vec<Property<Flows>> {
     if proto.queue.is_some() {
         return queue();
     }
+    if let Some(q) = &proto.pubsub {
+        return pubsub(q.rebalance_us);
+    }
     let mut all = vec![
         Property {
             name: "workers_bounded",
@@ -115,4 +118,30 @@ fn no_duplicate_effects(w: &World<Flows>) -> Verdict {
             _ => true,
         })
         .into()
+}
+
+/// Publish/subscribe mode's guarantees: order within a partition, and ownership restored after
+/// a consumer leaves. Owed from the moment a partition has no live owner (or anew when a member
+/// joins or leaves), the bound allows one rebalance timeout to notice a crash, one for old
+/// owners to give up what moves, and one to spare.
+fn pubsub(rebalance_us: u64) -> Vec<Property<Flows>> {
+    vec![
+        Property {
+            name: "partition_order",
+            description: "No consumer processes a partition's messages out of offset order, and no two consumers of a group process one partition at once",
+            kind: PropKind::Always,
+            check: |w| super::pubsub::partition_order(w).into(),
+        },
+        Property {
+            name: "partitions_owned",
+            description: "While a group has a live consumer and the broker is up, every partition is owned again by a live member within three rebalance timeouts of a crash or of a member joining or leaving",
+            kind: PropKind::Eventually {
+                within: Duration(rebalance_us.saturating_mul(3)),
+            },
+            check: |w| match super::pubsub::partitions_owned(w) {
+                None => Verdict::NotApplicable,
+                Some(owned) => owned.into(),
+            },
+        },
+    ]
 }

@@ -11,6 +11,7 @@
 //! With a queue configuration the same protocol runs producers, a broker and consumers instead
 //! (`queue.rs`): one protocol type, so the engine is compiled once for both modes.
 
+use super::pubsub::{PsRole, PubSubConfig, PubSubMsg, PubSubTimer};
 use super::queue::{QueueConfig, QueueMsg, QueueTimer, Role};
 use crate::sim::process::{ClientRequest, Ctx, MessageInfo, NodeId, Out, Protocol};
 use crate::sim::rng::Rng;
@@ -30,6 +31,8 @@ pub struct Flows {
     pub ttl_s: u32,
     /// Queue mode (`None`: request and response).
     pub queue: Option<Box<QueueConfig>>,
+    /// Publish/subscribe mode.
+    pub pubsub: Option<Box<PubSubConfig>>,
 }
 
 /// What the servers do with a request.
@@ -54,25 +57,43 @@ impl Flows {
             idem: true,
             ttl_s: 30,
             queue: None,
+            pubsub: None,
         }
     }
 }
 
 /// Servers do not talk to each other in request and response; queue mode's nodes do.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FlowsMsg {
     Queue(QueueMsg),
+    PubSub(PubSubMsg),
+}
+
+/// The trace hashes what is sent: a queue message hashes as it did when it was the only
+/// kind (so queue links keep their pinned hashes), a pub/sub message after a tag of its own.
+impl std::hash::Hash for FlowsMsg {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        match self {
+            FlowsMsg::Queue(m) => m.hash(h),
+            FlowsMsg::PubSub(m) => {
+                h.write_u8(0x9b);
+                m.hash(h);
+            }
+        }
+    }
 }
 
 impl MessageInfo for FlowsMsg {
     fn kind(&self) -> &'static str {
         match self {
             FlowsMsg::Queue(m) => m.kind(),
+            FlowsMsg::PubSub(m) => m.kind(),
         }
     }
     fn summary(&self) -> String {
         match self {
             FlowsMsg::Queue(m) => m.summary(),
+            FlowsMsg::PubSub(m) => m.summary(),
         }
     }
 }
@@ -82,6 +103,7 @@ impl MessageInfo for FlowsMsg {
 pub enum FlowsTimer {
     Work(Work),
     Queue(QueueTimer),
+    PubSub(PubSubTimer),
 }
 
 /// A request carries a number; the reply echoes it, so a mixed-up reply is detectable.
@@ -114,6 +136,8 @@ pub struct ServerState {
     pub payments: super::payment::Payments,
     /// Queue mode: the node's part.
     pub role: Option<Role>,
+    /// Publish/subscribe mode: the node's part.
+    pub pubsub: Option<PsRole>,
 }
 
 impl Flows {
@@ -141,12 +165,16 @@ impl Protocol for Flows {
     fn init(&self, id: NodeId, _n: u32) -> ServerState {
         ServerState {
             role: self.queue.as_ref().map(|q| q.init(id)),
+            pubsub: self.pubsub.as_ref().map(|q| q.init(id)),
             ..ServerState::default()
         }
     }
 
     fn on_start(&self, st: &mut ServerState, ctx: &Ctx, out: &mut Out<Self>) {
         if let (Some(q), Some(r)) = (&self.queue, &mut st.role) {
+            q.on_start(r, ctx, out);
+        }
+        if let (Some(q), Some(r)) = (&self.pubsub, &mut st.pubsub) {
             q.on_start(r, ctx, out);
         }
     }
@@ -159,9 +187,18 @@ impl Protocol for Flows {
         msg: FlowsMsg,
         out: &mut Out<Self>,
     ) {
-        let FlowsMsg::Queue(m) = msg;
-        if let (Some(q), Some(r)) = (&self.queue, &mut st.role) {
-            q.on_message(r, ctx, from, m, out);
+        match (msg, &mut st.role, &mut st.pubsub) {
+            (FlowsMsg::Queue(m), Some(r), _) => {
+                if let Some(q) = &self.queue {
+                    q.on_message(r, ctx, from, m, out);
+                }
+            }
+            (FlowsMsg::PubSub(m), _, Some(r)) => {
+                if let Some(q) = &self.pubsub {
+                    q.on_message(r, ctx, from, m, out);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -170,6 +207,12 @@ impl Protocol for Flows {
             FlowsTimer::Work(w) => w,
             FlowsTimer::Queue(t) => {
                 if let (Some(q), Some(r)) = (&self.queue, &mut st.role) {
+                    q.on_timer(r, ctx, t, out);
+                }
+                return;
+            }
+            FlowsTimer::PubSub(t) => {
+                if let (Some(q), Some(r)) = (&self.pubsub, &mut st.pubsub) {
                     q.on_timer(r, ctx, t, out);
                 }
                 return;
@@ -250,6 +293,12 @@ impl Protocol for Flows {
                 ..ServerState::default()
             };
         }
+        if let (Some(q), Some(r)) = (&self.pubsub, &crashed.pubsub) {
+            return ServerState {
+                pubsub: Some(q.recover(r)),
+                ..ServerState::default()
+            };
+        }
         let mut st = self.init(id, n);
         if self.mode == FlowsMode::Payment {
             st.payments = self.recover_payments(crashed);
@@ -261,6 +310,7 @@ impl Protocol for Flows {
         match timer {
             FlowsTimer::Work(_) => "processing done",
             FlowsTimer::Queue(t) => t.name(),
+            FlowsTimer::PubSub(t) => t.name(),
         }
     }
 }

@@ -10,27 +10,34 @@ use crate::viz::colors::{for_role, ALERT, NEUTRAL, PALETTE};
 use crate::viz::scene::{Align, Pt, Shape};
 use crate::viz::Within;
 
-pub static STAGES: &[StageSpec] = &[StageSpec {
-    id: "queue",
-    title: "Queue",
-    help:
-        "queue mode: producers, the broker's log by offset, consumers and the messages between them",
-    beside: false,
-}];
+pub static STAGES: &[StageSpec] = &[
+    StageSpec {
+        id: "queue",
+        title: "Queue",
+        help: "queue mode: producers, the broker's log by offset, consumers and the messages between them",
+        beside: false,
+    },
+    StageSpec {
+        id: "topic",
+        title: "Topic",
+        help: "pubsub mode: producers, the broker's partitions as logs with each group's committed offset, consumers with the partitions they own",
+        beside: false,
+    },
+];
 
-const INK: &str = "#1f2328";
+pub(super) const INK: &str = "#1f2328";
 
 /// Where the three columns and their boxes go.
-struct Layout {
-    k: f64,
-    top: f64,
-    bottom: f64,
-    col_w: f64,
-    box_h: f64,
+pub(super) struct Layout {
+    pub k: f64,
+    pub top: f64,
+    pub bottom: f64,
+    pub col_w: f64,
+    pub box_h: f64,
 }
 
 impl Layout {
-    fn new(area: &StageArea) -> Layout {
+    pub fn new(area: &StageArea) -> Layout {
         let k = area.style.scale;
         // Below the view picker; room for the legend's button at the bottom.
         let (top, bottom) = (44.0 * k, area.h - 36.0 * k);
@@ -46,7 +53,7 @@ impl Layout {
     }
 
     /// The centre of the `i`-th of `count` boxes in column `col`.
-    fn slot(&self, col: u32, i: u32, count: u32) -> Pt {
+    pub fn slot(&self, col: u32, i: u32, count: u32) -> Pt {
         let step = (self.bottom - self.top) / count.max(1) as f64;
         Pt::new(
             self.col_w * (col as f64 + 0.5),
@@ -54,7 +61,7 @@ impl Layout {
         )
     }
 
-    fn box_w(&self, col: u32) -> f64 {
+    pub fn box_w(&self, col: u32) -> f64 {
         self.col_w * if col == 1 { 0.92 } else { 0.7 }
     }
 }
@@ -76,7 +83,7 @@ pub fn shapes(w: &World<Flows>, area: &StageArea) -> Vec<Shape> {
     if let Some(Role::Broker(b)) = &w.state(BROKER).role {
         log_cells(&g, &b.log, &mut out);
     }
-    flights(w, &g, &mut out);
+    flights(w, &|id| place(w, &g, id).1, g.k, &mut out);
     out
 }
 
@@ -116,7 +123,9 @@ pub fn hit(w: &World<Flows>, area: &StageArea, p: Pt) -> Option<u64> {
 /// What the inspector says of a box: its node, whose actions (crash, restart) it offers.
 pub fn item_view(w: &World<Flows>, item: u64) -> Option<crate::labs::ItemView> {
     let id = u32::try_from(item).ok().filter(|&id| id < w.n())?;
-    w.proto.queue.as_deref()?;
+    if w.proto.queue.is_none() && w.proto.pubsub.is_none() {
+        return None;
+    }
     let v = crate::labs::LabProtocol::node_view(&w.proto, w, id);
     let role = if v.up { v.role } else { "crashed".into() };
     Some(crate::labs::ItemView {
@@ -200,18 +209,18 @@ fn log_cells(g: &Layout, log: &[super::queue::Entry], out: &mut Vec<Shape>) {
     }
 }
 
-/// Each message in flight as a dot on the way between its two boxes.
-fn flights(w: &World<Flows>, g: &Layout, out: &mut Vec<Shape>) {
+/// Each message in flight as a dot on the way between its two boxes (`place`: a node's box).
+pub(super) fn flights(w: &World<Flows>, place: &dyn Fn(u32) -> Pt, k: f64, out: &mut Vec<Shape>) {
     let now = w.now().0;
     let n = w.n();
     for f in w.flights_unordered().filter(|f| f.from < n && f.to < n) {
-        let (a, b) = (place(w, g, f.from).1, place(w, g, f.to).1);
+        let (a, b) = (place(f.from), place(f.to));
         let span = f.arrive_us.saturating_sub(f.sent_us).max(1) as f64;
         let t = (now.saturating_sub(f.sent_us) as f64 / span).within(0.0, 1.0);
         let colour = crate::labs::kind_colour(f.wire.kind());
         out.push(Shape::Circle {
             c: a.lerp(b, t),
-            r: 4.0 * g.k,
+            r: 4.0 * k,
             fill: Some(colour),
             stroke: None,
             width: 0.0,

@@ -19,6 +19,22 @@ pub static MESSAGES: &[(&str, u8, &str)] = &[
         "the broker delivers a message to its consumer",
     ),
     ("delivery ack", 0, "the consumer acknowledges a delivery"),
+    (
+        "heartbeat",
+        5,
+        "pubsub: a consumer is alive, and commits the offsets it has reached",
+    ),
+    (
+        "assignment",
+        5,
+        "pubsub: the partitions the broker gives a consumer (the answer to a heartbeat)",
+    ),
+    (
+        "fetch",
+        0,
+        "pubsub: a consumer asks for a partition's records",
+    ),
+    ("records", 0, "pubsub: the records from an offset on"),
 ];
 
 pub fn node_view(q: &QueueConfig, w: &World<Flows>, id: u32) -> NodeView {

@@ -25,6 +25,9 @@ impl LabProtocol for Flows {
         if let Some(q) = &self.queue {
             return super::queue_view::node_view(q, w, id);
         }
+        if let Some(q) = &self.pubsub {
+            return super::pubsub_view::node_view(q, w, id);
+        }
         let st = w.state(id);
         let busy = !st.in_service.is_empty();
         let mut lines = vec![
@@ -58,6 +61,9 @@ impl LabProtocol for Flows {
         if self.queue.is_some() {
             return super::queue_view::metrics(w);
         }
+        if self.pubsub.is_some() {
+            return super::pubsub_view::metrics(w);
+        }
         let servers = 0..w.n();
         let waiting: usize = servers.clone().map(|i| w.state(i).queue.len()).sum();
         let busy: usize = servers.map(|i| w.state(i).in_service.len()).sum();
@@ -78,29 +84,36 @@ impl LabProtocol for Flows {
     }
 
     fn panels(&self, w: &World<Self>) -> Vec<crate::viz::Panel> {
-        match &self.queue {
-            Some(q) => super::queue_view::panels(q, w),
-            None => super::payment::panels(w),
+        match (&self.queue, &self.pubsub) {
+            (Some(q), _) => super::queue_view::panels(q, w),
+            (_, Some(q)) => super::pubsub_view::panels(q, w),
+            _ => super::payment::panels(w),
         }
     }
 
     fn stage(
         &self,
         w: &World<Self>,
-        _ix: usize,
+        ix: usize,
         area: &crate::labs::StageArea,
     ) -> Vec<crate::viz::scene::Shape> {
-        super::queue_stage::shapes(w, area)
+        match ix {
+            1 => super::pubsub_view::shapes(w, area),
+            _ => super::queue_stage::shapes(w, area),
+        }
     }
 
     fn stage_hit(
         &self,
         w: &World<Self>,
-        _ix: usize,
+        ix: usize,
         area: &crate::labs::StageArea,
         p: crate::viz::scene::Pt,
     ) -> Option<u64> {
-        super::queue_stage::hit(w, area, p)
+        match ix {
+            1 => super::pubsub_view::hit(w, area, p),
+            _ => super::queue_stage::hit(w, area, p),
+        }
     }
 
     fn item_view(&self, w: &World<Self>, item: u64) -> Option<crate::labs::ItemView> {
