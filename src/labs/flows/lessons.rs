@@ -8,12 +8,14 @@ fn all_once(sim: &dyn Sim) -> bool {
         && metric(sim, "duplicate_effects") == Some(0.0)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn group_a_caught_up(sim: &dyn Sim) -> bool {
     metric(sim, "group_a_consumed").is_some_and(|c| c >= 80.0)
         && metric(sim, "group_a_lag") == Some(0.0)
 }
 
 pub static LESSONS: &[Lesson] = &[
+    #[cfg(not(target_arch = "wasm32"))]
     Lesson {
         id: "consumer-groups",
         title: "Consumer groups and rebalancing",

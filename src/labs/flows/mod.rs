@@ -17,7 +17,9 @@ pub mod lessons;
 pub mod payment;
 mod properties;
 pub mod protocol;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod pubsub;
+#[cfg(not(target_arch = "wasm32"))]
 mod pubsub_view;
 pub mod queue;
 mod queue_stage;
@@ -81,7 +83,13 @@ pub static PARAMS: &[ParamSpec] = &[
         label: "Mode",
         help: "rpc: clients and servers; payment: each request is a payment to charge once; queue: producers, a broker and consumers (n of them); pubsub: producers, a broker with a partitioned topic, and consumer groups (n consumers each)",
         kind: ParamKind::Choice {
-            options: &["rpc", "payment", "queue", "pubsub"],
+            options: &[
+                "rpc",
+                "payment",
+                "queue",
+                #[cfg(not(target_arch = "wasm32"))]
+                "pubsub",
+            ],
         },
         default: "rpc",
     },
@@ -140,6 +148,7 @@ pub static PARAMS: &[ParamSpec] = &[
         },
         default: "300ms",
     },
+    #[cfg(not(target_arch = "wasm32"))]
     ParamSpec {
         key: "partitions",
         label: "Partitions",
@@ -147,6 +156,7 @@ pub static PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Int { min: 1, max: 8 },
         default: "4",
     },
+    #[cfg(not(target_arch = "wasm32"))]
     ParamSpec {
         key: "groups",
         label: "Consumer groups",
@@ -154,6 +164,7 @@ pub static PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Int { min: 1, max: 3 },
         default: "2",
     },
+    #[cfg(not(target_arch = "wasm32"))]
     ParamSpec {
         key: "rebalance",
         label: "Rebalance timeout",
@@ -166,7 +177,12 @@ pub static PARAMS: &[ParamSpec] = &[
     },
     super::variant_param(
         "none: the consumers and the broker as described; any other: deliberately broken ones, to hunt for the run that shows the mistake",
-        &["none", "dedup-in-memory", "no-revoke"],
+        &[
+            "none",
+            "dedup-in-memory",
+            #[cfg(not(target_arch = "wasm32"))]
+            "no-revoke",
+        ],
     ),
 ];
 
@@ -176,7 +192,7 @@ pub static VARIANTS: &[super::Variant] = &[super::Variant {
     mistake: "the exactly-once consumer keeps its table of applied messages in memory, so after a crash it applies a redelivered message again",
     breaks: "no_duplicate_effects",
     hunt: "#/flows?n=2&seed=1&mode=queue&semantics=exactly-once&outbox=on",
-}, super::Variant {
+}, #[cfg(not(target_arch = "wasm32"))] super::Variant {
     id: "no-revoke",
     mistake: "the pub/sub broker hands a partition to its new owner without revoking it from the old one, and serves the old owner's fetches: two consumers process one partition",
     breaks: "partition_order",
@@ -309,7 +325,9 @@ pub static PRESETS: &[Preset] = &[
         description: "State and message are one transaction; a relay sends committed rows until B acknowledges each. The same crashes lose nothing and send no phantom",
         link: "#/flows?n=1&seed=12&lat=20..80ms&loss=0%&dup=0%&proc=10..200ms&mode=queue&semantics=exactly-once&messages=30&outbox=on&s=1.1s:crash:1;1.5s:restart:1;2.8s:crash:1;3.2s:restart:1&view=queue",
     },
+    #[cfg(not(target_arch = "wasm32"))]
     PUBSUB_REBALANCE,
+    #[cfg(not(target_arch = "wasm32"))]
     Preset {
         name: "Pub/sub, broken: a partition with two owners",
         description: "The broker hands a partition to a joining consumer without revoking it from the one that had it: A0 and A1 both read it, and partition_order breaks as soon as A1 joins",
@@ -318,6 +336,7 @@ pub static PRESETS: &[Preset] = &[
 ];
 
 /// The rebalancing preset, which the lesson on consumer groups follows.
+#[cfg(not(target_arch = "wasm32"))]
 pub const PUBSUB_REBALANCE: Preset = Preset {
     name: "Pub/sub: consumer groups, a consumer crashes",
     description: "Producer P0 publishes keyed messages to a topic of 4 partitions; groups A and B each read all of them. A1 crashes at 2.5 s: a rebalance timeout later the broker gives its partitions to A0 and A2, which resume from A1's last committed offsets (some messages are processed twice). A1 rejoins at 6 s and takes partitions back",
@@ -430,6 +449,7 @@ fn queue_world(s: &Scenario, checked: bool) -> Result<World<Flows>, String> {
 }
 
 /// Pub/sub mode's configuration a scenario asks for.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn pubsub_config(s: &Scenario) -> Result<pubsub::PubSubConfig, String> {
     let (work_min_us, work_max_us) = super::parse_range(super::param(s, "proc")?)?;
     Ok(pubsub::PubSubConfig {
@@ -453,6 +473,7 @@ pub fn pubsub_config(s: &Scenario) -> Result<pubsub::PubSubConfig, String> {
 }
 
 /// Pub/sub mode's world of a scenario (for tests that want the typed world).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn pubsub_world(s: &Scenario) -> Result<World<Flows>, String> {
     if !pubsub_mode(s) {
         return Err("only pubsub mode builds a pub/sub world here".into());
@@ -472,6 +493,7 @@ fn build(s: &Scenario) -> Result<Box<dyn Sim>, String> {
     if queue_mode(s) {
         return Ok(Box::new(Run::new(world(s)?, s.script.clone())));
     }
+    #[cfg(not(target_arch = "wasm32"))]
     if pubsub_mode(s) {
         return Ok(Box::new(Run::new(pubsub_world(s)?, s.script.clone())));
     }

@@ -11,7 +11,8 @@ pub fn all(proto: &Flows) -> Vec<Property<Flows>> {
     if proto.queue.is_some() {
         return queue();
     }
-    if let Some(q) = &proto.pubsub {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(q) = proto.pubsub() {
         return pubsub(q.rebalance_us);
     }
     let mut all = vec![
@@ -124,6 +125,7 @@ fn no_duplicate_effects(w: &World<Flows>) -> Verdict {
 /// a consumer leaves. Owed from the moment a partition has no live owner (or anew when a member
 /// joins or leaves), the bound allows one rebalance timeout to notice a crash, one for old
 /// owners to give up what moves, and one to spare.
+#[cfg(not(target_arch = "wasm32"))]
 fn pubsub(rebalance_us: u64) -> Vec<Property<Flows>> {
     vec![
         Property {

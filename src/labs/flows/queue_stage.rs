@@ -17,6 +17,7 @@ pub static STAGES: &[StageSpec] = &[
         help: "queue mode: producers, the broker's log by offset, consumers and the messages between them",
         beside: false,
     },
+    #[cfg(not(target_arch = "wasm32"))]
     StageSpec {
         id: "topic",
         title: "Topic",
@@ -123,7 +124,7 @@ pub fn hit(w: &World<Flows>, area: &StageArea, p: Pt) -> Option<u64> {
 /// What the inspector says of a box: its node, whose actions (crash, restart) it offers.
 pub fn item_view(w: &World<Flows>, item: u64) -> Option<crate::labs::ItemView> {
     let id = u32::try_from(item).ok().filter(|&id| id < w.n())?;
-    if w.proto.queue.is_none() && w.proto.pubsub.is_none() {
+    if w.proto.queue.is_none() && !w.proto.is_pubsub() {
         return None;
     }
     let v = crate::labs::LabProtocol::node_view(&w.proto, w, id);

@@ -19,21 +19,25 @@ pub static MESSAGES: &[(&str, u8, &str)] = &[
         "the broker delivers a message to its consumer",
     ),
     ("delivery ack", 0, "the consumer acknowledges a delivery"),
+    #[cfg(not(target_arch = "wasm32"))]
     (
         "heartbeat",
         5,
         "pubsub: a consumer is alive, and commits the offsets it has reached",
     ),
+    #[cfg(not(target_arch = "wasm32"))]
     (
         "assignment",
         5,
         "pubsub: the partitions the broker gives a consumer (the answer to a heartbeat)",
     ),
+    #[cfg(not(target_arch = "wasm32"))]
     (
         "fetch",
         0,
         "pubsub: a consumer asks for a partition's records",
     ),
+    #[cfg(not(target_arch = "wasm32"))]
     ("records", 0, "pubsub: the records from an offset on"),
 ];
 

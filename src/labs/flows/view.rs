@@ -25,7 +25,8 @@ impl LabProtocol for Flows {
         if let Some(q) = &self.queue {
             return super::queue_view::node_view(q, w, id);
         }
-        if let Some(q) = &self.pubsub {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(q) = self.pubsub() {
             return super::pubsub_view::node_view(q, w, id);
         }
         let st = w.state(id);
@@ -61,7 +62,8 @@ impl LabProtocol for Flows {
         if self.queue.is_some() {
             return super::queue_view::metrics(w);
         }
-        if self.pubsub.is_some() {
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.pubsub().is_some() {
             return super::pubsub_view::metrics(w);
         }
         let servers = 0..w.n();
@@ -84,11 +86,14 @@ impl LabProtocol for Flows {
     }
 
     fn panels(&self, w: &World<Self>) -> Vec<crate::viz::Panel> {
-        match (&self.queue, &self.pubsub) {
-            (Some(q), _) => super::queue_view::panels(q, w),
-            (_, Some(q)) => super::pubsub_view::panels(q, w),
-            _ => super::payment::panels(w),
+        if let Some(q) = &self.queue {
+            return super::queue_view::panels(q, w);
         }
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(q) = self.pubsub() {
+            return super::pubsub_view::panels(q, w);
+        }
+        super::payment::panels(w)
     }
 
     fn stage(
@@ -98,7 +103,8 @@ impl LabProtocol for Flows {
         area: &crate::labs::StageArea,
     ) -> Vec<crate::viz::scene::Shape> {
         match ix {
-            1 => super::pubsub_view::shapes(w, area),
+            #[cfg(not(target_arch = "wasm32"))]
+            1 if self.pubsub().is_some() => super::pubsub_view::shapes(w, area),
             _ => super::queue_stage::shapes(w, area),
         }
     }
@@ -111,7 +117,8 @@ impl LabProtocol for Flows {
         p: crate::viz::scene::Pt,
     ) -> Option<u64> {
         match ix {
-            1 => super::pubsub_view::hit(w, area, p),
+            #[cfg(not(target_arch = "wasm32"))]
+            1 if self.pubsub().is_some() => super::pubsub_view::hit(w, area, p),
             _ => super::queue_stage::hit(w, area, p),
         }
     }
