@@ -130,7 +130,7 @@ const SOLID = [];
 // added, moved or removed covers are cleared and every shape that touches them is painted
 // again, clipped to them. Messages move every frame; the nodes, links, rings and the older part
 // of the diagram, and the rasterising and compositing of their pixels, cost nothing meanwhile.
-const TILE = 32;
+const TILE = 16;
 
 // A record's length in numbers (a Cross is shorter).
 const len = (o, i) => (o[i] === 6 ? 6 : 8);
