@@ -163,25 +163,21 @@ function records(c, o) {
   const at = [], hs = [], bb = [];
   for (let i = 3; i < o.length; i += len(o, i)) {
     let h = 0;
-    for (let j = 2 * i, e = 2 * (i + len(o, i)); j < e; j++) h = Math.imul(h ^ u[j], 0x9e3779b1) + 1;
+    for (let j = 2 * i; j < 2 * (i + len(o, i)); j++) h = Math.imul(h ^ u[j], 0x9e3779b1) + 1;
     at.push(i);
     hs.push(h);
-    const [x, y, a, b] = [o[i + 1], o[i + 2], o[i + 3], o[i + 4]];
-    const k = o[i];
-    if (k === 1 || k === 2) {
-      const p = 2 + 3 * o[i + 6] + (k === 2 ? o[i + 7] : 0);
-      bb.push(Math.min(x, a) - p, Math.min(y, b) - p, Math.max(x, a) + p, Math.max(y, b) + p);
-    } else if (k === 5) {
-      const p = 2 + o[i + 7];
-      bb.push(Math.min(x, x + a) - p, Math.min(y, y + b) - p, Math.max(x, x + a) + p, Math.max(y, y + b) + p);
-    } else if (k === 7) {
-      const w = textWidth(c, fontOf(o, i), c.strs[a]) + 2;
-      const x0 = o[i + 6] === 0 ? x - 2 : o[i + 6] === 2 ? x - w : x - w / 2;
-      bb.push(x0, y - o[i + 5] - 2, x0 + w + 2, y + o[i + 5] + 2);
-    } else {
-      const p = Math.max(0, a) + 2 + (k === 6 ? o[i + 5] : k === 3 ? o[i + 6] : o[i + 7]);
-      bb.push(x - p, y - p, x + p, y + p);
-    }
+    const k = o[i], x = o[i + 1], y = o[i + 2], a = o[i + 3], b = o[i + 4];
+    // Lines and arrows span their ends; rects their corners; texts their measured width; the
+    // rest (circles, arcs, crosses) a square around their centre.
+    let [x0, y0, x1, y1, p] = [x, y, x, y, 2];
+    if (k < 3) [x0, y0, x1, y1, p] = [a, b, x, y, 2 + 3 * o[i + 6] + (k === 2 ? o[i + 7] : 0)];
+    else if (k === 5) [x1, y1, p] = [x + a, y + b, 2 + o[i + 7]];
+    else if (k === 7) {
+      const w = textWidth(c, fontOf(o, i), c.strs[a]) + 4;
+      x0 = o[i + 6] === 0 ? x : o[i + 6] === 2 ? x - w : x - w / 2;
+      [x1, p] = [x0 + w, o[i + 5] + 2];
+    } else p += Math.max(0, a) + o[i + (k === 6 ? 5 : k === 3 ? 6 : 7)];
+    bb.push(Math.min(x0, x1) - p, Math.min(y0, y1) - p, Math.max(x0, x1) + p, Math.max(y0, y1) + p);
   }
   return { o, at, hs, bb };
 }
