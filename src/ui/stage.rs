@@ -336,15 +336,32 @@ fn context_menu(shell: Shell, canvas: &Slot, ev: &web_sys::Event) {
     }
 }
 
+/// The endpoint at `p`: on the topology a node or client; on a lab's stage an item that is a
+/// server itself (it bears the server's name, as the ring's bands and rows do), not one that
+/// belongs to a server (a key, a log entry). With what selecting it selects.
+fn endpoint_at(shell: &Shell, p: Pt) -> Option<(u32, Selection)> {
+    match hit(shell, p) {
+        Hit::Endpoint(e) => Some((e, Selection::Node(e))),
+        Hit::Item(i) => shell
+            .with(|s| {
+                let item = s.sim().item_view(i)?;
+                let e = item.node?;
+                (item.title == s.endpoint_name(e)).then_some((e, Selection::Item(i)))
+            })
+            .flatten(),
+        _ => None,
+    }
+}
+
 /// Opens the menu of the server at `p`, selecting it; false when no server is there.
 fn open_menu_at(shell: Shell, p: Pt) -> bool {
-    let Hit::Endpoint(e) = hit(&shell, p) else {
+    let Some((e, selection)) = endpoint_at(&shell, p) else {
         return false;
     };
     if !shell.with(|s| e < s.sim().n()).unwrap_or(false) {
         return false;
     }
-    shell.update(|s| s.selection = Selection::Node(e));
+    shell.update(|s| s.selection = selection);
     // Keep the menu inside the stage (it is clipped at its edges).
     let (w, h) = shell
         .view

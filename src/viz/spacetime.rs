@@ -139,6 +139,30 @@ pub fn diagram(input: &DiagramInput, w: f64, h: f64, style: Style) -> (Vec<Shape
     (out, segs)
 }
 
+/// A lifeline is split where its length passes the last multiple of this (px): the part
+/// before stays the same from frame to frame while the cursor moves, so that the paint worker,
+/// which paints again only what changed, repaints the short part that grew and not the whole
+/// diagram left of the cursor.
+const LIFELINE_STEP_PX: f64 = 64.0;
+
+/// A node's line from `a` to the cursor at `end_x`, in two pieces (one path, so no seam).
+fn lifeline(a: Pt, end_x: f64, color: &'static str, width: f64, out: &mut Vec<Shape>) {
+    let split = (end_x / LIFELINE_STEP_PX).floor() * LIFELINE_STEP_PX;
+    let line = |from: f64, to: f64| Shape::Line {
+        a: Pt::new(from, a.y),
+        b: Pt::new(to, a.y),
+        color,
+        width,
+        dash: false,
+    };
+    if split > a.x && split < end_x {
+        out.push(line(a.x, split));
+        out.push(line(split, end_x));
+    } else {
+        out.push(line(a.x, end_x));
+    }
+}
+
 fn axes(g: &Geom, input: &DiagramInput, n: u32, h: f64, style: Style, out: &mut Vec<Shape>) {
     let font = style.font(11.0);
     let end = g.x(input.now_us).min(g.right);
@@ -158,13 +182,8 @@ fn axes(g: &Geom, input: &DiagramInput, n: u32, h: f64, style: Style, out: &mut 
             format!("C{}", e - n)
         };
         let client = e >= n;
-        out.push(Shape::Line {
-            a: Pt::new(g.left, y),
-            b: Pt::new(end, y),
-            color: if client { FAINT } else { NEUTRAL },
-            width: style.line(1.0),
-            dash: false,
-        });
+        let colour = if client { FAINT } else { NEUTRAL };
+        lifeline(Pt::new(g.left, y), end, colour, style.line(1.0), out);
         let size = if client { font * 0.8 } else { font };
         if !labelled {
             continue;

@@ -1,5 +1,5 @@
 // Accessibility: axe-core finds no serious or critical violation on a lab page, with a dialog
-// open, and in presenter mode; every control has a name and the keyboard reaches it.
+// open, in presenter mode and on a lab's own stage (the ring); every control has a name and the keyboard reaches it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -25,6 +25,7 @@ for (const [what, link, setup] of [
   ['the share dialog', '#/ring?n=4&seed=2', (p) => p.click("button[aria-label^='Share this run']")],
   ['presenter mode', '#/raft?n=5&seed=3', (p) => p.click("button[aria-label='Presenter mode']")],
   ['the gallery', '', null],
+  ['the ring stage of the partitioning lab', '#/ring?n=8&seed=1&vnodes=8&keys=200&view=ring', null],
 ]) {
   test(`axe finds no serious or critical violation: ${what}`, async () => {
     const b = await launch();
