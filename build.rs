@@ -73,5 +73,9 @@ fn squeeze(line: &str) -> String {
 /// two pluses or two minuses (`a - -b`).
 fn keeps_space(before: Option<char>, after: Option<char>) -> bool {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
-    (word(before) && word(after)) || matches!((before, after), (Some('+'), Some('+')) | (Some('-'), Some('-')))
+    (word(before) && word(after))
+        || matches!(
+            (before, after),
+            (Some('+'), Some('+')) | (Some('-'), Some('-'))
+        )
 }
