@@ -15,9 +15,6 @@ fn main() {
 /// full message would bring in the formatting of every panic's arguments: about 1 KB gzipped.)
 fn report_panic(info: &std::panic::PanicHookInfo) {
     let why = info.payload().downcast_ref::<&str>().copied().unwrap_or("");
-    let at = info
-        .location()
-        .map(|l| format!("{}:{}", l.file(), l.line()))
-        .unwrap_or_default();
-    web_sys::console::error_1(&format!("dsplay panicked at {at}: {why}").into());
+    let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
+    web_sys::console::error_1(&format!("dsplay panicked at {file}:{line}: {why}").into());
 }
