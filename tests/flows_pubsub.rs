@@ -256,27 +256,9 @@ fn the_rebalance_preset_reassigns_the_crashed_consumers_partitions_and_is_pinned
 // laptop's and a projector's size.
 #[test]
 fn the_topic_stage_keeps_its_shapes_inside_at_three_sizes() {
-    use dsplay::play::frame::{stage_frame, FrameView};
-    use dsplay::play::session::Session;
-    use dsplay::viz::scene::{Pt, Shape, Style};
-    let (s, err) = Session::open(&format!("{}&t=4s", rebalance_link()));
-    assert!(err.is_none(), "{err:?}");
-    for (w, h, k) in [
-        (360.0, 300.0, 1.0),
-        (927.0, 393.0, 1.0),
-        (1800.0, 700.0, 1.6),
-    ] {
-        let mut view = FrameView::sized((w, h), (w, 200.0));
-        view.style = Style { scale: k };
-        view.stage = 2;
-        let shapes = stage_frame(&s, &s.sim().nodes(), &view).expect("a sized canvas");
-        let texts: Vec<&str> = shapes
-            .iter()
-            .filter_map(|sh| match sh {
-                Shape::Text { text, .. } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
+    let link = format!("{}&t=4s", rebalance_link());
+    for (w, h, shapes) in common::stage_at_three_sizes(&link, 2) {
+        let texts = common::texts(&shapes);
         for who in ["B broker", "A1 crashed", "p0", "p3"] {
             assert!(texts.contains(&who), "{w}x{h}: no '{who}' in {texts:?}");
         }
@@ -288,20 +270,11 @@ fn the_topic_stage_keeps_its_shapes_inside_at_three_sizes() {
             texts.iter().any(|t| t.starts_with("published ")),
             "{texts:?}"
         );
-        let inside = |p: &Pt| p.x >= -1.0 && p.y >= -1.0 && p.x <= w + 1.0 && p.y <= h + 1.0;
         for sh in &shapes {
-            let ok = match sh {
-                Shape::Rect {
-                    at, w: rw, h: rh, ..
-                } => inside(at) && inside(&Pt::new(at.x + rw, at.y + rh)),
-                Shape::Circle { c, r, .. } => {
-                    inside(&Pt::new(c.x - r, c.y - r)) && inside(&Pt::new(c.x + r, c.y + r))
-                }
-                Shape::Text { at, .. } => inside(at),
-                Shape::Line { a, b, .. } => inside(a) && inside(b),
-                _ => true,
-            };
-            assert!(ok, "{w}x{h}: {sh:?} leaves the canvas");
+            assert!(
+                common::on_canvas(sh, w, h, true),
+                "{w}x{h}: {sh:?} leaves the canvas"
+            );
         }
     }
 }

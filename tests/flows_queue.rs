@@ -6,6 +6,8 @@
 //! `DSPLAY_QUEUE_SEEDS` sets the sweeps' size (default 12). A failure prints the seed and the
 //! link that replays it.
 
+mod common;
+
 use dsplay::labs::flows::queue::{tally, Dedup, Tally};
 use dsplay::labs::{self, flows};
 use dsplay::scenario::link;
@@ -376,28 +378,9 @@ fn malformed_experiment_arguments_are_refused_clearly() {
 // a phone's, a laptop's and a projector's size.
 #[test]
 fn the_queue_stage_keeps_its_shapes_inside_at_three_sizes() {
-    use dsplay::play::frame::{stage_frame, FrameView};
-    use dsplay::play::session::Session;
-    use dsplay::viz::scene::{Pt, Shape, Style};
-    let (s, err) =
-        Session::open("#/flows?n=2&seed=3&mode=queue&producers=2&loss=10%&view=queue&t=4s");
-    assert!(err.is_none(), "{err:?}");
-    for (w, h, k) in [
-        (360.0, 300.0, 1.0),
-        (927.0, 393.0, 1.0),
-        (1800.0, 700.0, 1.6),
-    ] {
-        let mut view = FrameView::sized((w, h), (w, 200.0));
-        view.style = Style { scale: k };
-        view.stage = 1;
-        let shapes = stage_frame(&s, &s.sim().nodes(), &view).expect("a sized canvas");
-        let texts: Vec<&str> = shapes
-            .iter()
-            .filter_map(|sh| match sh {
-                Shape::Text { text, .. } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
+    let link = "#/flows?n=2&seed=3&mode=queue&producers=2&loss=10%&view=queue&t=4s";
+    for (w, h, shapes) in common::stage_at_three_sizes(link, 1) {
+        let texts = common::texts(&shapes);
         for who in [
             "B broker",
             "P0 producer",
@@ -407,19 +390,11 @@ fn the_queue_stage_keeps_its_shapes_inside_at_three_sizes() {
         ] {
             assert!(texts.contains(&who), "{w}x{h}: no '{who}' in {texts:?}");
         }
-        let inside = |p: &Pt| p.x >= -1.0 && p.y >= -1.0 && p.x <= w + 1.0 && p.y <= h + 1.0;
         for sh in &shapes {
-            let ok = match sh {
-                Shape::Rect {
-                    at, w: rw, h: rh, ..
-                } => inside(at) && inside(&Pt::new(at.x + rw, at.y + rh)),
-                Shape::Circle { c, r, .. } => {
-                    inside(&Pt::new(c.x - r, c.y - r)) && inside(&Pt::new(c.x + r, c.y + r))
-                }
-                Shape::Text { at, .. } => inside(at),
-                _ => true,
-            };
-            assert!(ok, "{w}x{h}: {sh:?} leaves the canvas");
+            assert!(
+                common::on_canvas(sh, w, h, false),
+                "{w}x{h}: {sh:?} leaves the canvas"
+            );
         }
     }
 }
